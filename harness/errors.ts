@@ -1,0 +1,123 @@
+// Typed errors: one class per failure class, each with the exit status the CLI maps it to.
+// The library throws these; only the CLI turns them into output and exit codes.
+
+export abstract class OverlabError extends Error {
+  abstract readonly exitCode: number;
+  /** What the user can do next, printed under the message. */
+  readonly hint: string | undefined;
+
+  constructor(message: string, options: { hint?: string; cause?: unknown } = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.name = new.target.name;
+    this.hint = options.hint;
+  }
+}
+
+/** One problem in a lab file, located as file:line:column. */
+export interface LabProblem {
+  file: string;
+  line: number;
+  column: number;
+  message: string;
+}
+
+export function formatProblem(p: LabProblem): string {
+  return `${p.file}:${p.line}:${p.column}: ${p.message}`;
+}
+
+/** The lab file is not valid; carries every problem found, not only the first. */
+export class LabFileError extends OverlabError {
+  readonly exitCode = 65; // EX_DATAERR
+  readonly problems: LabProblem[];
+
+  constructor(problems: LabProblem[]) {
+    const n = problems.length;
+    super(`${n} problem${n === 1 ? '' : 's'} in lab file:\n${problems.map(formatProblem).join('\n')}`);
+    this.problems = problems;
+  }
+}
+
+/** The named lab (or lab file) does not exist. */
+export class LabNotFoundError extends OverlabError {
+  readonly exitCode = 66; // EX_NOINPUT
+}
+
+/** Something the machine needs (a binary, root, a kernel feature) is missing. */
+export class PrerequisiteError extends OverlabError {
+  readonly exitCode = 69; // EX_UNAVAILABLE
+}
+
+/** A command on a host failed; carries the command, its exit code and the tail of its output. */
+export class CommandFailedError extends OverlabError {
+  readonly exitCode = 70; // EX_SOFTWARE
+  readonly command: string;
+  readonly commandExitCode: number | null;
+  readonly output: string;
+  readonly host: string | undefined;
+
+  constructor(
+    args: { command: string; exitCode: number | null; output: string; host?: string },
+    options: { hint?: string; cause?: unknown } = {},
+  ) {
+    const where = args.host ? ` on ${args.host}` : '';
+    const tail = tailLines(args.output, 20);
+    super(
+      `command failed${where} (exit ${args.exitCode ?? 'signal'}): ${args.command}${tail ? `\n${tail}` : ''}`,
+      options,
+    );
+    this.command = args.command;
+    this.commandExitCode = args.exitCode;
+    this.output = args.output;
+    this.host = args.host;
+  }
+}
+
+/** A host (VM, namespace, machine) could not be reached. */
+export class HostUnreachableError extends OverlabError {
+  readonly exitCode = 68; // EX_NOHOST
+}
+
+/** Waiting for something to become ready ran out of time; the message names what. */
+export class TimeoutError extends OverlabError {
+  readonly exitCode = 75; // EX_TEMPFAIL
+}
+
+/** A Docker engine died while the lab was being built; quotes its panic and names its log. */
+export class EngineDiedError extends OverlabError {
+  readonly exitCode = 71;
+  readonly host: string;
+  readonly logFile: string;
+  readonly panicLine: string | undefined;
+
+  constructor(args: { host: string; logFile: string; panicLine?: string; during: string }) {
+    super(
+      `the Docker engine on ${args.host} died ${args.during}` +
+        (args.panicLine ? `: ${args.panicLine}` : '') +
+        `\nengine log: ${args.logFile}`,
+      { hint: 'This is an engine failure, not an overlab one: try another engine version or KV store.' },
+    );
+    this.host = args.host;
+    this.logFile = args.logFile;
+    this.panicLine = args.panicLine;
+  }
+}
+
+/** The lab's state forbids the operation (locked by another command, not up, ...). */
+export class LabStateError extends OverlabError {
+  readonly exitCode = 73;
+}
+
+/** The user asked for something that cannot work (bad flag value, unknown host, ...). */
+export class UsageError extends OverlabError {
+  readonly exitCode = 64; // EX_USAGE
+}
+
+/** Specs ran and some failed. */
+export class SpecsFailedError extends OverlabError {
+  readonly exitCode = 1;
+}
+
+export function tailLines(text: string, n: number): string {
+  const lines = text.replace(/\s+$/, '').split('\n');
+  return lines.slice(-n).join('\n');
+}

@@ -1,0 +1,51 @@
+// The KV stores an engine can use as cluster store: how each one is started on the kv host,
+// probed for readiness, and named in dockerd's --cluster-store.
+import type { KvCandidate, KvType } from '../lab/types.ts';
+
+/** Stands for the store's data folder in a command line; the host runner substitutes it. */
+export const DATA_DIR = '{dataDir}';
+
+export const KV_SCHEMES: Record<KvType, string> = { consul: 'consul', etcd: 'etcd', zookeeper: 'zk' };
+
+/**
+ * The server command of one store, bound to the kv host's private address. ZooKeeper's command
+ * starts with the `zookeeper-server` placeholder: its Java class path depends on the install,
+ * so the host runner resolves it (see kv/zookeeper.ts).
+ */
+export function kvCandidate(type: KvType, host: string, address: string, port: number): KvCandidate {
+  const clusterStore = `${KV_SCHEMES[type]}://${address}:${port}`;
+  switch (type) {
+    case 'consul':
+      return {
+        type,
+        port,
+        clusterStore,
+        command: [
+          'consul', 'agent', '-server', '-bootstrap-expect=1', `-node=${host}`,
+          `-bind=${address}`, `-client=${address}`, `-http-port=${port}`, `-data-dir=${DATA_DIR}`,
+        ],
+        healthPath: '/v1/status/leader',
+      };
+    case 'etcd':
+      return {
+        type,
+        port,
+        clusterStore,
+        command: [
+          'etcd', `--name=${host}`, `--data-dir=${DATA_DIR}`, '--enable-v2=true',
+          `--listen-client-urls=http://${address}:${port}`, `--advertise-client-urls=http://${address}:${port}`,
+          `--listen-peer-urls=http://${address}:${port + 1}`, `--initial-advertise-peer-urls=http://${address}:${port + 1}`,
+          `--initial-cluster=${host}=http://${address}:${port + 1}`,
+        ],
+        healthPath: '/health',
+      };
+    case 'zookeeper':
+      return {
+        type,
+        port,
+        clusterStore,
+        command: ['zookeeper-server', `clientPortAddress=${address}`, `clientPort=${port}`, `dataDir=${DATA_DIR}`],
+        healthPath: null,
+      };
+  }
+}

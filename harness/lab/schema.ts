@@ -1,0 +1,139 @@
+// Structural checks of a lab file against labs/lab.schema.json (the same schema editors use),
+// with ajv's errors turned into located, human messages.
+import { readFileSync } from 'node:fs';
+import { Ajv, type ErrorObject } from 'ajv';
+import type { LabProblem } from '../errors.ts';
+import { didYouMean, formatPath, type LabSource, type Path } from './source.ts';
+
+export const SCHEMA_PATH = new URL('../../labs/lab.schema.json', import.meta.url);
+export const labSchema = JSON.parse(readFileSync(SCHEMA_PATH, 'utf8')) as Record<string, unknown>;
+
+const ajv = new Ajv({ allErrors: true, verbose: true, strict: false });
+const validateSchema = ajv.compile(labSchema);
+
+const FACT_HELP = 'write "A can reach B", "A cannot reach B", "A resolves B" or "A cannot resolve B"';
+const NAME_HELP = 'lower-case letters, digits and dashes, starting with a letter';
+
+export function schemaProblems(source: LabSource, data: unknown): LabProblem[] {
+  if (validateSchema(data)) return [];
+  const errors = resolveOneOf(validateSchema.errors ?? [], data);
+  const problems: LabProblem[] = [];
+  const seen = new Set<string>();
+  for (const e of errors) {
+    const p = describe(source, e);
+    const key = `${p.line}:${p.column}:${p.message}`;
+    if (!seen.has(key)) {
+      seen.add(key);
+      problems.push(p);
+    }
+  }
+  return problems;
+}
+
+function toPath(instancePath: string): Path {
+  if (!instancePath) return [];
+  return instancePath
+    .slice(1)
+    .split('/')
+    .map((s) => s.replace(/~1/g, '/').replace(/~0/g, '~'))
+    .map((s) => (/^\d+$/.test(s) ? Number(s) : s));
+}
+
+function jsonType(v: unknown): string {
+  if (v === null) return 'null';
+  if (Array.isArray(v)) return 'array';
+  if (typeof v === 'number') return Number.isInteger(v) ? 'integer' : 'number';
+  return typeof v;
+}
+
+function show(v: unknown): string {
+  const t = jsonType(v);
+  if (t === 'array') return 'a list';
+  if (t === 'object') return 'a mapping';
+  if (t === 'null') return 'empty';
+  return `${t === 'string' ? 'the string' : 'the ' + t} ${JSON.stringify(v)}`;
+}
+
+function typeMatches(schemaType: string, v: unknown): boolean {
+  const t = jsonType(v);
+  return t === schemaType || (schemaType === 'number' && t === 'integer');
+}
+
+/**
+ * A oneOf failure reports every branch's errors. Keep only the branch whose type matches the
+ * value (so `{name: x, alias: []}` reports the unknown key), or one error naming the choices.
+ */
+function resolveOneOf(errors: ErrorObject[], data: unknown): ErrorObject[] {
+  const oneOfs = errors.filter((e) => e.keyword === 'oneOf');
+  let out = errors;
+  for (const o of oneOfs) {
+    const branches = (o.schema as { type?: string }[]) ?? [];
+    const value = valueAt(data, toPath(o.instancePath));
+    const idx = branches.findIndex((b) => b.type !== undefined && typeMatches(b.type, value));
+    const prefix = `${o.schemaPath}/`;
+    out = out.filter((e) => {
+      if (e === o) return idx < 0;
+      if (!e.schemaPath.startsWith(prefix)) return true;
+      return idx >= 0 && e.schemaPath.startsWith(`${prefix}${idx}/`);
+    });
+  }
+  return out;
+}
+
+function valueAt(data: unknown, path: Path): unknown {
+  let v: unknown = data;
+  for (const k of path) v = (v as Record<string | number, unknown> | undefined)?.[k];
+  return v;
+}
+
+function describe(source: LabSource, e: ErrorObject): LabProblem {
+  const path = toPath(e.instancePath);
+  const where = formatPath(path);
+  switch (e.keyword) {
+    case 'additionalProperties': {
+      const key = (e.params as { additionalProperty: string }).additionalProperty;
+      const allowed = Object.keys((e.parentSchema as { properties?: object }).properties ?? {});
+      const inside = path.length ? ` in ${where}` : '';
+      return source.keyProblem(path, key, `unknown key "${key}"${inside}${didYouMean(key, allowed)}`);
+    }
+    case 'required': {
+      const key = (e.params as { missingProperty: string }).missingProperty;
+      return source.problem(path, `${where} is missing the required key "${key}"`);
+    }
+    case 'type':
+      return source.problem(path, `${where} must be ${article((e.params as { type: string }).type)}, not ${show(e.data)}`);
+    case 'enum': {
+      const allowed = (e.params as { allowedValues: unknown[] }).allowedValues.map(String);
+      return source.problem(
+        path,
+        `${where} must be one of ${allowed.join(', ')}, not ${show(e.data)}${didYouMean(String(e.data), allowed).replace(/ \(known.*$/, '')}`,
+      );
+    }
+    case 'pattern': {
+      const help = path[0] === 'expect' ? FACT_HELP : NAME_HELP;
+      return source.problem(path, `${where} ${JSON.stringify(e.data)} is not valid: ${help}`);
+    }
+    case 'minimum':
+    case 'maximum':
+    case 'minItems':
+      return source.problem(path, `${where} ${e.message ?? 'is out of range'}, not ${show(e.data)}`);
+    case 'oneOf': {
+      const types = ((e.schema as { type?: string }[]) ?? []).map((b) => article(b.type ?? 'value'));
+      return source.problem(path, `${where} must be ${types.join(' or ')}, not ${show(e.data)}`);
+    }
+    default:
+      return source.problem(path, `${where} ${e.message ?? 'is not valid'}`);
+  }
+}
+
+function article(type: string): string {
+  const words: Record<string, string> = {
+    string: 'a string',
+    integer: 'a whole number',
+    number: 'a number',
+    boolean: 'true or false',
+    array: 'a list',
+    object: 'a mapping',
+  };
+  return words[type] ?? type;
+}

@@ -1,0 +1,188 @@
+// The lab model: what a lab file says (Lab, defaults applied) and what overlab will do (Plan).
+// Both are plain data; providers, engines and specs consume the Plan and never re-read YAML.
+
+export type ProviderName = 'auto' | 'vagrant' | 'netns' | 'ssh';
+export type KvType = 'consul' | 'etcd' | 'zookeeper';
+export type EngineMode = 'kv' | 'swarm';
+export type HostRole = 'kv' | 'docker';
+export type EngineInstall = 'apt' | 'distro' | 'preinstalled';
+
+export const KV_TYPES: readonly KvType[] = ['consul', 'etcd', 'zookeeper'];
+export const DEFAULT_IMAGE = 'overlab/busybox:latest';
+
+/** A source position in the lab file, for messages about a validated value. */
+export interface SourcePos {
+  file: string;
+  line: number;
+  column: number;
+}
+
+export interface SshAccess {
+  address: string;
+  user: string;
+  port: number;
+  key?: string;
+}
+
+export interface LabHost {
+  name: string;
+  address: string;
+  role: HostRole;
+  box: string;
+  cpus: number;
+  memory: number;
+  ssh: SshAccess;
+}
+
+export interface LabNetwork {
+  name: string;
+  subnet: string;
+  gateway: string;
+  internal: boolean;
+  encrypted: boolean;
+  attachable: boolean;
+}
+
+export interface LabAttachment {
+  network: string;
+  aliases: string[];
+  address?: string;
+}
+
+export interface LabContainer {
+  name: string;
+  host: string;
+  image: string;
+  networks: LabAttachment[];
+  command: string[];
+}
+
+export type FactVerb = 'can reach' | 'cannot reach' | 'resolves' | 'cannot resolve';
+
+export interface LabFact {
+  from: string;
+  verb: FactVerb;
+  to: string;
+  text: string;
+  pos: SourcePos;
+}
+
+/** A lab file, checked and with every default filled in. */
+export interface Lab {
+  file: string;
+  name: string;
+  description: string;
+  provider: ProviderName;
+  box: string;
+  subnet: string;
+  hosts: LabHost[];
+  kv: { type: KvType; fallback: KvType | undefined; host: string | undefined; port: number | undefined };
+  engine: { version: string; mode: EngineMode; install: EngineInstall; advertisePort: number };
+  networks: LabNetwork[];
+  containers: LabContainer[];
+  expect: LabFact[];
+}
+
+// ---------------------------------------------------------------------------------------------
+// Plan
+
+/** How to run one kind of KV store on the kv host. */
+export interface KvCandidate {
+  type: KvType;
+  port: number;
+  /** The value of dockerd's --cluster-store. */
+  clusterStore: string;
+  /** Argument vector of the server process, with {dataDir} standing for its data folder. */
+  command: string[];
+  /** HTTP path answering 200 when the store is ready, or null when probed by a client call. */
+  healthPath: string | null;
+}
+
+export interface KvPlan {
+  host: string;
+  address: string;
+  /** Preferred store first, then the lab's declared fallback. */
+  candidates: KvCandidate[];
+}
+
+/** The engine settings that come from the lab; paths, sockets and logging are the provider's. */
+export interface DaemonPlan {
+  /** --cluster-store for the preferred KV store (kv mode); engine/daemon.ts swaps in a fallback's. */
+  clusterStore: string | undefined;
+  /** --cluster-advertise, by address (Ubuntu boxes name the private NIC enp0s8, not eth1). */
+  clusterAdvertise: string | undefined;
+  labels: Record<string, string>;
+}
+
+export interface HostPlan {
+  name: string;
+  hostname: string;
+  address: string;
+  role: HostRole;
+  box: string;
+  cpus: number;
+  memory: number;
+  ssh: SshAccess;
+  /** Present on docker hosts. */
+  daemon: DaemonPlan | undefined;
+}
+
+export interface NetworkPlan {
+  name: string;
+  subnet: string;
+  gateway: string;
+  internal: boolean;
+  encrypted: boolean;
+  attachable: boolean;
+  /** The docker host whose engine creates it (any host in kv mode; the manager in swarm mode). */
+  createOn: string;
+  /** The engine API body for POST /networks/create. */
+  create: {
+    Name: string;
+    Driver: 'overlay';
+    CheckDuplicate: true;
+    Internal: boolean;
+    Attachable: boolean;
+    Options: Record<string, string>;
+    IPAM: { Driver: 'default'; Config: { Subnet: string; Gateway: string }[] };
+    Labels: Record<string, string>;
+  };
+}
+
+export interface ContainerPlan {
+  name: string;
+  host: string;
+  image: string;
+  command: string[];
+  networks: LabAttachment[];
+}
+
+/** A fact the specs prove. Derived facts come from the topology, stated ones from `expect`. */
+export type Fact =
+  | { kind: 'network-present'; network: string; host: string }
+  | { kind: 'reach'; from: string; to: string; network: string; by: 'address' | 'name'; proto: 'icmp' | 'tcp' }
+  | { kind: 'resolve'; from: string; name: string; network: string; target: string }
+  | { kind: 'no-resolve'; from: string; name: string }
+  | { kind: 'isolated'; from: string; to: string; proto: 'icmp' | 'tcp' }
+  | { kind: 'mtu'; from: string; to: string; network: string; mtu: number }
+  | { kind: 'kv-registered'; hosts: string[] }
+  | { kind: 'swarm-ready'; hosts: string[] }
+  | { kind: 'internal-no-route'; container: string; network: string }
+  | { kind: 'stated'; fact: LabFact };
+
+export interface Plan {
+  lab: string;
+  file: string;
+  description: string;
+  provider: ProviderName;
+  subnet: string;
+  mode: EngineMode;
+  engine: { version: string; install: EngineInstall; advertisePort: number };
+  kv: KvPlan | undefined;
+  hosts: HostPlan[];
+  /** Docker hosts in lab order; in swarm mode the first is the manager. */
+  dockerHosts: string[];
+  networks: NetworkPlan[];
+  containers: ContainerPlan[];
+  facts: Fact[];
+}

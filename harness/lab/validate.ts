@@ -1,0 +1,242 @@
+// Topology rules a schema cannot express (names, addresses, references between sections), and
+// the defaults that make a short lab file complete. Collects every problem, located.
+import type { LabProblem } from '../errors.ts';
+import { cidrContains, cidrsOverlap, formatCidr, formatIpv4, isReservedInCidr, parseCidr, parseIpv4, type Cidr } from './ipv4.ts';
+import type { RawLab } from './load.ts';
+import { didYouMean, type LabSource, type Path } from './source.ts';
+import { DEFAULT_IMAGE, type FactVerb, type KvType, type Lab, type LabContainer, type LabFact, type LabHost, type LabNetwork } from './types.ts';
+
+export const DEFAULT_SUBNET = '172.28.128.0/24';
+export const DEFAULT_BOX = 'ubuntu/focal64';
+export const FIRST_HOST_OFFSET = 5;
+export const KV_PORTS: Record<KvType, number> = { consul: 8500, etcd: 2379, zookeeper: 2181 };
+/** Idles, and exits at once on SIGTERM so engines stop fast. */
+export const IDLE_COMMAND = ['sh', '-c', "trap 'exit 0' TERM; while :; do sleep 3600 & wait $!; done"];
+
+/** The Docker release that removed --cluster-store and --cluster-advertise. */
+export const KV_MODE_REMOVED_IN = { major: 23, minor: 0 };
+
+export function parseEngineVersion(v: string): { major: number; minor: number; patch?: number } | undefined {
+  const m = /^(\d+)\.(\d+)(?:\.(\d+))?$/.exec(v);
+  if (!m) return undefined;
+  return { major: Number(m[1]), minor: Number(m[2]), ...(m[3] === undefined ? {} : { patch: Number(m[3]) }) };
+}
+
+export function buildLab(src: LabSource, raw: RawLab): { lab: Lab; problems: LabProblem[] } {
+  const problems: LabProblem[] = [];
+  const at = (path: Path, message: string) => problems.push(src.problem(path, message));
+
+  // -- private network
+  const subnetText = raw.network?.subnet ?? DEFAULT_SUBNET;
+  const parsedSubnet = parseCidr(subnetText);
+  let subnet: Cidr | undefined;
+  if (typeof parsedSubnet === 'string') at(['network', 'subnet'], `network.subnet: ${parsedSubnet}`);
+  else subnet = parsedSubnet;
+
+  // -- hosts
+  const hosts: LabHost[] = [];
+  const hostNames = new Map<string, number>();
+  const usedAddresses = new Map<number, string>();
+  raw.hosts.forEach((h, i) => {
+    if (hostNames.has(h.name)) at(['hosts', i, 'name'], `duplicate host name "${h.name}" (first at hosts[${hostNames.get(h.name)}])`);
+    else hostNames.set(h.name, i);
+    if (h.address === undefined) return;
+    const addr = parseIpv4(h.address);
+    if (addr === undefined) return void at(['hosts', i, 'address'], `host "${h.name}": "${h.address}" is not an IPv4 address`);
+    if (subnet && !cidrContains(subnet, addr)) {
+      at(['hosts', i, 'address'], `host "${h.name}": address ${h.address} is outside the private subnet ${formatCidr(subnet)}`);
+    } else if (subnet && isReservedInCidr(subnet, addr)) {
+      at(['hosts', i, 'address'], `host "${h.name}": address ${h.address} is the network or broadcast address of ${formatCidr(subnet)}`);
+    }
+    const other = usedAddresses.get(addr);
+    if (other !== undefined) at(['hosts', i, 'address'], `host "${h.name}": address ${h.address} is already used by host "${other}"`);
+    else usedAddresses.set(addr, h.name);
+  });
+  let next = subnet ? subnet.base + FIRST_HOST_OFFSET : 0;
+  raw.hosts.forEach((h, i) => {
+    let address = h.address ?? '';
+    if (h.address === undefined && subnet) {
+      while (usedAddresses.has(next) || isReservedInCidr(subnet, next)) next++;
+      if (!cidrContains(subnet, next)) at(['hosts', i], `host "${h.name}": no free address left in ${formatCidr(subnet)}`);
+      usedAddresses.set(next, h.name);
+      address = formatIpv4(next);
+    }
+    hosts.push({
+      name: h.name,
+      address,
+      role: h.role ?? 'docker',
+      box: h.box ?? raw.box ?? DEFAULT_BOX,
+      cpus: h.cpus ?? 1,
+      memory: h.memory ?? 1024,
+      ssh: { address: h.ssh?.address ?? address, user: h.ssh?.user ?? 'root', port: h.ssh?.port ?? 22, ...(h.ssh?.key ? { key: h.ssh.key } : {}) },
+    });
+  });
+  const hostByName = new Map(hosts.map((h) => [h.name, h]));
+  const dockerHostNames = hosts.filter((h) => h.role === 'docker').map((h) => h.name);
+  if (dockerHostNames.length === 0) at(['hosts'], 'the lab has no host with role docker');
+
+  // -- engine
+  const mode = raw.engine?.mode ?? 'kv';
+  const version = raw.engine?.version ?? '20.10';
+  const parsedVersion = parseEngineVersion(version);
+  if (!parsedVersion && version !== 'distro' && version !== 'latest') {
+    at(['engine', 'version'], `engine.version "${version}" is not a version: write e.g. "20.10", "20.10.24", "distro" or "latest"`);
+  }
+  if (mode === 'kv') {
+    const tooNew =
+      version === 'latest' ||
+      (parsedVersion !== undefined &&
+        (parsedVersion.major > KV_MODE_REMOVED_IN.major ||
+          (parsedVersion.major === KV_MODE_REMOVED_IN.major && parsedVersion.minor >= KV_MODE_REMOVED_IN.minor)));
+    if (tooNew) {
+      at(
+        ['engine', 'version'],
+        `engine.version ${version} cannot run mode kv: --cluster-store and --cluster-advertise were deprecated in Docker 20.10 ` +
+          `and removed in 23.0; use engine.version "20.10" (or older), or engine.mode "swarm"`,
+      );
+    }
+  }
+
+  // -- kv store
+  const kvType = raw.kv?.type ?? 'consul';
+  const kvHosts = hosts.filter((h) => h.role === 'kv');
+  let kvHost = raw.kv?.host;
+  if (kvHost !== undefined) {
+    const h = hostByName.get(kvHost);
+    if (!h) at(['kv', 'host'], `kv.host "${kvHost}" is not a host of this lab${didYouMean(kvHost, [...hostByName.keys()])}`);
+    else if (h.role !== 'kv') at(['kv', 'host'], `kv.host "${kvHost}" has role ${h.role}; give it role: kv`);
+  } else if (mode === 'kv') {
+    if (kvHosts.length === 0) {
+      at(mode === raw.engine?.mode ? ['engine', 'mode'] : ['hosts'], 'engine mode kv needs a host with role kv to run the KV store (or use engine.mode swarm)');
+    } else if (kvHosts.length > 1) {
+      at(['hosts'], `${kvHosts.length} hosts have role kv (${kvHosts.map((h) => h.name).join(', ')}): name the one to use in kv.host`);
+    } else kvHost = kvHosts[0]!.name;
+  } else if (kvHosts.length === 1) kvHost = kvHosts[0]!.name;
+  if (raw.kv?.fallback !== undefined && raw.kv.fallback === kvType) {
+    at(['kv', 'fallback'], `kv.fallback is the same store as kv.type (${kvType}); name another store or remove it`);
+  }
+
+  // -- overlay networks
+  const networks: LabNetwork[] = [];
+  const netIndex = new Map<string, number>();
+  const netCidrs: { name: string; cidr: Cidr; i: number }[] = [];
+  (raw.networks ?? []).forEach((n, i) => {
+    if (netIndex.has(n.name)) at(['networks', i, 'name'], `duplicate network name "${n.name}" (first at networks[${netIndex.get(n.name)}])`);
+    else netIndex.set(n.name, i);
+    const cidr = parseCidr(n.subnet);
+    let gateway = n.gateway ?? '';
+    if (typeof cidr === 'string') at(['networks', i, 'subnet'], `network "${n.name}": ${cidr}`);
+    else {
+      if (subnet && cidrsOverlap(cidr, subnet)) {
+        at(['networks', i, 'subnet'], `network "${n.name}": subnet ${n.subnet} overlaps the private subnet ${formatCidr(subnet)}`);
+      }
+      for (const o of netCidrs) {
+        if (cidrsOverlap(o.cidr, cidr)) at(['networks', i, 'subnet'], `network "${n.name}": subnet ${n.subnet} overlaps network "${o.name}" (${formatCidr(o.cidr)})`);
+      }
+      netCidrs.push({ name: n.name, cidr, i });
+      if (n.gateway === undefined) gateway = formatIpv4(cidr.base + 1);
+      else {
+        const g = parseIpv4(n.gateway);
+        if (g === undefined) at(['networks', i, 'gateway'], `network "${n.name}": gateway "${n.gateway}" is not an IPv4 address`);
+        else if (!cidrContains(cidr, g) || isReservedInCidr(cidr, g)) {
+          at(['networks', i, 'gateway'], `network "${n.name}": gateway ${n.gateway} is not a usable address of ${n.subnet}`);
+        }
+      }
+    }
+    const encrypted = n.encrypted ?? false;
+    if (encrypted && mode === 'kv') {
+      at(['networks', i, 'encrypted'], `network "${n.name}": encrypted overlays need engine.mode swarm (the swarm distributes the IPsec keys)`);
+    }
+    const attachable = n.attachable ?? true;
+    networks.push({ name: n.name, subnet: n.subnet, gateway, internal: n.internal ?? false, encrypted, attachable });
+  });
+  const networkNames = networks.map((n) => n.name);
+  const cidrOf = new Map(netCidrs.map((c) => [c.name, c.cidr]));
+
+  // -- containers
+  const containers: LabContainer[] = [];
+  const containerIndex = new Map<string, number>();
+  const staticAddresses = new Map<string, string>();
+  (raw.containers ?? []).forEach((c, i) => {
+    if (containerIndex.has(c.name)) at(['containers', i, 'name'], `duplicate container name "${c.name}" (first at containers[${containerIndex.get(c.name)}])`);
+    else containerIndex.set(c.name, i);
+    const host = hostByName.get(c.host);
+    if (!host) at(['containers', i, 'host'], `container "${c.name}": host "${c.host}" is not a host of this lab${didYouMean(c.host, [...hostByName.keys()])}`);
+    else if (host.role !== 'docker') {
+      at(['containers', i, 'host'], `container "${c.name}": host "${c.host}" has role ${host.role} and runs no engine; pick a docker host (${dockerHostNames.join(', ')})`);
+    }
+    const attachments = c.networks.map((entry, j) => {
+      const spec = typeof entry === 'string' ? { name: entry } : entry;
+      const path: Path = typeof entry === 'string' ? ['containers', i, 'networks', j] : ['containers', i, 'networks', j, 'name'];
+      if (!netIndex.has(spec.name)) {
+        at(path, `container "${c.name}": network "${spec.name}" is not a network of this lab${didYouMean(spec.name, networkNames)}`);
+      } else {
+        const net = networks[netIndex.get(spec.name)!]!;
+        if (mode === 'swarm' && !net.attachable) {
+          at(path, `container "${c.name}": network "${spec.name}" is not attachable; in swarm mode standalone containers can only join attachable overlays`);
+        }
+      }
+      if (c.networks.slice(0, j).some((e) => (typeof e === 'string' ? e : e.name) === spec.name)) {
+        at(path, `container "${c.name}" lists network "${spec.name}" twice`);
+      }
+      const attachment = { network: spec.name, aliases: [...(c.aliases ?? []), ...(('aliases' in spec && spec.aliases) || [])] };
+      if ('address' in spec && spec.address !== undefined) {
+        const a = parseIpv4(spec.address);
+        const cidr = cidrOf.get(spec.name);
+        const apath: Path = ['containers', i, 'networks', j, 'address'];
+        if (a === undefined) at(apath, `container "${c.name}": "${spec.address}" is not an IPv4 address`);
+        else if (cidr && (!cidrContains(cidr, a) || isReservedInCidr(cidr, a))) {
+          at(apath, `container "${c.name}": address ${spec.address} is not a usable address of network "${spec.name}" (${formatCidr(cidr)})`);
+        } else {
+          const key = `${spec.name}/${spec.address}`;
+          const other = staticAddresses.get(key);
+          const gw = networks[netIndex.get(spec.name) ?? -1]?.gateway;
+          if (other) at(apath, `container "${c.name}": address ${spec.address} on "${spec.name}" is already given to "${other}"`);
+          else if (gw === spec.address) at(apath, `container "${c.name}": address ${spec.address} is the gateway of "${spec.name}"`);
+          staticAddresses.set(key, c.name);
+        }
+        return { ...attachment, address: spec.address };
+      }
+      return attachment;
+    });
+    const command = c.command === undefined ? IDLE_COMMAND : typeof c.command === 'string' ? ['sh', '-c', c.command] : c.command;
+    containers.push({ name: c.name, host: c.host, image: c.image ?? DEFAULT_IMAGE, networks: attachments, command });
+  });
+  for (const c of containers) {
+    if (hostByName.has(c.name)) {
+      at(['containers', containerIndex.get(c.name)!, 'name'], `container "${c.name}" has the name of a host; container and host names must differ`);
+    }
+  }
+
+  // -- stated facts
+  const expect: LabFact[] = [];
+  const namesOnAnyNetwork = new Set(containers.flatMap((c) => [c.name, ...c.networks.flatMap((a) => a.aliases)]));
+  (raw.expect ?? []).forEach((text, i) => {
+    const m = /^\s*(\S+)\s+(can reach|cannot reach|resolves|cannot resolve)\s+(\S+)\s*$/.exec(text)!;
+    const [from, verb, to] = [m[1]!, m[2] as FactVerb, m[3]!];
+    const path: Path = ['expect', i];
+    const containerNames = [...containerIndex.keys()];
+    if (!containerIndex.has(from)) at(path, `expect "${text}": "${from}" is not a container of this lab${didYouMean(from, containerNames)}`);
+    const isName = verb === 'resolves' || verb === 'cannot resolve';
+    if (!containerIndex.has(to) && !(isName && namesOnAnyNetwork.has(to)) && verb !== 'cannot resolve') {
+      at(path, `expect "${text}": "${to}" is not a container${isName ? ' or alias' : ''} of this lab${didYouMean(to, containerNames)}`);
+    }
+    expect.push({ from, verb, to, text: text.trim(), pos: src.pos(path) });
+  });
+
+  const lab: Lab = {
+    file: src.file,
+    name: raw.name,
+    description: raw.description ?? '',
+    provider: raw.provider ?? 'auto',
+    box: raw.box ?? DEFAULT_BOX,
+    subnet: subnetText,
+    hosts,
+    kv: { type: kvType, fallback: raw.kv?.fallback, host: kvHost, port: raw.kv?.port },
+    engine: { version, mode, install: raw.engine?.install ?? 'apt', advertisePort: raw.engine?.advertisePort ?? 2376 },
+    networks,
+    containers,
+    expect,
+  };
+  return { lab, problems };
+}
