@@ -1,0 +1,100 @@
+// The overlab command line: parses flags, calls the library, prints. Thin on purpose.
+import { Command, Option } from 'commander';
+import { reportError } from './output.ts';
+import { validateCommand } from './validate.ts';
+import { renderCommand } from './render.ts';
+import { upCommand } from './up.ts';
+import { downCommand } from './down.ts';
+import { statusCommand } from './status.ts';
+import { envCommand } from './env.ts';
+import { sshCommand } from './ssh.ts';
+import { planCommand } from './plan.ts';
+
+export interface GlobalOptions {
+  lab?: string;
+  json?: boolean;
+  quiet?: boolean;
+}
+
+/** Cancels long operations on the first Ctrl-C; a second one exits at once. */
+function interruptSignal(): AbortSignal {
+  const controller = new AbortController();
+  let count = 0;
+  const onSignal = () => {
+    count++;
+    if (count === 1) {
+      process.stderr.write('\noverlab: stopping (Ctrl-C again to quit at once)\n');
+      controller.abort(Object.assign(new Error('interrupted'), { name: 'AbortError' }));
+    } else process.exit(130);
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  return controller.signal;
+}
+
+export async function main(argv: string[]): Promise<void> {
+  const signal = interruptSignal();
+  const program = new Command('overlab')
+    .description('Turns a YAML lab file into a running multi-host Docker lab and proves overlay networking works.')
+    .showHelpAfterError()
+    .exitOverride();
+  const labOption = () => new Option('-l, --lab <lab>', 'lab file, or the name of a lab in labs/ (default: tutorial)');
+  const json = () => new Option('--json', 'machine-readable output');
+  const wrap =
+    (fn: (...a: never[]) => Promise<number | void>) =>
+    async (...args: unknown[]) => {
+      const opts = args.find((a): a is GlobalOptions => typeof a === 'object' && a !== null && !(a instanceof Command)) ?? {};
+      try {
+        const code = await (fn as (...a: unknown[]) => Promise<number | void>)(...args.slice(0, -1), signal);
+        process.exitCode = code ?? 0;
+      } catch (e) {
+        process.exitCode = reportError(e, !!opts.json);
+      }
+    };
+
+  program.command('validate').description('check a lab file and print every problem as file:line:column').argument('[lab]').addOption(labOption()).addOption(json()).action(wrap(validateCommand));
+  program.command('plan').description('print the plan computed from a lab file (JSON)').argument('[lab]').addOption(labOption()).action(wrap(planCommand));
+  program
+    .command('render')
+    .description("write the lab's Vagrantfile into its state folder (.overlab/<lab>/Vagrantfile)")
+    .argument('[lab]')
+    .addOption(labOption())
+    .addOption(json())
+    .option('--vbox-networks-conf <file>', 'VirtualBox networks.conf to check host-only addresses against', '/etc/vbox/networks.conf')
+    .action(wrap(renderCommand));
+  program
+    .command('up')
+    .description('bring a lab up: hosts, KV store, engines, overlay networks, containers')
+    .argument('[lab]')
+    .addOption(labOption())
+    .option('-p, --provider <provider>', 'override the lab file: auto, netns, vagrant, ssh')
+    .option('-q, --quiet', 'no progress output')
+    .addOption(json())
+    .action(wrap(upCommand));
+  program
+    .command('down')
+    .description('remove everything the lab created; idempotent')
+    .argument('[lab]')
+    .addOption(labOption())
+    .option('-f, --force', 'also find leftovers by the lab name prefix (after a crash or a lost state file)')
+    .option('-q, --quiet', 'no output')
+    .addOption(json())
+    .action(wrap(downCommand));
+  program.command('status').description('hosts, engines, KV store, networks and containers of a lab').argument('[lab]').addOption(labOption()).addOption(json()).action(wrap(statusCommand));
+  program
+    .command('env')
+    .description('print the exports that point the docker CLI at a host\'s engine: eval "$(overlab env HOST)"')
+    .argument('<host>')
+    .addOption(labOption())
+    .option('-u, --unset', 'print the commands that undo it')
+    .addOption(json())
+    .action(wrap(envCommand));
+  program.command('ssh').description('open a shell on a lab host, or run a command there').argument('<host>').argument('[command...]').addOption(labOption()).action(wrap(sshCommand));
+
+  try {
+    await program.parseAsync(argv);
+  } catch (e) {
+    const code = (e as { exitCode?: number }).exitCode;
+    process.exitCode = typeof code === 'number' ? (code === 0 ? 0 : 64) : reportError(e, false);
+  }
+}

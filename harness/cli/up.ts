@@ -1,0 +1,37 @@
+// overlab up: bring a lab up with per-host progress; a lab that is up is reported, not touched.
+import { prepareUp, openPlan } from '../lifecycle/lab.ts';
+import type { LabEvent } from '../events.ts';
+import type { GlobalOptions } from './main.ts';
+import { runWithProgress, type OutputMode } from './progress.ts';
+import { printJson, say, warn } from './output.ts';
+
+export async function upCommand(ref: string | undefined, opts: GlobalOptions & { provider?: string }, signal: AbortSignal): Promise<number> {
+  const plan = await openPlan(ref ?? opts.lab);
+  const mode: OutputMode = opts.json ? 'json' : opts.quiet ? 'quiet' : 'human';
+  const events = {
+    emit(e: LabEvent) {
+      if (e.type === 'command') return;
+      if (mode === 'json') process.stdout.write(JSON.stringify({ event: e.type, ...e }) + '\n');
+      else if (e.type === 'warn' || mode === 'human') warn(`${e.type === 'warn' ? 'note' : 'info'}: ${e.message}`);
+    },
+  };
+  const started = Date.now();
+  const run = await prepareUp(plan, { ...(opts.provider ? { provider: opts.provider } : {}), events, signal });
+  if (run.alreadyUp) {
+    if (mode === 'json') printJson({ ok: true, lab: plan.lab, alreadyUp: true });
+    else if (mode === 'human') say(`lab ${plan.lab} is already up; nothing changed (overlab status --lab ${plan.lab})`);
+    return 0;
+  }
+  try {
+    await runWithProgress(run.steps, mode, signal);
+    run.finish();
+  } catch (e) {
+    run.finish(e);
+    if (mode !== 'json') warn(`lab ${plan.lab} is partly up; logs are in ${run.store.dir}/logs; \`overlab down --lab ${plan.lab}\` removes it`);
+    throw e;
+  }
+  const seconds = (Date.now() - started) / 1000;
+  if (mode === 'json') printJson({ ok: true, lab: plan.lab, provider: run.provider.id, seconds });
+  else if (mode === 'human') say(`lab ${plan.lab} is up (${run.provider.id}, ${seconds.toFixed(1)} s). Try: eval "$(overlab env --lab ${plan.lab} ${plan.dockerHosts[0]})"; docker network ls`);
+  return 0;
+}

@@ -1,0 +1,119 @@
+// Access to one host's engine through dockerode: connecting by the provider's endpoint,
+// waiting for /_ping, and running commands in containers with their exit codes.
+import { PassThrough } from 'node:stream';
+import Docker from 'dockerode';
+import { EngineDiedError, UsageError } from '../errors.ts';
+import type { EngineEndpoint, HostAccess } from '../providers/provider.ts';
+import { FatalProbeError, waitFor } from '../wait.ts';
+import { panicLine } from './daemon.ts';
+
+export function engineClient(endpoint: EngineEndpoint): Docker {
+  switch (endpoint.kind) {
+    case 'socket':
+      return new Docker({ socketPath: endpoint.socketPath });
+    case 'ssh':
+      throw new UsageError('engine access over SSH is not available yet');
+  }
+}
+
+/** The engine's death as an error naming the host, quoting its panic and pointing at its log. */
+export async function engineDeath(host: HostAccess, during: string): Promise<EngineDiedError | undefined> {
+  if (await host.services.isRunning('dockerd')) return undefined;
+  const log = await host.services.readLog('dockerd');
+  return new EngineDiedError({ host: host.name, logFile: host.services.logFile('dockerd'), panicLine: panicLine(log) ?? lastLine(log), during });
+}
+
+function lastLine(log: string): string | undefined {
+  return log.trimEnd().split('\n').at(-1)?.trim() || undefined;
+}
+
+export async function waitForEngine(host: HostAccess, docker: Docker, signal: AbortSignal, timeoutMs = 30_000): Promise<string> {
+  return waitFor(
+    async () => {
+      const died = await engineDeath(host, 'while starting');
+      if (died) throw new FatalProbeError(died);
+      await docker.ping();
+      return ((await docker.version()) as { Version: string }).Version;
+    },
+    {
+      what: `the engine on ${host.name} to answer /_ping`,
+      timeoutMs,
+      intervalMs: 25,
+      signal,
+      detail: () => `engine log: ${host.services.logFile('dockerd')}`,
+    },
+  );
+}
+
+/**
+ * Runs `fn` while watching the host's engine: if the engine dies first, fails at once with
+ * EngineDiedError instead of waiting for an API call that will never answer.
+ */
+export async function guardEngine<T>(hosts: HostAccess[], during: string, fn: () => Promise<T>): Promise<T> {
+  let stop = false;
+  const watch = (async (): Promise<never> => {
+    for (;;) {
+      await new Promise((r) => setTimeout(r, 100));
+      if (stop) return new Promise<never>(() => {});
+      for (const h of hosts) {
+        const died = await engineDeath(h, during);
+        if (died) throw died;
+      }
+    }
+  })();
+  try {
+    return await Promise.race([fn(), watch]);
+  } catch (e) {
+    // An API error caused by the engine dying is reported as the death.
+    for (const h of hosts) {
+      const died = await engineDeath(h, during);
+      if (died) throw died;
+    }
+    throw e;
+  } finally {
+    stop = true;
+  }
+}
+
+export interface ContainerExec {
+  exitCode: number;
+  stdout: string;
+  stderr: string;
+}
+
+/** docker exec with the exit code, read only after the output stream has ended. */
+export async function execInContainer(docker: Docker, container: string, cmd: string[], timeoutMs = 15_000): Promise<ContainerExec> {
+  const exec = await docker.getContainer(container).exec({ Cmd: cmd, AttachStdout: true, AttachStderr: true });
+  const stream = await exec.start({ hijack: true, stdin: false });
+  const out = new PassThrough();
+  const err = new PassThrough();
+  let stdout = '';
+  let stderr = '';
+  out.on('data', (d: Buffer) => (stdout += d.toString()));
+  err.on('data', (d: Buffer) => (stderr += d.toString()));
+  docker.modem.demuxStream(stream, out, err);
+  await new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(() => {
+      stream.destroy();
+      reject(new Error(`exec in ${container} did not finish within ${timeoutMs} ms: ${cmd.join(' ')}`));
+    }, timeoutMs);
+    stream.on('end', () => {
+      clearTimeout(timer);
+      resolve();
+    });
+    stream.on('close', () => {
+      clearTimeout(timer);
+      resolve();
+    });
+    stream.on('error', (e: Error) => {
+      clearTimeout(timer);
+      reject(e);
+    });
+  });
+  let info = (await exec.inspect()) as { ExitCode: number | null; Running: boolean };
+  for (let i = 0; info.Running && i < 100; i++) {
+    await new Promise((r) => setTimeout(r, 10));
+    info = (await exec.inspect()) as { ExitCode: number | null; Running: boolean };
+  }
+  return { exitCode: info.ExitCode ?? -1, stdout, stderr };
+}

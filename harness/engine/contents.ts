@@ -1,0 +1,91 @@
+// What the lab puts into its engines, through dockerode: the swarm (swarm mode), the overlay
+// networks and the containers, all from the plan.
+import type Docker from 'dockerode';
+import { LABEL_HOST, LABEL_LAB } from '../lab/plan.ts';
+import type { ContainerPlan, NetworkPlan, Plan } from '../lab/types.ts';
+import { waitFor } from '../wait.ts';
+
+export const SWARM_PORT = 2377;
+
+export async function initSwarm(manager: Docker, address: string): Promise<{ worker: string }> {
+  const info = (await manager.info()) as { Swarm?: { LocalNodeState?: string } };
+  if (info.Swarm?.LocalNodeState !== 'active') {
+    await manager.swarmInit({ ListenAddr: `${address}:${SWARM_PORT}`, AdvertiseAddr: address, ForceNewCluster: false });
+  }
+  const swarm = (await manager.swarmInspect()) as { JoinTokens: { Worker: string } };
+  return { worker: swarm.JoinTokens.Worker };
+}
+
+export async function joinSwarm(worker: Docker, address: string, managerAddress: string, token: string): Promise<void> {
+  const info = (await worker.info()) as { Swarm?: { LocalNodeState?: string } };
+  if (info.Swarm?.LocalNodeState === 'active') return;
+  await worker.swarmJoin({ ListenAddr: `${address}:${SWARM_PORT}`, AdvertiseAddr: address, RemoteAddrs: [`${managerAddress}:${SWARM_PORT}`], JoinToken: token });
+}
+
+export async function swarmNodes(manager: Docker): Promise<{ hostname: string; state: string; role: string }[]> {
+  const nodes = (await manager.listNodes()) as { Description: { Hostname: string }; Status: { State: string }; Spec: { Role: string } }[];
+  return nodes.map((n) => ({ hostname: n.Description.Hostname, state: n.Status.State, role: n.Spec.Role }));
+}
+
+export async function waitForSwarmReady(manager: Docker, hostnames: string[], signal: AbortSignal): Promise<void> {
+  await waitFor(
+    async () => {
+      const nodes = await swarmNodes(manager);
+      return hostnames.every((h) => nodes.some((n) => n.hostname === h && n.state === 'ready')) ? true : undefined;
+    },
+    { what: `swarm nodes ${hostnames.join(', ')} to be ready`, timeoutMs: 30_000, intervalMs: 100, signal },
+  );
+}
+
+/** Creates the network unless it exists; returns its id. */
+export async function createNetwork(docker: Docker, n: NetworkPlan): Promise<string> {
+  const existing = (await docker.listNetworks({ filters: { name: [n.name] } })) as { Name: string; Id: string }[];
+  const found = existing.find((x) => x.Name === n.name);
+  if (found) return found.Id;
+  const net = await docker.createNetwork(n.create);
+  return net.id;
+}
+
+/** Waits until a network is listed by an engine (kv mode: global scope, seen at once). */
+export async function waitForNetwork(docker: Docker, name: string, host: string, signal: AbortSignal): Promise<void> {
+  await waitFor(
+    async () => {
+      const nets = (await docker.listNetworks({ filters: { name: [name] } })) as { Name: string }[];
+      return nets.some((x) => x.Name === name) ? true : undefined;
+    },
+    { what: `network ${name} to appear on ${host}`, timeoutMs: 20_000, intervalMs: 50, signal },
+  );
+}
+
+function endpointConfig(a: ContainerPlan['networks'][number]) {
+  return { Aliases: a.aliases, ...(a.address ? { IPAMConfig: { IPv4Address: a.address } } : {}) };
+}
+
+/** Creates, connects and starts a container unless it runs already; returns its addresses by network. */
+export async function runContainer(docker: Docker, plan: Plan, c: ContainerPlan): Promise<Record<string, string>> {
+  const existing = docker.getContainer(c.name);
+  let running = false;
+  try {
+    const info = (await existing.inspect()) as { State: { Running: boolean } };
+    running = info.State.Running;
+  } catch {
+    const [first, ...rest] = c.networks;
+    await docker.createContainer({
+      name: c.name,
+      Hostname: c.name,
+      Image: c.image,
+      Cmd: c.command,
+      Labels: { [LABEL_LAB]: plan.lab, [LABEL_HOST]: c.host },
+      HostConfig: { NetworkMode: first!.network, Init: false },
+      NetworkingConfig: { EndpointsConfig: { [first!.network]: endpointConfig(first!) } },
+    });
+    for (const a of rest) await docker.getNetwork(a.network).connect({ Container: c.name, EndpointConfig: endpointConfig(a) });
+  }
+  if (!running) await existing.start();
+  return containerAddresses(docker, c.name);
+}
+
+export async function containerAddresses(docker: Docker, name: string): Promise<Record<string, string>> {
+  const info = (await docker.getContainer(name).inspect()) as { NetworkSettings: { Networks: Record<string, { IPAddress: string }> } };
+  return Object.fromEntries(Object.entries(info.NetworkSettings.Networks).map(([n, v]) => [n, v.IPAddress]));
+}

@@ -1,0 +1,26 @@
+// dockerd settings from the plan: command-line flags (netns, systemd drop-ins) and the
+// daemon.json equivalent, for the KV store actually chosen on the kv host.
+import type { DaemonPlan, KvCandidate } from '../lab/types.ts';
+
+export function daemonFlags(d: DaemonPlan, kv?: KvCandidate): string[] {
+  const flags: string[] = [];
+  const store = kv?.clusterStore ?? d.clusterStore;
+  if (store) flags.push(`--cluster-store=${store}`);
+  if (d.clusterAdvertise) flags.push(`--cluster-advertise=${d.clusterAdvertise}`);
+  for (const [k, v] of Object.entries(d.labels)) flags.push(`--label=${k}=${v}`);
+  return flags;
+}
+
+export function daemonJson(d: DaemonPlan, kv?: KvCandidate): Record<string, unknown> {
+  const store = kv?.clusterStore ?? d.clusterStore;
+  return {
+    ...(store ? { 'cluster-store': store } : {}),
+    ...(d.clusterAdvertise ? { 'cluster-advertise': d.clusterAdvertise } : {}),
+    labels: Object.entries(d.labels).map(([k, v]) => `${k}=${v}`),
+  };
+}
+
+/** The first line of a Go panic in an engine log ("panic: runtime error: ..."), if any. */
+export function panicLine(log: string): string | undefined {
+  return log.split('\n').find((l) => /^panic: |^fatal error: /.test(l))?.trim();
+}

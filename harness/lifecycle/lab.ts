@@ -1,0 +1,187 @@
+// The lab verbs behind the CLI: open a lab file, bring it up, take it down, report its status.
+// Each takes the lab's lock and keeps its state file true to what exists.
+import { existsSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type Docker from 'dockerode';
+import { LabNotFoundError, LabStateError } from '../errors.ts';
+import { silentEvents, type Events } from '../events.ts';
+import { engineClient } from '../engine/client.ts';
+import { containerAddresses } from '../engine/contents.ts';
+import { loadLab } from '../lab/load.ts';
+import { planLab } from '../lab/plan.ts';
+import type { Plan } from '../lab/types.ts';
+import { providerById, resolveProvider } from '../providers/index.ts';
+import type { DestroyReport, HostAccess, Provider, ProviderContext } from '../providers/provider.ts';
+import { labStateDir } from '../state/paths.ts';
+import { StateStore, type LabState } from '../state/store.ts';
+import type { Step } from '../steps.ts';
+import { upSteps } from './up.ts';
+
+export const PACKAGE_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
+export const DEFAULT_LAB = 'tutorial';
+
+/** A lab reference is a file path, or the name of a lab in ./labs or the package's labs/. */
+export function resolveLabFile(ref: string = DEFAULT_LAB): string {
+  const candidates = /\.ya?ml$/.test(ref) || ref.includes('/') ? [resolve(ref)] : [resolve('labs', `${ref}.yaml`), join(PACKAGE_ROOT, 'labs', `${ref}.yaml`)];
+  const found = candidates.find((c) => existsSync(c));
+  if (!found) throw new LabNotFoundError(`no lab file for "${ref}" (looked at ${candidates.join(', ')})`, { hint: 'Pass --lab FILE or a name from labs/.' });
+  return found;
+}
+
+export async function openPlan(ref?: string): Promise<Plan> {
+  return planLab(await loadLab(resolveLabFile(ref)));
+}
+
+export interface LabRun {
+  plan: Plan;
+  store: StateStore;
+  provider: Provider;
+  ctx: ProviderContext;
+}
+
+export interface UpResult {
+  alreadyUp: boolean;
+  steps: Step[];
+  /** Call after the steps ran (or failed) to record the outcome and release the lock. */
+  finish(error?: unknown): void;
+}
+
+/**
+ * Prepares `up`: takes the lock, refuses a half-made lab, records the new state and returns
+ * the steps for the caller to run (with progress). `finish` records the outcome.
+ */
+export async function prepareUp(plan: Plan, options: { provider?: string; events?: Events; signal: AbortSignal }): Promise<UpResult & LabRun> {
+  const store = new StateStore(labStateDir(plan.lab));
+  const unlock = store.lock('up');
+  try {
+    const existing = store.read();
+    const events = options.events ?? silentEvents;
+    if (existing) {
+      const provider = providerById(existing.provider);
+      const ctx: ProviderContext = { store, events, signal: options.signal };
+      if (existing.phase === 'up') {
+        await provider.connect(plan, ctx); // throws when a host is gone
+        unlock();
+        return { plan, store, provider, ctx, alreadyUp: true, steps: [], finish: () => {} };
+      }
+      throw new LabStateError(`lab ${plan.lab} is ${existing.phase === 'failed' ? 'half made (its last up failed)' : `in phase ${existing.phase}`}`, {
+        hint: `Run \`overlab down --lab ${plan.lab}\` first.${existing.error ? `\nLast error: ${existing.error.split('\n')[0]}` : ''}`,
+      });
+    }
+    const provider = await resolveProvider((options.provider ?? plan.provider) as Plan['provider']);
+    const now = new Date().toISOString();
+    store.write({ version: 1, lab: plan.lab, provider: provider.id, file: plan.file, phase: 'creating', createdAt: now, updatedAt: now, hosts: {}, resources: {} });
+    const ctx: ProviderContext = { store, events, signal: options.signal };
+    const steps = upSteps(plan, { ...ctx, provider });
+    const finish = (error?: unknown) => {
+      try {
+        store.update((s) => {
+          s.phase = error ? 'failed' : 'up';
+          if (error) s.error = error instanceof Error ? error.message : String(error);
+        });
+      } finally {
+        unlock();
+      }
+    };
+    return { plan, store, provider, ctx, alreadyUp: false, steps, finish };
+  } catch (e) {
+    unlock();
+    throw e;
+  }
+}
+
+/** Removes everything of the lab; with no state and no `force`, there is nothing to do. */
+export async function labDown(lab: string, options: { force: boolean; events?: Events; signal: AbortSignal }): Promise<DestroyReport & { wasUp: boolean }> {
+  const store = new StateStore(labStateDir(lab));
+  const unlock = store.lock('down');
+  try {
+    const state = store.read();
+    if (!state && !options.force) return { processes: 0, namespaces: [], paths: [], wasUp: false };
+    if (state) store.update((s) => (s.phase = 'destroying'));
+    // Without a state file, leftovers can only be of the embedded provider.
+    const provider = providerById(state?.provider ?? 'netns');
+    const report = await provider.destroy(lab, { store, events: options.events ?? silentEvents, signal: options.signal }, { force: options.force });
+    store.remove();
+    return { ...report, wasUp: state !== undefined };
+  } finally {
+    unlock();
+  }
+}
+
+/** Connects to a lab that is up. */
+export async function connectLab(plan: Plan, signal: AbortSignal): Promise<LabRun & { state: LabState; hosts: Map<string, HostAccess>; engines: Map<string, Docker> }> {
+  const store = new StateStore(labStateDir(plan.lab));
+  const state = store.read();
+  if (!state) throw new LabStateError(`lab ${plan.lab} is not up`, { hint: `Run \`overlab up --lab ${plan.lab}\`.` });
+  if (state.phase !== 'up') throw new LabStateError(`lab ${plan.lab} is not up (phase ${state.phase})`, { hint: `Run \`overlab down --lab ${plan.lab}\`, then \`overlab up --lab ${plan.lab}\`.` });
+  const provider = providerById(state.provider);
+  const ctx: ProviderContext = { store, events: silentEvents, signal };
+  const access = await provider.connect(plan, ctx);
+  const hosts = new Map(access.map((h) => [h.name, h]));
+  const engines = new Map(access.filter((h) => h.engine).map((h) => [h.name, engineClient(h.engine!)]));
+  return { plan, store, provider, ctx, state, hosts, engines };
+}
+
+export interface LabStatus {
+  lab: string;
+  file: string;
+  phase: LabState['phase'] | 'down';
+  provider: string | undefined;
+  mode: Plan['mode'];
+  kv: { type: string; clusterStore: string; note?: string } | undefined;
+  hosts: { name: string; address: string; role: string; engine: string | undefined; error?: string }[];
+  networks: { name: string; subnet: string; driver: string | undefined; scope: string | undefined }[];
+  containers: { name: string; host: string; state: string | undefined; addresses: Record<string, string> }[];
+}
+
+export async function labStatus(plan: Plan, signal: AbortSignal): Promise<LabStatus> {
+  const store = new StateStore(labStateDir(plan.lab));
+  const state = store.read();
+  const base: LabStatus = {
+    lab: plan.lab,
+    file: plan.file,
+    phase: state?.phase ?? 'down',
+    provider: state?.provider,
+    mode: plan.mode,
+    kv: state?.kv ? { type: state.kv.type, clusterStore: state.kv.clusterStore, ...(state.kv.announced ? { note: state.kv.announced } : {}) } : undefined,
+    hosts: plan.hosts.map((h) => ({ name: h.name, address: h.address, role: h.role, engine: undefined })),
+    networks: plan.networks.map((n) => ({ name: n.name, subnet: n.subnet, driver: undefined, scope: undefined })),
+    containers: plan.containers.map((c) => ({ name: c.name, host: c.host, state: undefined, addresses: {} })),
+  };
+  if (!state || state.phase !== 'up') return base;
+  const { engines } = await connectLab(plan, signal);
+  await Promise.all(
+    base.hosts.map(async (h) => {
+      const docker = engines.get(h.name);
+      if (!docker) return;
+      try {
+        h.engine = ((await docker.version()) as { Version: string }).Version;
+      } catch (e) {
+        h.error = (e as Error).message;
+      }
+    }),
+  );
+  const firstEngine = engines.get(plan.dockerHosts[0]!);
+  if (firstEngine) {
+    const nets = (await firstEngine.listNetworks().catch(() => [])) as { Name: string; Driver: string; Scope: string }[];
+    for (const n of base.networks) {
+      const found = nets.find((x) => x.Name === n.name);
+      if (found) [n.driver, n.scope] = [found.Driver, found.Scope];
+    }
+  }
+  await Promise.all(
+    base.containers.map(async (c) => {
+      const docker = engines.get(c.host);
+      if (!docker) return;
+      try {
+        const info = (await docker.getContainer(c.name).inspect()) as { State: { Status: string } };
+        c.state = info.State.Status;
+        c.addresses = await containerAddresses(docker, c.name);
+      } catch {
+        c.state = 'missing';
+      }
+    }),
+  );
+  return base;
+}

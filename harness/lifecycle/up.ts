@@ -1,0 +1,180 @@
+// `up` as steps over the provider's hosts: hosts, KV store, engines, test image, swarm,
+// networks, containers. Shared by every provider; each step records what it made.
+import type Docker from 'dockerode';
+import { join } from 'node:path';
+import { daemonFlags } from '../engine/daemon.ts';
+import { containerAddresses, createNetwork, initSwarm, joinSwarm, runContainer, waitForNetwork, waitForSwarmReady } from '../engine/contents.ts';
+import { engineClient, guardEngine, waitForEngine } from '../engine/client.ts';
+import { buildTestImageTar, loadTestImage } from '../engine/image.ts';
+import { chooseKvStore, startKvStore } from '../kv/run.ts';
+import type { KvCandidate, Plan } from '../lab/types.ts';
+import type { HostAccess, Provider, ProviderContext } from '../providers/provider.ts';
+import { stateRoot } from '../state/paths.ts';
+import type { Step } from '../steps.ts';
+
+export interface UpContext extends ProviderContext {
+  provider: Provider;
+}
+
+/** What `up` learns as it goes; later steps read what earlier ones found. */
+interface Live {
+  hosts: Map<string, HostAccess>;
+  engines: Map<string, Docker>;
+  kv: KvCandidate | undefined;
+  imageTar: string | undefined;
+  swarmToken: string | undefined;
+}
+
+export function upSteps(plan: Plan, ctx: UpContext): Step[] {
+  const live: Live = { hosts: new Map(), engines: new Map(), kv: undefined, imageTar: undefined, swarmToken: undefined };
+  const host = (name: string) => live.hosts.get(name)!;
+  const engine = (name: string) => live.engines.get(name)!;
+  const dockerAccess = () => plan.dockerHosts.map(host);
+  const steps: Step[] = [];
+
+  steps.push({
+    title: `Create hosts (${ctx.provider.id})`,
+    tasks: () => [
+      {
+        title: plan.hosts.map((h) => `${h.name} ${h.address}`).join(', '),
+        run: async () => {
+          const [hosts] = await Promise.all([
+            ctx.provider.createHosts(plan, ctx),
+            buildTestImageTar(join(stateRoot(), 'cache')).then((t) => (live.imageTar = t)),
+          ]);
+          for (const h of hosts) live.hosts.set(h.name, h);
+        },
+      },
+    ],
+  });
+
+  if (plan.kv) {
+    const kv = plan.kv;
+    steps.push({
+      title: 'Start the KV store',
+      tasks: () => [
+        {
+          title: kv.host,
+          host: kv.host,
+          run: async (signal) => {
+            const { chosen, skipped } = await chooseKvStore(kv, host(kv.host));
+            if (skipped.length) {
+              ctx.events.emit({
+                type: 'warn',
+                host: kv.host,
+                message: `${skipped.map((s) => s.type).join(', ')} is not installed on ${kv.host}; using the lab's fallback ${chosen.type} (${chosen.clusterStore})`,
+              });
+            }
+            live.kv = chosen;
+            ctx.store.update((s) => {
+              s.kv = { type: chosen.type, clusterStore: chosen.clusterStore, ...(skipped.length ? { announced: `fallback from ${skipped[0]!.type}` } : {}) };
+            });
+            await startKvStore(chosen, host(kv.host), signal);
+            return `${chosen.type} at ${chosen.clusterStore}`;
+          },
+        },
+      ],
+    });
+  }
+
+  steps.push({
+    title: 'Start the engines',
+    tasks: () =>
+      plan.hosts
+        .filter((h) => h.daemon)
+        .map((h) => ({
+          title: h.name,
+          host: h.name,
+          run: async (signal: AbortSignal) => {
+            const access = host(h.name);
+            const flags = [...access.engineFlags, ...daemonFlags(h.daemon!, live.kv)];
+            await access.services.start({ name: 'dockerd', argv: ['dockerd', ...flags] });
+            const docker = engineClient(access.engine!);
+            const version = await waitForEngine(access, docker, signal);
+            await loadTestImage(docker, live.imageTar!);
+            live.engines.set(h.name, docker);
+            return `Docker ${version}`;
+          },
+        })),
+  });
+
+  if (plan.mode === 'swarm') {
+    const [manager, ...workers] = plan.dockerHosts as [string, ...string[]];
+    steps.push({
+      title: 'Form the swarm',
+      tasks: () => [
+        {
+          title: `${manager} (manager)`,
+          host: manager,
+          run: async () => {
+            live.swarmToken = (await initSwarm(engine(manager), host(manager).address)).worker;
+          },
+        },
+      ],
+    });
+    if (workers.length) {
+      steps.push({
+        title: 'Join the swarm',
+        tasks: () =>
+          workers.map((w) => ({
+            title: w,
+            host: w,
+            run: async (signal: AbortSignal) => {
+              await joinSwarm(engine(w), host(w).address, host(manager).address, live.swarmToken!);
+              await waitForSwarmReady(engine(manager), [w], signal);
+            },
+          })),
+      });
+    }
+  }
+
+  if (plan.networks.length) {
+    steps.push({
+      title: 'Create overlay networks',
+      tasks: () =>
+        plan.networks.map((n) => ({
+          title: `${n.name} ${n.subnet}`,
+          host: n.createOn,
+          run: (signal: AbortSignal) =>
+            guardEngine(dockerAccess(), `while creating network ${n.name}`, async () => {
+              const id = await createNetwork(engine(n.createOn), n);
+              // In kv mode the network is global at once: every engine must list it.
+              if (plan.mode === 'kv') await Promise.all(plan.dockerHosts.map((d) => waitForNetwork(engine(d), n.name, d, signal)));
+              return id.slice(0, 12);
+            }),
+        })),
+    });
+  }
+
+  if (plan.containers.length) {
+    steps.push({
+      title: 'Run containers',
+      tasks: () =>
+        plan.containers.map((c) => ({
+          title: `${c.name} on ${c.host}`,
+          host: c.host,
+          run: () =>
+            guardEngine(dockerAccess(), `while starting container ${c.name}`, async () => {
+              const addrs = await runContainer(engine(c.host), plan, c);
+              return Object.entries(addrs).map(([n, a]) => `${n} ${a}`).join(', ');
+            }),
+        })),
+    });
+    // An engine may die a moment after a container joined (e.g. libnetwork's KV watch): check all are alive.
+    steps.push({
+      title: 'Check the engines',
+      tasks: () =>
+        plan.dockerHosts.map((d) => ({
+          title: d,
+          host: d,
+          run: () =>
+            guardEngine([host(d)], 'after the containers started', async () => {
+              await engine(d).ping();
+              const names = plan.containers.filter((c) => c.host === d).map((c) => c.name);
+              await Promise.all(names.map((n) => containerAddresses(engine(d), n)));
+            }),
+        })),
+    });
+  }
+  return steps;
+}

@@ -1,0 +1,47 @@
+// Provider registry and `provider: auto` resolution. The only place that names providers.
+import { existsSync } from 'node:fs';
+import { PrerequisiteError, UsageError } from '../errors.ts';
+import type { ProviderName } from '../lab/types.ts';
+import { NetnsProvider } from './netns/netns-provider.ts';
+import type { Provider, ProviderId } from './provider.ts';
+
+const FACTORIES: Record<string, () => Provider> = {
+  netns: () => new NetnsProvider(),
+};
+
+export const PROVIDER_IDS: readonly ProviderId[] = ['netns', 'vagrant', 'ssh'];
+
+export function providerById(id: string): Provider {
+  const make = FACTORIES[id];
+  if (!make) {
+    if ((PROVIDER_IDS as readonly string[]).includes(id)) {
+      throw new PrerequisiteError(`the ${id} provider is not available in this version of overlab`, { hint: 'Use --provider netns.' });
+    }
+    throw new UsageError(`unknown provider "${id}" (known: auto, ${PROVIDER_IDS.join(', ')})`);
+  }
+  return make();
+}
+
+/** A usable hypervisor for Vagrant: VirtualBox, or libvirt with KVM. */
+function hypervisorUsable(): boolean {
+  const vagrant = ['/usr/bin/vagrant', '/usr/local/bin/vagrant'].some(existsSync);
+  const vbox = ['/usr/bin/VBoxManage', '/usr/local/bin/VBoxManage'].some(existsSync);
+  return vagrant && vbox && FACTORIES['vagrant'] !== undefined;
+}
+
+/** `auto`: vagrant when it and a hypervisor are usable, else netns on Linux as root. */
+export async function resolveProvider(requested: ProviderName): Promise<Provider> {
+  if (requested !== 'auto') {
+    const p = providerById(requested);
+    const why = await p.unusableReason();
+    if (why) throw new PrerequisiteError(`the ${p.id} provider cannot run here: ${why}`);
+    return p;
+  }
+  if (hypervisorUsable()) return providerById('vagrant');
+  const netns = providerById('netns');
+  const why = await netns.unusableReason();
+  if (!why) return netns;
+  throw new PrerequisiteError(`no provider can run here: Vagrant with a hypervisor is not installed, and netns cannot run (${why})`, {
+    hint: 'Install VirtualBox and Vagrant, or run as root on Linux after `sudo scripts/setup-host.sh`.',
+  });
+}

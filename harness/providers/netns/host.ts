@@ -1,0 +1,140 @@
+// One netns host at run time: commands and long-running services entered into the host's
+// namespaces (network, UTS, mount) through its holder process, with nsenter rather than
+// `ip netns exec`, which remounts /sys and hides the cgroups dockerd needs.
+import { spawn } from 'node:child_process';
+import { closeSync, mkdirSync, openSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { execa } from 'execa';
+import { HostUnreachableError } from '../../errors.ts';
+import { isAlive, type StateStore } from '../../state/store.ts';
+import type { ExecOptions, ExecResult, HostRunner, ServiceManager, ServiceSpec } from '../provider.ts';
+
+export interface ServiceRecord {
+  pid: number;
+  argv: string[];
+  log: string;
+}
+
+export function nsenterArgs(holderPid: number): string[] {
+  return ['-t', String(holderPid), '--net', '--uts', '--mount', '--'];
+}
+
+export class NetnsRunner implements HostRunner {
+  constructor(
+    private readonly host: string,
+    private readonly holderPid: number,
+  ) {}
+
+  async exec(argv: readonly string[], options: ExecOptions = {}): Promise<ExecResult> {
+    if (!isAlive(this.holderPid)) {
+      throw new HostUnreachableError(`host ${this.host} is gone: its namespace holder (pid ${this.holderPid}) is not running`, {
+        hint: 'Run `overlab down` and `overlab up` again.',
+      });
+    }
+    const r = await execa('nsenter', [...nsenterArgs(this.holderPid), ...argv], {
+      reject: false,
+      ...(options.input === undefined ? { stdin: 'ignore' as const } : { input: options.input }),
+      ...(options.timeoutMs ? { timeout: options.timeoutMs } : {}),
+      ...(options.env ? { env: options.env } : {}),
+    });
+    const exitCode = r.timedOut ? 124 : (r.exitCode ?? 128 + 9);
+    return { exitCode, stdout: String(r.stdout ?? ''), stderr: String(r.stderr ?? '') };
+  }
+}
+
+/** Services as detached processes in the host's namespaces; pids go to the lab state before anything waits on them. */
+export class NetnsServices implements ServiceManager {
+  constructor(
+    private readonly host: string,
+    private readonly holderPid: number,
+    private readonly store: StateStore,
+    private readonly runtimeDir: string,
+  ) {}
+
+  logFile(name: string): string {
+    return join(this.store.dir, 'logs', `${this.host}.${name}.log`);
+  }
+
+  dataDir(name: string): string {
+    return join(this.runtimeDir, name);
+  }
+
+  async start(spec: ServiceSpec): Promise<void> {
+    const log = this.logFile(spec.name);
+    mkdirSync(join(this.store.dir, 'logs'), { recursive: true });
+    mkdirSync(this.dataDir(spec.name), { recursive: true });
+    const fd = openSync(log, 'a');
+    try {
+      const child = spawn('nsenter', [...nsenterArgs(this.holderPid), ...spec.argv], {
+        detached: true,
+        stdio: ['ignore', fd, fd],
+      });
+      const pid = await new Promise<number>((resolve, reject) => {
+        child.once('spawn', () => resolve(child.pid!));
+        child.once('error', reject);
+      });
+      child.unref();
+      this.store.update((s) => {
+        const services = (s.hosts[this.host]!.resources['services'] ??= {}) as Record<string, ServiceRecord>;
+        services[spec.name] = { pid, argv: spec.argv, log };
+      });
+    } finally {
+      closeSync(fd);
+    }
+  }
+
+  private record(name: string): ServiceRecord | undefined {
+    const services = this.store.read()?.hosts[this.host]?.resources['services'] as Record<string, ServiceRecord> | undefined;
+    return services?.[name];
+  }
+
+  async isRunning(name: string): Promise<boolean> {
+    const r = this.record(name);
+    return r !== undefined && isRunningProcess(r.pid);
+  }
+
+  async stop(name: string): Promise<void> {
+    const r = this.record(name);
+    if (r) await stopProcess(r.pid);
+  }
+
+  async readLog(name: string): Promise<string> {
+    try {
+      return readFileSync(this.logFile(name), 'utf8');
+    } catch {
+      return '';
+    }
+  }
+}
+
+/** Alive and not a zombie (a detached child of ours that exited stays a zombie until reaped). */
+export function isRunningProcess(pid: number): boolean {
+  if (!isAlive(pid)) return false;
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';
+  } catch {
+    return false;
+  }
+}
+
+/** SIGTERM, a bounded wait, then SIGKILL. */
+export async function stopProcess(pid: number, graceMs = 10_000): Promise<void> {
+  if (!isRunningProcess(pid)) return;
+  try {
+    process.kill(pid, 'SIGTERM');
+  } catch {
+    return;
+  }
+  const deadline = Date.now() + graceMs;
+  while (isRunningProcess(pid) && Date.now() < deadline) await sleep(20);
+  if (isRunningProcess(pid)) {
+    try {
+      process.kill(pid, 'SIGKILL');
+    } catch {
+      // Gone in between.
+    }
+    while (isRunningProcess(pid)) await sleep(10);
+  }
+}

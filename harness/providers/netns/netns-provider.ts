@@ -1,0 +1,289 @@
+// The netns provider: every host is a set of Linux namespaces on this machine (network from
+// `ip netns`, UTS and mount from a holder process), wired to a bridge in a switch namespace by
+// veth pairs, with its own sshd. Engines and KV stores run in them as real processes.
+import { spawn } from 'node:child_process';
+import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { execa } from 'execa';
+import { CommandFailedError, HostUnreachableError, LabStateError } from '../../errors.ts';
+import type { HostPlan, Plan } from '../../lab/types.ts';
+import { labRuntimeDir } from '../../state/paths.ts';
+import { waitFor } from '../../wait.ts';
+import type { DestroyReport, HostAccess, Provider, ProviderContext } from '../provider.ts';
+import { isRunningProcess, NetnsRunner, NetnsServices, stopProcess, type ServiceRecord } from './host.ts';
+import { mountNamespaceOf, mountsUnder, namespaceInode, namespacesWithPrefix, processesInNamespaces, removeCgroups } from './leftovers.ts';
+import { cgroupParent, hostNamespace, hostRuntimeDir, hostsFile, labPrefix, sshdConfig, switchAddress, switchNamespace, wiringScripts } from './topology.ts';
+
+const REQUIRED_BINARIES = ['ip', 'nsenter', 'unshare', 'dockerd', 'busybox', 'ssh-keygen', 'sshd'];
+const BINARY_DIRS = ['/usr/local/sbin', '/usr/local/bin', '/usr/sbin', '/usr/bin', '/sbin', '/bin'];
+
+export function findBinary(name: string): string | undefined {
+  return BINARY_DIRS.map((d) => join(d, name)).find((p) => existsSync(p));
+}
+
+/**
+ * Holds a host's UTS and mount namespaces: sets the hostname, gives the host a private /run
+ * (iptables lock, containerd shim sockets, libnetwork's /run/docker/netns) and the lab's
+ * /etc/hosts, then sleeps until killed.
+ */
+const HOLDER_SCRIPT = [
+  'set -e',
+  'hostname "$1"',
+  'mount -t tmpfs -o mode=0755 overlab-run /run',
+  'mkdir -p /run/sshd',
+  'mount --bind "$2" /etc/hosts',
+  'exec sleep infinity',
+].join('; ');
+
+interface NetnsHostResources {
+  namespace: string;
+  holderPid?: number;
+  runtimeDir: string;
+  services?: Record<string, ServiceRecord>;
+}
+
+export class NetnsProvider implements Provider {
+  readonly id = 'netns' as const;
+
+  async unusableReason(): Promise<string | undefined> {
+    if (process.platform !== 'linux') return 'the netns provider needs Linux';
+    if (process.getuid?.() !== 0) return 'the netns provider needs root (namespaces, veths, dockerd)';
+    const missing = REQUIRED_BINARIES.filter((b) => !findBinary(b));
+    if (missing.length) return `missing ${missing.join(', ')}: run \`sudo scripts/setup-host.sh\` to install them`;
+    return undefined;
+  }
+
+  async createHosts(plan: Plan, ctx: ProviderContext): Promise<HostAccess[]> {
+    const { store } = ctx;
+    const labDir = labRuntimeDir(plan.lab);
+    const sshDir = join(store.dir, 'ssh');
+    // Record first: whatever happens next, `down` knows what to look for.
+    store.update((s) => {
+      s.resources = { switch: switchNamespace(plan.lab), runtimeDir: labDir, switchAddress: switchAddress(plan), sshDir };
+      for (const h of plan.hosts) {
+        const res: NetnsHostResources = { namespace: hostNamespace(plan.lab, h.name), runtimeDir: hostRuntimeDir(plan.lab, h.name) };
+        s.hosts[h.name] = { name: h.name, address: h.address, role: h.role, resources: { ...res } };
+      }
+    });
+    mkdirSync(labDir, { recursive: true });
+    const hostsPath = join(labDir, 'hosts');
+    writeFileSync(hostsPath, hostsFile(plan));
+    await Promise.all([this.wire(plan, ctx), this.makeKeys(sshDir)]);
+
+    return Promise.all(
+      plan.hosts.map(async (h) => {
+        const holderPid = await this.startHolder(plan, h, hostsPath, ctx);
+        const access = this.access(plan, h, holderPid, ctx);
+        await this.startSshd(h, access, sshDir);
+        return access;
+      }),
+    );
+  }
+
+  async connect(plan: Plan, ctx: ProviderContext): Promise<HostAccess[]> {
+    const state = ctx.store.read();
+    if (!state) throw new LabStateError(`lab ${plan.lab} is not up`, { hint: `Run \`overlab up --lab ${plan.lab}\`.` });
+    return plan.hosts.map((h) => {
+      const res = state.hosts[h.name]?.resources as NetnsHostResources | undefined;
+      if (!res?.holderPid || !isRunningProcess(res.holderPid)) {
+        throw new HostUnreachableError(`host ${h.name} of lab ${plan.lab} is not running`, {
+          hint: `Run \`overlab down --lab ${plan.lab}\`, then \`overlab up --lab ${plan.lab}\`.`,
+        });
+      }
+      return this.access(plan, h, res.holderPid, ctx);
+    });
+  }
+
+  async destroy(lab: string, ctx: ProviderContext, options: { force: boolean }): Promise<DestroyReport> {
+    const state = ctx.store.read();
+    const hosts = Object.values(state?.hosts ?? {});
+    const report: DestroyReport = { processes: 0, namespaces: [], paths: [] };
+
+    // 1. Engines first (they stop their containers and containerd), then everything else.
+    const stopServices = async (filter: (name: string) => boolean) =>
+      Promise.all(
+        hosts.flatMap((h) =>
+          Object.entries((h.resources as unknown as NetnsHostResources).services ?? {})
+            .filter(([name]) => filter(name))
+            .map(async ([, r]) => {
+              if (isRunningProcess(r.pid)) report.processes++;
+              await stopProcess(r.pid);
+            }),
+        ),
+      );
+    await stopServices((n) => n === 'dockerd');
+    await stopServices((n) => n !== 'dockerd');
+
+    // 2. Whatever still runs inside the lab's namespaces, and its descendants.
+    const namespaces = new Set<string>([
+      ...hosts.map((h) => (h.resources as unknown as NetnsHostResources).namespace),
+      ...(state?.resources['switch'] ? [String(state.resources['switch'])] : []),
+      ...(options.force || !state ? namespacesWithPrefix(labPrefix(lab)) : []),
+    ]);
+    const netInodes = new Set([...namespaces].map(namespaceInode).filter((i): i is number => i !== undefined));
+    const mntInodes = new Set(
+      hosts
+        .map((h) => (h.resources as unknown as NetnsHostResources).holderPid)
+        .filter((p): p is number => p !== undefined && isRunningProcess(p))
+        .map(mountNamespaceOf)
+        .filter((i): i is number => i !== undefined),
+    );
+    for (let round = 0; round < 50; round++) {
+      const pids = processesInNamespaces(netInodes, mntInodes);
+      if (pids.length === 0) break;
+      if (round === 0) report.processes += pids.length;
+      for (const pid of pids) {
+        try {
+          process.kill(pid, 'SIGKILL');
+        } catch {
+          // Already gone.
+        }
+      }
+      await sleep(20);
+    }
+
+    // 3. Namespaces, mounts, runtime folder, cgroups.
+    for (const ns of namespaces) {
+      if (namespaceInode(ns) === undefined) continue;
+      const r = await execa('ip', ['netns', 'delete', ns], { reject: false });
+      if (r.exitCode !== 0) throw new CommandFailedError({ command: `ip netns delete ${ns}`, exitCode: r.exitCode ?? null, output: String(r.stderr) });
+      report.namespaces.push(ns);
+    }
+    const runtimeDir = labRuntimeDir(lab);
+    for (const m of mountsUnder(runtimeDir)) await execa('umount', ['-l', m], { reject: false });
+    if (existsSync(runtimeDir)) {
+      rmSync(runtimeDir, { recursive: true, force: true });
+      report.paths.push(runtimeDir);
+    }
+    removeCgroups(`overlab.${lab}.`);
+    return report;
+  }
+
+  /** ssh from the switch namespace, where the lab's addresses are reachable (like a host-only adapter). */
+  sshArgv(host: HostAccess, ctx: ProviderContext, command: string[]): string[] {
+    const sw = String(ctx.store.read()?.resources['switch'] ?? '');
+    const ssh = host.ssh!;
+    return [
+      'nsenter', `--net=/run/netns/${sw}`, '--',
+      'ssh', '-i', ssh.privateKeyPath, '-p', String(ssh.port),
+      '-o', 'StrictHostKeyChecking=no', '-o', 'UserKnownHostsFile=/dev/null', '-o', 'LogLevel=ERROR', '-o', 'IdentitiesOnly=yes',
+      ...(command.length ? [] : ['-t']),
+      `${ssh.username}@${ssh.host}`, ...command,
+    ];
+  }
+
+  // -- steps of createHosts
+
+  private async wire(plan: Plan, ctx: ProviderContext): Promise<void> {
+    const taken = namespacesWithPrefix(labPrefix(plan.lab));
+    if (taken.length) {
+      throw new LabStateError(`namespaces of lab ${plan.lab} already exist (${taken.join(', ')}) but the lab state does not own them`, {
+        hint: `Run \`overlab down --force --lab ${plan.lab}\` to remove them.`,
+      });
+    }
+    const { root, inside } = wiringScripts(plan);
+    const batch = async (args: string[], script: string) => {
+      ctx.events.emit({ type: 'command', host: '(switch)', command: `ip ${args.join(' ')} -batch - <<EOF\n${script}EOF` });
+      const r = await execa('ip', [...args, '-batch', '-'], { input: script, reject: false });
+      if (r.exitCode !== 0) {
+        throw new CommandFailedError({ command: `ip ${args.join(' ')} -batch - (lab wiring)`, exitCode: r.exitCode ?? null, output: `${r.stdout}\n${r.stderr}` });
+      }
+    };
+    await batch([], root);
+    await Promise.all(Object.entries(inside).map(([ns, script]) => batch(['-n', ns], script)));
+  }
+
+  private async makeKeys(sshDir: string): Promise<void> {
+    mkdirSync(sshDir, { recursive: true, mode: 0o700 });
+    const key = join(sshDir, 'id_ed25519');
+    const hostKey = join(sshDir, 'ssh_host_ed25519_key');
+    const keygen = async (path: string, comment: string) => {
+      if (existsSync(path)) return;
+      await execa('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-C', comment, '-f', path]);
+    };
+    await Promise.all([keygen(key, 'overlab'), keygen(hostKey, 'overlab-host')]);
+    rmSync(join(sshDir, 'authorized_keys'), { force: true });
+    const { readFile, writeFile } = await import('node:fs/promises');
+    await writeFile(join(sshDir, 'authorized_keys'), await readFile(`${key}.pub`), { mode: 0o600 });
+    await writeFile(join(sshDir, 'sshd_config'), sshdConfig({ hostKey, authorizedKeys: join(sshDir, 'authorized_keys') }));
+  }
+
+  private async startHolder(plan: Plan, h: HostPlan, hostsPath: string, ctx: ProviderContext): Promise<number> {
+    const ns = hostNamespace(plan.lab, h.name);
+    mkdirSync(hostRuntimeDir(plan.lab, h.name), { recursive: true });
+    const child = spawn(
+      'nsenter',
+      [`--net=/run/netns/${ns}`, '--', 'unshare', '--uts', '--mount', '--propagation', 'private', '--', 'sh', '-c', HOLDER_SCRIPT, 'holder', h.hostname, hostsPath],
+      { detached: true, stdio: ['ignore', 'ignore', 'pipe'] },
+    );
+    let stderr = '';
+    child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
+    const pid = await new Promise<number>((resolve, reject) => {
+      child.once('spawn', () => resolve(child.pid!));
+      child.once('error', reject);
+    });
+    ctx.store.update((s) => {
+      s.hosts[h.name]!.resources['holderPid'] = pid;
+    });
+    // Ready when the holder has exec'd sleep, i.e. its hostname and mounts are in place.
+    await waitFor(
+      async () => {
+        if (!isRunningProcess(pid)) {
+          throw new CommandFailedError({ command: `namespace holder of ${h.name}`, exitCode: child.exitCode, output: stderr, host: h.name });
+        }
+        const { readFile } = await import('node:fs/promises');
+        const comm = (await readFile(`/proc/${pid}/comm`, 'utf8')).trim();
+        return comm === 'sleep' ? true : undefined;
+      },
+      { what: `the namespaces of ${h.name}`, timeoutMs: 10_000, intervalMs: 5, signal: ctx.signal },
+    ).catch((e: unknown) => {
+      if (e instanceof CommandFailedError) throw e;
+      throw e;
+    });
+    child.stderr!.destroy();
+    child.unref();
+    return pid;
+  }
+
+  private access(plan: Plan, h: HostPlan, holderPid: number, ctx: ProviderContext): HostAccess {
+    const runtimeDir = hostRuntimeDir(plan.lab, h.name);
+    const socketPath = join(runtimeDir, 'docker.sock');
+    const sshDir = join(ctx.store.dir, 'ssh');
+    return {
+      name: h.name,
+      address: h.address,
+      runner: new NetnsRunner(h.name, holderPid),
+      services: new NetnsServices(h.name, holderPid, ctx.store, runtimeDir),
+      ssh: { host: h.address, port: 22, username: 'root', privateKeyPath: join(sshDir, 'id_ed25519') },
+      engine: h.role === 'docker' ? { kind: 'socket', socketPath } : undefined,
+      engineFlags:
+        h.role === 'docker'
+          ? [
+              `--host=unix://${socketPath}`,
+              `--data-root=${join(runtimeDir, 'docker')}`,
+              `--exec-root=${join(runtimeDir, 'exec')}`,
+              `--pidfile=${join(runtimeDir, 'docker.pid')}`,
+              `--config-file=${this.emptyDaemonJson(runtimeDir)}`,
+              `--cgroup-parent=${cgroupParent(plan.lab, h.name)}`,
+              // Upstream DNS for containers: the host itself, where nothing answers on port 53,
+              // so unknown names fail at once and no query ever leaves the lab.
+              `--dns=${h.address}`,
+              '--userland-proxy=false',
+            ]
+          : [],
+    };
+  }
+
+  private emptyDaemonJson(runtimeDir: string): string {
+    const path = join(runtimeDir, 'daemon.json');
+    if (!existsSync(path)) writeFileSync(path, '{}\n');
+    return path;
+  }
+
+  private async startSshd(h: HostPlan, access: HostAccess, sshDir: string): Promise<void> {
+    const sshd = findBinary('sshd') ?? '/usr/sbin/sshd';
+    await access.services.start({ name: 'sshd', argv: [sshd, '-D', '-e', '-f', join(sshDir, 'sshd_config'), '-o', `ListenAddress=${h.address}`] });
+  }
+}
+

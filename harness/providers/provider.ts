@@ -1,0 +1,99 @@
+// The one provider interface: a provider creates hosts, says how to reach each (a command
+// runner and an engine endpoint), and destroys what it created. Engines, KV stores, networks,
+// containers and specs are shared code working through what it hands back.
+import type { Plan } from '../lab/types.ts';
+import type { Events } from '../events.ts';
+import type { StateStore } from '../state/store.ts';
+
+export interface ExecResult {
+  exitCode: number;
+  stdout: string;
+  stderr: string;
+}
+
+export interface ExecOptions {
+  /** Written to the command's stdin. */
+  input?: string;
+  /** Kill the command after this long and report exit code 124, as timeout(1) does. */
+  timeoutMs?: number;
+  /** Environment additions. */
+  env?: Record<string, string>;
+}
+
+/** Runs commands on one host: in its namespaces (netns) or over SSH (vagrant, ssh). */
+export interface HostRunner {
+  exec(argv: readonly string[], options?: ExecOptions): Promise<ExecResult>;
+}
+
+/** How the harness reaches a host's Docker engine. Never an unauthenticated TCP port. */
+export type EngineEndpoint =
+  | { kind: 'socket'; socketPath: string }
+  | { kind: 'ssh'; host: string; port: number; username: string; privateKeyPath: string };
+
+export interface SshEndpoint {
+  host: string;
+  port: number;
+  username: string;
+  privateKeyPath: string;
+}
+
+/** A long-running process on a host (KV store, engine), run by the host's service manager. */
+export interface ServiceSpec {
+  name: string;
+  argv: string[];
+}
+
+/** Starts, watches and stops a host's long-running processes; pids and logs are the provider's. */
+export interface ServiceManager {
+  start(spec: ServiceSpec): Promise<void>;
+  isRunning(name: string): Promise<boolean>;
+  stop(name: string): Promise<void>;
+  /** Where the service's output is kept (a local file for netns), for error messages. */
+  logFile(name: string): string;
+  readLog(name: string): Promise<string>;
+  /** A folder on the host for the service's data. */
+  dataDir(name: string): string;
+}
+
+/** A host the provider created (or found), and how to reach it. */
+export interface HostAccess {
+  name: string;
+  address: string;
+  runner: HostRunner;
+  services: ServiceManager;
+  ssh: SshEndpoint | undefined;
+  /** How the harness reaches the engine once it runs (docker hosts only). */
+  engine: EngineEndpoint | undefined;
+  /** dockerd flags the provider needs on this host (paths, socket, cgroups); the lab's come from the plan. */
+  engineFlags: string[];
+}
+
+export type ProviderId = 'netns' | 'vagrant' | 'ssh';
+
+export interface ProviderContext {
+  /** The lab's state folder (.overlab/<lab>) and its state file. */
+  store: StateStore;
+  events: Events;
+  signal: AbortSignal;
+}
+
+export interface Provider {
+  readonly id: ProviderId;
+  /** Why this provider cannot run here, or undefined when it can. */
+  unusableReason(): Promise<string | undefined>;
+  /** Creates the hosts (recording each resource in the lab state first) and says how to reach them. */
+  createHosts(plan: Plan, ctx: ProviderContext): Promise<HostAccess[]>;
+  /** How to reach the hosts of a lab that is up. */
+  connect(plan: Plan, ctx: ProviderContext): Promise<HostAccess[]>;
+  /** The argv of an interactive `ssh` to a host from this machine (run by `overlab ssh`). */
+  sshArgv(host: HostAccess, ctx: ProviderContext, command: string[]): string[];
+  /** Removes everything the lab created; idempotent. `force` also hunts leftovers by name prefix. */
+  destroy(lab: string, ctx: ProviderContext, options: { force: boolean }): Promise<DestroyReport>;
+}
+
+/** What `down` removed, for its output and for the tests that check nothing is left. */
+export interface DestroyReport {
+  processes: number;
+  namespaces: string[];
+  paths: string[];
+}

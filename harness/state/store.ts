@@ -1,0 +1,110 @@
+// The per-lab state file and its lock. Every resource is recorded before it is created, so an
+// interrupted `up` leaves a state that `down` can clear.
+import { closeSync, openSync, readFileSync, renameSync, rmSync, writeFileSync, writeSync, mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { LabStateError } from '../errors.ts';
+
+export type LabPhase = 'creating' | 'up' | 'failed' | 'destroying';
+
+export interface HostState {
+  name: string;
+  address: string;
+  role: 'kv' | 'docker';
+  /** Provider-specific records (namespaces, pids, paths, veths). */
+  resources: Record<string, unknown>;
+}
+
+export interface LabState {
+  version: 1;
+  lab: string;
+  provider: string;
+  file: string;
+  phase: LabPhase;
+  createdAt: string;
+  updatedAt: string;
+  kv?: { type: string; clusterStore: string; announced?: string };
+  hosts: Record<string, HostState>;
+  /** Provider-wide records (switch namespace, runtime folder, ...). */
+  resources: Record<string, unknown>;
+  error?: string;
+}
+
+export class StateStore {
+  readonly dir: string;
+  private readonly file: string;
+
+  constructor(dir: string) {
+    this.dir = dir;
+    this.file = join(dir, 'state.json');
+  }
+
+  read(): LabState | undefined {
+    try {
+      return JSON.parse(readFileSync(this.file, 'utf8')) as LabState;
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+      throw new LabStateError(`cannot read the lab state ${this.file}: ${(e as Error).message}`, {
+        hint: 'Run `overlab down --force` to remove the lab by its name prefix.',
+      });
+    }
+  }
+
+  /** Writes atomically (rename), so a crash never leaves half a state file. */
+  write(state: LabState): void {
+    mkdirSync(this.dir, { recursive: true });
+    state.updatedAt = new Date().toISOString();
+    const tmp = `${this.file}.${process.pid}.tmp`;
+    writeFileSync(tmp, JSON.stringify(state, null, 2) + '\n');
+    renameSync(tmp, this.file);
+  }
+
+  update(fn: (s: LabState) => void): LabState {
+    const s = this.read();
+    if (!s) throw new LabStateError(`no lab state in ${this.dir}`);
+    fn(s);
+    this.write(s);
+    return s;
+  }
+
+  remove(): void {
+    rmSync(this.file, { force: true });
+  }
+
+  /** Takes the lab's lock for one command; a lock whose holder has died is taken over. */
+  lock(command: string): () => void {
+    mkdirSync(this.dir, { recursive: true });
+    const path = join(this.dir, 'lock');
+    for (let attempt = 0; attempt < 2; attempt++) {
+      try {
+        const fd = openSync(path, 'wx');
+        writeSync(fd, JSON.stringify({ pid: process.pid, command, since: new Date().toISOString() }));
+        closeSync(fd);
+        return () => rmSync(path, { force: true });
+      } catch (e) {
+        if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+        let holder: { pid: number; command: string } | undefined;
+        try {
+          holder = JSON.parse(readFileSync(path, 'utf8')) as { pid: number; command: string };
+        } catch {
+          holder = undefined;
+        }
+        if (holder && isAlive(holder.pid)) {
+          throw new LabStateError(`the lab is locked by \`overlab ${holder.command}\` (pid ${holder.pid})`, {
+            hint: 'Wait for it to finish, or stop it; a lock whose process has died is taken over.',
+          });
+        }
+        rmSync(path, { force: true });
+      }
+    }
+    throw new LabStateError(`cannot take the lab lock ${path}`);
+  }
+}
+
+export function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
