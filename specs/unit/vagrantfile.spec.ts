@@ -1,0 +1,222 @@
+// Unit tests of the Vagrantfile render and VirtualBox's host-only range rule.
+import { readdir, readFile } from 'node:fs/promises';
+import { fileURLToPath } from 'node:url';
+import { expect } from 'chai';
+import { formatCidr } from '../../harness/lab/ipv4.ts';
+import { loadLab, parseLab } from '../../harness/lab/load.ts';
+import { planLab } from '../../harness/lab/plan.ts';
+import type { Plan } from '../../harness/lab/types.ts';
+import { netmaskOf, renderVagrantfile, rubyString } from '../../harness/render/vagrantfile.ts';
+import { allowedRanges, virtualboxRangeWarnings } from '../../harness/render/virtualbox.ts';
+
+const root = fileURLToPath(new URL('../../', import.meta.url));
+
+async function shippedPlan(file: string): Promise<Plan> {
+  return planLab(await loadLab(`${root}${file}`));
+}
+
+function planOf(yaml: string): Plan {
+  return planLab(parseLab(yaml, 'inline.yaml'));
+}
+
+/** The body lines of each `config.vm.define` block, by machine name, in order. */
+function defines(text: string): Map<string, string[]> {
+  const blocks = new Map<string, string[]>();
+  let current: string[] | undefined;
+  for (const line of text.split('\n')) {
+    const start = /^ {2}config\.vm\.define "([^"]+)" do \|m\|$/.exec(line);
+    if (start) blocks.set(start[1]!, (current = []));
+    else if (line === '  end') current = undefined;
+    else current?.push(line.trim());
+  }
+  return blocks;
+}
+
+/** The assignments inside one provider block of a define body. */
+function providerBlock(body: string[], provider: string): string[] {
+  const start = body.indexOf(`m.vm.provider "${provider}" do |${provider === 'virtualbox' ? 'vb' : 'lv'}|`);
+  expect(start, `provider "${provider}" block`).to.be.greaterThan(-1);
+  return body.slice(start + 1, body.indexOf('end', start));
+}
+
+const WIDE = `
+name: wide
+network:
+  subnet: 10.20.0.0/16
+hosts:
+  - name: a
+    cpus: 2
+    memory: 2048
+  - name: b
+    cpus: 3
+    memory: 768
+engine:
+  mode: swarm
+`;
+
+describe('renderVagrantfile', () => {
+  let tutorial: Plan;
+  let tutorialText: string;
+  before(async () => {
+    tutorial = await shippedPlan('labs/tutorial.yaml');
+    tutorialText = renderVagrantfile(tutorial, { source: 'labs/tutorial.yaml' });
+  });
+
+  it('defines exactly one machine per plan host, in plan order', () => {
+    expect([...defines(tutorialText).keys()]).to.deep.equal(tutorial.hosts.map((h) => h.name));
+    expect(tutorialText.match(/config\.vm\.define /g)).to.have.length(tutorial.hosts.length);
+  });
+
+  it('does so for every shipped lab', async () => {
+    const files = (await readdir(`${root}labs`)).filter((f) => f.endsWith('.yaml'));
+    expect(files.length).to.be.greaterThan(0);
+    for (const file of files) {
+      const plan = await shippedPlan(`labs/${file}`);
+      expect([...defines(renderVagrantfile(plan)).keys()], file).to.deep.equal(plan.hosts.map((h) => h.name));
+    }
+  });
+
+  it('gives every machine its plan hostname, and the hostnames are unique', () => {
+    const hostnames = [...defines(tutorialText).values()].map((body) => body.find((l) => l.startsWith('m.vm.hostname = ')));
+    expect(hostnames).to.deep.equal(tutorial.hosts.map((h) => `m.vm.hostname = "${h.hostname}"`));
+    expect(new Set(hostnames).size).to.equal(hostnames.length);
+  });
+
+  it('puts each machine on the private network at its plan address, with the default netmask for a /24', () => {
+    for (const [name, body] of defines(tutorialText)) {
+      const host = tutorial.hosts.find((h) => h.name === name)!;
+      expect(body.filter((l) => l.startsWith('m.vm.network '))).to.deep.equal([`m.vm.network "private_network", ip: "${host.address}"`]);
+    }
+    expect(tutorialText).not.to.include('netmask');
+  });
+
+  it('adds the netmask of the plan subnet when it is not a /24', () => {
+    const plan = planOf(WIDE);
+    const networks = [...defines(renderVagrantfile(plan)).values()].map((body) => body.find((l) => l.startsWith('m.vm.network ')));
+    expect(networks).to.deep.equal(plan.hosts.map((h) => `m.vm.network "private_network", ip: "${h.address}", netmask: "255.255.0.0"`));
+  });
+
+  it('computes netmasks from prefix lengths', () => {
+    expect([0, 8, 16, 21, 24, 30, 32].map(netmaskOf)).to.deep.equal([
+      '0.0.0.0', '255.0.0.0', '255.255.0.0', '255.255.248.0', '255.255.255.0', '255.255.255.252', '255.255.255.255',
+    ]);
+  });
+
+  it('sets the box, and cpus and memory in both the virtualbox and libvirt blocks', () => {
+    const plan = planOf(WIDE);
+    const blocks = defines(renderVagrantfile(plan));
+    for (const host of plan.hosts) {
+      const body = blocks.get(host.name)!;
+      expect(body).to.include(`m.vm.box = "${host.box}"`);
+      expect(providerBlock(body, 'virtualbox')).to.deep.equal([
+        `vb.name = "wide-${host.name}"`,
+        `vb.cpus = ${host.cpus}`,
+        `vb.memory = ${host.memory}`,
+      ]);
+      expect(providerBlock(body, 'libvirt')).to.deep.equal([`lv.cpus = ${host.cpus}`, `lv.memory = ${host.memory}`]);
+    }
+    expect(blocks.get('a')).to.include('vb.cpus = 2').and.to.include('lv.memory = 2048');
+    expect(blocks.get('b')).to.include('lv.cpus = 3').and.to.include('vb.memory = 768');
+  });
+
+  it('disables the shared folder and has no provisioners', () => {
+    expect(tutorialText).to.include('\n  config.vm.synced_folder ".", "/vagrant", disabled: true\n');
+    expect(tutorialText).not.to.match(/\.provision\b/);
+  });
+
+  it('says in its header where it came from and how to regenerate it', () => {
+    const header = tutorialText.split('\n').slice(0, 2);
+    expect(header[0]).to.match(/^# Generated by overlab from labs\/tutorial\.yaml\b/);
+    expect(header[1]).to.equal('# Regenerate with: overlab render --lab labs/tutorial.yaml');
+    expect(renderVagrantfile(planOf(WIDE))).to.match(/^# Generated by overlab from inline\.yaml\b/);
+    expect(renderVagrantfile({ ...tutorial, file: 'a\nb' }).split('\n')[1]).to.equal('# Regenerate with: overlab render --lab a b');
+  });
+
+  it('is one Vagrant.configure block, deterministic, two-space indented, ending in a newline', () => {
+    expect(tutorialText).to.include('\nVagrant.configure("2") do |config|\n');
+    expect(tutorialText.endsWith('\nend\n')).to.equal(true);
+    expect(renderVagrantfile(tutorial, { source: 'labs/tutorial.yaml' })).to.equal(tutorialText);
+    for (const line of tutorialText.split('\n')) {
+      expect(line, JSON.stringify(line)).not.to.match(/\t|\s$/);
+      expect((/^ */.exec(line)![0].length) % 2, JSON.stringify(line)).to.equal(0);
+    }
+  });
+
+  it('escapes Ruby string literals', () => {
+    expect(rubyString('plain/box')).to.equal('"plain/box"');
+    expect(rubyString('say "hi"')).to.equal('"say \\"hi\\""');
+    expect(rubyString('back\\slash')).to.equal('"back\\\\slash"');
+    expect(rubyString('#{`rm -rf /`}')).to.equal('"\\#{`rm -rf /`}"');
+    expect(rubyString('a\nb\tc\rd')).to.equal('"a\\nb\\tc\\rd"');
+    expect(rubyString('bell\x07')).to.equal('"bell\\u{7}"');
+  });
+
+  it('escapes every value it writes', () => {
+    const host = tutorial.hosts[0]!;
+    const plan: Plan = { ...tutorial, lab: 'l"ab', hosts: [{ ...host, box: 'evil"#{box}\\' }] };
+    const text = renderVagrantfile(plan);
+    expect(text).to.include('m.vm.box = "evil\\"\\#{box}\\\\"\n');
+    expect(text).to.include(`vb.name = "l\\"ab-${host.name}"\n`);
+  });
+
+  it('matches the root Vagrantfile (regenerate it with npx tsx scripts/render-root-vagrantfile.ts)', async () => {
+    const onDisk = await readFile(`${root}Vagrantfile`, 'utf8');
+    expect(onDisk).to.equal(tutorialText);
+  });
+});
+
+describe('virtualboxRangeWarnings', () => {
+  const inDefaultRange = `
+name: hostonly
+network:
+  subnet: 192.168.56.0/21
+hosts:
+  - name: low
+    address: 192.168.56.10
+  - name: high
+    address: 192.168.63.254
+engine:
+  mode: swarm
+`;
+
+  it('accepts addresses inside 192.168.56.0/21 when there is no networks.conf', () => {
+    expect(virtualboxRangeWarnings(planOf(inDefaultRange), undefined)).to.deep.equal([]);
+  });
+
+  it("warns about each of the tutorial's 172.28.128.x hosts, ending with the line to add", async () => {
+    const plan = await shippedPlan('labs/tutorial.yaml');
+    const warnings = virtualboxRangeWarnings(plan, undefined);
+    expect(warnings).to.have.length(plan.hosts.length);
+    plan.hosts.forEach((h, i) => {
+      expect(warnings[i]).to.include(`"${h.name}"`).and.to.include(h.address);
+      expect(warnings[i]).to.match(/\/etc\/vbox\/networks\.conf: \* 172\.28\.128\.0\/24$/);
+    });
+  });
+
+  it('warns only about the hosts outside the allowed ranges', async () => {
+    const plan = await shippedPlan('labs/tutorial.yaml');
+    const conf = '* 172.28.128.6/32 172.28.128.7/32\n';
+    const warnings = virtualboxRangeWarnings(plan, conf);
+    expect(warnings).to.have.length(1);
+    expect(warnings[0]).to.include('"mhs-keystore"').and.to.include('172.28.128.5');
+  });
+
+  it('accepts what networks.conf allows', async () => {
+    const plan = await shippedPlan('labs/tutorial.yaml');
+    expect(virtualboxRangeWarnings(plan, '* 172.16.0.0/12\n')).to.deep.equal([]);
+    expect(virtualboxRangeWarnings(plan, '* 10.0.0.0/8 192.168.0.0/16\n* 172.16.0.0/12\n')).to.deep.equal([]);
+    expect(virtualboxRangeWarnings(plan, '* 0.0.0.0/0 ::/0\n')).to.deep.equal([]);
+  });
+
+  it('ignores comments and lines not starting with *', async () => {
+    const plan = await shippedPlan('labs/tutorial.yaml');
+    expect(virtualboxRangeWarnings(plan, '# * 172.16.0.0/12\n172.16.0.0/12\n')).to.have.length(3);
+    expect(virtualboxRangeWarnings(plan, '# allow the labs\n* 172.28.0.0/16 # overlab\n')).to.deep.equal([]);
+    expect(allowedRanges('  # * 10.0.0.0/8\n\n* 10.1.2.3/8 ::/0 junk\n').map(formatCidr)).to.deep.equal(['10.0.0.0/8']);
+  });
+
+  it('no longer allows 192.168.56.0/21 once networks.conf exists without it, as VirtualBox does', () => {
+    expect(virtualboxRangeWarnings(planOf(inDefaultRange), '* 10.0.0.0/8\n')).to.have.length(2);
+    expect(virtualboxRangeWarnings(planOf(inDefaultRange), '')).to.have.length(2);
+  });
+});
