@@ -5,8 +5,15 @@ export interface Cidr {
   prefix: number;
 }
 
+const OCTET = '(0|[1-9]\\d{0,2})';
+const DOTTED_QUAD = new RegExp(`^${OCTET}\\.${OCTET}\\.${OCTET}\\.${OCTET}$`);
+
+/**
+ * Parses dotted-quad text. Strict like Go's net.ParseIP, which dockerd uses: no surrounding
+ * blanks (the text is passed on to Docker as written) and no leading zeros (ambiguous octal).
+ */
 export function parseIpv4(text: string): number | undefined {
-  const m = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/.exec(text.trim());
+  const m = DOTTED_QUAD.exec(text);
   if (!m) return undefined;
   const parts = m.slice(1).map(Number);
   if (parts.some((p) => p > 255)) return undefined;
@@ -19,7 +26,7 @@ export function formatIpv4(n: number): string {
 
 /** Parses "a.b.c.d/n"; returns a reason string when it is not a valid network address. */
 export function parseCidr(text: string): Cidr | string {
-  const m = /^([^/]+)\/(\d{1,2})$/.exec(text.trim());
+  const m = /^([^/]+)\/(0|[1-9]\d?)$/.exec(text);
   if (!m) return `"${text}" is not a CIDR (expected a.b.c.d/n)`;
   const addr = parseIpv4(m[1]!);
   const prefix = Number(m[2]);

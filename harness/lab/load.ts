@@ -7,12 +7,14 @@ import { schemaProblems } from './schema.ts';
 import { buildLab } from './validate.ts';
 import type { Lab } from './types.ts';
 
-/** Parses and validates lab text; pure apart from nothing: no I/O. Throws LabFileError. */
+/** Parses and validates lab text (no I/O); throws LabFileError listing every problem found. */
 export function parseLab(text: string, file: string): Lab {
   const source = new LabSource(file, text);
   const syntax = source.syntaxProblems();
-  if (syntax.length) throw new LabFileError(syntax);
-  const data: unknown = source.doc.toJS();
+  if (syntax.length) throw new LabFileError(sortProblems(syntax));
+  const parsed = source.toData();
+  if ('problem' in parsed) throw new LabFileError([parsed.problem]);
+  const data = parsed.data;
   if (data === null || data === undefined) {
     throw new LabFileError([{ file, line: 1, column: 1, message: 'the lab file is empty' }]);
   }

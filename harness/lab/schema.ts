@@ -12,7 +12,7 @@ const ajv = new Ajv({ allErrors: true, verbose: true, strict: false });
 const validateSchema = ajv.compile(labSchema);
 
 const FACT_HELP = 'write "A can reach B", "A cannot reach B", "A resolves B" or "A cannot resolve B"';
-const NAME_HELP = 'lower-case letters, digits and dashes, starting with a letter';
+const NAME_HELP = 'use lower-case letters, digits and dashes, starting with a letter';
 
 export function schemaProblems(source: LabSource, data: unknown): LabProblem[] {
   if (validateSchema(data)) return [];
@@ -71,9 +71,11 @@ function resolveOneOf(errors: ErrorObject[], data: unknown): ErrorObject[] {
     const value = valueAt(data, toPath(o.instancePath));
     const idx = branches.findIndex((b) => b.type !== undefined && typeMatches(b.type, value));
     const prefix = `${o.schemaPath}/`;
+    // schemaPath is the same for every list item, so also match the item by instancePath.
+    const within = (e: ErrorObject) => e.instancePath === o.instancePath || e.instancePath.startsWith(`${o.instancePath}/`);
     out = out.filter((e) => {
       if (e === o) return idx < 0;
-      if (!e.schemaPath.startsWith(prefix)) return true;
+      if (!e.schemaPath.startsWith(prefix) || !within(e)) return true;
       return idx >= 0 && e.schemaPath.startsWith(`${prefix}${idx}/`);
     });
   }
@@ -88,7 +90,7 @@ function valueAt(data: unknown, path: Path): unknown {
 
 function describe(source: LabSource, e: ErrorObject): LabProblem {
   const path = toPath(e.instancePath);
-  const where = formatPath(path);
+  const where = path.length ? formatPath(path) : 'the lab file';
   switch (e.keyword) {
     case 'additionalProperties': {
       const key = (e.params as { additionalProperty: string }).additionalProperty;
@@ -100,8 +102,13 @@ function describe(source: LabSource, e: ErrorObject): LabProblem {
       const key = (e.params as { missingProperty: string }).missingProperty;
       return source.problem(path, `${where} is missing the required key "${key}"`);
     }
-    case 'type':
-      return source.problem(path, `${where} must be ${article((e.params as { type: string }).type)}, not ${show(e.data)}`);
+    case 'type': {
+      const expected = (e.params as { type: string }).type;
+      // YAML reads 20.10 as the number 20.1 and yes as a string only in quotes; say how to write it.
+      const written = source.scalarSource(path);
+      const quote = expected === 'string' && written && (typeof e.data === 'number' || typeof e.data === 'boolean') ? `; write it in quotes: "${written}"` : '';
+      return source.problem(path, `${where} must be ${article(expected)}, not ${show(e.data)}${quote}`);
+    }
     case 'enum': {
       const allowed = (e.params as { allowedValues: unknown[] }).allowedValues.map(String);
       return source.problem(
@@ -110,13 +117,19 @@ function describe(source: LabSource, e: ErrorObject): LabProblem {
       );
     }
     case 'pattern': {
-      const help = path[0] === 'expect' ? FACT_HELP : NAME_HELP;
+      const pattern = (e.params as { pattern: string }).pattern;
+      const longest = /\{0,(\d+)\}\$$/.exec(pattern);
+      const help = path[0] === 'expect' ? FACT_HELP : `${NAME_HELP}${longest ? `, at most ${Number(longest[1]) + 1} characters` : ''}`;
       return source.problem(path, `${where} ${JSON.stringify(e.data)} is not valid: ${help}`);
     }
     case 'minimum':
+      return source.problem(path, `${where} must be at least ${(e.params as { limit: number }).limit}, not ${show(e.data)}`);
     case 'maximum':
-    case 'minItems':
-      return source.problem(path, `${where} ${e.message ?? 'is out of range'}, not ${show(e.data)}`);
+      return source.problem(path, `${where} must be at most ${(e.params as { limit: number }).limit}, not ${show(e.data)}`);
+    case 'minItems': {
+      const limit = (e.params as { limit: number }).limit;
+      return source.problem(path, `${where} must list at least ${limit} item${limit === 1 ? '' : 's'}, not an empty list`);
+    }
     case 'oneOf': {
       const types = ((e.schema as { type?: string }[]) ?? []).map((b) => article(b.type ?? 'value'));
       return source.problem(path, `${where} must be ${types.join(' or ')}, not ${show(e.data)}`);

@@ -1,6 +1,6 @@
 // A parsed lab file with source positions: maps a path of keys and indices to file:line:column,
 // and turns YAML syntax errors into located problems.
-import { isMap, isPair, isScalar, isSeq, LineCounter, parseDocument, type Document, type Node } from 'yaml';
+import { isMap, isPair, isScalar, isSeq, LineCounter, parseDocument, visit, type Document, type Node, type YAMLError } from 'yaml';
 import type { LabProblem } from '../errors.ts';
 import type { SourcePos } from './types.ts';
 
@@ -9,21 +9,83 @@ export type Path = readonly (string | number)[];
 export class LabSource {
   readonly file: string;
   readonly doc: Document.Parsed;
+  private readonly text: string;
   private readonly lines: LineCounter;
 
   constructor(file: string, text: string) {
     this.file = file;
+    this.text = text;
     this.lines = new LineCounter();
     this.doc = parseDocument(text, { lineCounter: this.lines, prettyErrors: false, uniqueKeys: true });
   }
 
-  /** YAML syntax errors (and duplicate keys), each located. */
+  /** YAML syntax errors (and duplicate keys, and aliases to no anchor), each located. */
   syntaxProblems(): LabProblem[] {
-    return this.doc.errors.map((e) => {
-      const { line, col } = this.lines.linePos(e.pos[0]);
-      const message = e.message.split('\n')[0]!.replace(/ at line \d+, column \d+:?$/, '');
-      return { file: this.file, line, column: col, message: `YAML: ${message}` };
+    const problems = this.doc.errors.map((e) => this.yamlProblem(e));
+    visit(this.doc, {
+      Alias: (_, alias) => {
+        if (alias.resolve(this.doc) === undefined && alias.range) {
+          problems.push({
+            ...this.offsetPos(alias.range[0]),
+            message: `YAML: alias *${alias.source} refers to no anchor &${alias.source} defined before it`,
+          });
+        }
+      },
     });
+    return problems;
+  }
+
+  /** The document as plain data; syntaxProblems() must be empty. */
+  toData(): { data: unknown } | { problem: LabProblem } {
+    try {
+      return { data: this.doc.toJS() };
+    } catch (e) {
+      // Only alias explosions ("billion laughs") get here once syntaxProblems() is empty.
+      return { problem: { file: this.file, line: 1, column: 1, message: `YAML: ${(e as Error).message}` } };
+    }
+  }
+
+  private yamlProblem(e: YAMLError): LabProblem {
+    const text = this.text;
+    let offset = e.pos[0];
+    let message = e.message.split('\n')[0]!.replace(/ at line \d+, column \d+:?$/, '');
+    if (e.code === 'DUPLICATE_KEY') {
+      const dup = this.duplicateKeyAt(offset);
+      const key = dup?.key ?? /^[^:\n]*/.exec(text.slice(offset))![0].trim();
+      message = `duplicate key "${key}"${dup ? ` (first set at line ${dup.first.line})` : ''}; a key may appear once per mapping`;
+    } else if (e.code === 'MISSING_CHAR' && /closing (["'])quote/.test(message)) {
+      // The parser stops at the end of the file; the useful place is where the string opens.
+      const quote = /closing (["'])quote/.exec(message)![1]!;
+      let open = text.lastIndexOf(quote, offset - 1);
+      while (open > 0 && quote === '"' && text[open - 1] === '\\') open = text.lastIndexOf(quote, open - 2);
+      if (open >= 0) offset = open;
+      message = `the string opened here with ${quote} is never closed`;
+    } else {
+      // Errors about a line's indentation point at its first column; the token is after the blanks.
+      const lineStart = text.lastIndexOf('\n', offset - 1) + 1;
+      if (/^ *$/.test(text.slice(lineStart, offset))) {
+        let o = offset;
+        while (text[o] === ' ') o++;
+        if (o < text.length && text[o] !== '\n' && text[o] !== '\r') offset = o;
+      }
+    }
+    return { ...this.offsetPos(offset), message: `YAML: ${message}` };
+  }
+
+  /** The key repeated at `offset`, and where its mapping first sets it. */
+  private duplicateKeyAt(offset: number): { key: string; first: SourcePos } | undefined {
+    let found: { key: string; first: SourcePos } | undefined;
+    visit(this.doc, {
+      Map: (_, map) => {
+        const dup = map.items.find((p) => isScalar(p.key) && p.key.range?.[0] === offset);
+        if (!dup || !isScalar(dup.key)) return undefined;
+        const key = String(dup.key.value);
+        const first = map.items.find((p) => isScalar(p.key) && String(p.key.value) === key);
+        if (first && isScalar(first.key) && first.key.range) found = { key, first: this.offsetPos(first.key.range[0]) };
+        return visit.BREAK;
+      },
+    });
+    return found;
   }
 
   /** The node at a path, or the deepest existing ancestor when the path does not exist. */
@@ -59,6 +121,12 @@ export class LabSource {
     return this.offsetPos(node?.range?.[0] ?? 0);
   }
 
+  /** The text of the scalar at a path as written (`20.10`, where the value is the number 20.1). */
+  scalarSource(path: Path): string | undefined {
+    const node = this.nodeAt(path);
+    return isScalar(node) && typeof node.source === 'string' ? node.source : undefined;
+  }
+
   problem(path: Path, message: string): LabProblem {
     return { ...this.pos(path), message };
   }
@@ -80,22 +148,30 @@ export function formatPath(path: Path): string {
   return out || '(top level)';
 }
 
-/** Levenshtein distance, for "did you mean" suggestions. */
+/**
+ * Edit distance counting a swap of two neighbours as one edit (optimal string alignment), so
+ * "swram" is one typo away from "swarm", as a person would count it.
+ */
 export function editDistance(a: string, b: string): number {
-  const row = Array.from({ length: b.length + 1 }, (_, i) => i);
+  const d: number[][] = Array.from({ length: a.length + 1 }, (_, i) =>
+    Array.from({ length: b.length + 1 }, (_, j) => (i === 0 ? j : j === 0 ? i : 0)),
+  );
   for (let i = 1; i <= a.length; i++) {
-    let prev = row[0]!;
-    row[0] = i;
     for (let j = 1; j <= b.length; j++) {
-      const cur = row[j]!;
-      row[j] = Math.min(row[j]! + 1, row[j - 1]! + 1, prev + (a[i - 1] === b[j - 1] ? 0 : 1));
-      prev = cur;
+      const cost = a[i - 1] === b[j - 1] ? 0 : 1;
+      let best = Math.min(d[i - 1]![j]! + 1, d[i]![j - 1]! + 1, d[i - 1]![j - 1]! + cost);
+      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) best = Math.min(best, d[i - 2]![j - 2]! + 1);
+      d[i]![j] = best;
     }
   }
-  return row[b.length]!;
+  return d[a.length]![b.length]!;
 }
 
-/** The candidate nearest to `word`, when it is near enough to be a plausible typo. */
+/**
+ * The candidate nearest to `word`, when it is near enough to be a plausible typo: at most a
+ * third of the word (and at least 2) edits, and fewer edits than either has letters, so that
+ * "zz" does not suggest "a".
+ */
 export function nearest(word: string, candidates: readonly string[]): string | undefined {
   let best: string | undefined;
   let bestDistance = Infinity;
@@ -103,7 +179,8 @@ export function nearest(word: string, candidates: readonly string[]): string | u
     const d = editDistance(word.toLowerCase(), c.toLowerCase());
     if (d < bestDistance) [best, bestDistance] = [c, d];
   }
-  const limit = Math.max(2, Math.floor(word.length / 3));
+  if (best === undefined) return undefined;
+  const limit = Math.min(Math.max(2, Math.floor(word.length / 3)), word.length - 1, best.length - 1);
   return bestDistance <= limit ? best : undefined;
 }
 

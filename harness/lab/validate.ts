@@ -15,6 +15,19 @@ export const IDLE_COMMAND = ['sh', '-c', "trap 'exit 0' TERM; while :; do sleep 
 
 /** The Docker release that removed --cluster-store and --cluster-advertise. */
 export const KV_MODE_REMOVED_IN = { major: 23, minor: 0 };
+/** Multi-host overlay networking with a KV store came in Docker 1.9. */
+export const KV_MODE_SINCE = { major: 1, minor: 9 };
+/** Attachable overlays, which standalone containers need in swarm mode, came in Docker 1.13. */
+export const SWARM_MODE_SINCE = { major: 1, minor: 13 };
+/** Names of the networks every engine already has (and the swarm's ingress network). */
+export const RESERVED_NETWORK_NAMES = ['bridge', 'host', 'none', 'ingress', 'docker_gwbridge'];
+/** The subnet `docker swarm init` gives the ingress network; an overlay on it cannot be created. */
+export const SWARM_INGRESS_SUBNET = '10.0.0.0/24';
+/** A /30 holds the gateway and one container; anything smaller holds no container. */
+export const MAX_OVERLAY_PREFIX = 30;
+
+type Version = { major: number; minor: number };
+const older = (v: Version, than: Version) => v.major < than.major || (v.major === than.major && v.minor < than.minor);
 
 export function parseEngineVersion(v: string): { major: number; minor: number; patch?: number } | undefined {
   const m = /^(\d+)\.(\d+)(?:\.(\d+))?$/.exec(v);
@@ -40,7 +53,12 @@ export function buildLab(src: LabSource, raw: RawLab): { lab: Lab; problems: Lab
   raw.hosts.forEach((h, i) => {
     if (hostNames.has(h.name)) at(['hosts', i, 'name'], `duplicate host name "${h.name}" (first at hosts[${hostNames.get(h.name)}])`);
     else hostNames.set(h.name, i);
-    if (h.address === undefined) return;
+    if (h.address === undefined) {
+      if (raw.provider === 'ssh') {
+        at(['hosts', i], `host "${h.name}": provider ssh uses machines that exist; give the address of its private network interface`);
+      }
+      return;
+    }
     const addr = parseIpv4(h.address);
     if (addr === undefined) return void at(['hosts', i, 'address'], `host "${h.name}": "${h.address}" is not an IPv4 address`);
     if (subnet && !cidrContains(subnet, addr)) {
@@ -83,11 +101,10 @@ export function buildLab(src: LabSource, raw: RawLab): { lab: Lab; problems: Lab
     at(['engine', 'version'], `engine.version "${version}" is not a version: write e.g. "20.10", "20.10.24", "distro" or "latest"`);
   }
   if (mode === 'kv') {
-    const tooNew =
-      version === 'latest' ||
-      (parsedVersion !== undefined &&
-        (parsedVersion.major > KV_MODE_REMOVED_IN.major ||
-          (parsedVersion.major === KV_MODE_REMOVED_IN.major && parsedVersion.minor >= KV_MODE_REMOVED_IN.minor)));
+    const tooNew = version === 'latest' || (parsedVersion !== undefined && !older(parsedVersion, KV_MODE_REMOVED_IN));
+    if (parsedVersion && older(parsedVersion, KV_MODE_SINCE)) {
+      at(['engine', 'version'], `engine.version ${version} has no overlay networks: multi-host networking came in Docker 1.9; use engine.version "20.10"`);
+    }
     if (tooNew) {
       at(
         ['engine', 'version'],
@@ -95,6 +112,13 @@ export function buildLab(src: LabSource, raw: RawLab): { lab: Lab; problems: Lab
           `and removed in 23.0; use engine.version "20.10" (or older), or engine.mode "swarm"`,
       );
     }
+  }
+
+  if (mode === 'swarm' && parsedVersion && older(parsedVersion, SWARM_MODE_SINCE)) {
+    at(
+      ['engine', 'version'],
+      `engine.version ${version} cannot run mode swarm: standalone containers need attachable overlays, which came in Docker 1.13; use engine.version "20.10" or newer`,
+    );
   }
 
   // -- kv store
@@ -107,7 +131,11 @@ export function buildLab(src: LabSource, raw: RawLab): { lab: Lab; problems: Lab
     else if (h.role !== 'kv') at(['kv', 'host'], `kv.host "${kvHost}" has role ${h.role}; give it role: kv`);
   } else if (mode === 'kv') {
     if (kvHosts.length === 0) {
-      at(mode === raw.engine?.mode ? ['engine', 'mode'] : ['hosts'], 'engine mode kv needs a host with role kv to run the KV store (or use engine.mode swarm)');
+      const which = raw.engine?.mode === undefined ? 'engine.mode kv (the default)' : 'engine.mode kv';
+      at(
+        raw.engine?.mode === undefined ? ['hosts'] : ['engine', 'mode'],
+        `${which} needs a host with role: kv to run the KV store; add one, or set engine.mode: swarm`,
+      );
     } else if (kvHosts.length > 1) {
       at(['hosts'], `${kvHosts.length} hosts have role kv (${kvHosts.map((h) => h.name).join(', ')}): name the one to use in kv.host`);
     } else kvHost = kvHosts[0]!.name;
@@ -120,13 +148,22 @@ export function buildLab(src: LabSource, raw: RawLab): { lab: Lab; problems: Lab
   const networks: LabNetwork[] = [];
   const netIndex = new Map<string, number>();
   const netCidrs: { name: string; cidr: Cidr; i: number }[] = [];
+  const ingress = parseCidr(SWARM_INGRESS_SUBNET) as Cidr;
   (raw.networks ?? []).forEach((n, i) => {
     if (netIndex.has(n.name)) at(['networks', i, 'name'], `duplicate network name "${n.name}" (first at networks[${netIndex.get(n.name)}])`);
     else netIndex.set(n.name, i);
+    if (RESERVED_NETWORK_NAMES.includes(n.name)) {
+      at(['networks', i, 'name'], `network "${n.name}": every Docker engine already has a network of that name; choose another name`);
+    }
     const cidr = parseCidr(n.subnet);
     let gateway = n.gateway ?? '';
     if (typeof cidr === 'string') at(['networks', i, 'subnet'], `network "${n.name}": ${cidr}`);
-    else {
+    else if (cidr.prefix > MAX_OVERLAY_PREFIX) {
+      at(['networks', i, 'subnet'], `network "${n.name}": subnet ${n.subnet} is too small for a gateway and a container; use /${MAX_OVERLAY_PREFIX} or shorter (e.g. /24)`);
+    } else {
+      if (mode === 'swarm' && cidrsOverlap(cidr, ingress)) {
+        at(['networks', i, 'subnet'], `network "${n.name}": subnet ${n.subnet} overlaps the swarm's ingress network ${SWARM_INGRESS_SUBNET}; pick another, e.g. 10.0.4.0/24`);
+      }
       if (subnet && cidrsOverlap(cidr, subnet)) {
         at(['networks', i, 'subnet'], `network "${n.name}": subnet ${n.subnet} overlaps the private subnet ${formatCidr(subnet)}`);
       }
@@ -188,12 +225,12 @@ export function buildLab(src: LabSource, raw: RawLab): { lab: Lab; problems: Lab
         else if (cidr && (!cidrContains(cidr, a) || isReservedInCidr(cidr, a))) {
           at(apath, `container "${c.name}": address ${spec.address} is not a usable address of network "${spec.name}" (${formatCidr(cidr)})`);
         } else {
-          const key = `${spec.name}/${spec.address}`;
+          const key = `${spec.name}/${a}`;
           const other = staticAddresses.get(key);
           const gw = networks[netIndex.get(spec.name) ?? -1]?.gateway;
           if (other) at(apath, `container "${c.name}": address ${spec.address} on "${spec.name}" is already given to "${other}"`);
-          else if (gw === spec.address) at(apath, `container "${c.name}": address ${spec.address} is the gateway of "${spec.name}"`);
-          staticAddresses.set(key, c.name);
+          else if (gw !== undefined && parseIpv4(gw) === a) at(apath, `container "${c.name}": address ${spec.address} is the gateway of "${spec.name}"`);
+          else staticAddresses.set(key, c.name);
         }
         return { ...attachment, address: spec.address };
       }
@@ -202,11 +239,38 @@ export function buildLab(src: LabSource, raw: RawLab): { lab: Lab; problems: Lab
     const command = c.command === undefined ? IDLE_COMMAND : typeof c.command === 'string' ? ['sh', '-c', c.command] : c.command;
     containers.push({ name: c.name, host: c.host, image: c.image ?? DEFAULT_IMAGE, networks: attachments, command });
   });
-  for (const c of containers) {
-    if (hostByName.has(c.name)) {
-      at(['containers', containerIndex.get(c.name)!, 'name'], `container "${c.name}" has the name of a host; container and host names must differ`);
+  containers.forEach((c, i) => {
+    if (hostByName.has(c.name)) at(['containers', i, 'name'], `container "${c.name}" has the name of a host; container and host names must differ`);
+  });
+
+  // -- aliases: the embedded DNS must give every name one answer, or resolve facts cannot hold
+  const aliasOwner = new Map<string, string>(); // "network/alias" -> container
+  (raw.containers ?? []).forEach((c, i) => {
+    const declared: { alias: string; path: Path; networks: string[] }[] = [
+      ...(c.aliases ?? []).map((alias, k) => ({
+        alias,
+        path: ['containers', i, 'aliases', k] as Path,
+        networks: c.networks.map((e) => (typeof e === 'string' ? e : e.name)),
+      })),
+      ...c.networks.flatMap((e, j) =>
+        typeof e === 'string'
+          ? []
+          : (e.aliases ?? []).map((alias, k) => ({ alias, path: ['containers', i, 'networks', j, 'aliases', k] as Path, networks: [e.name] })),
+      ),
+    ];
+    for (const { alias, path, networks: on } of declared) {
+      if (alias !== c.name && containerIndex.has(alias)) {
+        at(path, `container "${c.name}": alias "${alias}" is the name of another container; DNS would answer "${alias}" with either`);
+        continue;
+      }
+      for (const n of new Set(on)) {
+        const owner = aliasOwner.get(`${n}/${alias}`);
+        if (owner !== undefined && owner !== c.name) {
+          at(path, `container "${c.name}": alias "${alias}" on network "${n}" is already an alias of "${owner}"; DNS would answer it with either`);
+        } else aliasOwner.set(`${n}/${alias}`, c.name);
+      }
     }
-  }
+  });
 
   // -- stated facts
   const expect: LabFact[] = [];
