@@ -102,6 +102,11 @@ export class EngineDiedError extends OverlabError {
   }
 }
 
+/** An engine API call was refused (bad parameter, conflict, ...); names the call and the engine's words. */
+export class EngineApiError extends OverlabError {
+  readonly exitCode = 70;
+}
+
 /** The lab's state forbids the operation (locked by another command, not up, ...). */
 export class LabStateError extends OverlabError {
   readonly exitCode = 73;

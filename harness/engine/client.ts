@@ -2,7 +2,7 @@
 // waiting for /_ping, and running commands in containers with their exit codes.
 import { PassThrough } from 'node:stream';
 import Docker from 'dockerode';
-import { EngineDiedError, UsageError } from '../errors.ts';
+import { EngineApiError, EngineDiedError, OverlabError, UsageError } from '../errors.ts';
 import type { EngineEndpoint, HostAccess } from '../providers/provider.ts';
 import { FatalProbeError, waitFor } from '../wait.ts';
 import { panicLine } from './daemon.ts';
@@ -69,7 +69,8 @@ export async function guardEngine<T>(hosts: HostAccess[], during: string, fn: ()
       const died = await engineDeath(h, during);
       if (died) throw died;
     }
-    throw e;
+    if (e instanceof OverlabError || (e instanceof Error && e.name === 'AbortError')) throw e;
+    throw new EngineApiError(`the engine refused ${during.replace(/^while /, '')}: ${(e as Error).message.trim()}`, { cause: e });
   } finally {
     stop = true;
   }

@@ -118,8 +118,9 @@ function describe(source: LabSource, e: ErrorObject): LabProblem {
     }
     case 'pattern': {
       const pattern = (e.params as { pattern: string }).pattern;
-      const longest = /\{0,(\d+)\}\$$/.exec(pattern);
-      const help = path[0] === 'expect' ? FACT_HELP : `${NAME_HELP}${longest ? `, at most ${Number(longest[1]) + 1} characters` : ''}`;
+      const length = /\{(\d+),(\d+)\}\$$/.exec(pattern);
+      const limits = length ? `, ${Number(length[1]) + 1} to ${Number(length[2]) + 1} characters` : '';
+      const help = path[0] === 'expect' ? FACT_HELP : `${NAME_HELP}${limits}`;
       return source.problem(path, `${where} ${JSON.stringify(e.data)} is not valid: ${help}`);
     }
     case 'minimum':

@@ -91,7 +91,7 @@ export function upSteps(plan: Plan, ctx: UpContext): Step[] {
             await access.services.start({ name: 'dockerd', argv: ['dockerd', ...flags] });
             const docker = engineClient(access.engine!);
             const version = await waitForEngine(access, docker, signal);
-            await loadTestImage(docker, live.imageTar!);
+            await guardEngine([access], 'while importing the test image', () => loadTestImage(docker, live.imageTar!));
             live.engines.set(h.name, docker);
             return `Docker ${version}`;
           },

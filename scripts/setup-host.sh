@@ -1,0 +1,67 @@
+#!/usr/bin/env bash
+# Installs what overlab needs on a Debian/Ubuntu machine, from the distribution's packages,
+# and only what is missing: the netns provider's engine, KV stores, busybox for the test
+# image, sshd, iptables and iproute2; Vagrant for `overlab render` checks; ZooKeeper and a
+# Java runtime with --with-zookeeper. Safe to run again: it changes nothing when all is there.
+set -euo pipefail
+
+with_zookeeper=0
+for arg in "$@"; do
+  case "$arg" in
+    --with-zookeeper) with_zookeeper=1 ;;
+    -h|--help) sed -n '2,6p' "$0"; exit 0 ;;
+    *) echo "setup-host: unknown option $arg" >&2; exit 64 ;;
+  esac
+done
+
+if [ "$(id -u)" -ne 0 ]; then
+  echo "setup-host: run as root (sudo $0)" >&2
+  exit 77
+fi
+if ! command -v apt-get >/dev/null; then
+  echo "setup-host: needs apt-get (Debian or Ubuntu); install docker.io, etcd-server, busybox-static, openssh-server, iptables, iproute2 and vagrant by hand" >&2
+  exit 69
+fi
+
+# package:command-that-proves-it-is-installed
+wanted=(
+  docker.io:dockerd
+  etcd-server:etcd
+  busybox-static:busybox
+  openssh-server:sshd
+  openssh-client:ssh
+  iptables:iptables
+  iproute2:ip
+  util-linux:nsenter
+  vagrant:vagrant
+  shellcheck:shellcheck
+  file:file
+)
+if [ "$with_zookeeper" = 1 ]; then
+  wanted+=(zookeeper:/usr/share/java/zookeeper.jar default-jre-headless:java)
+fi
+
+missing=()
+for entry in "${wanted[@]}"; do
+  pkg=${entry%%:*}
+  probe=${entry#*:}
+  if [[ "$probe" == /* ]]; then
+    [ -e "$probe" ] || missing+=("$pkg")
+  else
+    PATH="$PATH:/usr/sbin:/sbin" command -v "$probe" >/dev/null || missing+=("$pkg")
+  fi
+done
+# A dynamically linked busybox cannot serve as the test image's only binary.
+if command -v busybox >/dev/null && file -L "$(command -v busybox)" 2>/dev/null | grep -q dynamically; then
+  missing+=(busybox-static)
+fi
+
+if [ "${#missing[@]}" -eq 0 ]; then
+  echo "setup-host: everything is installed"
+  exit 0
+fi
+echo "setup-host: installing ${missing[*]}"
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq
+apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+echo "setup-host: done"

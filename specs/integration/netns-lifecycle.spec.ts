@@ -1,0 +1,193 @@
+// The netns provider for real: labs come up with real namespaces, dockerd and etcd, work with
+// the stock docker CLI, refuse to be brought up twice, live side by side, and leave nothing
+// behind after `down`, after a killed `up`, and after an interrupted one.
+import { expect } from 'chai';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { execa } from 'execa';
+import { kvLab, leftovers, NOTHING_LEFT, Scratch } from './support/labs.ts';
+
+describe('netns provider (real namespaces, dockerd, etcd)', function () {
+  this.timeout(180_000);
+  let s: Scratch;
+  const labs = ['it-kv', 'it-kv2', 'it-swarm', 'it-kill', 'it-int'];
+
+  before(() => {
+    s = new Scratch();
+  });
+  after(async () => {
+    for (const lab of labs) await s.run(['down', '--force', lab]);
+    s.dispose();
+  });
+
+  describe('kv mode with etcd (consul preferred, etcd the declared fallback)', () => {
+    let file: string;
+    before(async () => {
+      file = s.lab('it-kv', kvLab('it-kv', { kv: 'consul', fallback: 'etcd' }));
+      const up = await s.run(['up', '--lab', file, '--json']);
+      expect(up.exitCode, up.all).to.equal(0);
+    });
+    after(async () => {
+      await s.run(['down', '--lab', file]);
+    });
+
+    it('announces and records the fallback KV store', () => {
+      const state = JSON.parse(readFileSync(join(s.home, 'it-kv', 'state.json'), 'utf8'));
+      expect(state.phase).to.equal('up');
+      expect(state.kv).to.include({ type: 'etcd', clusterStore: 'etcd://172.28.140.5:2379' });
+    });
+
+    it('reports status with engine versions, the overlay and container addresses (--json)', async () => {
+      const r = await s.run(['status', '--lab', file, '--json']);
+      expect(r.exitCode, r.all).to.equal(0);
+      const st = JSON.parse(r.stdout);
+      expect(st.phase).to.equal('up');
+      expect(st.hosts.filter((h: { engine?: string }) => h.engine?.startsWith('20.10'))).to.have.length(2);
+      expect(st.networks[0]).to.include({ name: 'net', driver: 'overlay', scope: 'global' });
+      expect(st.containers.map((c: { addresses: Record<string, string> }) => c.addresses.net)).to.satisfy((a: string[]) => a.every((x) => /^10\.0\.4\.\d+$/.test(x)));
+    });
+
+    it("lets the stock docker CLI drive a host's engine through `overlab env`, across hosts by name", async () => {
+      const env = await s.run(['env', '--lab', file, 'd1', '--json']);
+      expect(env.exitCode, env.all).to.equal(0);
+      const { DOCKER_HOST } = JSON.parse(env.stdout);
+      const ls = await execa('docker', ['network', 'ls', '--format', '{{.Name}} {{.Driver}}'], { env: { DOCKER_HOST } });
+      expect(ls.stdout.split('\n')).to.include('net overlay');
+      const ping = await execa('docker', ['run', '--rm', '--net=net', 'overlab/busybox', 'ping', '-c', '1', '-W', '2', 'c0'], { env: { DOCKER_HOST }, reject: false });
+      expect(ping.exitCode, ping.stdout + ping.stderr).to.equal(0);
+      expect(ping.stdout).to.match(/1 packets received/);
+    });
+
+    it('runs commands on a host over its own sshd (`overlab ssh`)', async () => {
+      const r = await s.run(['ssh', '--lab', file, 'd0', 'hostname; ip -o -4 addr show eth1']);
+      expect(r.exitCode, r.all).to.equal(0);
+      expect(r.stdout).to.match(/^d0$/m);
+      expect(r.stdout).to.include('172.28.140.6/24');
+    });
+
+    it('reports a lab that is up and changes nothing', async () => {
+      const before = readFileSync(join(s.home, 'it-kv', 'state.json'), 'utf8');
+      const r = await s.run(['up', '--lab', file]);
+      expect(r.exitCode, r.all).to.equal(0);
+      expect(r.stdout).to.include('already up');
+      expect(readFileSync(join(s.home, 'it-kv', 'state.json'), 'utf8')).to.equal(before);
+    });
+
+    it('runs a second lab with the same addresses side by side', async () => {
+      const other = s.lab('it-kv2', kvLab('it-kv2', { kv: 'etcd', third: 140 }));
+      const up = await s.run(['up', '--lab', other, '--quiet']);
+      try {
+        expect(up.exitCode, up.all).to.equal(0);
+        const st = JSON.parse((await s.run(['status', '--lab', other, '--json'])).stdout);
+        expect(st.containers.every((c: { state: string }) => c.state === 'running')).to.equal(true);
+        const first = JSON.parse((await s.run(['status', '--lab', file, '--json'])).stdout);
+        expect(first.containers.every((c: { state: string }) => c.state === 'running')).to.equal(true);
+      } finally {
+        const down = await s.run(['down', '--lab', other]);
+        expect(down.exitCode, down.all).to.equal(0);
+      }
+      expect(await leftovers('it-kv2')).to.deep.equal(NOTHING_LEFT);
+    });
+
+    it('leaves nothing behind after down, and down is idempotent', async () => {
+      const down = await s.run(['down', '--lab', file, '--json']);
+      expect(down.exitCode, down.all).to.equal(0);
+      expect(JSON.parse(down.stdout).processes).to.be.greaterThan(3);
+      expect(await leftovers('it-kv')).to.deep.equal(NOTHING_LEFT);
+      const again = await s.run(['down', '--lab', file]);
+      expect(again.exitCode, again.all).to.equal(0);
+      expect(again.stdout).to.include('not up');
+    });
+  });
+
+  describe('swarm mode', () => {
+    const swarmLab = `name: it-swarm
+network:
+  subnet: 172.28.141.0/24
+hosts:
+  - name: m0
+  - name: w0
+  - name: w1
+engine:
+  mode: swarm
+networks:
+  - name: net
+    subnet: 10.0.4.0/24
+containers:
+  - name: ca
+    host: m0
+    networks: [net]
+  - name: cb
+    host: w1
+    networks: [net]
+`;
+    it('forms a swarm, runs containers on an attachable overlay, reaches across hosts, and cleans up', async () => {
+      const file = s.lab('it-swarm', swarmLab);
+      const up = await s.run(['up', '--lab', file, '--quiet']);
+      try {
+        expect(up.exitCode, up.all).to.equal(0);
+        const { DOCKER_HOST } = JSON.parse((await s.run(['env', '--lab', file, 'm0', '--json'])).stdout);
+        const nodes = await execa('docker', ['node', 'ls', '--format', '{{.Hostname}} {{.Status}}'], { env: { DOCKER_HOST } });
+        expect(nodes.stdout.split('\n').sort()).to.deep.equal(['m0 Ready', 'w0 Ready', 'w1 Ready']);
+        const ping = await execa('docker', ['exec', 'ca', 'ping', '-c', '1', '-W', '2', 'cb'], { env: { DOCKER_HOST }, reject: false });
+        expect(ping.exitCode, ping.stdout + ping.stderr).to.equal(0);
+      } finally {
+        await s.run(['down', '--lab', file]);
+      }
+      expect(await leftovers('it-swarm')).to.deep.equal(NOTHING_LEFT);
+    });
+  });
+
+  describe('interrupted up', () => {
+    const waitForState = async (lab: string, pred: (st: { hosts: Record<string, { resources: { services?: Record<string, unknown> } }> }) => boolean) => {
+      for (let i = 0; i < 400; i++) {
+        try {
+          const st = JSON.parse(readFileSync(join(s.home, lab, 'state.json'), 'utf8'));
+          if (pred(st)) return;
+        } catch {
+          // Not written yet.
+        }
+        await new Promise((r) => setTimeout(r, 25));
+      }
+      throw new Error(`the state of ${lab} never reached the expected point`);
+    };
+    const enginesStarting = (st: { hosts: Record<string, { resources: { services?: Record<string, unknown> } }> }) =>
+      Object.values(st.hosts).some((h) => h.resources.services?.['dockerd']);
+
+    it('after `up` is killed (SIGKILL) midway, down leaves nothing behind', async () => {
+      const file = s.lab('it-kill', kvLab('it-kill', { third: 142 }));
+      const up = s.spawn(['up', '--lab', file, '--quiet']);
+      await waitForState('it-kill', enginesStarting);
+      up.kill('SIGKILL');
+      await up;
+      expect((await leftovers('it-kill')).namespaces).to.not.be.empty;
+      const down = await s.run(['down', '--lab', file]);
+      expect(down.exitCode, down.all).to.equal(0);
+      expect(await leftovers('it-kill')).to.deep.equal(NOTHING_LEFT);
+    });
+
+    it('after Ctrl-C (SIGINT) during `up`, it stops with exit 130 and down leaves nothing behind', async () => {
+      const file = s.lab('it-int', kvLab('it-int', { third: 143 }));
+      const up = s.spawn(['up', '--lab', file, '--quiet']);
+      await waitForState('it-int', enginesStarting);
+      up.kill('SIGINT');
+      const r = await up;
+      expect(r.exitCode, r.all).to.equal(130);
+      expect(r.all).to.include('overlab down');
+      const down = await s.run(['down', '--lab', file]);
+      expect(down.exitCode, down.all).to.equal(0);
+      expect(await leftovers('it-int')).to.deep.equal(NOTHING_LEFT);
+    });
+
+    it('down --force finds a lab whose state file is lost', async () => {
+      const file = s.lab('it-kill', kvLab('it-kill', { third: 142 }));
+      const up = await s.run(['up', '--lab', file, '--quiet']);
+      expect(up.exitCode, up.all).to.equal(0);
+      const { rmSync } = await import('node:fs');
+      rmSync(join(s.home, 'it-kill', 'state.json'));
+      const down = await s.run(['down', '--force', 'it-kill']);
+      expect(down.exitCode, down.all).to.equal(0);
+      expect(await leftovers('it-kill')).to.deep.equal(NOTHING_LEFT);
+    });
+  });
+});

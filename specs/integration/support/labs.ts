@@ -1,0 +1,116 @@
+// Test support for integration tests: lab files of their own (names that never clash with a
+// user's labs), the real CLI as a subprocess with its own state root, and a census of
+// everything a lab may leave on the machine.
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { execa, execaSync, type ResultPromise } from 'execa';
+import { labPrefix } from '../../../harness/providers/netns/topology.ts';
+import { namespaceInode, namespacesWithPrefix, processesInNamespaces } from '../../../harness/providers/netns/leftovers.ts';
+import { labRuntimeDir } from '../../../harness/state/paths.ts';
+
+export const ROOT = resolve(import.meta.dirname, '../../..');
+export const CLI = join(ROOT, 'bin', 'overlab.js');
+
+/** A scratch folder with its own OVERLAB_HOME; removed by `dispose`. */
+export class Scratch {
+  readonly dir = mkdtempSync(join(tmpdir(), 'overlab-it-'));
+  readonly home = join(this.dir, 'state');
+
+  constructor() {
+    mkdirSync(this.home);
+  }
+
+  lab(name: string, text: string): string {
+    const file = join(this.dir, `${name}.yaml`);
+    writeFileSync(file, text);
+    return file;
+  }
+
+  run(args: string[], options: { timeoutMs?: number } = {}) {
+    return execa('node', [CLI, ...args], {
+      reject: false,
+      cwd: this.dir,
+      env: { OVERLAB_HOME: this.home, FORCE_COLOR: '0' },
+      timeout: options.timeoutMs ?? 120_000,
+      all: true,
+    });
+  }
+
+  spawn(args: string[]): ResultPromise<{ reject: false; all: true }> {
+    return execa('node', [CLI, ...args], { reject: false, cwd: this.dir, env: { OVERLAB_HOME: this.home, FORCE_COLOR: '0' }, all: true });
+  }
+
+  dispose(): void {
+    rmSync(this.dir, { recursive: true, force: true });
+  }
+}
+
+/** A kv-mode lab: one KV host and `dockers` docker hosts, one container each on one overlay. */
+export function kvLab(name: string, options: { kv?: string; fallback?: string; dockers?: number; third?: number } = {}): string {
+  const n = options.dockers ?? 2;
+  const third = options.third ?? 140;
+  const hosts = Array.from({ length: n }, (_, i) => `  - name: d${i}\n`).join('');
+  const containers = Array.from({ length: n }, (_, i) => `  - name: c${i}\n    host: d${i}\n    networks: [net]\n`).join('');
+  return `name: ${name}
+network:
+  subnet: 172.28.${third}.0/24
+hosts:
+  - name: kv
+    role: kv
+${hosts}kv:
+  type: ${options.kv ?? 'etcd'}
+${options.fallback ? `  fallback: ${options.fallback}\n` : ''}engine:
+  mode: kv
+networks:
+  - name: net
+    subnet: 10.0.4.0/24
+containers:
+${containers}`;
+}
+
+export interface Leftovers {
+  namespaces: string[];
+  processes: number[];
+  mounts: string[];
+  paths: string[];
+  cgroups: string[];
+  links: string[];
+}
+
+/** Everything of a lab still on the machine, found by its names alone. */
+export async function leftovers(lab: string): Promise<Leftovers> {
+  const namespaces = namespacesWithPrefix(labPrefix(lab));
+  const inodes = new Set(namespaces.map(namespaceInode).filter((i): i is number => i !== undefined));
+  const runtime = labRuntimeDir(lab);
+  const mounts = readFileSync('/proc/self/mountinfo', 'utf8')
+    .split('\n')
+    .map((l) => l.split(' ')[4] ?? '')
+    .filter((p) => p.startsWith(`${runtime}/`) || p === runtime || p.startsWith(`/run/netns/${labPrefix(lab)}`));
+  const cgroups = readdirSync('/sys/fs/cgroup')
+    .flatMap((h) => {
+      try {
+        return readdirSync(join('/sys/fs/cgroup', h)).filter((d) => d.startsWith(`overlab.${lab}.`)).map((d) => `${h}/${d}`);
+      } catch {
+        return [];
+      }
+    });
+  const links = rootLinks().filter((l) => !BASELINE_LINKS.includes(l));
+  return {
+    namespaces,
+    processes: processesInNamespaces(inodes, new Set()),
+    mounts,
+    paths: existsSync(runtime) ? [runtime] : [],
+    cgroups,
+    links,
+  };
+}
+
+/** Interface names in the machine's own namespace. */
+function rootLinks(): string[] {
+  return execaSync('ip', ['-o', 'link', 'show']).stdout.split('\n').map((l) => l.split(': ')[1]?.split('@')[0] ?? '');
+}
+/** Taken when the tests load: a lab must add no interface to the machine's namespace. */
+const BASELINE_LINKS = rootLinks();
+
+export const NOTHING_LEFT: Leftovers = { namespaces: [], processes: [], mounts: [], paths: [], cgroups: [], links: [] };
