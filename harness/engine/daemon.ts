@@ -20,7 +20,15 @@ export function daemonJson(d: DaemonPlan, kv?: KvCandidate): Record<string, unkn
   };
 }
 
-/** The first line of a Go panic in an engine log ("panic: runtime error: ..."), if any. */
+/**
+ * The first Go panic in an engine log, with the function it happened in:
+ * "panic: runtime error: ... (in github.com/docker/libnetwork.(*endpointCnt).Key)".
+ */
 export function panicLine(log: string): string | undefined {
-  return log.split('\n').find((l) => /^panic: |^fatal error: /.test(l))?.trim();
+  const lines = log.split('\n');
+  const at = lines.findIndex((l) => /^panic: |^fatal error: /.test(l));
+  if (at < 0) return undefined;
+  const running = lines.findIndex((l, i) => i > at && /^goroutine \d+ \[running\]:/.test(l));
+  const frame = running > 0 ? lines[running + 1]?.trim().replace(/\(0x[0-9a-f, .]*\)$/, '') : undefined;
+  return `${lines[at]!.trim()}${frame ? ` (in ${frame})` : ''}`;
 }
