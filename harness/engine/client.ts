@@ -64,11 +64,17 @@ export async function guardEngine<T>(hosts: HostAccess[], during: string, fn: ()
   try {
     return await Promise.race([fn(), watch]);
   } catch (e) {
-    // An API error caused by the engine dying is reported as the death.
-    for (const h of hosts) {
-      const died = await engineDeath(h, during);
-      if (died) throw died;
-    }
+    // An API error caused by the engine dying is reported as the death. A dropped connection
+    // may come a moment before the process is gone: give it a few seconds to show.
+    const dropped = /socket hang up|ECONNRESET|ECONNREFUSED|EPIPE/.test(String((e as Error).message ?? e));
+    const deadline = Date.now() + (dropped ? 5000 : 0);
+    do {
+      for (const h of hosts) {
+        const died = await engineDeath(h, during);
+        if (died) throw died;
+      }
+      if (Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    } while (Date.now() < deadline);
     if (e instanceof OverlabError || (e instanceof Error && e.name === 'AbortError')) throw e;
     throw new EngineApiError(`the engine refused ${during.replace(/^while /, '')}: ${(e as Error).message.trim()}`, { cause: e });
   } finally {

@@ -119,7 +119,8 @@ function describe(source: LabSource, e: ErrorObject): LabProblem {
     case 'pattern': {
       const pattern = (e.params as { pattern: string }).pattern;
       const length = /\{(\d+),(\d+)\}\$$/.exec(pattern);
-      const limits = length ? `, ${Number(length[1]) + 1} to ${Number(length[2]) + 1} characters` : '';
+      const [min, max] = length ? [Number(length[1]) + 1, Number(length[2]) + 1] : [0, 0];
+      const limits = !length ? '' : min === 1 ? `, at most ${max} characters` : `, ${min} to ${max} characters`;
       const help = path[0] === 'expect' ? FACT_HELP : `${NAME_HELP}${limits}`;
       return source.problem(path, `${where} ${JSON.stringify(e.data)} is not valid: ${help}`);
     }

@@ -366,10 +366,10 @@ describe('planLab', () => {
           - name: plain
             subnet: 10.0.8.0/24
         containers:
-          - name: a
+          - name: ca
             host: m
             networks: [secret, plain]
-          - name: b
+          - name: cb
             host: w
             networks: [secret, plain]
       `);
@@ -389,7 +389,7 @@ describe('planLab', () => {
           - name: n1
             subnet: 10.0.7.0/24
         containers:
-          - name: a
+          - name: ca
             host: w2
             networks: [n1]
       `);
@@ -454,7 +454,7 @@ describe('planLab', () => {
           - name: n2
             subnet: 10.0.8.0/24
         containers:
-          - name: a
+          - name: ca
             host: h1
             aliases: [everywhere]
             networks:
@@ -500,8 +500,8 @@ describe('planLab', () => {
         hosts: [{name: kv, role: kv}, {name: h1}, {name: h2}]
         networks: [{name: n1, subnet: 10.0.7.0/24}]
         containers:
-          - {name: a, host: h1, networks: [n1]}
-          - {name: b, host: h1, networks: [n1]}
+          - {name: ca, host: h1, networks: [n1]}
+          - {name: cb, host: h1, networks: [n1]}
       `);
       expect(factsOf(plan, 'mtu')).to.be.empty;
       expect(factsOf(plan, 'reach')).to.have.lengthOf(6);

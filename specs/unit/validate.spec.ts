@@ -145,10 +145,10 @@ describe('lab file validation', () => {
         hosts: [{name: kv, role: kv}, {name: h1}]
         networks: [{name: n1, subnet: 10.0.1.0/24}]
         containers:
-          - name: a
+          - name: ca
             host: h1
             networks: [{name: n1, alias: [x]}]
-          - name: b
+          - name: cb
             host: h1
             networks: [42]
       `;
@@ -480,36 +480,36 @@ describe('lab file validation', () => {
         hosts: [{name: kv, role: kv}, {name: h1}]
         networks: [{name: n1, subnet: 10.0.1.0/24}]
         containers:
-          - name: a
+          - name: ca
             host: h1
             networks:
               - name: n1
                 address: 10.0.2.5
-          - name: b
+          - name: cb
             host: h1
             networks:
               - name: n1
                 address: 10.0.1.9
-          - name: c
+          - name: cc
             host: h1
             networks:
               - name: n1
                 address: 10.0.1.9
-          - name: d
+          - name: cd
             host: h1
             networks:
               - name: n1
                 address: 10.0.1.1
-          - name: e
+          - name: ce
             host: h1
             networks:
               - name: n1
                 address: 10.0.1.255
       `;
-      expectProblem(text, 9, 18, 'container "a": address 10.0.2.5 is not a usable address of network "n1" (10.0.1.0/24)');
-      expectProblem(text, 19, 18, 'container "c": address 10.0.1.9 on "n1" is already given to "b"');
-      expectProblem(text, 24, 18, 'container "d": address 10.0.1.1 is the gateway of "n1"');
-      expectProblem(text, 29, 18, 'container "e": address 10.0.1.255 is not a usable address');
+      expectProblem(text, 9, 18, 'container "ca": address 10.0.2.5 is not a usable address of network "n1" (10.0.1.0/24)');
+      expectProblem(text, 19, 18, 'container "cc": address 10.0.1.9 on "n1" is already given to "cb"');
+      expectProblem(text, 24, 18, 'container "cd": address 10.0.1.1 is the gateway of "n1"');
+      expectProblem(text, 29, 18, 'container "ce": address 10.0.1.255 is not a usable address');
       expect(problemsOf(text)).to.have.lengthOf(4);
     });
   });
