@@ -14,7 +14,7 @@ export async function envCommand(host: string, opts: GlobalOptions & { unset?: b
   const h = hosts.get(host);
   if (!h) throw new UsageError(`lab ${plan.lab} has no host "${host}" (hosts: ${[...hosts.keys()].join(', ')})`);
   if (!h.engine) throw new UsageError(`host ${host} runs no Docker engine (role kv); pick one of ${plan.dockerHosts.join(', ')}`);
-  const dockerHost = h.engine.kind === 'socket' ? `unix://${h.engine.socketPath}` : `ssh://${h.engine.username}@${h.engine.host}:${h.engine.port}`;
+  const dockerHost = h.engine.kind === 'socket' ? `unix://${h.engine.socketPath}` : `ssh://${h.engine.ssh.username}@${h.engine.ssh.host}:${h.engine.ssh.port}`;
   if (opts.json) {
     printJson({ DOCKER_HOST: dockerHost, DOCKER_MACHINE_NAME: host });
     return 0;

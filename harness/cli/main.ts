@@ -68,6 +68,7 @@ export async function main(argv: string[]): Promise<void> {
     .argument('[lab]')
     .addOption(labOption())
     .option('-p, --provider <provider>', 'override the lab file: auto, netns, vagrant, ssh')
+    .option('-n, --dry-run', 'print, per host, every command that would run, and run none')
     .option('-q, --quiet', 'no progress output')
     .addOption(json())
     .action(wrap(upCommand));

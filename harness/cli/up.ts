@@ -1,12 +1,23 @@
 // overlab up: bring a lab up with per-host progress; a lab that is up is reported, not touched.
 import { prepareUp, openPlan } from '../lifecycle/lab.ts';
+import { describeUp } from '../lifecycle/describe.ts';
+import { providerById, resolveProvider } from '../providers/index.ts';
 import type { LabEvent } from '../events.ts';
 import type { GlobalOptions } from './main.ts';
 import { runWithProgress, type OutputMode } from './progress.ts';
 import { printJson, say, warn } from './output.ts';
 
-export async function upCommand(ref: string | undefined, opts: GlobalOptions & { provider?: string }, signal: AbortSignal): Promise<number> {
+export async function upCommand(ref: string | undefined, opts: GlobalOptions & { provider?: string; dryRun?: boolean }, signal: AbortSignal): Promise<number> {
   const plan = await openPlan(ref ?? opts.lab);
+  if (opts.dryRun) {
+    const requested = opts.provider ?? plan.provider;
+    // A dry run shows what would run even where the provider cannot run (e.g. not root).
+    const provider = requested === 'auto' ? await resolveProvider('auto').catch(() => providerById('netns')) : providerById(requested);
+    const hosts = describeUp(plan, provider);
+    if (opts.json) printJson({ lab: plan.lab, provider: provider.id, hosts });
+    else for (const h of hosts) say(`# ${h.host}\n${h.commands.join('\n')}\n`);
+    return 0;
+  }
   const mode: OutputMode = opts.json ? 'json' : opts.quiet ? 'quiet' : 'human';
   const events = {
     emit(e: LabEvent) {

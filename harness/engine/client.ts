@@ -12,7 +12,7 @@ export function engineClient(endpoint: EngineEndpoint): Docker {
     case 'socket':
       return new Docker({ socketPath: endpoint.socketPath });
     case 'ssh':
-      throw new UsageError('engine access over SSH is not available yet');
+      throw new UsageError('engine access over SSH is not available yet');  // harness/remote/ssh-engine.ts
   }
 }
 

@@ -48,6 +48,14 @@ export function upSteps(plan: Plan, ctx: UpContext): Step[] {
     ],
   });
 
+  const provision = ctx.provider.provision?.bind(ctx.provider);
+  if (provision) {
+    steps.push({
+      title: 'Provision hosts',
+      tasks: () => plan.hosts.map((h) => ({ title: h.name, host: h.name, run: () => provision(plan, host(h.name), ctx) })),
+    });
+  }
+
   if (plan.kv) {
     const kv = plan.kv;
     steps.push({

@@ -25,17 +25,24 @@ export interface HostRunner {
   exec(argv: readonly string[], options?: ExecOptions): Promise<ExecResult>;
 }
 
-/** How the harness reaches a host's Docker engine. Never an unauthenticated TCP port. */
-export type EngineEndpoint =
-  | { kind: 'socket'; socketPath: string }
-  | { kind: 'ssh'; host: string; port: number; username: string; privateKeyPath: string };
-
 export interface SshEndpoint {
   host: string;
   port: number;
   username: string;
   privateKeyPath: string;
+  /**
+   * A command whose stdin/stdout is the TCP connection to host:port, as OpenSSH's ProxyCommand.
+   * Used where the host's address is not routable from this machine's own namespace (netns
+   * hosts, libvirt in a namespace): e.g. nsenter into the lab's switch, then `nc ADDR 22`.
+   */
+  proxy?: string[];
 }
+
+/**
+ * How the harness reaches a host's Docker engine. Never an unauthenticated TCP port: a local
+ * unix socket, or the engine's unix socket forwarded over SSH.
+ */
+export type EngineEndpoint = { kind: 'socket'; socketPath: string } | { kind: 'ssh'; ssh: SshEndpoint; socketPath: string };
 
 /** A long-running process on a host (KV store, engine), run by the host's service manager. */
 export interface ServiceSpec {
@@ -77,8 +84,23 @@ export interface ProviderContext {
   signal: AbortSignal;
 }
 
+/** One host's commands, as `up --dry-run` prints them. */
+export interface HostCommands {
+  host: string;
+  commands: string[];
+}
+
 export interface Provider {
   readonly id: ProviderId;
+  /**
+   * Installs and configures what a host needs before its services start (engine, KV store),
+   * idempotently; absent where hosts come ready (netns). Returns a short outcome.
+   */
+  provision?(plan: Plan, host: HostAccess, ctx: ProviderContext): Promise<string | void>;
+  /** The commands that create and provision the hosts, without running any (`up --dry-run`). */
+  describe(plan: Plan): HostCommands[];
+  /** dockerd flags this provider adds on a host (paths, sockets), for `up --dry-run`. */
+  engineFlagsFor(plan: Plan, host: string): string[];
   /** Why this provider cannot run here, or undefined when it can. */
   unusableReason(): Promise<string | undefined>;
   /** Creates the hosts (recording each resource in the lab state first) and says how to reach them. */

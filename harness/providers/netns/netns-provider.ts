@@ -10,7 +10,7 @@ import { CommandFailedError, HostUnreachableError, LabStateError } from '../../e
 import type { HostPlan, Plan } from '../../lab/types.ts';
 import { labRuntimeDir } from '../../state/paths.ts';
 import { waitFor } from '../../wait.ts';
-import type { DestroyReport, HostAccess, Provider, ProviderContext } from '../provider.ts';
+import type { DestroyReport, HostAccess, HostCommands, Provider, ProviderContext } from '../provider.ts';
 import { isRunningProcess, NetnsRunner, NetnsServices, stopProcess, type ServiceRecord } from './host.ts';
 import { mountNamespaceOf, mountsUnder, namespaceInode, namespacesWithPrefix, processesInNamespaces, removeCgroups } from './leftovers.ts';
 import { cgroupParent, hostNamespace, hostRuntimeDir, hostsFile, labPrefix, sshdConfig, switchAddress, switchNamespace, wiringScripts } from './topology.ts';
@@ -71,6 +71,10 @@ export class NetnsProvider implements Provider {
     writeFileSync(hostsPath, hostsFile(plan));
     await Promise.all([this.wire(plan, ctx), this.makeKeys(sshDir)]);
 
+    for (const h of plan.hosts) {
+      mkdirSync(hostRuntimeDir(plan.lab, h.name), { recursive: true });
+      if (h.role === 'docker') writeFileSync(join(hostRuntimeDir(plan.lab, h.name), 'daemon.json'), '{}\n');
+    }
     return Promise.all(
       plan.hosts.map(async (h) => {
         const holderPid = await this.startHolder(plan, h, hostsPath, ctx);
@@ -255,30 +259,56 @@ export class NetnsProvider implements Provider {
       address: h.address,
       runner: new NetnsRunner(h.name, holderPid),
       services: new NetnsServices(h.name, holderPid, ctx.store, runtimeDir),
-      ssh: { host: h.address, port: 22, username: 'root', privateKeyPath: join(sshDir, 'id_ed25519') },
+      ssh: {
+        host: h.address,
+        port: 22,
+        username: 'root',
+        privateKeyPath: join(sshDir, 'id_ed25519'),
+        proxy: ['nsenter', `--net=/run/netns/${switchNamespace(plan.lab)}`, '--', 'busybox', 'nc', h.address, '22'],
+      },
       engine: h.role === 'docker' ? { kind: 'socket', socketPath } : undefined,
-      engineFlags:
-        h.role === 'docker'
+      engineFlags: this.engineFlagsFor(plan, h.name),
+    };
+  }
+
+  engineFlagsFor(plan: Plan, name: string): string[] {
+    const h = plan.hosts.find((x) => x.name === name)!;
+    const runtimeDir = hostRuntimeDir(plan.lab, h.name);
+    const socketPath = join(runtimeDir, 'docker.sock');
+    return h.role === 'docker'
           ? [
               `--host=unix://${socketPath}`,
               `--data-root=${join(runtimeDir, 'docker')}`,
               `--exec-root=${join(runtimeDir, 'exec')}`,
               `--pidfile=${join(runtimeDir, 'docker.pid')}`,
-              `--config-file=${this.emptyDaemonJson(runtimeDir)}`,
+              `--config-file=${join(runtimeDir, 'daemon.json')}`,
               `--cgroup-parent=${cgroupParent(plan.lab, h.name)}`,
               // Upstream DNS for containers: the host itself, where nothing answers on port 53,
               // so unknown names fail at once and no query ever leaves the lab.
               `--dns=${h.address}`,
               '--userland-proxy=false',
             ]
-          : [],
-    };
+          : [];
   }
 
-  private emptyDaemonJson(runtimeDir: string): string {
-    const path = join(runtimeDir, 'daemon.json');
-    if (!existsSync(path)) writeFileSync(path, '{}\n');
-    return path;
+  describe(plan: Plan): HostCommands[] {
+    const { root, inside } = wiringScripts(plan);
+    const lines = (ns: string) => inside[ns]!.trimEnd().split('\n').map((l) => `ip -n ${ns} ${l}`);
+    const sw = switchNamespace(plan.lab);
+    return [
+      { host: '(switch)', commands: [...root.trimEnd().split('\n').map((l) => `ip ${l}`), ...lines(sw)] },
+      ...plan.hosts.map((h) => {
+        const ns = hostNamespace(plan.lab, h.name);
+        return {
+          host: h.name,
+          commands: [
+            ...lines(ns),
+            `nsenter --net=/run/netns/${ns} -- unshare --uts --mount --propagation private -- sh -c '${HOLDER_SCRIPT}' holder ${h.hostname} ${join(labRuntimeDir(plan.lab), 'hosts')}`,
+            `nsenter -t HOLDER --net --uts --mount -- sshd -D -e -f SSHDIR/sshd_config -o ListenAddress=${h.address}`,
+          ],
+        };
+      }),
+    ];
   }
 
   private async startSshd(h: HostPlan, access: HostAccess, sshDir: string): Promise<void> {
