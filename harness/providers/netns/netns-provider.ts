@@ -3,6 +3,7 @@
 // veth pairs, with its own sshd. Engines and KV stores run in them as real processes.
 import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { execa } from 'execa';
@@ -208,7 +209,6 @@ export class NetnsProvider implements Provider {
     };
     await Promise.all([keygen(key, 'overlab'), keygen(hostKey, 'overlab-host')]);
     rmSync(join(sshDir, 'authorized_keys'), { force: true });
-    const { readFile, writeFile } = await import('node:fs/promises');
     await writeFile(join(sshDir, 'authorized_keys'), await readFile(`${key}.pub`), { mode: 0o600 });
     await writeFile(join(sshDir, 'sshd_config'), sshdConfig({ hostKey, authorizedKeys: join(sshDir, 'authorized_keys') }));
   }
@@ -236,15 +236,11 @@ export class NetnsProvider implements Provider {
         if (!isRunningProcess(pid)) {
           throw new CommandFailedError({ command: `namespace holder of ${h.name}`, exitCode: child.exitCode, output: stderr, host: h.name });
         }
-        const { readFile } = await import('node:fs/promises');
         const comm = (await readFile(`/proc/${pid}/comm`, 'utf8')).trim();
         return comm === 'sleep' ? true : undefined;
       },
       { what: `the namespaces of ${h.name}`, timeoutMs: 10_000, intervalMs: 5, signal: ctx.signal },
-    ).catch((e: unknown) => {
-      if (e instanceof CommandFailedError) throw e;
-      throw e;
-    });
+    );
     child.stderr!.destroy();
     child.unref();
     return pid;
