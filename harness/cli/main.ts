@@ -9,6 +9,7 @@ import { statusCommand } from './status.ts';
 import { envCommand } from './env.ts';
 import { sshCommand } from './ssh.ts';
 import { planCommand } from './plan.ts';
+import { testCommand } from './test.ts';
 
 export interface GlobalOptions {
   lab?: string;
@@ -90,6 +91,21 @@ export async function main(argv: string[]): Promise<void> {
     .option('-u, --unset', 'print the commands that undo it')
     .addOption(json())
     .action(wrap(envCommand));
+  program
+    .command('test')
+    .description('run the acceptance specs against a lab, bringing it up first if it is not; JUnit and JSON reports go to .overlab/<lab>/reports/')
+    .argument('[lab]')
+    .addOption(labOption())
+    .addOption(
+      new Option('--destroy <when>', 'take the lab down afterwards: never, passing (all specs passed) or always (default: never for a lab that was up, passing otherwise)').choices([
+        'never',
+        'passing',
+        'always',
+      ]),
+    )
+    .option('-p, --provider <provider>', 'when the lab must be brought up, override the lab file: auto, netns, vagrant, ssh')
+    .addOption(json())
+    .action(wrap(testCommand));
   program.command('ssh').description('open a shell on a lab host, or run a command there').argument('<host>').argument('[command...]').addOption(labOption()).action(wrap(sshCommand));
 
   try {

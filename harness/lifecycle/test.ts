@@ -1,0 +1,158 @@
+// `test` as a library verb: runs the acceptance specs (specs/lab/*.spec.ts) against a lab that
+// is up, through mocha's programmatic API, and turns the run into a SpecReport written as JUnit
+// XML and JSON into the lab's state folder. The specs get the Plan and the live engines through
+// specs/lab/context.ts; nothing here re-reads the lab file.
+import { readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { clearLabUnderTest, setLabUnderTest, type SpecRun } from '../../specs/lab/context.ts';
+import { describeFailure } from '../../specs/lab/probe.ts';
+import type { Plan } from '../lab/types.ts';
+import { writeReports, type ReportFiles, type SpecCase, type SpecReport } from '../report/index.ts';
+import { labStateDir } from '../state/paths.ts';
+import { StateStore } from '../state/store.ts';
+import { connectLab, PACKAGE_ROOT } from './lab.ts';
+
+export const LAB_SPECS_DIR = join(PACKAGE_ROOT, 'specs', 'lab');
+export const DEFAULT_CONCURRENCY = 8;
+
+export const DESTROY_POLICIES = ['never', 'passing', 'always'] as const;
+export type DestroyPolicy = (typeof DESTROY_POLICIES)[number];
+
+/** By default a lab that `test` brought up goes when every spec passed; one that was up stays. */
+export function shouldDestroy(policy: DestroyPolicy | undefined, run: { wasUp: boolean; passed: boolean }): boolean {
+  const p = policy ?? (run.wasUp ? 'never' : 'passing');
+  return p === 'always' || (p === 'passing' && run.passed);
+}
+
+export function reportsDir(lab: string): string {
+  return join(labStateDir(lab), 'reports');
+}
+
+export interface SpecRunOptions {
+  signal: AbortSignal;
+  /** 'spec': mocha's spec reporter on stdout; 'none': the caller prints from the report. */
+  console: 'spec' | 'none';
+  /** Probes in flight at once (default 8). */
+  concurrency?: number;
+}
+
+/** The spec files in reading order: the data plane from the ground up, then the lab's own claims; others after. */
+const SPEC_ORDER = ['networks', 'reach', 'dns', 'isolation', 'cluster', 'stated'];
+
+export function specFiles(): string[] {
+  const rank = (f: string) => {
+    const i = SPEC_ORDER.indexOf(f.replace(/\.spec\.ts$/, ''));
+    return i < 0 ? SPEC_ORDER.length : i;
+  };
+  return readdirSync(LAB_SPECS_DIR)
+    .filter((f) => f.endsWith('.spec.ts'))
+    .sort((a, b) => rank(a) - rank(b) || a.localeCompare(b));
+}
+
+/** Each run imports the spec files afresh (ESM caches modules by URL), so one process may run them twice. */
+let runCount = 0;
+
+export async function runLabSpecs(plan: Plan, options: SpecRunOptions): Promise<{ report: SpecReport; files: ReportFiles }> {
+  const startedAt = Date.now();
+  const store = new StateStore(labStateDir(plan.lab));
+  const unlock = store.lock('test');
+  try {
+    const { state, hosts, engines } = await connectLab(plan, options.signal);
+    const versions = await Promise.all(
+      [...engines].map(async ([h, docker]) => {
+        try {
+          return ((await docker.version()) as { Version: string }).Version;
+        } catch (e) {
+          return `${h} unreachable (${(e as Error).message})`;
+        }
+      }),
+    );
+    const properties: Record<string, string> = {
+      lab: plan.lab,
+      file: plan.file,
+      provider: state.provider,
+      mode: plan.mode,
+      engine: [...new Set(versions)].join(', ') || 'none',
+      'engine.requested': plan.engine.version,
+      kv: state.kv ? state.kv.type : 'none',
+      ...(state.kv ? { 'kv.clusterStore': state.kv.clusterStore } : {}),
+      ...(state.kv?.announced ? { 'kv.note': state.kv.announced } : {}),
+      hosts: plan.hosts.map((h) => h.name).join(', '),
+      facts: String(plan.facts.length),
+      concurrency: String(options.concurrency ?? DEFAULT_CONCURRENCY),
+    };
+    const run = setLabUnderTest({ plan, state, hosts, engines, signal: options.signal, concurrency: options.concurrency ?? DEFAULT_CONCURRENCY, startedAt });
+    try {
+      const cases = await runMocha(run, options);
+      options.signal.throwIfAborted();
+      const count = (s: SpecCase['state']) => cases.filter((c) => c.state === s).length;
+      const report: SpecReport = {
+        lab: plan.lab,
+        file: plan.file,
+        properties,
+        startedAt: new Date(startedAt).toISOString(),
+        ms: Date.now() - startedAt,
+        counts: { tests: cases.length, passed: count('passed'), failed: count('failed'), pending: count('pending') },
+        cases,
+      };
+      return { report, files: writeReports(report, reportsDir(plan.lab)) };
+    } finally {
+      clearLabUnderTest();
+    }
+  } finally {
+    unlock();
+  }
+}
+
+async function runMocha(run: SpecRun, options: SpecRunOptions): Promise<SpecCase[]> {
+  // Loaded here, not at start-up: only `overlab test` needs mocha.
+  const { default: Mocha } = await import('mocha');
+  class Silent extends Mocha.reporters.Base {}
+  // An `it` only awaits its probe from the shared pool, so mocha's durations include time spent
+  // waiting in line: a high `slow` keeps the console from flagging them (reports use probe times).
+  const mocha = new Mocha({ reporter: options.console === 'spec' ? 'spec' : Silent, slow: 10_000 });
+  for (const f of specFiles()) mocha.addFile(join(LAB_SPECS_DIR, f));
+  const n = ++runCount;
+  // mocha 11 takes an esmDecorator for the import URL (not in @types/mocha 10).
+  const loader = mocha as unknown as { loadFilesAsync(o: { esmDecorator: (url: URL) => URL }): Promise<void> };
+  await loader.loadFilesAsync({ esmDecorator: (url) => new URL(`${url.href}?run=${n}`) });
+
+  const facts = run.lab.plan.facts;
+  const missing = facts.map((f, i) => [f, i] as const).filter(([, i]) => !run.covered.has(i));
+  if (missing.length) {
+    // A fact kind no spec file declares would otherwise pass unnoticed.
+    const kinds = [...new Set(missing.map(([f]) => f.kind))].join(', ');
+    mocha.suite.addTest(
+      new Mocha.Test('every fact of the plan has a spec', () => {
+        throw new Error(`${missing.length} fact${missing.length === 1 ? ' has' : 's have'} no spec in specs/lab (kinds: ${kinds})`);
+      }),
+    );
+  }
+
+  const cases: SpecCase[] = [];
+  const { EVENT_TEST_PASS, EVENT_TEST_FAIL, EVENT_TEST_PENDING } = Mocha.Runner.constants;
+  const caseOf = (test: Mocha.Runnable, state: SpecCase['state'], err?: Error): SpecCase => {
+    const record = run.records.get(test);
+    const outcome = record?.outcome;
+    const c: SpecCase = { suite: test.parent?.titlePath().join(' / ') ?? '', title: test.title, state, ms: outcome?.ms ?? test.duration ?? 0 };
+    if (record) c.fact = record.fact;
+    if (outcome) c.steps = outcome.steps;
+    if (outcome?.diagnostics) c.diagnostics = outcome.diagnostics;
+    if (state === 'failed') {
+      const detail = outcome && !outcome.ok ? describeFailure(outcome) : (err?.message ?? 'failed');
+      c.failure = { message: detail.split('\n')[0]!, kind: outcome?.failureKind ?? (err?.name === 'AssertionError' ? 'assertion' : 'error'), detail };
+    }
+    return c;
+  };
+  let abort = () => {};
+  options.signal.addEventListener('abort', () => abort(), { once: true });
+  await new Promise<void>((resolve) => {
+    const runner = mocha.run(() => resolve());
+    abort = () => runner.abort();
+    runner.on(EVENT_TEST_PASS, (t) => cases.push(caseOf(t, 'passed')));
+    runner.on(EVENT_TEST_FAIL, (t, err) => cases.push(caseOf(t, 'failed', err)));
+    runner.on(EVENT_TEST_PENDING, (t) => cases.push(caseOf(t, 'pending')));
+  });
+  mocha.dispose();
+  return cases;
+}

@@ -1,0 +1,63 @@
+// Reports of a spec run against a live lab: the data (SpecReport), its JUnit XML and JSON
+// renderings, and writing both into the lab's state folder (.overlab/<lab>/reports/).
+import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { renderJunit } from './junit.ts';
+
+export { renderJunit } from './junit.ts';
+
+export type CaseState = 'passed' | 'failed' | 'pending';
+
+export interface CaseFailure {
+  /** The first line of the failure: what does not hold. */
+  message: string;
+  /** 'assertion' when the property is broken; 'error' when the check itself could not run. */
+  kind: 'assertion' | 'error';
+  /** The full text: the failing command, its exit code and output, engine log lines, network inspect. */
+  detail: string;
+}
+
+export interface SpecCase {
+  /** The describe block ("reachability"). */
+  suite: string;
+  title: string;
+  state: CaseState;
+  /** How long its check took (the probe's own time, not time spent waiting in the pool). */
+  ms: number;
+  /** The plan fact the case proves, and the commands its probe ran, as data. */
+  fact?: unknown;
+  steps?: unknown[];
+  diagnostics?: unknown;
+  failure?: CaseFailure;
+}
+
+export interface SpecReport {
+  lab: string;
+  file: string;
+  /** Suite properties: lab, provider, engine, kv, mode and the like; shown in JUnit <properties>. */
+  properties: Record<string, string>;
+  startedAt: string;
+  ms: number;
+  counts: { tests: number; passed: number; failed: number; pending: number };
+  cases: SpecCase[];
+}
+
+export interface ReportFiles {
+  junit: string;
+  json: string;
+}
+
+/** Writes junit.xml and report.json into `dir` (each atomically); returns their paths. */
+export function writeReports(report: SpecReport, dir: string): ReportFiles {
+  mkdirSync(dir, { recursive: true });
+  const files = { junit: join(dir, 'junit.xml'), json: join(dir, 'report.json') };
+  writeAtomically(files.junit, renderJunit(report));
+  writeAtomically(files.json, JSON.stringify(report, null, 2) + '\n');
+  return files;
+}
+
+function writeAtomically(path: string, text: string): void {
+  const tmp = `${path}.${process.pid}.tmp`;
+  writeFileSync(tmp, text);
+  renameSync(tmp, path);
+}

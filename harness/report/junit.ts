@@ -1,0 +1,44 @@
+// JUnit XML of a spec run: one <testsuite> for the lab, its properties (provider, engine, KV
+// store, mode), one <testcase> per fact, failures with the full diagnostic text.
+import { hostname } from 'node:os';
+import type { SpecReport } from './index.ts';
+
+export function renderJunit(r: SpecReport): string {
+  const seconds = (ms: number) => (ms / 1000).toFixed(3);
+  const out: string[] = ['<?xml version="1.0" encoding="UTF-8"?>'];
+  const errors = r.cases.filter((c) => c.failure?.kind === 'error').length;
+  const counts = `tests="${r.counts.tests}" failures="${r.counts.failed - errors}" errors="${errors}" skipped="${r.counts.pending}" time="${seconds(r.ms)}"`;
+  out.push(`<testsuites name="overlab" ${counts}>`);
+  out.push(`  <testsuite name="${attr(`overlab lab ${r.lab}`)}" ${counts} timestamp="${attr(r.startedAt.replace(/\.\d+Z$/, ''))}" hostname="${attr(hostname())}">`);
+  out.push('    <properties>');
+  for (const [name, value] of Object.entries(r.properties)) out.push(`      <property name="${attr(name)}" value="${attr(value)}"/>`);
+  out.push('    </properties>');
+  for (const c of r.cases) {
+    const open = `    <testcase classname="${attr(`overlab.${r.lab}.${c.suite}`)}" name="${attr(c.title)}" time="${seconds(c.ms)}"`;
+    if (c.state === 'passed') {
+      out.push(`${open}/>`);
+      continue;
+    }
+    out.push(`${open}>`);
+    if (c.state === 'pending') out.push('      <skipped/>');
+    else if (c.failure) {
+      const tag = c.failure.kind === 'error' ? 'error' : 'failure';
+      const type = c.failure.kind === 'error' ? 'ProbeError' : 'AssertionError';
+      out.push(`      <${tag} message="${attr(c.failure.message)}" type="${type}">${text(c.failure.detail)}</${tag}>`);
+    }
+    out.push('    </testcase>');
+  }
+  out.push('  </testsuite>', '</testsuites>', '');
+  return out.join('\n');
+}
+
+/** Characters XML 1.0 cannot hold at all (control characters but tab, newline, return). */
+const INVALID = /[^\t\n\r\x20-\uD7FF\uE000-\uFFFD\u{10000}-\u{10FFFF}]/gu;
+
+function text(s: string): string {
+  return s.replace(INVALID, '\uFFFD').replaceAll('&', '&amp;').replaceAll('<', '&lt;').replaceAll('>', '&gt;');
+}
+
+function attr(s: string): string {
+  return text(s).replaceAll('"', '&quot;').replaceAll('\n', '&#10;').replaceAll('\r', '&#13;').replaceAll('\t', '&#9;');
+}

@@ -1,0 +1,59 @@
+// The live lab the acceptance specs run against, and what the spec files register for it.
+// harness/lifecycle/test.ts sets the lab before mocha loads specs/lab/*.spec.ts; the specs read
+// the Plan and the live engines from here and never re-read the lab file.
+import type Docker from 'dockerode';
+import type { Fact, Plan } from '../../harness/lab/types.ts';
+import type { HostAccess } from '../../harness/providers/provider.ts';
+import type { LabState } from '../../harness/state/store.ts';
+import type { Probe, ProbeOutcome } from './probe.ts';
+
+export interface LabUnderTest {
+  plan: Plan;
+  state: LabState;
+  hosts: Map<string, HostAccess>;
+  engines: Map<string, Docker>;
+  signal: AbortSignal;
+  /** Probes in flight at once. */
+  concurrency: number;
+  /** When the run started (ms since the epoch): engine log lines logged after it are the relevant ones. */
+  startedAt: number;
+}
+
+export type FactOf<K extends Fact['kind']> = Extract<Fact, { kind: K }>;
+export type ProbeFn = (fact: Fact, probe: Probe) => Promise<void>;
+
+/** What the runner reads back about one `it`: its fact and the probe's outcome. */
+export interface SpecRecord {
+  fact: Fact;
+  index: number;
+  outcome?: ProbeOutcome;
+}
+
+export interface SpecRun {
+  lab: LabUnderTest;
+  /** How each fact kind is probed, registered by the spec file that owns the kind. */
+  probes: Map<Fact['kind'], ProbeFn>;
+  /** Every `it`, by the mocha Test object (the runner's events carry the same object). */
+  records: WeakMap<object, SpecRecord>;
+  /** Indices of plan.facts that got an `it`. */
+  covered: Set<number>;
+  /** Outcome per fact index, started on the first `it` (every file is loaded by then). */
+  outcomes?: Promise<ProbeOutcome>[];
+}
+
+let current: SpecRun | undefined;
+
+/** Sets the lab for the next mocha run; returns the run's registries for the reporter. */
+export function setLabUnderTest(lab: LabUnderTest): SpecRun {
+  current = { lab, probes: new Map(), records: new WeakMap(), covered: new Set() };
+  return current;
+}
+
+export function clearLabUnderTest(): void {
+  current = undefined;
+}
+
+/** The current run, or undefined when a spec file is loaded outside `overlab test`. */
+export function specRun(): SpecRun | undefined {
+  return current;
+}

@@ -1,0 +1,47 @@
+// How a spec file turns the plan's facts of one kind into mocha tests: one `it` per fact, titled
+// as a sentence, asserting the outcome of the fact's probe (run in the shared pool).
+import { AssertionError } from 'chai';
+import type { Fact } from '../../harness/lab/types.ts';
+import { specRun, type FactOf, type LabUnderTest, type ProbeFn, type SpecRecord } from './context.ts';
+import { describeFailure, outcomeOf, type Probe, type ProbeOutcome } from './probe.ts';
+
+export interface FactSpec<K extends Fact['kind']> {
+  /** The `it` title: a sentence that says what holds. */
+  title(fact: FactOf<K>, lab: LabUnderTest): string;
+  /** Runs the fact's commands and asserts (chai) that the property holds. */
+  probe(fact: FactOf<K>, probe: Probe): Promise<void>;
+}
+
+/** Declares a `describe` with one `it` per fact of `kind` in the plan (none when there are none). */
+export function factSpecs<K extends Fact['kind']>(suite: string, kind: K, spec: FactSpec<K>): void {
+  const run = specRun();
+  if (!run) {
+    describe(suite, () => it.skip('runs against a live lab: use `overlab test`'));
+    return;
+  }
+  run.probes.set(kind, spec.probe as unknown as ProbeFn);
+  const facts = run.lab.plan.facts.flatMap((fact, index) => (fact.kind === kind ? [{ fact: fact as FactOf<K>, index }] : []));
+  if (!facts.length) return;
+  describe(suite, function () {
+    this.timeout(0); // each probe has its own deadline; an `it` only waits for the pool
+    for (const { fact, index } of facts) {
+      run.covered.add(index);
+      const record: SpecRecord = { fact, index };
+      const test = it(spec.title(fact, run.lab), async () => {
+        record.outcome = await outcomeOf(index);
+        if (!record.outcome.ok) throw specFailure(record.outcome);
+      });
+      run.records.set(test, record);
+    }
+  });
+}
+
+/** The error mocha reports: the probe's failure with its command, output and diagnostics. */
+export function specFailure(outcome: ProbeOutcome): Error {
+  // mocha indents only the first line of a message: indent the rest to match.
+  const message = describeFailure(outcome).replaceAll('\n', '\n     ');
+  const error = outcome.failureKind === 'assertion' ? new AssertionError(message) : Object.assign(new Error(message), { name: 'ProbeError' });
+  // The stack would only point into the pool; the message already says where it failed.
+  error.stack = `${error.name}: ${message}`;
+  return error;
+}
