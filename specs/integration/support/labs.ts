@@ -46,6 +46,18 @@ export class Scratch {
   }
 }
 
+/** A shipped lab under another name, so a test never touches a lab the user has up. */
+export function shippedLab(file: string, name: string): string {
+  return readFileSync(join(ROOT, 'labs', file), 'utf8').replace(/^name: .*$/m, `name: ${name}`);
+}
+
+/** `overlab test --json` output. */
+export interface TestRun {
+  ok: boolean;
+  counts: { tests: number; passed: number; failed: number; pending: number };
+  cases: { suite: string; title: string; state: string; failure?: { kind: string; message: string } }[];
+}
+
 /** A kv-mode lab: one KV host and `dockers` docker hosts, one container each on one overlay. */
 export function kvLab(name: string, options: { kv?: string; fallback?: string; dockers?: number; third?: number } = {}): string {
   const n = options.dockers ?? 2;
