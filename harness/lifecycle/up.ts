@@ -139,18 +139,27 @@ export function upSteps(plan: Plan, ctx: UpContext): Step[] {
   if (plan.networks.length) {
     steps.push({
       title: 'Create overlay networks',
-      tasks: () =>
-        plan.networks.map((n) => ({
+      tasks: () => {
+        // One at a time: concurrent creates race in libnetwork's KV-backed IPAM and one fails
+        // with "Pool overlaps with other one on this address space" (seen with dockerd 20.10).
+        let previous: Promise<unknown> = Promise.resolve();
+        return plan.networks.map((n) => ({
           title: `${n.name} ${n.subnet}`,
           host: n.createOn,
-          run: (signal: AbortSignal) =>
-            guardEngine(dockerAccess(), `while creating network ${n.name}`, async () => {
-              const id = await createNetwork(engine(n.createOn), n);
-              // In kv mode the network is global at once: every engine must list it.
-              if (plan.mode === 'kv') await Promise.all(plan.dockerHosts.map((d) => waitForNetwork(engine(d), n.name, d, signal)));
-              return id.slice(0, 12);
-            }),
-        })),
+          run: (signal: AbortSignal) => {
+            const create = previous.then(() =>
+              guardEngine(dockerAccess(), `while creating network ${n.name}`, async () => {
+                const id = await createNetwork(engine(n.createOn), n);
+                // In kv mode the network is global at once: every engine must list it.
+                if (plan.mode === 'kv') await Promise.all(plan.dockerHosts.map((d) => waitForNetwork(engine(d), n.name, d, signal)));
+                return id.slice(0, 12);
+              }),
+            );
+            previous = create.catch(() => undefined);
+            return create;
+          },
+        }));
+      },
     });
   }
 
