@@ -1,0 +1,30 @@
+import { expect } from 'chai';
+import { describeUp } from '../../harness/lifecycle/describe.ts';
+import { loadLab } from '../../harness/lab/load.ts';
+import { planLab } from '../../harness/lab/plan.ts';
+import { NetnsProvider } from '../../harness/providers/netns/netns-provider.ts';
+
+describe('up --dry-run (netns)', () => {
+  it('lists, per host, the wiring, the KV store with its fallback, dockerd with the plan flags, networks and containers', async () => {
+    const plan = planLab(await loadLab('labs/tutorial.yaml'));
+    const hosts = describeUp(plan, new NetnsProvider());
+    const of = (h: string) => hosts.find((x) => x.host === h)!.commands;
+    expect(hosts.map((h) => h.host)).to.deep.equal(['(switch)', 'mhs-keystore', 'mhs-demo0', 'mhs-demo1']);
+    expect(of('(switch)')).to.include('ip link add eth1 netns ovl.tutorial.mhs-demo0 type veth peer name p1 netns ovl.tutorial._switch');
+    expect(of('mhs-keystore').find((c) => c.startsWith('consul agent'))).to.include('-bind=172.28.128.5');
+    expect(of('mhs-keystore').find((c) => c.includes('etcd '))).to.match(/^# if consul is not installed: etcd .*--enable-v2=true/);
+    const dockerd = of('mhs-demo1').find((c) => c.startsWith('dockerd '))!;
+    expect(dockerd).to.include('--cluster-store=consul://172.28.128.5:8500');
+    expect(dockerd).to.include('--cluster-advertise=172.28.128.7:2376');
+    expect(dockerd).to.include('--host=unix:///tmp/overlab/tutorial/mhs-demo1/docker.sock');
+    expect(of('mhs-demo0')).to.include('docker network create -d overlay --subnet 10.0.4.0/24 --gateway 10.0.4.1 --attachable --label overlab.lab=tutorial my-net');
+    expect(of('mhs-demo1')).to.include('docker start c1');
+  });
+
+  it('shows the swarm being formed in swarm mode', async () => {
+    const plan = planLab(await loadLab('labs/swarm.yaml'));
+    const hosts = describeUp(plan, new NetnsProvider());
+    expect(hosts.find((h) => h.host === 'manager')!.commands).to.include('docker swarm init --advertise-addr 172.28.129.6 --listen-addr 172.28.129.6:2377');
+    expect(hosts.find((h) => h.host === 'worker')!.commands).to.include('docker swarm join --token WORKER-TOKEN --advertise-addr 172.28.129.7 172.28.129.6:2377');
+  });
+});

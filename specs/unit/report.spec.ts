@@ -1,0 +1,66 @@
+import { expect } from 'chai';
+import { renderJunit, type SpecReport } from '../../harness/report/index.ts';
+import { shouldDestroy } from '../../harness/lifecycle/test.ts';
+import { ipCounters, nslookupAnswers, pingReplyFrom } from '../../specs/lab/probe.ts';
+
+describe('spec reports', () => {
+  const report: SpecReport = {
+    lab: 'tutorial',
+    file: 'labs/tutorial.yaml',
+    properties: { provider: 'netns', engine: '20.10.24', kv: 'etcd', mode: 'kv' },
+    startedAt: '2026-11-23T18:00:00.123Z',
+    ms: 1500,
+    counts: { tests: 3, passed: 1, failed: 2, pending: 0 },
+    cases: [
+      { suite: 'reachability', title: 'c0 on mhs-demo0 reaches c1 on mhs-demo1 over my-net by name (icmp)', state: 'passed', ms: 12 },
+      { suite: 'isolation', title: 'a "quoted" <title> & more', state: 'failed', ms: 900, failure: { kind: 'assertion', message: 'got a reply\nfrom 10.0.5.2', detail: 'ping -c 1 10.0.5.2\nexit 0 <ok> \u0001' } },
+      { suite: 'dns', title: 'lookup', state: 'failed', ms: 5, failure: { kind: 'error', message: 'exec refused', detail: 'HTTP 409' } },
+    ],
+  };
+  const xml = renderJunit(report);
+
+  it('puts the lab, provider, engine, KV store and mode in the suite properties', () => {
+    for (const [k, v] of Object.entries(report.properties)) expect(xml).to.include(`<property name="${k}" value="${v}"/>`);
+  });
+
+  it('counts a broken property as a failure and a check that could not run as an error', () => {
+    expect(xml).to.include('<testsuites name="overlab" tests="3" failures="1" errors="1" skipped="0" time="1.500">');
+    expect(xml).to.match(/<failure message="got a reply&#10;from 10.0.5.2" type="AssertionError">/);
+    expect(xml).to.match(/<error message="exec refused" type="ProbeError">HTTP 409<\/error>/);
+  });
+
+  it('escapes titles, messages and output, and drops characters XML cannot hold', () => {
+    expect(xml).to.include('name="a &quot;quoted&quot; &lt;title&gt; &amp; more"');
+    expect(xml).to.include('exit 0 &lt;ok&gt; \uFFFD</failure>');
+    expect(xml).to.not.include('\u0001');
+  });
+});
+
+describe('overlab test --destroy', () => {
+  it('keeps a lab that was up, and removes one it brought up only when every spec passed', () => {
+    expect(shouldDestroy(undefined, { wasUp: true, passed: true })).to.equal(false);
+    expect(shouldDestroy(undefined, { wasUp: false, passed: true })).to.equal(true);
+    expect(shouldDestroy(undefined, { wasUp: false, passed: false })).to.equal(false);
+    expect(shouldDestroy('always', { wasUp: true, passed: false })).to.equal(true);
+    expect(shouldDestroy('never', { wasUp: false, passed: true })).to.equal(false);
+    expect(shouldDestroy('passing', { wasUp: true, passed: true })).to.equal(true);
+  });
+});
+
+describe('reading busybox output', () => {
+  it('takes the answers of nslookup, not the server address', () => {
+    const out = 'Server:\t\t127.0.0.11\nAddress:\t127.0.0.11:53\n\nNon-authoritative answer:\nName:\tc1\nAddress: 10.0.4.3\n\n';
+    expect(nslookupAnswers(out)).to.deep.equal(['10.0.4.3']);
+    expect(nslookupAnswers(';; connection timed out; no servers could be reached\n')).to.deep.equal([]);
+  });
+
+  it('finds who answered a ping', () => {
+    expect(pingReplyFrom('PING c0 (10.0.4.2): 56 data bytes\n64 bytes from 10.0.4.2: seq=0 ttl=64 time=0.3 ms\n')).to.equal('10.0.4.2');
+    expect(pingReplyFrom('1 packets transmitted, 0 packets received, 100% packet loss')).to.equal(undefined);
+  });
+
+  it('reads the kernel IP counters', () => {
+    const snmp = 'Ip: Forwarding DefaultTTL FragCreates ReasmOKs\nIp: 1 64 2 0\nIcmp: InMsgs\nIcmp: 3\n';
+    expect(ipCounters(snmp)).to.deep.equal({ Forwarding: 1, DefaultTTL: 64, FragCreates: 2, ReasmOKs: 0 });
+  });
+});
