@@ -1,0 +1,27 @@
+// Quoting for the generated scripts (bash words, systemd unit arguments), and the bash
+// libraries in ./sh/ that the generated scripts carry inline. Pure: strings in, strings out
+// (the libraries are read once, as templates are).
+import { readFileSync } from 'node:fs';
+
+/** A bash word that stands for `s` exactly; an argv as one bash command line; a systemd Exec line. */
+export { shellQuote as shq, shellJoin as shJoin, systemdJoin as systemdExec } from '../quote.ts';
+
+export type ShellLibrary = 'common' | 'engine' | 'daemon' | 'kv';
+
+const cache = new Map<ShellLibrary, string>();
+
+/** The bash functions of sh/NAME.sh, without its header comment. */
+export function shellLibrary(name: ShellLibrary): string {
+  let text = cache.get(name);
+  if (text === undefined) {
+    const raw = readFileSync(new URL(`./sh/${name}.sh`, import.meta.url), 'utf8');
+    const lines = raw.split('\n');
+    // Drop the header comment block (up to its first blank line); keep comments below it.
+    let start = 0;
+    while (start < lines.length && lines[start]!.startsWith('#')) start++;
+    while (start < lines.length && lines[start]!.trim() === '') start++;
+    text = `# --- ${name}.sh\n${lines.slice(start).join('\n').trimEnd()}\n`;
+    cache.set(name, text);
+  }
+  return text;
+}
