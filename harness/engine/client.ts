@@ -2,8 +2,9 @@
 // waiting for /_ping, and running commands in containers with their exit codes.
 import { PassThrough } from 'node:stream';
 import Docker from 'dockerode';
-import { EngineApiError, EngineDiedError, OverlabError, UsageError } from '../errors.ts';
+import { EngineApiError, EngineDiedError, OverlabError } from '../errors.ts';
 import type { EngineEndpoint, HostAccess } from '../providers/provider.ts';
+import { sshEngineClient } from '../remote/ssh-engine.ts';
 import { FatalProbeError, waitFor } from '../wait.ts';
 import { panicLine } from './daemon.ts';
 
@@ -12,7 +13,7 @@ export function engineClient(endpoint: EngineEndpoint): Docker {
     case 'socket':
       return new Docker({ socketPath: endpoint.socketPath });
     case 'ssh':
-      throw new UsageError('engine access over SSH is not available yet');  // harness/remote/ssh-engine.ts
+      return sshEngineClient(endpoint);
   }
 }
 

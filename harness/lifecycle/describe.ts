@@ -4,9 +4,8 @@ import { daemonFlags } from '../engine/daemon.ts';
 import { kvArgv } from '../kv/run.ts';
 import type { Plan } from '../lab/types.ts';
 import type { HostCommands, Provider } from '../providers/provider.ts';
+import { shellJoin as sh } from '../quote.ts';
 
-const q = (a: string) => (/^[\w@%+=:,./-]+$/.test(a) ? a : `'${a.replace(/'/g, `'\\''`)}'`);
-const sh = (argv: readonly string[]) => argv.map(q).join(' ');
 
 export function describeUp(plan: Plan, provider: Provider): HostCommands[] {
   const out = new Map<string, string[]>();

@@ -1,12 +1,15 @@
 // Provider registry and `provider: auto` resolution. The only place that names providers.
-import { existsSync } from 'node:fs';
 import { PrerequisiteError, UsageError } from '../errors.ts';
 import type { ProviderName } from '../lab/types.ts';
 import { NetnsProvider } from './netns/netns-provider.ts';
 import type { Provider, ProviderId } from './provider.ts';
+import { SshProvider } from './ssh/ssh-provider.ts';
+import { VagrantProvider } from './vagrant/vagrant-provider.ts';
 
 const FACTORIES: Record<string, () => Provider> = {
   netns: () => new NetnsProvider(),
+  vagrant: () => new VagrantProvider(),
+  ssh: () => new SshProvider(),
 };
 
 export const PROVIDER_IDS: readonly ProviderId[] = ['netns', 'vagrant', 'ssh'];
@@ -22,11 +25,9 @@ export function providerById(id: string): Provider {
   return make();
 }
 
-/** A usable hypervisor for Vagrant: VirtualBox, or libvirt with KVM. */
-function hypervisorUsable(): boolean {
-  const vagrant = ['/usr/bin/vagrant', '/usr/local/bin/vagrant'].some(existsSync);
-  const vbox = ['/usr/bin/VBoxManage', '/usr/local/bin/VBoxManage'].some(existsSync);
-  return vagrant && vbox && FACTORIES['vagrant'] !== undefined;
+/** Vagrant on PATH with a usable hypervisor: VirtualBox, or vagrant-libvirt with a running libvirtd. */
+async function hypervisorUsable(): Promise<boolean> {
+  return (await providerById('vagrant').unusableReason()) === undefined;
 }
 
 /** `auto`: vagrant when it and a hypervisor are usable, else netns on Linux as root. */
@@ -37,7 +38,7 @@ export async function resolveProvider(requested: ProviderName): Promise<Provider
     if (why) throw new PrerequisiteError(`the ${p.id} provider cannot run here: ${why}`);
     return p;
   }
-  if (hypervisorUsable()) return providerById('vagrant');
+  if (await hypervisorUsable()) return providerById('vagrant');
   const netns = providerById('netns');
   const why = await netns.unusableReason();
   if (!why) return netns;

@@ -1,0 +1,105 @@
+// The ssh provider: the lab's hosts are machines that already exist, reached over SSH with the
+// address, user, port and key the lab file gives (`hosts[].ssh`). overlab provisions them,
+// runs its services under their systemd, and on `down` removes only what it put there.
+import { existsSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { dirname, isAbsolute, join, resolve } from 'node:path';
+import { PrerequisiteError } from '../../errors.ts';
+import type { HostPlan, Plan } from '../../lab/types.ts';
+import { provisionHost } from '../../provision/index.ts';
+import { PROVISION_OPTIONS } from './ssh-hosts.ts';
+import { expandHome } from '../../remote/ssh-config.ts';
+import type { DestroyReport, HostAccess, HostCommands, Provider, ProviderContext, SshEndpoint } from '../provider.ts';
+import { connectSshHosts, describeSshHost, recordedEndpoints, recordSshHosts, removeOverlabFromHosts, sshCommandArgv, type SshHostSpec } from './ssh-hosts.ts';
+
+export interface SshProviderOptions {
+  /**
+   * A proxy command (ProxyCommand as argv) for hosts whose address is not routable from this
+   * machine's namespace: a jump host, or a lab switch namespace in the tests.
+   */
+  proxy?: (host: HostPlan) => string[] | undefined;
+  /** Deadline for connecting to each host (default 60 s). */
+  connectDeadlineMs?: number;
+}
+
+const DEFAULT_KEYS = ['id_ed25519', 'id_ecdsa', 'id_rsa'];
+
+/** The key for a host: its `ssh.key` (relative to the lab file, `~` expanded), else the user's default key. */
+export function keyFor(plan: Plan, h: HostPlan, home = homedir()): string {
+  if (h.ssh.key) {
+    const path = expandHome(h.ssh.key, home);
+    return isAbsolute(path) ? path : resolve(dirname(plan.file), path);
+  }
+  const found = DEFAULT_KEYS.map((k) => join(home, '.ssh', k)).find((p) => existsSync(p));
+  if (!found) {
+    throw new PrerequisiteError(`host ${h.name} has no ssh.key and there is no default key (${DEFAULT_KEYS.map((k) => `~/.ssh/${k}`).join(', ')})`, {
+      hint: `Give hosts[].ssh.key for ${h.name} in ${plan.file}.`,
+    });
+  }
+  return found;
+}
+
+export class SshProvider implements Provider {
+  readonly id = 'ssh' as const;
+
+  constructor(private readonly options: SshProviderOptions = {}) {}
+
+  async unusableReason(): Promise<string | undefined> {
+    return undefined; // SSH is a library here; whether each machine answers shows at connect time
+  }
+
+  /** `lenient`: a missing key is shown as a placeholder instead of an error (for --dry-run). */
+  private specs(plan: Plan, lenient = false): SshHostSpec[] {
+    const key = (h: HostPlan) => {
+      try {
+        return keyFor(plan, h);
+      } catch (e) {
+        if (lenient) return '~/.ssh/id_ed25519';
+        throw e;
+      }
+    };
+    return plan.hosts.map((h) => {
+      const ssh: SshEndpoint = { host: h.ssh.address, port: h.ssh.port, username: h.ssh.user, privateKeyPath: key(h) };
+      const proxy = this.options.proxy?.(h);
+      if (proxy) ssh.proxy = proxy;
+      return { name: h.name, address: h.address, role: h.role, ssh };
+    });
+  }
+
+  async createHosts(plan: Plan, ctx: ProviderContext): Promise<HostAccess[]> {
+    const specs = this.specs(plan);
+    recordSshHosts(ctx, specs, { kind: 'ssh-machines' });
+    return connectSshHosts(specs, ctx, this.deadline());
+  }
+
+  /** As recorded when the lab came up (the lab file may have changed since), else from the plan. */
+  async connect(plan: Plan, ctx: ProviderContext): Promise<HostAccess[]> {
+    const recorded = recordedEndpoints(ctx.store);
+    const specs = this.specs(plan).map((s) => ({ ...s, ssh: recorded.get(s.name) ?? s.ssh }));
+    return connectSshHosts(specs, ctx, this.deadline());
+  }
+
+  private deadline(): { deadlineMs?: number } {
+    return this.options.connectDeadlineMs === undefined ? {} : { deadlineMs: this.options.connectDeadlineMs };
+  }
+
+  provision(plan: Plan, host: HostAccess, ctx: ProviderContext): Promise<string | void> {
+    return provisionHost(plan, host, ctx, PROVISION_OPTIONS);
+  }
+
+  sshArgv(host: HostAccess, _ctx: ProviderContext, command: string[]): string[] {
+    return sshCommandArgv(host.ssh!, command);
+  }
+
+  engineFlagsFor(): string[] {
+    return [];
+  }
+
+  describe(plan: Plan): HostCommands[] {
+    return this.specs(plan, true).map((s) => ({ host: s.name, commands: describeSshHost(plan, s, sshCommandArgv(s.ssh, ['true'])) }));
+  }
+
+  destroy(lab: string, ctx: ProviderContext, options: { force: boolean }): Promise<DestroyReport> {
+    return removeOverlabFromHosts(lab, ctx, options);
+  }
+}

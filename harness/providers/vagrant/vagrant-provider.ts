@@ -1,0 +1,236 @@
+// The vagrant provider: the real `vagrant` CLI, run in the lab's state folder with the
+// Vagrantfile rendered from the plan, creates the machines (`vagrant up --no-provision`, in
+// parallel only where the hypervisor supports it) and says how to reach them (`vagrant
+// ssh-config`); from there they are SSH hosts like the ssh provider's (shared code in
+// ../ssh/ssh-hosts.ts). `down` is `vagrant destroy -f`.
+import { appendFileSync, existsSync, mkdirSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { delimiter, join } from 'node:path';
+import { execa } from 'execa';
+import { CommandFailedError, HostUnreachableError, LabStateError, PrerequisiteError } from '../../errors.ts';
+import type { Plan } from '../../lab/types.ts';
+import { provisionHost } from '../../provision/index.ts';
+import { PROVISION_OPTIONS } from '../ssh/ssh-hosts.ts';
+import { renderVagrantfile } from '../../render/vagrantfile.ts';
+import { sshConfigEndpoints } from '../../remote/ssh-config.ts';
+import { shellJoin } from '../../remote/shell.ts';
+import type { DestroyReport, HostAccess, HostCommands, Provider, ProviderContext, SshEndpoint } from '../provider.ts';
+import { connectSshHosts, describeSshHost, recordSshHosts, sshCommandArgv, type SshHostSpec } from '../ssh/ssh-hosts.ts';
+import { machineStates, type MachineState } from './machine-readable.ts';
+
+/** Vagrant providers (hypervisors) by the name `--provider` takes. */
+export type VagrantHypervisor = 'virtualbox' | 'libvirt' | 'docker' | 'parallels' | 'hyperv' | 'vmware_desktop';
+
+/** Providers whose plugin declares `parallel: true`; the others bring machines up one at a time. */
+export const PARALLEL_HYPERVISORS: readonly string[] = ['libvirt', 'docker', 'parallels'];
+
+export function vagrantUpArgs(hypervisor: string): string[] {
+  return ['up', '--no-provision', `--provider=${hypervisor}`, PARALLEL_HYPERVISORS.includes(hypervisor) ? '--parallel' : '--no-parallel'];
+}
+export const SSH_CONFIG_ARGS = ['ssh-config'];
+export const STATUS_ARGS = ['status', '--machine-readable'];
+export const DESTROY_ARGS = ['destroy', '-f'];
+
+function onPath(name: string, env: NodeJS.ProcessEnv): string | undefined {
+  for (const dir of (env['PATH'] ?? '').split(delimiter)) {
+    const p = join(dir, name);
+    try {
+      if (statSync(p).isFile()) return p;
+    } catch {
+      // Not there.
+    }
+  }
+  return undefined;
+}
+
+const LIBVIRT_SOCKETS = ['/var/run/libvirt/libvirt-sock', '/run/libvirt/libvirt-sock'];
+
+function vagrantLibvirtInstalled(home: string): boolean {
+  const gemDirs = ['/usr/share/rubygems-integration/all/gems', '/usr/lib/ruby/vendor_ruby', ...safeList(join(home, '.vagrant.d', 'gems')).map((v) => join(home, '.vagrant.d', 'gems', v, 'gems'))];
+  return gemDirs.some((d) => safeList(d).some((g) => g.startsWith('vagrant-libvirt')));
+}
+
+function safeList(dir: string): string[] {
+  try {
+    return readdirSync(dir);
+  } catch {
+    return [];
+  }
+}
+
+/**
+ * The hypervisor Vagrant would use here: VAGRANT_DEFAULT_PROVIDER when set, else VirtualBox when
+ * VBoxManage is installed, else libvirt when vagrant-libvirt is installed and libvirtd runs.
+ */
+export function detectHypervisor(env: NodeJS.ProcessEnv = process.env, home = homedir()): { hypervisor: string } | { reason: string } {
+  const virtualbox = () => onPath('VBoxManage', env) !== undefined;
+  const libvirt = () => vagrantLibvirtInstalled(home) && LIBVIRT_SOCKETS.some((s) => existsSync(s));
+  const chosen = env['VAGRANT_DEFAULT_PROVIDER'];
+  if (chosen === 'virtualbox' && !virtualbox()) return { reason: 'VAGRANT_DEFAULT_PROVIDER is virtualbox, but VBoxManage is not installed' };
+  if (chosen === 'libvirt' && !libvirt()) return { reason: 'VAGRANT_DEFAULT_PROVIDER is libvirt, but the vagrant-libvirt plugin or a running libvirtd is missing' };
+  if (chosen) return { hypervisor: chosen };
+  if (virtualbox()) return { hypervisor: 'virtualbox' };
+  if (libvirt()) return { hypervisor: 'libvirt' };
+  return { reason: 'no usable hypervisor: VirtualBox (VBoxManage) is not installed, and libvirt is not usable (the vagrant-libvirt plugin and a running libvirtd)' };
+}
+
+export interface VagrantProviderOptions {
+  /** The hypervisor (`--provider`); detected when absent. */
+  hypervisor?: string;
+  /** Deadline for connecting to each machine over SSH after `vagrant up` (default 60 s). */
+  connectDeadlineMs?: number;
+}
+
+export class VagrantProvider implements Provider {
+  readonly id = 'vagrant' as const;
+
+  constructor(private readonly options: VagrantProviderOptions = {}) {}
+
+  async unusableReason(): Promise<string | undefined> {
+    if (!onPath('vagrant', process.env)) return 'vagrant is not installed (not found on PATH): run `sudo scripts/setup-host.sh` or install it from vagrantup.com';
+    if (this.options.hypervisor) return undefined;
+    const found = detectHypervisor();
+    return 'reason' in found ? found.reason : undefined;
+  }
+
+  private hypervisor(): string {
+    if (this.options.hypervisor) return this.options.hypervisor;
+    const found = detectHypervisor();
+    if ('reason' in found) throw new PrerequisiteError(`the vagrant provider cannot run here: ${found.reason}`, { hint: 'Install VirtualBox, or vagrant-libvirt with libvirtd, or use --provider netns.' });
+    return found.hypervisor;
+  }
+
+  /** Runs `vagrant ARGS` in the lab's state folder; its output is streamed to logs/vagrant.log. */
+  async vagrant(args: readonly string[], ctx: ProviderContext): Promise<string> {
+    const cwd = ctx.store.dir;
+    const command = shellJoin(['vagrant', ...args]);
+    const log = join(cwd, 'logs', 'vagrant.log');
+    mkdirSync(join(cwd, 'logs'), { recursive: true });
+    appendFileSync(log, `[${new Date().toISOString()}] $ ${command}\n`);
+    ctx.events.emit({ type: 'command', host: '(vagrant)', command });
+    const child = execa('vagrant', args, {
+      cwd,
+      env: { VAGRANT_CHECKPOINT_DISABLE: '1' },
+      stdin: 'ignore',
+      all: true,
+      reject: false,
+      cancelSignal: ctx.signal,
+    });
+    child.all?.on('data', (d: Buffer) => appendFileSync(log, d));
+    const r = await child;
+    appendFileSync(log, `[${new Date().toISOString()}] exit ${r.exitCode ?? 'none'}\n`);
+    if (r.isCanceled) throw ctx.signal.reason ?? new Error('interrupted');
+    if ((r.cause as NodeJS.ErrnoException | undefined)?.code === 'ENOENT') {
+      throw new PrerequisiteError('vagrant is not installed (not found on PATH)', { hint: 'Run `sudo scripts/setup-host.sh`, or use --provider netns.' });
+    }
+    if (r.exitCode !== 0) {
+      throw new CommandFailedError({ command: `${command} (in ${cwd})`, exitCode: r.exitCode ?? null, output: String(r.all ?? '') }, { hint: `Full output: ${log}` });
+    }
+    return String(r.stdout);
+  }
+
+  /** How to reach each of the plan's machines, from `vagrant ssh-config`. */
+  async endpoints(plan: Plan, ctx: ProviderContext): Promise<SshHostSpec[]> {
+    const text = await this.vagrant(SSH_CONFIG_ARGS, ctx);
+    let parsed: Map<string, SshEndpoint>;
+    try {
+      parsed = sshConfigEndpoints(text, { home: homedir() });
+    } catch (e) {
+      throw new CommandFailedError({ command: `vagrant ssh-config (in ${ctx.store.dir})`, exitCode: 0, output: `${text}\n${(e as Error).message}` });
+    }
+    return plan.hosts.map((h) => {
+      const ssh = parsed.get(h.name);
+      if (!ssh) {
+        throw new CommandFailedError({ command: `vagrant ssh-config (in ${ctx.store.dir})`, exitCode: 0, output: `${text}\nno Host block for machine ${h.name}` });
+      }
+      return { name: h.name, address: h.address, role: h.role, ssh };
+    });
+  }
+
+  /** Each machine's state, from `vagrant status --machine-readable`. */
+  async machineStates(ctx: ProviderContext): Promise<Map<string, MachineState>> {
+    return machineStates(await this.vagrant(STATUS_ARGS, ctx));
+  }
+
+  async createHosts(plan: Plan, ctx: ProviderContext): Promise<HostAccess[]> {
+    const hypervisor = this.hypervisor();
+    const dir = ctx.store.dir;
+    ctx.store.update((s) => {
+      s.resources = { ...s.resources, kind: 'vagrant', vagrantDir: dir, hypervisor };
+      for (const h of plan.hosts) s.hosts[h.name] = { name: h.name, address: h.address, role: h.role, resources: { machine: h.name } };
+    });
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(join(dir, 'Vagrantfile'), renderVagrantfile(plan));
+    await this.vagrant(vagrantUpArgs(hypervisor), ctx);
+    const specs = await this.endpoints(plan, ctx);
+    recordSshHosts(ctx, specs, {});
+    return connectSshHosts(specs, ctx, this.deadline());
+  }
+
+  async connect(plan: Plan, ctx: ProviderContext): Promise<HostAccess[]> {
+    if (!existsSync(join(ctx.store.dir, 'Vagrantfile'))) {
+      throw new LabStateError(`lab ${plan.lab} has no Vagrantfile in ${ctx.store.dir}`, { hint: `Run \`overlab down --lab ${plan.lab}\`, then \`overlab up --lab ${plan.lab}\`.` });
+    }
+    const states = await this.machineStates(ctx);
+    for (const h of plan.hosts) {
+      const state = states.get(h.name)?.state ?? 'missing';
+      if (state !== 'running') {
+        throw new HostUnreachableError(`host ${h.name} of lab ${plan.lab} is not running (vagrant status: ${state})`, {
+          hint: `Run \`overlab down --lab ${plan.lab}\`, then \`overlab up --lab ${plan.lab}\`.`,
+        });
+      }
+    }
+    return connectSshHosts(await this.endpoints(plan, ctx), ctx, this.deadline());
+  }
+
+  private deadline(): { deadlineMs?: number } {
+    return this.options.connectDeadlineMs === undefined ? {} : { deadlineMs: this.options.connectDeadlineMs };
+  }
+
+  provision(plan: Plan, host: HostAccess, ctx: ProviderContext): Promise<string | void> {
+    return provisionHost(plan, host, ctx, PROVISION_OPTIONS);
+  }
+
+  sshArgv(host: HostAccess, _ctx: ProviderContext, command: string[]): string[] {
+    return sshCommandArgv(host.ssh!, command, { ephemeralHostKeys: true });
+  }
+
+  engineFlagsFor(): string[] {
+    return [];
+  }
+
+  describe(plan: Plan): HostCommands[] {
+    const found = this.options.hypervisor ? { hypervisor: this.options.hypervisor } : detectHypervisor();
+    const hypervisor = 'hypervisor' in found ? found.hypervisor : 'virtualbox';
+    return [
+      {
+        host: '(vagrant)',
+        commands: [
+          `# in .overlab/${plan.lab}/, with the Vagrantfile of \`overlab render\``,
+          shellJoin(['vagrant', ...vagrantUpArgs(hypervisor)]),
+          shellJoin(['vagrant', ...SSH_CONFIG_ARGS]),
+        ],
+      },
+      ...plan.hosts.map((h) => {
+        const ssh: SshEndpoint = { host: 'HOSTNAME', port: 22, username: 'vagrant', privateKeyPath: 'IDENTITYFILE' };
+        return { host: h.name, commands: describeSshHost(plan, { name: h.name, address: h.address, role: h.role, ssh }, sshCommandArgv(ssh, ['true'])) };
+      }),
+    ];
+  }
+
+  /** `vagrant destroy -f` where the lab's Vagrantfile is; the machines go, and everything on them. */
+  async destroy(_lab: string, ctx: ProviderContext, _options: { force: boolean }): Promise<DestroyReport> {
+    const report: DestroyReport = { processes: 0, namespaces: [], paths: [] };
+    const dir = ctx.store.dir;
+    if (!existsSync(join(dir, 'Vagrantfile'))) return report;
+    await this.vagrant(DESTROY_ARGS, ctx);
+    // The machines destroyed, as far as the lab state knew them.
+    report.processes = Object.keys(ctx.store.read()?.hosts ?? {}).length;
+    const dotVagrant = join(dir, '.vagrant');
+    if (existsSync(dotVagrant)) {
+      rmSync(dotVagrant, { recursive: true, force: true });
+      report.paths.push(dotVagrant);
+    }
+    return report;
+  }
+}

@@ -1,0 +1,152 @@
+// Long-running processes on a machine with systemd, through any HostRunner: a KV store (or any
+// service) as a transient unit `overlab-<name>` (systemd-run), the Docker engine as the
+// distribution's docker.service with a drop-in that replaces its ExecStart with the lab's
+// flags (never `hosts` in daemon.json: the unit's `-H fd://` would conflict). Logs are the
+// units' journals. The text and commands are pure functions, unit-tested; systemd itself
+// runs only on the lab's machines.
+import { CommandFailedError } from '../errors.ts';
+import type { ExecResult, HostRunner, ServiceManager, ServiceSpec } from '../providers/provider.ts';
+import { shellJoin, systemdJoin, systemdQuote } from '../quote.ts';
+
+export { systemdQuote };
+
+export const DOCKER_UNIT = 'docker.service';
+export const DOCKER_DROP_IN_DIR = '/etc/systemd/system/docker.service.d';
+export const DOCKER_DROP_IN = `${DOCKER_DROP_IN_DIR}/overlab.conf`;
+export const DEFAULT_DOCKERD = '/usr/bin/dockerd';
+export const DATA_ROOT = '/var/lib/overlab';
+export const UNIT_PREFIX = 'overlab-';
+/** The service name that means "the host's Docker engine". */
+export const ENGINE_SERVICE = 'dockerd';
+
+export function unitName(service: string): string {
+  if (service === ENGINE_SERVICE) return DOCKER_UNIT;
+  if (!/^[a-z0-9][a-z0-9-]*$/.test(service)) throw new Error(`service name "${service}" is not a valid unit name part`);
+  return `${UNIT_PREFIX}${service}.service`;
+}
+
+export function serviceDataDir(service: string): string {
+  return `${DATA_ROOT}/${service}`;
+}
+
+/** The drop-in that runs docker.service's dockerd with the lab's flags (and only those). */
+export function dockerDropIn(flags: readonly string[], dockerd = DEFAULT_DOCKERD): string {
+  const argv = [dockerd, '-H', 'fd://', '--containerd=/run/containerd/containerd.sock', ...flags];
+  return [
+    '# Written by overlab: the lab\'s engine flags. `overlab down` removes this file.',
+    '[Service]',
+    '# An empty ExecStart= clears the packaged one; a second ExecStart would be an error.',
+    'ExecStart=',
+    `ExecStart=${systemdJoin(argv)}`,
+    '',
+  ].join('\n');
+}
+
+/** Writes text to a path through the runner (as root when the runner uses sudo). */
+export function writeFileArgv(path: string, dir: string): string[] {
+  return ['sh', '-c', 'mkdir -p "$1" && cat > "$2"', 'write', dir, path];
+}
+
+/** Reloads units and restarts the engine, clearing a start-limit left by earlier failures. */
+export const RESTART_DOCKER_ARGV = ['sh', '-c', `systemctl daemon-reload && { systemctl reset-failed ${DOCKER_UNIT} || true; } && systemctl restart ${DOCKER_UNIT}`];
+
+/** Stops and forgets an earlier instance of a transient unit, so starting again is idempotent. */
+export function resetUnitArgv(unit: string): string[] {
+  return ['sh', '-c', `systemctl stop "$1" 2>/dev/null; systemctl reset-failed "$1" 2>/dev/null; true`, 'reset', unit];
+}
+
+/** A transient unit for a service; `--collect` unloads it once stopped or failed. */
+export function systemdRunArgv(spec: ServiceSpec): string[] {
+  const unit = unitName(spec.name);
+  return [
+    'systemd-run',
+    `--unit=${unit}`,
+    '--collect',
+    `--description=overlab ${spec.name}`,
+    `--property=WorkingDirectory=${serviceDataDir(spec.name)}`,
+    '--',
+    ...spec.argv,
+  ];
+}
+
+export function journalArgv(unit: string, sinceEpochSeconds?: number): string[] {
+  return ['journalctl', '--no-pager', '-o', 'cat', '-u', unit, ...(sinceEpochSeconds === undefined ? [] : [`--since=@${sinceEpochSeconds}`])];
+}
+
+export interface SystemdServicesOptions {
+  /** Told before each change is made, so the lab state names it before it exists (for `down`). */
+  record?: (change: { unit: string } | { dropIn: string }) => void;
+}
+
+/** A ServiceManager for one host with systemd, driving it through the host's runner. */
+export class SystemdServices implements ServiceManager {
+  private readonly startedAt = new Map<string, number>();
+
+  constructor(
+    private readonly host: string,
+    private readonly runner: HostRunner,
+    private readonly options: SystemdServicesOptions = {},
+  ) {}
+
+  async start(spec: ServiceSpec): Promise<void> {
+    this.startedAt.set(spec.name, Math.floor(Date.now() / 1000));
+    if (spec.name === ENGINE_SERVICE) return this.startEngine(spec.argv.slice(1));
+    const unit = unitName(spec.name);
+    this.options.record?.({ unit });
+    await this.must(['mkdir', '-p', serviceDataDir(spec.name)]);
+    await this.must(resetUnitArgv(unit));
+    await this.must(systemdRunArgv(spec));
+  }
+
+  /** The engine is the packaged docker.service: a drop-in with the flags, then a restart. */
+  private async startEngine(flags: string[]): Promise<void> {
+    const found = await this.runner.exec(['sh', '-c', 'command -v dockerd']);
+    const dockerd = found.exitCode === 0 && found.stdout.trim().startsWith('/') ? found.stdout.trim() : DEFAULT_DOCKERD;
+    this.options.record?.({ dropIn: DOCKER_DROP_IN });
+    await this.must(writeFileArgv(DOCKER_DROP_IN, DOCKER_DROP_IN_DIR), dockerDropIn(flags, dockerd));
+    const r = await this.runner.exec(RESTART_DOCKER_ARGV);
+    if (r.exitCode !== 0) {
+      const journal = await this.readLog(ENGINE_SERVICE);
+      throw new CommandFailedError(
+        { command: shellJoin(RESTART_DOCKER_ARGV), exitCode: r.exitCode, output: `${r.stdout}${r.stderr}${journal ? `\n--- ${this.logFile(ENGINE_SERVICE)}:\n${journal}` : ''}`, host: this.host },
+        { hint: `The drop-in is ${DOCKER_DROP_IN} on ${this.host}.` },
+      );
+    }
+  }
+
+  async isRunning(name: string): Promise<boolean> {
+    return (await this.runner.exec(['systemctl', 'is-active', '--quiet', unitName(name)])).exitCode === 0;
+  }
+
+  async stop(name: string): Promise<void> {
+    // Stopping docker.service alone would let docker.socket start it again at the next request.
+    const units = name === ENGINE_SERVICE ? [DOCKER_UNIT, 'docker.socket'] : [unitName(name)];
+    const r = await this.runner.exec(['systemctl', 'stop', ...units]);
+    if (r.exitCode !== 0 && !/not loaded|not found/i.test(r.stderr)) throw this.failure(['systemctl', 'stop', ...units], r);
+  }
+
+  /** Not a file: the unit's journal on the host, said so that a person can read it. */
+  logFile(name: string): string {
+    return `journalctl -u ${unitName(name)} on ${this.host}`;
+  }
+
+  /** The unit's journal since this manager started it (all of it for a unit started earlier). */
+  async readLog(name: string): Promise<string> {
+    const r = await this.runner.exec(journalArgv(unitName(name), this.startedAt.get(name)), { timeoutMs: 20_000 });
+    return r.exitCode === 0 ? r.stdout : '';
+  }
+
+  dataDir(name: string): string {
+    return serviceDataDir(name);
+  }
+
+  private async must(argv: string[], input?: string): Promise<ExecResult> {
+    const r = await this.runner.exec(argv, input === undefined ? {} : { input });
+    if (r.exitCode !== 0) throw this.failure(argv, r);
+    return r;
+  }
+
+  private failure(argv: readonly string[], r: ExecResult): CommandFailedError {
+    return new CommandFailedError({ command: shellJoin(argv), exitCode: r.exitCode, output: `${r.stdout}${r.stderr}`, host: this.host });
+  }
+}

@@ -1,0 +1,366 @@
+// The vagrant provider's command sequence, against a stand-in `vagrant` (specs/fixtures/
+// vagrant-standin) first on PATH: it records each call and prints Vagrant's real output formats.
+// No VM is made. The machines' "sshd" is a real sshd on 127.0.0.1 (in a private mount namespace
+// of this test, so nothing on the machine changes), so createHosts and connect really connect.
+import { createHash } from 'node:crypto';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { connect, createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { expect } from 'chai';
+import { execa } from 'execa';
+import { CommandFailedError, HostUnreachableError } from '../../harness/errors.ts';
+import { EventLog } from '../../harness/events.ts';
+import { loadLab } from '../../harness/lab/load.ts';
+import { planLab } from '../../harness/lab/plan.ts';
+import type { Plan } from '../../harness/lab/types.ts';
+import { resolveProvider } from '../../harness/providers/index.ts';
+import { sshdConfig } from '../../harness/providers/netns/topology.ts';
+import type { HostAccess, ProviderContext } from '../../harness/providers/provider.ts';
+import { machineStates, parseMachineReadable } from '../../harness/providers/vagrant/machine-readable.ts';
+import { detectHypervisor, VagrantProvider, vagrantUpArgs } from '../../harness/providers/vagrant/vagrant-provider.ts';
+import { SshRunner } from '../../harness/remote/ssh.ts';
+import { renderVagrantfile } from '../../harness/render/vagrantfile.ts';
+import { StateStore } from '../../harness/state/store.ts';
+import { waitFor } from '../../harness/wait.ts';
+
+const FIXTURES = join(import.meta.dirname, '..', 'fixtures');
+const STANDIN_DIR = join(FIXTURES, 'vagrant-standin');
+
+interface Call {
+  args: string[];
+  cwd: string;
+  vagrantfileSha256: string | null;
+  checkpointDisabled: boolean;
+}
+
+const sha256 = (text: string) => createHash('sha256').update(text).digest('hex');
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve) => {
+    const srv = createServer();
+    srv.listen(0, '127.0.0.1', () => {
+      const { port } = srv.address() as { port: number };
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+/** Resolves once something on 127.0.0.1:port sends an SSH banner. */
+function sshBanner(port: number): Promise<string | undefined> {
+  return new Promise((resolve) => {
+    const sock = connect({ host: '127.0.0.1', port });
+    sock.once('data', (d) => {
+      sock.destroy();
+      resolve(d.toString().startsWith('SSH-2.0') ? d.toString().trim() : undefined);
+    });
+    sock.once('error', () => resolve(undefined));
+  });
+}
+
+describe('vagrant provider against a stand-in vagrant (no VMs)', function () {
+  this.timeout(60_000);
+  let dir: string;
+  let key: string;
+  let port: number;
+  let sshd: ChildProcess;
+  let plan: Plan;
+  let callLog: string;
+  const saved = { PATH: process.env['PATH'], log: process.env['VAGRANT_STANDIN_LOG'], ssh: process.env['VAGRANT_STANDIN_SSH'] };
+  const runners: HostAccess[] = [];
+  let labCount = 0;
+
+  const calls = (): Call[] => (existsSync(callLog) ? readFileSync(callLog, 'utf8').trim().split('\n').filter(Boolean).map((l) => JSON.parse(l) as Call) : []);
+  const resetCalls = () => writeFileSync(callLog, '');
+
+  /** A fresh lab state folder, as `up` prepares it, and a context over it. */
+  function freshContext(): ProviderContext & { events: EventLog } {
+    const store = new StateStore(join(dir, 'state', `lab${++labCount}`));
+    const now = new Date().toISOString();
+    store.write({ version: 1, lab: plan.lab, provider: 'vagrant', file: plan.file, phase: 'creating', createdAt: now, updatedAt: now, hosts: {}, resources: {} });
+    return { store, events: new EventLog(), signal: new AbortController().signal };
+  }
+
+  async function up(hypervisor: string): Promise<{ ctx: ProviderContext & { events: EventLog }; hosts: HostAccess[] }> {
+    const ctx = freshContext();
+    resetCalls();
+    const hosts = await new VagrantProvider({ hypervisor }).createHosts(plan, ctx);
+    runners.push(...hosts);
+    return { ctx, hosts };
+  }
+
+  before(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'overlab-it-vagrant-'));
+    chmodSync(join(STANDIN_DIR, 'vagrant'), 0o755);
+    key = join(dir, 'id_ed25519');
+    const hostKey = join(dir, 'ssh_host_ed25519_key');
+    await execa('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-f', key]);
+    await execa('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-f', hostKey]);
+    writeFileSync(join(dir, 'authorized_keys'), readFileSync(`${key}.pub`), { mode: 0o600 });
+    writeFileSync(join(dir, 'sshd_config'), sshdConfig({ hostKey, authorizedKeys: join(dir, 'authorized_keys') }));
+    port = await freePort();
+    // sshd wants /run/sshd; a private mount namespace gives it one without touching the machine's /run.
+    sshd = spawn(
+      'unshare',
+      ['--mount', '--propagation', 'private', '--', 'sh', '-c', 'mount -t tmpfs overlab-it /run && mkdir /run/sshd && exec /usr/sbin/sshd -D -e -f "$1" -o ListenAddress=127.0.0.1:"$2"', 'sshd', join(dir, 'sshd_config'), String(port)],
+      { stdio: ['ignore', 'ignore', 'pipe'] },
+    );
+    let sshdErr = '';
+    sshd.stderr!.on('data', (d: Buffer) => (sshdErr += d.toString()));
+    await waitFor(async () => sshBanner(port), { what: `the test sshd on 127.0.0.1:${port}`, timeoutMs: 10_000, intervalMs: 25, detail: () => sshdErr });
+
+    callLog = join(dir, 'calls.jsonl');
+    process.env['PATH'] = `${STANDIN_DIR}:${saved.PATH}`;
+    process.env['VAGRANT_STANDIN_LOG'] = callLog;
+    process.env['VAGRANT_STANDIN_SSH'] = JSON.stringify({ host: '127.0.0.1', port, user: 'root', key });
+
+    const labFile = join(dir, 'it-vagrant-standin.yaml');
+    writeFileSync(labFile, 'name: it-vagrant-standin\nprovider: vagrant\nhosts:\n  - name: kv\n    role: kv\n  - name: d0\n  - name: d1\nkv:\n  type: etcd\n');
+    plan = planLab(await loadLab(labFile));
+  });
+
+  after(async () => {
+    for (const h of runners) (h.runner as SshRunner).close();
+    process.env['PATH'] = saved.PATH;
+    for (const [k, v] of [['VAGRANT_STANDIN_LOG', saved.log], ['VAGRANT_STANDIN_SSH', saved.ssh]] as const) {
+      if (v === undefined) delete process.env[k];
+      else process.env[k] = v;
+    }
+    delete process.env['VAGRANT_STANDIN_FAIL'];
+    if (sshd?.pid && sshd.exitCode === null) {
+      sshd.kill('SIGTERM');
+      await new Promise((r) => sshd.once('exit', r));
+    }
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  describe('vagrant status --machine-readable parsing', () => {
+    it("reads each machine's state and provider from Vagrant 2.3.4's real output", () => {
+      const text = readFileSync(join(FIXTURES, 'vagrant-output', 'status-not-created.machine-readable.txt'), 'utf8');
+      expect(Object.fromEntries(machineStates(text))).to.deep.equal({
+        'mhs-demo0': { state: 'not_created', provider: 'docker' },
+        'mhs-demo1': { state: 'not_created', provider: 'docker' },
+      });
+    });
+
+    it('unescapes %!(VAGRANT_COMMA) and \\n in data', () => {
+      const text = readFileSync(join(FIXTURES, 'vagrant-output', 'status-not-created.machine-readable.txt'), 'utf8');
+      const ui = parseMachineReadable(text).find((l) => l.type === 'ui')!;
+      expect(ui.target).to.equal('');
+      expect(ui.data[0]).to.equal('info');
+      expect(ui.data[1]).to.include('Current machine states:\n\nmhs-demo0').and.include('For more information about a specific\nVM, run');
+    });
+
+    it('skips lines that are not machine-readable', () => {
+      expect(parseMachineReadable('Vagrant warning\n\n1700000000,a,state,running\n')).to.deep.equal([{ timestamp: 1700000000, target: 'a', type: 'state', data: ['running'] }]);
+    });
+  });
+
+  describe('vagrant up arguments by hypervisor', () => {
+    for (const [hypervisor, flag] of [
+      ['libvirt', '--parallel'],
+      ['docker', '--parallel'],
+      ['parallels', '--parallel'],
+      ['virtualbox', '--no-parallel'],
+      ['hyperv', '--no-parallel'],
+      ['vmware_desktop', '--no-parallel'],
+    ] as const) {
+      it(`${hypervisor}: up --no-provision --provider=${hypervisor} ${flag}`, () => {
+        expect(vagrantUpArgs(hypervisor)).to.deep.equal(['up', '--no-provision', `--provider=${hypervisor}`, flag]);
+      });
+    }
+  });
+
+  describe('up', () => {
+    it('with libvirt: renders the Vagrantfile, then `vagrant up --no-provision --provider=libvirt --parallel`, then `vagrant ssh-config`, in the lab state folder', async () => {
+      const { ctx } = await up('libvirt');
+      const seen = calls();
+      expect(seen.map((c) => c.args)).to.deep.equal([['up', '--no-provision', '--provider=libvirt', '--parallel'], ['ssh-config']]);
+      expect(seen.every((c) => c.cwd === ctx.store.dir)).to.equal(true);
+      expect(seen.every((c) => c.checkpointDisabled)).to.equal(true);
+      const rendered = renderVagrantfile(plan);
+      expect(seen[0]!.vagrantfileSha256, 'the Vagrantfile vagrant up read').to.equal(sha256(rendered));
+      expect(readFileSync(join(ctx.store.dir, 'Vagrantfile'), 'utf8')).to.equal(rendered);
+    });
+
+    it('with VirtualBox: one machine at a time (`--no-parallel`)', async () => {
+      await up('virtualbox');
+      expect(calls().map((c) => c.args)).to.deep.equal([['up', '--no-provision', '--provider=virtualbox', '--no-parallel'], ['ssh-config']]);
+    });
+
+    it('connects to every machine over SSH with what ssh-config said, and hands back SSH engines on the packaged socket', async () => {
+      const { hosts } = await up('libvirt');
+      expect(hosts.map((h) => h.name)).to.deep.equal(['kv', 'd0', 'd1']);
+      for (const h of hosts) {
+        expect(h.ssh).to.deep.equal({ host: '127.0.0.1', port, username: 'root', privateKeyPath: key });
+        expect(await h.runner.exec(['sh', '-c', 'echo ok'])).to.deep.equal({ exitCode: 0, stdout: 'ok\n', stderr: '' });
+      }
+      expect(hosts[0]!.engine).to.equal(undefined);
+      expect(hosts[1]!.engine).to.deep.equal({ kind: 'ssh', ssh: hosts[1]!.ssh, socketPath: '/var/run/docker.sock' });
+      expect(hosts.every((h) => h.engineFlags.length === 0)).to.equal(true);
+    });
+
+    it('records the machines, the hypervisor and each SSH endpoint in the lab state', async () => {
+      const { ctx } = await up('libvirt');
+      const state = ctx.store.read()!;
+      expect(state.resources).to.deep.include({ kind: 'vagrant', vagrantDir: ctx.store.dir, hypervisor: 'libvirt' });
+      expect(Object.keys(state.hosts)).to.deep.equal(['kv', 'd0', 'd1']);
+      expect(state.hosts['d1']).to.deep.include({ address: '172.28.128.7', role: 'docker' });
+      expect(state.hosts['d1']!.resources).to.deep.include({ machine: 'd1', ssh: { host: '127.0.0.1', port, username: 'root', privateKeyPath: key } });
+    });
+
+    it("streams vagrant's output to logs/vagrant.log and emits each vagrant command", async () => {
+      const { ctx } = await up('libvirt');
+      const log = readFileSync(join(ctx.store.dir, 'logs', 'vagrant.log'), 'utf8');
+      expect(log).to.match(/\$ vagrant up --no-provision --provider=libvirt --parallel\n/);
+      expect(log).to.include("Bringing machine 'd0' up with 'libvirt' provider...");
+      expect(log).to.match(/\$ vagrant ssh-config\n[^]*Host d1\n/);
+      expect(ctx.events.events.filter((e) => e.type === 'command' && e.host === '(vagrant)').map((e) => (e as { command: string }).command)).to.deep.equal([
+        'vagrant up --no-provision --provider=libvirt --parallel',
+        'vagrant ssh-config',
+      ]);
+    });
+  });
+
+  describe('connect, status and destroy', () => {
+    it('connect: `vagrant status --machine-readable`, then `vagrant ssh-config`, then SSH', async () => {
+      const { ctx } = await up('libvirt');
+      resetCalls();
+      const hosts = await new VagrantProvider({ hypervisor: 'libvirt' }).connect(plan, ctx);
+      runners.push(...hosts);
+      expect(calls().map((c) => c.args)).to.deep.equal([['status', '--machine-readable'], ['ssh-config']]);
+      expect(calls().every((c) => c.cwd === ctx.store.dir)).to.equal(true);
+      expect((await hosts[2]!.runner.exec(['true'])).exitCode).to.equal(0);
+    });
+
+    it('machineStates reports every machine running after up', async () => {
+      const { ctx } = await up('libvirt');
+      resetCalls();
+      const states = await new VagrantProvider().machineStates(ctx);
+      expect(Object.fromEntries(states)).to.deep.equal({
+        kv: { state: 'running', provider: 'libvirt' },
+        d0: { state: 'running', provider: 'libvirt' },
+        d1: { state: 'running', provider: 'libvirt' },
+      });
+      expect(calls().map((c) => c.args)).to.deep.equal([['status', '--machine-readable']]);
+    });
+
+    it('destroy: `vagrant destroy -f` in the lab folder; then connect refuses machines that are not running, naming host and state', async () => {
+      const { ctx } = await up('virtualbox');
+      resetCalls();
+      const provider = new VagrantProvider({ hypervisor: 'virtualbox' });
+      const report = await provider.destroy(plan.lab, ctx, { force: false });
+      expect(calls().map((c) => [c.args, c.cwd])).to.deep.equal([[['destroy', '-f'], ctx.store.dir]]);
+      expect(report).to.deep.equal({ processes: 3, namespaces: [], paths: [join(ctx.store.dir, '.vagrant')] });
+
+      resetCalls();
+      const error = await provider.connect(plan, ctx).catch((e: unknown) => e);
+      expect(error).to.be.instanceOf(HostUnreachableError);
+      expect((error as Error).message).to.equal('host kv of lab it-vagrant-standin is not running (vagrant status: not_created)');
+      expect(calls().map((c) => c.args)).to.deep.equal([['status', '--machine-readable']]);
+    });
+
+    it('destroy without a Vagrantfile calls no vagrant and reports nothing', async () => {
+      const ctx = freshContext();
+      resetCalls();
+      expect(await new VagrantProvider().destroy(plan.lab, ctx, { force: true })).to.deep.equal({ processes: 0, namespaces: [], paths: [] });
+      expect(calls()).to.deep.equal([]);
+    });
+  });
+
+  describe('failures', () => {
+    afterEach(() => delete process.env['VAGRANT_STANDIN_FAIL']);
+
+    it("a failing `vagrant up` is a CommandFailedError with the command, its exit status and Vagrant's words", async () => {
+      process.env['VAGRANT_STANDIN_FAIL'] = 'up';
+      const ctx = freshContext();
+      resetCalls();
+      const error = await new VagrantProvider({ hypervisor: 'libvirt' }).createHosts(plan, ctx).catch((e: unknown) => e);
+      expect(error).to.be.instanceOf(CommandFailedError);
+      const e = error as CommandFailedError;
+      expect(e.command).to.equal(`vagrant up --no-provision --provider=libvirt --parallel (in ${ctx.store.dir})`);
+      expect(e.commandExitCode).to.equal(1);
+      expect(e.output).to.include('No usable default provider could be found for your system.');
+      expect(e.message).to.include('command failed (exit 1): vagrant up --no-provision').and.include('No usable default provider');
+      expect(e.hint).to.equal(`Full output: ${join(ctx.store.dir, 'logs', 'vagrant.log')}`);
+      expect(e.exitCode).to.equal(70);
+      expect(calls().map((c) => c.args)).to.deep.equal([['up', '--no-provision', '--provider=libvirt', '--parallel']]);
+    });
+
+    it('a failing `vagrant ssh-config` after up is a CommandFailedError naming it', async () => {
+      process.env['VAGRANT_STANDIN_FAIL'] = 'ssh-config';
+      const error = await up('libvirt').catch((e: unknown) => e);
+      expect(error).to.be.instanceOf(CommandFailedError);
+      expect((error as CommandFailedError).command).to.match(/^vagrant ssh-config \(in /);
+    });
+
+    it('a failing `vagrant destroy -f` is a CommandFailedError', async () => {
+      const { ctx } = await up('libvirt');
+      process.env['VAGRANT_STANDIN_FAIL'] = 'destroy';
+      const error = await new VagrantProvider().destroy(plan.lab, ctx, { force: false }).catch((e: unknown) => e);
+      expect(error).to.be.instanceOf(CommandFailedError);
+      expect((error as CommandFailedError).command).to.equal(`vagrant destroy -f (in ${ctx.store.dir})`);
+    });
+  });
+
+  describe('usability and `provider: auto`', () => {
+    let fakeBin: string;
+    before(() => {
+      fakeBin = join(dir, 'fake-bin');
+      mkdirSync(fakeBin);
+      writeFileSync(join(fakeBin, 'VBoxManage'), '#!/bin/sh\nexit 0\n', { mode: 0o755 });
+    });
+
+    it('says vagrant is missing when it is not on PATH', async () => {
+      const path = process.env['PATH'];
+      process.env['PATH'] = join(dir, 'empty');
+      try {
+        expect(await new VagrantProvider().unusableReason()).to.match(/^vagrant is not installed/);
+      } finally {
+        process.env['PATH'] = path;
+      }
+    });
+
+    it('finds no hypervisor without VBoxManage or libvirt, VirtualBox with VBoxManage, and checks VAGRANT_DEFAULT_PROVIDER', () => {
+      expect(detectHypervisor({ PATH: STANDIN_DIR }, dir)).to.deep.equal({
+        reason: 'no usable hypervisor: VirtualBox (VBoxManage) is not installed, and libvirt is not usable (the vagrant-libvirt plugin and a running libvirtd)',
+      });
+      expect(detectHypervisor({ PATH: `${STANDIN_DIR}:${fakeBin}` }, dir)).to.deep.equal({ hypervisor: 'virtualbox' });
+      expect(detectHypervisor({ PATH: STANDIN_DIR, VAGRANT_DEFAULT_PROVIDER: 'virtualbox' }, dir)).to.have.property('reason').that.includes('VBoxManage is not installed');
+      expect(detectHypervisor({ PATH: STANDIN_DIR, VAGRANT_DEFAULT_PROVIDER: 'docker' }, dir)).to.deep.equal({ hypervisor: 'docker' });
+    });
+
+    it('`auto` picks vagrant when vagrant and VirtualBox are on PATH, and netns otherwise (libvirt needs a running libvirtd, not made here)', async function () {
+      if (detectHypervisor({ ...process.env, PATH: STANDIN_DIR }).hasOwnProperty('hypervisor')) this.skip(); // a real hypervisor on this machine
+      const path = process.env['PATH'];
+      try {
+        process.env['PATH'] = `${STANDIN_DIR}:${fakeBin}:${path}`;
+        expect((await resolveProvider('auto')).id).to.equal('vagrant');
+        process.env['PATH'] = `${STANDIN_DIR}:${path}`;
+        expect((await resolveProvider('auto')).id).to.equal('netns');
+      } finally {
+        process.env['PATH'] = path;
+      }
+    });
+  });
+
+  describe('describe and ssh', () => {
+    it('describes vagrant up and ssh-config in the lab folder, then each host’s connection and provisioning', () => {
+      const described = new VagrantProvider({ hypervisor: 'libvirt' }).describe(plan);
+      expect(described.map((d) => d.host)).to.deep.equal(['(vagrant)', 'kv', 'd0', 'd1']);
+      expect(described[0]!.commands.slice(1)).to.deep.equal(['vagrant up --no-provision --provider=libvirt --parallel', 'vagrant ssh-config']);
+      expect(described[2]!.commands.join('\n')).to.include('provision d0');
+    });
+
+    it('gives an ssh command line that the real OpenSSH client runs (host keys not remembered, as Vagrant does)', async () => {
+      const { hosts, ctx } = await up('libvirt');
+      const argv = new VagrantProvider().sshArgv(hosts[1]!, ctx, ['echo', 'from-ssh']);
+      expect(argv).to.include('StrictHostKeyChecking=no').and.include('UserKnownHostsFile=/dev/null');
+      const [bin, ...args] = argv;
+      const r = await execa(bin!, ['-o', 'BatchMode=yes', ...args], { reject: false });
+      expect(r.exitCode, r.stderr).to.equal(0);
+      expect(r.stdout).to.equal('from-ssh');
+    });
+  });
+});
