@@ -4,7 +4,6 @@
 // codes, stdin, timeouts, uploads, the streamed log, bounded connection retries, a Docker
 // engine driven through its unix socket forwarded over SSH, and the ssh provider's hosts.
 import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { expect } from 'chai';
 import type Docker from 'dockerode';
@@ -21,7 +20,7 @@ import { closeSshEngine } from '../../harness/remote/ssh-engine.ts';
 import { sshConfigEndpoints } from '../../harness/remote/ssh-config.ts';
 import { SshConnection, SshRunner } from '../../harness/remote/ssh.ts';
 import { StateStore } from '../../harness/state/store.ts';
-import { kvLab, leftovers, NOTHING_LEFT, Scratch } from './support/labs.ts';
+import { freePort, kvLab, leftovers, NOTHING_LEFT, Scratch } from './support/labs.ts';
 
 const LAB = 'it-ssh';
 const KV = '172.28.150.5';
@@ -42,15 +41,6 @@ function logTails(dir: string): string {
     .join('\n');
 }
 
-async function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const srv = createServer();
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as { port: number };
-      srv.close(() => resolve(port));
-    });
-  });
-}
 
 describe('SSH to real hosts (a netns lab with sshd): runner, uploads, logs, retries, engine over a forwarded socket, ssh provider', function () {
   this.timeout(120_000);

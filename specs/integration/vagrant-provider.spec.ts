@@ -4,7 +4,7 @@
 // of this test, so nothing on the machine changes), so createHosts and connect really connect.
 import { createHash } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { connect, createServer } from 'node:net';
+import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -23,6 +23,7 @@ import { detectHypervisor, VagrantProvider, vagrantUpArgs } from '../../harness/
 import { SshRunner } from '../../harness/remote/ssh.ts';
 import { renderVagrantfile } from '../../harness/render/vagrantfile.ts';
 import { StateStore } from '../../harness/state/store.ts';
+import { freePort } from './support/labs.ts';
 import { waitFor } from '../../harness/wait.ts';
 
 const FIXTURES = join(import.meta.dirname, '..', 'fixtures');
@@ -37,15 +38,6 @@ interface Call {
 
 const sha256 = (text: string) => createHash('sha256').update(text).digest('hex');
 
-async function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const srv = createServer();
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as { port: number };
-      srv.close(() => resolve(port));
-    });
-  });
-}
 
 /** Resolves once something on 127.0.0.1:port sends an SSH banner. */
 function sshBanner(port: number): Promise<string | undefined> {

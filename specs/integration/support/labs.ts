@@ -2,6 +2,7 @@
 // user's labs), the real CLI as a subprocess with its own state root, and a census of
 // everything a lab may leave on the machine.
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { execa, execaSync, type ResultPromise } from 'execa';
@@ -126,3 +127,14 @@ function rootLinks(): string[] {
 const BASELINE_LINKS = rootLinks();
 
 export const NOTHING_LEFT: Leftovers = { namespaces: [], processes: [], mounts: [], paths: [], cgroups: [], links: [] };
+
+/** A TCP port free on loopback right now. */
+export async function freePort(): Promise<number> {
+  return new Promise((resolve) => {
+    const srv = createServer();
+    srv.listen(0, '127.0.0.1', () => {
+      const { port } = srv.address() as { port: number };
+      srv.close(() => resolve(port));
+    });
+  });
+}
