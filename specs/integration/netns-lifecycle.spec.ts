@@ -102,6 +102,7 @@ describe('netns provider (real namespaces, dockerd, etcd)', function () {
 
   describe('swarm mode', () => {
     const swarmLab = `name: it-swarm
+provider: netns
 network:
   subnet: 172.28.141.0/24
 hosts:

@@ -47,9 +47,13 @@ export class Scratch {
   }
 }
 
-/** A shipped lab under another name, so a test never touches a lab the user has up. */
+/**
+ * A shipped lab under another name, so a test never touches a lab the user has up, on the netns
+ * provider whatever `auto` would pick on this machine.
+ */
 export function shippedLab(file: string, name: string): string {
-  return readFileSync(join(ROOT, 'labs', file), 'utf8').replace(/^name: .*$/m, `name: ${name}`);
+  const text = readFileSync(join(ROOT, 'labs', file), 'utf8').replace(/^provider: .*\n/m, '');
+  return text.replace(/^name: .*$/m, `name: ${name}\nprovider: netns`);
 }
 
 /** `overlab test --json` output. */
@@ -66,6 +70,7 @@ export function kvLab(name: string, options: { kv?: string; fallback?: string; d
   const hosts = Array.from({ length: n }, (_, i) => `  - name: d${i}\n`).join('');
   const containers = Array.from({ length: n }, (_, i) => `  - name: c${i}\n    host: d${i}\n    networks: [net]\n`).join('');
   return `name: ${name}
+provider: netns
 network:
   subnet: 172.28.${third}.0/24
 hosts:
