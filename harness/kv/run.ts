@@ -1,12 +1,12 @@
 // Running the KV store on the kv host: pick the first store the host can run (preferred, then
 // busybox wget's -T (timeout) segfaults in Debian's busybox 1.35: bound probes with the runner's timeout instead.
 // the lab's fallback), start it as a service, and probe it until it answers.
-import { PrerequisiteError } from '../errors.ts';
+import { CommandFailedError, PrerequisiteError } from '../errors.ts';
 import type { KvCandidate, KvPlan } from '../lab/types.ts';
 import type { HostAccess } from '../providers/provider.ts';
 import { FatalProbeError, waitFor } from '../wait.ts';
 import { DATA_DIR } from './stores.ts';
-import { zookeeperLaunch, zookeeperProbeScript, ZOOKEEPER_PRESENT_TEST } from './zookeeper.ts';
+import { zookeeperLaunch, zookeeperListArgv, zookeeperProbeScript, ZOOKEEPER_PRESENT_TEST } from './zookeeper.ts';
 
 export const KV_SERVICE = 'kv';
 
@@ -66,22 +66,37 @@ function isHealthy(c: KvCandidate, body: string): boolean {
   }
 }
 
-/** Keys under the engines' discovery path, as the store holds them: proof the engines registered. */
+/**
+ * The entries under the engines' discovery path (`docker/nodes`), as the store holds them:
+ * proof that the engines registered. An empty list means the store answered and holds none;
+ * a store that cannot be asked is an error naming the command and its output.
+ */
 export async function registeredNodes(c: KvCandidate, host: HostAccess): Promise<string[]> {
   const base = `http://${host.address}:${c.port}`;
+  const get = async (url: string): Promise<string | undefined> => {
+    const argv = ['busybox', 'wget', '-S', '-q', '-O', '-', url];
+    const r = await host.runner.exec(argv, { timeoutMs: 10_000 });
+    if (r.exitCode === 0) return r.stdout;
+    if (/HTTP\/1\.[01] 404/.test(r.stderr)) return undefined; // the path does not exist: nobody registered
+    throw new CommandFailedError({ command: argv.join(' '), exitCode: r.exitCode, output: `${r.stdout}${r.stderr}`, host: host.name });
+  };
   switch (c.type) {
     case 'etcd': {
-      const r = await host.runner.exec(['busybox', 'wget', '-q', '-O', '-', `${base}/v2/keys/docker/nodes?recursive=true`]);
-      if (r.exitCode !== 0) return [];
-      const body = JSON.parse(r.stdout) as { node?: { nodes?: { key: string }[] } };
-      return (body.node?.nodes ?? []).map((n) => n.key.replace(/^\/docker\/nodes\//, ''));
+      const body = await get(`${base}/v2/keys/docker/nodes?recursive=true`);
+      const parsed = body === undefined ? {} : (JSON.parse(body) as { node?: { nodes?: { key: string }[] } });
+      return (parsed.node?.nodes ?? []).map((n) => n.key.replace(/^\/docker\/nodes\//, ''));
     }
     case 'consul': {
-      const r = await host.runner.exec(['busybox', 'wget', '-q', '-O', '-', `${base}/v1/kv/docker/nodes/?keys`]);
-      if (r.exitCode !== 0) return [];
-      return (JSON.parse(r.stdout) as string[]).map((k) => k.replace(/^docker\/nodes\//, ''));
+      const body = await get(`${base}/v1/kv/docker/nodes/?keys`);
+      return body === undefined ? [] : (JSON.parse(body) as string[]).map((k) => k.replace(/^docker\/nodes\//, ''));
     }
-    case 'zookeeper':
-      return [];
+    case 'zookeeper': {
+      const argv = zookeeperListArgv(host.address, c.port, '/docker/nodes');
+      const r = await host.runner.exec(argv, { timeoutMs: 30_000 });
+      if (/NoNode/.test(r.stdout + r.stderr)) return [];
+      const list = /^\[(.*)\]\s*$/m.exec(r.stdout);
+      if (r.exitCode !== 0 || !list) throw new CommandFailedError({ command: argv.join(' '), exitCode: r.exitCode, output: `${r.stdout}${r.stderr}`, host: host.name });
+      return list[1]!.split(',').map((x) => x.trim()).filter(Boolean);
+    }
   }
 }

@@ -37,3 +37,8 @@ export function zookeeperProbeScript(address: string, port: number): string {
   const octal = bytes.map((b) => `\\${b.toString(8).padStart(3, '0')}`).join('');
   return `printf '${octal}' | busybox timeout 2 busybox nc ${address} ${port} | busybox od -An -tx1 | busybox head -c 64`;
 }
+
+/** `ls PATH` with ZooKeeper's own command-line client (prints the children as "[a, b]"). */
+export function zookeeperListArgv(address: string, port: number, path: string): string[] {
+  return ['java', '-cp', `${ZOOKEEPER_JAR}:${ZOOKEEPER_CONF_DIR}`, 'org.apache.zookeeper.ZooKeeperMain', '-server', `${address}:${port}`, 'ls', path];
+}
