@@ -95,6 +95,7 @@ require_host() {
 }
 # require_address ADDRESS: a service is about to bind to ADDRESS, so the host must have it.
 require_address() {
-  ip -4 -o addr show | grep -qF " $1/" ||
+  # Not grep -q: it exits at the first match, ip gets SIGPIPE, and pipefail fails the check.
+  ip -4 -o addr show | grep -F " $1/" >/dev/null ||
     die "$1 is not an address of this host: the lab gives it $1 on its private network (ip -4 addr show lists $(ip -4 -o addr show | awk '{print $4}' | paste -sd' ' -))"
 }
