@@ -41,6 +41,8 @@ export async function main(argv: string[]): Promise<void> {
     .exitOverride();
   const labOption = () => new Option('-l, --lab <lab>', 'lab file, or the name of a lab in labs/ (default: tutorial)');
   const json = () => new Option('--json', 'machine-readable output');
+  const libvirtOption = () =>
+    new Option('--libvirt <mode>', 'vagrant provider: "local" runs a libvirtd of the lab\'s own in a namespace, with QEMU under emulation and the box of scripts/build-box.sh (env OVERLAB_LIBVIRT)').choices(['local']);
   const wrap =
     (fn: (...a: never[]) => Promise<number | void>) =>
     async (...args: unknown[]) => {
@@ -70,6 +72,7 @@ export async function main(argv: string[]): Promise<void> {
     .addOption(labOption())
     .option('-p, --provider <provider>', 'override the lab file: auto, netns, vagrant, ssh')
     .option('-n, --dry-run', 'print, per host, every command that would run, and run none')
+    .addOption(libvirtOption())
     .option('-q, --quiet', 'no progress output')
     .addOption(json())
     .action(wrap(upCommand));
@@ -79,6 +82,7 @@ export async function main(argv: string[]): Promise<void> {
     .argument('[lab]')
     .addOption(labOption())
     .option('-f, --force', 'also find leftovers by the lab name prefix (after a crash or a lost state file)')
+    .addOption(libvirtOption())
     .option('-q, --quiet', 'no output')
     .addOption(json())
     .action(wrap(downCommand));
@@ -104,6 +108,7 @@ export async function main(argv: string[]): Promise<void> {
       ]),
     )
     .option('-p, --provider <provider>', 'when the lab must be brought up, override the lab file: auto, netns, vagrant, ssh')
+    .addOption(libvirtOption())
     .addOption(json())
     .action(wrap(testCommand));
   program.command('ssh').description('open a shell on a lab host, or run a command there').argument('<host>').argument('[command...]').addOption(labOption()).action(wrap(sshCommand));

@@ -17,7 +17,7 @@ export async function statusCommand(ref: string | undefined, opts: GlobalOptions
   say(`lab ${s.lab} (${s.file}): ${s.phase}${s.provider ? `, provider ${s.provider}` : ''}, mode ${s.mode}`);
   if (s.kv) say(`kv store: ${s.kv.type} at ${s.kv.clusterStore}${s.kv.note ? ` (${s.kv.note})` : ''}`);
   say('');
-  say(table([['HOST', 'ADDRESS', 'ROLE', 'ENGINE'], ...s.hosts.map((h) => [h.name, h.address, h.role, h.engine ?? h.error ?? '-'])]));
+  say(table([['HOST', 'ADDRESS', 'ROLE', 'STATE', 'ENGINE'], ...s.hosts.map((h) => [h.name, h.address, h.role, h.state ?? '-', h.engine ?? h.error ?? '-'])]));
   if (s.networks.length) {
     say('');
     say(table([['NETWORK', 'SUBNET', 'DRIVER', 'SCOPE'], ...s.networks.map((n) => [n.name, n.subnet, n.driver ?? '-', n.scope ?? '-'])]));

@@ -4,6 +4,7 @@ import { relative } from 'node:path';
 import { SpecsFailedError, UsageError } from '../errors.ts';
 import type { LabEvent } from '../events.ts';
 import { labDown, openPlan, prepareUp } from '../lifecycle/lab.ts';
+import { setLibvirtMode } from '../providers/index.ts';
 import { DESTROY_POLICIES, runLabSpecs, shouldDestroy, type DestroyPolicy } from '../lifecycle/test.ts';
 import type { GlobalOptions } from './main.ts';
 import { printJson, say, warn } from './output.ts';
@@ -12,10 +13,17 @@ import { runWithProgress } from './progress.ts';
 export interface TestOptions extends GlobalOptions {
   destroy?: string;
   provider?: string;
+  libvirt?: string;
 }
 
 export async function testCommand(ref: string | undefined, opts: TestOptions, signal: AbortSignal): Promise<number> {
   const policy = destroyPolicy(opts.destroy);
+  if (opts.libvirt) {
+    // As for up: --libvirt local implies --provider vagrant.
+    if (opts.provider && opts.provider !== 'vagrant') throw new UsageError(`--libvirt ${opts.libvirt} needs --provider vagrant; got --provider ${opts.provider}`);
+    setLibvirtMode(opts.libvirt);
+    opts = { ...opts, provider: 'vagrant' };
+  }
   const plan = await openPlan(ref ?? opts.lab);
   const labRef = ref ?? opts.lab ?? plan.lab;
   const json = !!opts.json;

@@ -1,14 +1,21 @@
 // overlab up: bring a lab up with per-host progress; a lab that is up is reported, not touched.
 import { prepareUp, openPlan } from '../lifecycle/lab.ts';
 import { describeUp } from '../lifecycle/describe.ts';
-import { providerById, resolveProvider } from '../providers/index.ts';
+import { providerById, resolveProvider, setLibvirtMode } from '../providers/index.ts';
 import type { LabEvent } from '../events.ts';
+import { UsageError } from '../errors.ts';
 import type { GlobalOptions } from './main.ts';
 import { runWithProgress, type OutputMode } from './progress.ts';
 import { printJson, say, warn } from './output.ts';
 
-export async function upCommand(ref: string | undefined, opts: GlobalOptions & { provider?: string; dryRun?: boolean }, signal: AbortSignal): Promise<number> {
+export async function upCommand(ref: string | undefined, opts: GlobalOptions & { provider?: string; dryRun?: boolean; libvirt?: string }, signal: AbortSignal): Promise<number> {
   const plan = await openPlan(ref ?? opts.lab);
+  if (opts.libvirt) {
+    // A lab-owned libvirt is the vagrant provider's: --libvirt local implies --provider vagrant.
+    if (opts.provider && opts.provider !== 'vagrant') throw new UsageError(`--libvirt ${opts.libvirt} needs --provider vagrant; got --provider ${opts.provider}`);
+    setLibvirtMode(opts.libvirt);
+    opts = { ...opts, provider: 'vagrant' };
+  }
   if (opts.dryRun) {
     const requested = opts.provider ?? plan.provider;
     // A dry run shows what would run even where the provider cannot run (e.g. not root).

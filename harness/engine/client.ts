@@ -4,7 +4,7 @@ import { PassThrough } from 'node:stream';
 import Docker from 'dockerode';
 import { EngineApiError, EngineDiedError, OverlabError } from '../errors.ts';
 import type { EngineEndpoint, HostAccess } from '../providers/provider.ts';
-import { sshEngineClient } from '../remote/ssh-engine.ts';
+import { closeSshEngine, sshEngineClient } from '../remote/ssh-engine.ts';
 import { FatalProbeError, waitFor } from '../wait.ts';
 import { panicLine } from './daemon.ts';
 
@@ -15,6 +15,17 @@ export function engineClient(endpoint: EngineEndpoint): Docker {
     case 'ssh':
       return sshEngineClient(endpoint);
   }
+}
+
+/** Releases an engine client's connection (the SSH session of a forwarded socket); no-op for local sockets. */
+export function releaseEngine(docker: Docker): void {
+  closeSshEngine(docker);
+}
+
+/** Releases every host's and engine's connections, so a command can end. */
+export function releaseAll(hosts: Iterable<HostAccess>, engines: Iterable<Docker>): void {
+  for (const d of engines) releaseEngine(d);
+  for (const h of hosts) h.close?.();
 }
 
 /** The engine's death as an error naming the host, quoting its panic and pointing at its log. */

@@ -6,7 +6,7 @@ import { fileURLToPath } from 'node:url';
 import type Docker from 'dockerode';
 import { LabNotFoundError, LabStateError } from '../errors.ts';
 import { silentEvents, type Events } from '../events.ts';
-import { engineClient } from '../engine/client.ts';
+import { engineClient, releaseAll } from '../engine/client.ts';
 import { containerAddresses } from '../engine/contents.ts';
 import { loadLab } from '../lab/load.ts';
 import { planLab } from '../lab/plan.ts';
@@ -61,7 +61,8 @@ export async function prepareUp(plan: Plan, options: { provider?: string; events
       const provider = providerById(existing.provider);
       const ctx: ProviderContext = { store, events, signal: options.signal };
       if (existing.phase === 'up') {
-        await provider.connect(plan, ctx); // throws when a host is gone
+        const hosts = await provider.connect(plan, ctx); // throws when a host is gone
+        releaseAll(hosts, []);
         unlock();
         return { plan, store, provider, ctx, alreadyUp: true, steps: [], finish: () => {} };
       }
@@ -73,8 +74,9 @@ export async function prepareUp(plan: Plan, options: { provider?: string; events
     const now = new Date().toISOString();
     store.write({ version: 1, lab: plan.lab, provider: provider.id, file: plan.file, phase: 'creating', createdAt: now, updatedAt: now, hosts: {}, resources: {} });
     const ctx: ProviderContext = { store, events, signal: options.signal };
-    const steps = upSteps(plan, { ...ctx, provider });
+    const { steps, release } = upSteps(plan, { ...ctx, provider });
     const finish = (error?: unknown) => {
+      release();
       try {
         store.update((s) => {
           s.phase = error ? 'failed' : 'up';
@@ -109,8 +111,11 @@ export async function labDown(lab: string, options: { force: boolean; events?: E
   }
 }
 
-/** Connects to a lab that is up. */
-export async function connectLab(plan: Plan, signal: AbortSignal): Promise<LabRun & { state: LabState; hosts: Map<string, HostAccess>; engines: Map<string, Docker> }> {
+/** Connects to a lab that is up; `close` releases the connections (call it when done). */
+export async function connectLab(
+  plan: Plan,
+  signal: AbortSignal,
+): Promise<LabRun & { state: LabState; hosts: Map<string, HostAccess>; engines: Map<string, Docker>; close(): void }> {
   const store = new StateStore(labStateDir(plan.lab));
   const state = store.read();
   if (!state) throw new LabStateError(`lab ${plan.lab} is not up`, { hint: `Run \`overlab up --lab ${plan.lab}\`.` });
@@ -120,7 +125,7 @@ export async function connectLab(plan: Plan, signal: AbortSignal): Promise<LabRu
   const access = await provider.connect(plan, ctx);
   const hosts = new Map(access.map((h) => [h.name, h]));
   const engines = new Map(access.filter((h) => h.engine).map((h) => [h.name, engineClient(h.engine!)]));
-  return { plan, store, provider, ctx, state, hosts, engines };
+  return { plan, store, provider, ctx, state, hosts, engines, close: () => releaseAll(hosts.values(), engines.values()) };
 }
 
 export interface LabStatus {
@@ -130,7 +135,7 @@ export interface LabStatus {
   provider: string | undefined;
   mode: Plan['mode'];
   kv: { type: string; clusterStore: string; note?: string } | undefined;
-  hosts: { name: string; address: string; role: string; engine: string | undefined; error?: string }[];
+  hosts: { name: string; address: string; role: string; state: string | undefined; engine: string | undefined; error?: string }[];
   networks: { name: string; subnet: string; driver: string | undefined; scope: string | undefined }[];
   containers: { name: string; host: string; state: string | undefined; addresses: Record<string, string> }[];
 }
@@ -145,12 +150,25 @@ export async function labStatus(plan: Plan, signal: AbortSignal): Promise<LabSta
     provider: state?.provider,
     mode: plan.mode,
     kv: state?.kv ? { type: state.kv.type, clusterStore: state.kv.clusterStore, ...(state.kv.announced ? { note: state.kv.announced } : {}) } : undefined,
-    hosts: plan.hosts.map((h) => ({ name: h.name, address: h.address, role: h.role, engine: undefined })),
+    hosts: plan.hosts.map((h) => ({ name: h.name, address: h.address, role: h.role, state: undefined, engine: undefined })),
     networks: plan.networks.map((n) => ({ name: n.name, subnet: n.subnet, driver: undefined, scope: undefined })),
     containers: plan.containers.map((c) => ({ name: c.name, host: c.host, state: undefined, addresses: {} })),
   };
-  if (!state || state.phase !== 'up') return base;
-  const { engines } = await connectLab(plan, signal);
+  if (!state) return base;
+  const provider = providerById(state.provider);
+  const hostStates = await provider.hostStates(plan, { store, events: silentEvents, signal }).catch(() => ({}) as Record<string, string>);
+  for (const h of base.hosts) h.state = hostStates[h.name];
+  if (state.phase !== 'up') return base;
+  const { engines, close } = await connectLab(plan, signal);
+  try {
+    await fillLiveStatus(base, plan, engines);
+  } finally {
+    close();
+  }
+  return base;
+}
+
+async function fillLiveStatus(base: LabStatus, plan: Plan, engines: Map<string, Docker>): Promise<void> {
   await Promise.all(
     base.hosts.map(async (h) => {
       const docker = engines.get(h.name);
@@ -183,5 +201,4 @@ export async function labStatus(plan: Plan, signal: AbortSignal): Promise<LabSta
       }
     }),
   );
-  return base;
 }

@@ -57,47 +57,51 @@ export async function runLabSpecs(plan: Plan, options: SpecRunOptions): Promise<
   const store = new StateStore(labStateDir(plan.lab));
   const unlock = store.lock('test');
   try {
-    const { state, hosts, engines } = await connectLab(plan, options.signal);
-    const versions = await Promise.all(
-      [...engines].map(async ([h, docker]) => {
-        try {
-          return ((await docker.version()) as { Version: string }).Version;
-        } catch (e) {
-          return `${h} unreachable (${(e as Error).message})`;
-        }
-      }),
-    );
-    const properties: Record<string, string> = {
-      lab: plan.lab,
-      file: plan.file,
-      provider: state.provider,
-      mode: plan.mode,
-      engine: [...new Set(versions)].join(', ') || 'none',
-      'engine.requested': plan.engine.version,
-      kv: state.kv ? state.kv.type : 'none',
-      ...(state.kv ? { 'kv.clusterStore': state.kv.clusterStore } : {}),
-      ...(state.kv?.announced ? { 'kv.note': state.kv.announced } : {}),
-      hosts: plan.hosts.map((h) => h.name).join(', '),
-      facts: String(plan.facts.length),
-      concurrency: String(options.concurrency ?? DEFAULT_CONCURRENCY),
-    };
-    const run = setLabUnderTest({ plan, state, hosts, engines, signal: options.signal, concurrency: options.concurrency ?? DEFAULT_CONCURRENCY, startedAt });
+    const { state, hosts, engines, close } = await connectLab(plan, options.signal);
     try {
-      const cases = await runMocha(run, options);
-      options.signal.throwIfAborted();
-      const count = (s: SpecCase['state']) => cases.filter((c) => c.state === s).length;
-      const report: SpecReport = {
+      const versions = await Promise.all(
+        [...engines].map(async ([h, docker]) => {
+          try {
+            return ((await docker.version()) as { Version: string }).Version;
+          } catch (e) {
+            return `${h} unreachable (${(e as Error).message})`;
+          }
+        }),
+      );
+      const properties: Record<string, string> = {
         lab: plan.lab,
         file: plan.file,
-        properties,
-        startedAt: new Date(startedAt).toISOString(),
-        ms: Date.now() - startedAt,
-        counts: { tests: cases.length, passed: count('passed'), failed: count('failed'), pending: count('pending') },
-        cases,
+        provider: state.provider,
+        mode: plan.mode,
+        engine: [...new Set(versions)].join(', ') || 'none',
+        'engine.requested': plan.engine.version,
+        kv: state.kv ? state.kv.type : 'none',
+        ...(state.kv ? { 'kv.clusterStore': state.kv.clusterStore } : {}),
+        ...(state.kv?.announced ? { 'kv.note': state.kv.announced } : {}),
+        hosts: plan.hosts.map((h) => h.name).join(', '),
+        facts: String(plan.facts.length),
+        concurrency: String(options.concurrency ?? DEFAULT_CONCURRENCY),
       };
-      return { report, files: writeReports(report, reportsDir(plan.lab)) };
+      const run = setLabUnderTest({ plan, state, hosts, engines, signal: options.signal, concurrency: options.concurrency ?? DEFAULT_CONCURRENCY, startedAt });
+      try {
+        const cases = await runMocha(run, options);
+        options.signal.throwIfAborted();
+        const count = (s: SpecCase['state']) => cases.filter((c) => c.state === s).length;
+        const report: SpecReport = {
+          lab: plan.lab,
+          file: plan.file,
+          properties,
+          startedAt: new Date(startedAt).toISOString(),
+          ms: Date.now() - startedAt,
+          counts: { tests: cases.length, passed: count('passed'), failed: count('failed'), pending: count('pending') },
+          cases,
+        };
+        return { report, files: writeReports(report, reportsDir(plan.lab)) };
+      } finally {
+        clearLabUnderTest();
+      }
     } finally {
-      clearLabUnderTest();
+      close();
     }
   } finally {
     unlock();

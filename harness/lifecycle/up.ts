@@ -4,7 +4,7 @@ import type Docker from 'dockerode';
 import { join } from 'node:path';
 import { daemonFlags } from '../engine/daemon.ts';
 import { containerAddresses, createNetwork, initSwarm, joinSwarm, runContainer, waitForNetwork, waitForSwarmReady } from '../engine/contents.ts';
-import { engineClient, guardEngine, waitForEngine } from '../engine/client.ts';
+import { engineClient, guardEngine, releaseAll, waitForEngine } from '../engine/client.ts';
 import { buildTestImageTar, loadTestImage } from '../engine/image.ts';
 import { chooseKvStore, startKvStore } from '../kv/run.ts';
 import type { KvCandidate, Plan } from '../lab/types.ts';
@@ -25,7 +25,8 @@ interface Live {
   swarmToken: string | undefined;
 }
 
-export function upSteps(plan: Plan, ctx: UpContext): Step[] {
+/** The steps of `up`, and `release`, which lets go of the connections they opened (call it once they ran). */
+export function upSteps(plan: Plan, ctx: UpContext): { steps: Step[]; release: () => void } {
   const live: Live = { hosts: new Map(), engines: new Map(), kv: undefined, imageTar: undefined, swarmToken: undefined };
   const host = (name: string) => live.hosts.get(name)!;
   const engine = (name: string) => live.engines.get(name)!;
@@ -193,5 +194,5 @@ export function upSteps(plan: Plan, ctx: UpContext): Step[] {
         })),
     });
   }
-  return steps;
+  return { steps, release: () => releaseAll(live.hosts.values(), live.engines.values()) };
 }

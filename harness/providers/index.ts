@@ -4,11 +4,35 @@ import type { ProviderName } from '../lab/types.ts';
 import { NetnsProvider } from './netns/netns-provider.ts';
 import type { Provider, ProviderId } from './provider.ts';
 import { SshProvider } from './ssh/ssh-provider.ts';
+import type { LibvirtMode } from './vagrant/local-libvirt.ts';
 import { VagrantProvider } from './vagrant/vagrant-provider.ts';
+
+export const LIBVIRT_MODES: readonly LibvirtMode[] = ['local'];
+let libvirtMode: LibvirtMode | undefined;
+
+/**
+ * `--libvirt local` (or OVERLAB_LIBVIRT=local): the vagrant provider brings up a libvirtd of the
+ * lab's own. Only `up` reads it; a lab that is up says in its state whether it has one.
+ */
+export function setLibvirtMode(mode: string | undefined): void {
+  if (mode !== undefined && !(LIBVIRT_MODES as readonly string[]).includes(mode)) {
+    throw new UsageError(`--libvirt must be one of ${LIBVIRT_MODES.join(', ')}; got "${mode}"`);
+  }
+  libvirtMode = mode as LibvirtMode | undefined;
+}
+
+function currentLibvirtMode(): LibvirtMode | undefined {
+  if (libvirtMode) return libvirtMode;
+  const env = process.env['OVERLAB_LIBVIRT'];
+  return env === 'local' ? env : undefined;
+}
 
 const FACTORIES: Record<string, () => Provider> = {
   netns: () => new NetnsProvider(),
-  vagrant: () => new VagrantProvider(),
+  vagrant: () => {
+    const libvirt = currentLibvirtMode();
+    return new VagrantProvider(libvirt ? { libvirt } : {});
+  },
   ssh: () => new SshProvider(),
 };
 

@@ -73,6 +73,8 @@ export interface HostAccess {
   engine: EngineEndpoint | undefined;
   /** dockerd flags the provider needs on this host (paths, socket, cgroups); the lab's come from the plan. */
   engineFlags: string[];
+  /** Releases what reaching the host holds open (SSH sessions, proxies); the host keeps running. */
+  close?(): void;
 }
 
 export type ProviderId = 'netns' | 'vagrant' | 'ssh';
@@ -107,6 +109,8 @@ export interface Provider {
   createHosts(plan: Plan, ctx: ProviderContext): Promise<HostAccess[]>;
   /** How to reach the hosts of a lab that is up. */
   connect(plan: Plan, ctx: ProviderContext): Promise<HostAccess[]>;
+  /** Each host's state as the provider sees it ("running", "gone", Vagrant's "poweroff" ...), for `status`. */
+  hostStates(plan: Plan, ctx: ProviderContext): Promise<Record<string, string>>;
   /** The argv of an interactive `ssh` to a host from this machine (run by `overlab ssh`). */
   sshArgv(host: HostAccess, ctx: ProviderContext, command: string[]): string[];
   /** Removes everything the lab created; idempotent. `force` also hunts leftovers by name prefix. */

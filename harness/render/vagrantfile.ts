@@ -15,7 +15,29 @@ export function netmaskOf(prefix: number): string {
   return formatIpv4(2 ** 32 - 2 ** (32 - prefix));
 }
 
-export function renderVagrantfile(plan: Plan, options: { source?: string } = {}): string {
+/** How the Vagrantfile names and places what vagrant-libvirt creates for a lab. */
+export interface LibvirtVagrantSettings {
+  /** vagrant-libvirt's default_prefix: domain `<prefix><machine>`, volume `<prefix><machine>.img`. */
+  defaultPrefix: string;
+  managementNetworkName: string;
+  managementNetworkAddress: string;
+  /** The private network's libvirt name (`libvirt__network_name`). */
+  privateNetworkName: string;
+  driver: 'qemu';
+  /** The kernel command line (replaces the box's): the box boots its kernel directly. */
+  cmdLine: string;
+  graphicsType: 'none';
+  videoType: 'none';
+}
+
+export interface VagrantfileOptions {
+  /** The lab file named in the header comment (default: plan.file). */
+  source?: string;
+  /** libvirt settings of a lab-owned libvirt (`--libvirt local`): names with the lab's prefix, emulation. */
+  libvirt?: LibvirtVagrantSettings;
+}
+
+export function renderVagrantfile(plan: Plan, options: VagrantfileOptions = {}): string {
   const source = oneLine(options.source ?? plan.file);
   const subnet = parseCidr(plan.subnet);
   if (typeof subnet === 'string') throw new Error(`plan.subnet: ${subnet}`);
@@ -28,19 +50,21 @@ export function renderVagrantfile(plan: Plan, options: { source?: string } = {})
     'Vagrant.configure("2") do |config|',
     '  # overlab provisions every host over SSH: no shared folder, no provisioners.',
     '  config.vm.synced_folder ".", "/vagrant", disabled: true',
-    ...plan.hosts.flatMap((host) => ['', ...renderHost(plan.lab, host, netmask).map((l) => `  ${l}`)]),
+    ...plan.hosts.flatMap((host) => ['', ...renderHost(plan.lab, host, netmask, options.libvirt).map((l) => `  ${l}`)]),
     'end',
   ];
   return `${lines.join('\n')}\n`;
 }
 
-function renderHost(lab: string, host: HostPlan, netmask: string | undefined): string[] {
+function renderHost(lab: string, host: HostPlan, netmask: string | undefined, libvirt: LibvirtVagrantSettings | undefined): string[] {
   const network = `m.vm.network "private_network", ip: ${rubyString(host.address)}`;
+  // The private network's libvirt name carries the lab's prefix; isolated (no NAT) as a lab switch.
+  const libvirtNetwork = libvirt ? `, libvirt__network_name: ${rubyString(libvirt.privateNetworkName)}, libvirt__forward_mode: "none"` : '';
   return [
     `config.vm.define ${rubyString(host.name)} do |m|`,
     `  m.vm.box = ${rubyString(host.box)}`,
     `  m.vm.hostname = ${rubyString(host.hostname)}`,
-    `  ${network}${netmask === undefined ? '' : `, netmask: ${rubyString(netmask)}`}`,
+    `  ${network}${netmask === undefined ? '' : `, netmask: ${rubyString(netmask)}`}${libvirtNetwork}`,
     '  m.vm.provider "virtualbox" do |vb|',
     `    vb.name = ${rubyString(`${lab}-${host.name}`)}`,
     `    vb.cpus = ${rubyInteger(host.cpus)}`,
@@ -49,8 +73,22 @@ function renderHost(lab: string, host: HostPlan, netmask: string | undefined): s
     '  m.vm.provider "libvirt" do |lv|',
     `    lv.cpus = ${rubyInteger(host.cpus)}`,
     `    lv.memory = ${rubyInteger(host.memory)}`,
+    ...(libvirt ? renderLibvirtSettings(libvirt).map((l) => `    ${l}`) : []),
     '  end',
     'end',
+  ];
+}
+
+/** The lab-owned libvirt's provider settings (the box's own Vagrantfile gives kernel, initrd, cmd_line). */
+function renderLibvirtSettings(l: LibvirtVagrantSettings): string[] {
+  return [
+    `lv.default_prefix = ${rubyString(l.defaultPrefix)}`,
+    `lv.management_network_name = ${rubyString(l.managementNetworkName)}`,
+    `lv.management_network_address = ${rubyString(l.managementNetworkAddress)}`,
+    `lv.driver = ${rubyString(l.driver)}`,
+    `lv.cmd_line = ${rubyString(l.cmdLine)}`,
+    `lv.graphics_type = ${rubyString(l.graphicsType)}`,
+    `lv.video_type = ${rubyString(l.videoType)}`,
   ];
 }
 

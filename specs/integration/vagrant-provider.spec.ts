@@ -315,12 +315,16 @@ describe('vagrant provider against a stand-in vagrant (no VMs)', function () {
     });
 
     it('finds no hypervisor without VBoxManage or libvirt, VirtualBox with VBoxManage, and checks VAGRANT_DEFAULT_PROVIDER', () => {
-      expect(detectHypervisor({ PATH: STANDIN_DIR }, dir)).to.deep.equal({
+      const none = { libvirtPlugin: false, libvirtd: false };
+      expect(detectHypervisor({ PATH: STANDIN_DIR }, none)).to.deep.equal({
         reason: 'no usable hypervisor: VirtualBox (VBoxManage) is not installed, and libvirt is not usable (the vagrant-libvirt plugin and a running libvirtd)',
       });
-      expect(detectHypervisor({ PATH: `${STANDIN_DIR}:${fakeBin}` }, dir)).to.deep.equal({ hypervisor: 'virtualbox' });
-      expect(detectHypervisor({ PATH: STANDIN_DIR, VAGRANT_DEFAULT_PROVIDER: 'virtualbox' }, dir)).to.have.property('reason').that.includes('VBoxManage is not installed');
-      expect(detectHypervisor({ PATH: STANDIN_DIR, VAGRANT_DEFAULT_PROVIDER: 'docker' }, dir)).to.deep.equal({ hypervisor: 'docker' });
+      expect(detectHypervisor({ PATH: `${STANDIN_DIR}:${fakeBin}` }, none)).to.deep.equal({ hypervisor: 'virtualbox' });
+      expect(detectHypervisor({ PATH: STANDIN_DIR, VAGRANT_DEFAULT_PROVIDER: 'virtualbox' }, none)).to.have.property('reason').that.includes('VBoxManage is not installed');
+      expect(detectHypervisor({ PATH: STANDIN_DIR, VAGRANT_DEFAULT_PROVIDER: 'docker' }, none)).to.deep.equal({ hypervisor: 'docker' });
+      // libvirt needs both the plugin and the machine's own running libvirtd (not a lab's local one).
+      expect(detectHypervisor({ PATH: STANDIN_DIR }, { libvirtPlugin: true, libvirtd: true })).to.deep.equal({ hypervisor: 'libvirt' });
+      expect(detectHypervisor({ PATH: STANDIN_DIR }, { libvirtPlugin: true, libvirtd: false })).to.have.property('reason');
     });
 
     it('`auto` picks vagrant when vagrant and VirtualBox are on PATH, and netns otherwise (libvirt needs a running libvirtd, not made here)', async function () {

@@ -7,6 +7,7 @@ import { loadLab, parseLab } from '../../harness/lab/load.ts';
 import { planLab } from '../../harness/lab/plan.ts';
 import type { Plan } from '../../harness/lab/types.ts';
 import { netmaskOf, renderVagrantfile, rubyString } from '../../harness/render/vagrantfile.ts';
+import { boxVolumes, daemonArgv, inNamespace, libvirtNamespace, localLibvirtPlan, localLibvirtSettings, proxiedEndpoint } from '../../harness/providers/vagrant/local-libvirt.ts';
 import { allowedRanges, virtualboxRangeWarnings } from '../../harness/render/virtualbox.ts';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
@@ -162,6 +163,82 @@ describe('renderVagrantfile', () => {
   it('matches the root Vagrantfile (regenerate it with npx tsx scripts/render-root-vagrantfile.ts)', async () => {
     const onDisk = await readFile(`${root}Vagrantfile`, 'utf8');
     expect(onDisk).to.equal(tutorialText);
+  });
+});
+
+describe('a lab-owned libvirt (--libvirt local)', () => {
+  const BOX = 'overlab/debian12-0123456789ab';
+  let tutorial: Plan;
+  let local: Plan;
+  let blocks: Map<string, string[]>;
+  before(async () => {
+    tutorial = await shippedPlan('labs/tutorial.yaml');
+    local = localLibvirtPlan(tutorial, BOX);
+    blocks = defines(renderVagrantfile(local, { libvirt: localLibvirtSettings(tutorial.lab) }));
+  });
+
+  it('puts every host on the local box, with the memory and CPUs that boot under emulation', () => {
+    expect(local.hosts.map((h) => [h.name, h.box, h.memory, h.cpus])).to.deep.equal(tutorial.hosts.map((h) => [h.name, BOX, 768, 1]));
+  });
+
+  it('uses the engine the box carries, and changes nothing else of the plan', () => {
+    expect(local.engine).to.deep.equal({ ...tutorial.engine, install: 'preinstalled' });
+    const { hosts: _a, engine: _b, ...rest } = local;
+    const { hosts: _c, engine: _d, ...before } = tutorial;
+    expect(rest).to.deep.equal(before);
+    expect(tutorial.hosts[0]!.box, 'the plan given is not changed').to.equal('ubuntu/focal64');
+  });
+
+  it("names domains, the management network and the private network with the lab's prefix", () => {
+    for (const host of local.hosts) {
+      const lv = providerBlock(blocks.get(host.name)!, 'libvirt');
+      expect(lv).to.deep.equal([
+        'lv.cpus = 1',
+        'lv.memory = 768',
+        'lv.default_prefix = "ovl.tutorial."',
+        'lv.management_network_name = "ovl.tutorial._mgmt"',
+        'lv.management_network_address = "192.168.121.0/24"',
+        'lv.driver = "qemu"',
+        'lv.cmd_line = "root=/dev/vda rw console=ttyS0 net.ifnames=0 apparmor=0"',
+        'lv.graphics_type = "none"',
+        'lv.video_type = "none"',
+      ]);
+      expect(blocks.get(host.name)!.filter((l) => l.startsWith('m.vm.network '))).to.deep.equal([
+        `m.vm.network "private_network", ip: "${host.address}", libvirt__network_name: "ovl.tutorial._net", libvirt__forward_mode: "none"`,
+      ]);
+    }
+  });
+
+  it('leaves the Vagrantfile of other labs as it was', () => {
+    expect(renderVagrantfile(tutorial)).not.to.match(/default_prefix|libvirt__|lv\.driver/);
+  });
+
+  it('runs inside the namespace with nsenter, and reaches SSH through busybox nc there', () => {
+    expect(libvirtNamespace('tutorial')).to.equal('ovl.tutorial._libvirt');
+    expect(inNamespace('ovl.t._libvirt', ['vagrant', 'up'])).to.deep.equal(['nsenter', '--net=/run/netns/ovl.t._libvirt', '--', 'vagrant', 'up']);
+    const endpoint = { host: '192.168.121.14', port: 22, username: 'vagrant', privateKeyPath: '/k' };
+    expect(proxiedEndpoint('ovl.t._libvirt', endpoint)).to.deep.equal({
+      ...endpoint,
+      proxy: ['nsenter', '--net=/run/netns/ovl.t._libvirt', '--', 'busybox', 'nc', '192.168.121.14', '22'],
+    });
+  });
+
+  it('starts virtlogd in the namespace, and libvirtd there with the lab qemu.conf bound over the machine\'s', () => {
+    expect(daemonArgv('ovl.t._libvirt', 'virtlogd', '/s/qemu.conf')).to.deep.equal(['nsenter', '--net=/run/netns/ovl.t._libvirt', '--', 'virtlogd']);
+    const libvirtd = daemonArgv('ovl.t._libvirt', 'libvirtd', '/s/qemu.conf');
+    expect(libvirtd.slice(0, 8)).to.deep.equal(['nsenter', '--net=/run/netns/ovl.t._libvirt', '--', 'unshare', '--mount', '--propagation', 'private', '--']);
+    expect(libvirtd.slice(-2)).to.deep.equal(['libvirtd', '/s/qemu.conf']);
+    expect(libvirtd.at(-3)).to.match(/mount --bind "\$1" \/etc\/libvirt\/qemu\.conf && exec libvirtd$/);
+  });
+
+  it("finds the box's volumes by the names vagrant-libvirt gives them, and no other box's", () => {
+    const names = [
+      'overlab-VAGRANTSLASH-debian12-0123456789ab_vagrant_box_image_0_1795458099_box.img',
+      'overlab-VAGRANTSLASH-debian12-0123456789ab_vagrant_box_image_0_box.img',
+      'overlab-VAGRANTSLASH-debian12-ffffffffffff_vagrant_box_image_0_box.img',
+      'ovl.tutorial.mhs-demo0.img',
+    ];
+    expect(boxVolumes(BOX, names)).to.deep.equal(names.slice(0, 2));
   });
 });
 

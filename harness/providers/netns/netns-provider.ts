@@ -100,6 +100,16 @@ export class NetnsProvider implements Provider {
     });
   }
 
+  async hostStates(plan: Plan, ctx: ProviderContext): Promise<Record<string, string>> {
+    const state = ctx.store.read();
+    return Object.fromEntries(
+      plan.hosts.map((h) => {
+        const pid = (state?.hosts[h.name]?.resources as NetnsHostResources | undefined)?.holderPid;
+        return [h.name, pid === undefined ? 'not created' : isRunningProcess(pid) ? 'running' : 'gone'];
+      }),
+    );
+  }
+
   async destroy(lab: string, ctx: ProviderContext, options: { force: boolean }): Promise<DestroyReport> {
     const state = ctx.store.read();
     const hosts = Object.values(state?.hosts ?? {});

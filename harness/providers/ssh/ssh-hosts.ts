@@ -89,6 +89,7 @@ export function sshHostAccess(spec: SshHostSpec, runner: SshRunner, ctx: Provide
     ssh: spec.ssh,
     engine: spec.role === 'docker' ? { kind: 'ssh', ssh: spec.ssh, socketPath: ENGINE_SOCKET } : undefined,
     engineFlags: [],
+    close: () => runner.close(),
   };
 }
 

@@ -79,6 +79,24 @@ export class SshProvider implements Provider {
     return connectSshHosts(specs, ctx, this.deadline());
   }
 
+  /** Machines have no life cycle here: a host is "reachable" when it answers over SSH within seconds. */
+  async hostStates(plan: Plan, ctx: ProviderContext): Promise<Record<string, string>> {
+    const recorded = recordedEndpoints(ctx.store);
+    const specs = this.specs(plan, true).map((s) => ({ ...s, ssh: recorded.get(s.name) ?? s.ssh }));
+    const states = await Promise.all(
+      specs.map(async (spec) => {
+        try {
+          const [host] = await connectSshHosts([spec], ctx, { deadlineMs: 5000 });
+          const r = await host!.runner.exec(['true'], { timeoutMs: 5000 });
+          return [spec.name, r.exitCode === 0 ? 'reachable' : 'unreachable'] as const;
+        } catch {
+          return [spec.name, 'unreachable'] as const;
+        }
+      }),
+    );
+    return Object.fromEntries(states);
+  }
+
   private deadline(): { deadlineMs?: number } {
     return this.options.connectDeadlineMs === undefined ? {} : { deadlineMs: this.options.connectDeadlineMs };
   }

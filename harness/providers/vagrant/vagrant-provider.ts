@@ -2,8 +2,9 @@
 // Vagrantfile rendered from the plan, creates the machines (`vagrant up --no-provision`, in
 // parallel only where the hypervisor supports it) and says how to reach them (`vagrant
 // ssh-config`); from there they are SSH hosts like the ssh provider's (shared code in
-// ../ssh/ssh-hosts.ts). `down` is `vagrant destroy -f`.
-import { appendFileSync, existsSync, mkdirSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+// ../ssh/ssh-hosts.ts). `down` is `vagrant destroy -f`. With `libvirt: 'local'` the lab
+// brings its own libvirt in a namespace (./local-libvirt.ts) and the locally built box.
+import { appendFileSync, existsSync, mkdirSync, readdirSync, readFileSync, readlinkSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { delimiter, join } from 'node:path';
 import { execa } from 'execa';
@@ -17,6 +18,7 @@ import { shellJoin } from '../../remote/shell.ts';
 import type { DestroyReport, HostAccess, HostCommands, Provider, ProviderContext, SshEndpoint } from '../provider.ts';
 import { connectSshHosts, describeSshHost, recordSshHosts, sshCommandArgv, type SshHostSpec } from '../ssh/ssh-hosts.ts';
 import { machineStates, type MachineState } from './machine-readable.ts';
+import { LocalLibvirt, localBox, localLibvirtPlan, localLibvirtSettings, localLibvirtUnusableReason, inNamespace, proxiedEndpoint, libvirtNamespace, daemonArgv, type LibvirtMode } from './local-libvirt.ts';
 
 /** Vagrant providers (hypervisors) by the name `--provider` takes. */
 export type VagrantHypervisor = 'virtualbox' | 'libvirt' | 'docker' | 'parallels' | 'hyperv' | 'vmware_desktop';
@@ -43,8 +45,6 @@ function onPath(name: string, env: NodeJS.ProcessEnv): string | undefined {
   return undefined;
 }
 
-const LIBVIRT_SOCKETS = ['/var/run/libvirt/libvirt-sock', '/run/libvirt/libvirt-sock'];
-
 function vagrantLibvirtInstalled(home: string): boolean {
   const gemDirs = ['/usr/share/rubygems-integration/all/gems', '/usr/lib/ruby/vendor_ruby', ...safeList(join(home, '.vagrant.d', 'gems')).map((v) => join(home, '.vagrant.d', 'gems', v, 'gems'))];
   return gemDirs.some((d) => safeList(d).some((g) => g.startsWith('vagrant-libvirt')));
@@ -59,12 +59,46 @@ function safeList(dir: string): string[] {
 }
 
 /**
- * The hypervisor Vagrant would use here: VAGRANT_DEFAULT_PROVIDER when set, else VirtualBox when
- * VBoxManage is installed, else libvirt when vagrant-libvirt is installed and libvirtd runs.
+ * A libvirtd of the machine's own: running in this process's network namespace. A lab's local
+ * libvirtd (in its `ovl.<lab>._libvirt` namespace) is not one, nor is a socket file left behind.
  */
-export function detectHypervisor(env: NodeJS.ProcessEnv = process.env, home = homedir()): { hypervisor: string } | { reason: string } {
+function machineLibvirtdRunning(): boolean {
+  const own = (pid: string) => {
+    try {
+      return readlinkSync(`/proc/${pid}/ns/net`);
+    } catch {
+      return undefined;
+    }
+  };
+  const ours = own('self');
+  return safeList('/proc').some((pid) => {
+    if (!/^\d+$/.test(pid)) return false;
+    try {
+      return readFileSync(`/proc/${pid}/comm`, 'utf8').trim() === 'libvirtd' && own(pid) === ours;
+    } catch {
+      return false;
+    }
+  });
+}
+
+/** What the machine has, for detectHypervisor; tests pass their own. */
+export interface HypervisorProbe {
+  libvirtPlugin: boolean;
+  libvirtd: boolean;
+}
+
+export function machineProbe(home = homedir()): HypervisorProbe {
+  return { libvirtPlugin: vagrantLibvirtInstalled(home), libvirtd: machineLibvirtdRunning() };
+}
+
+/**
+ * The hypervisor Vagrant would use here: VAGRANT_DEFAULT_PROVIDER when set, else VirtualBox when
+ * VBoxManage is installed, else libvirt when vagrant-libvirt is installed and the machine's own
+ * libvirtd runs.
+ */
+export function detectHypervisor(env: NodeJS.ProcessEnv = process.env, probe: HypervisorProbe = machineProbe()): { hypervisor: string } | { reason: string } {
   const virtualbox = () => onPath('VBoxManage', env) !== undefined;
-  const libvirt = () => vagrantLibvirtInstalled(home) && LIBVIRT_SOCKETS.some((s) => existsSync(s));
+  const libvirt = () => probe.libvirtPlugin && probe.libvirtd;
   const chosen = env['VAGRANT_DEFAULT_PROVIDER'];
   if (chosen === 'virtualbox' && !virtualbox()) return { reason: 'VAGRANT_DEFAULT_PROVIDER is virtualbox, but VBoxManage is not installed' };
   if (chosen === 'libvirt' && !libvirt()) return { reason: 'VAGRANT_DEFAULT_PROVIDER is libvirt, but the vagrant-libvirt plugin or a running libvirtd is missing' };
@@ -79,6 +113,8 @@ export interface VagrantProviderOptions {
   hypervisor?: string;
   /** Deadline for connecting to each machine over SSH after `vagrant up` (default 60 s). */
   connectDeadlineMs?: number;
+  /** `local`: a libvirtd of the lab's own in a namespace, QEMU under emulation, the local box. */
+  libvirt?: LibvirtMode;
 }
 
 export class VagrantProvider implements Provider {
@@ -88,12 +124,17 @@ export class VagrantProvider implements Provider {
 
   async unusableReason(): Promise<string | undefined> {
     if (!onPath('vagrant', process.env)) return 'vagrant is not installed (not found on PATH): run `sudo scripts/setup-host.sh` or install it from vagrantup.com';
+    if (this.options.libvirt === 'local') {
+      if (!vagrantLibvirtInstalled(homedir())) return 'the vagrant-libvirt plugin is not installed: apt-get install --no-install-recommends vagrant-libvirt (scripts/test-vm.sh does it)';
+      return localLibvirtUnusableReason();
+    }
     if (this.options.hypervisor) return undefined;
     const found = detectHypervisor();
     return 'reason' in found ? found.reason : undefined;
   }
 
   private hypervisor(): string {
+    if (this.options.libvirt === 'local') return 'libvirt';
     if (this.options.hypervisor) return this.options.hypervisor;
     const found = detectHypervisor();
     if ('reason' in found) throw new PrerequisiteError(`the vagrant provider cannot run here: ${found.reason}`, { hint: 'Install VirtualBox, or vagrant-libvirt with libvirtd, or use --provider netns.' });
@@ -101,22 +142,32 @@ export class VagrantProvider implements Provider {
   }
 
   /** Runs `vagrant ARGS` in the lab's state folder; its output is streamed to logs/vagrant.log. */
-  async vagrant(args: readonly string[], ctx: ProviderContext): Promise<string> {
+  async vagrant(args: readonly string[], ctx: ProviderContext, options: { onLine?: (line: string) => void } = {}): Promise<string> {
     const cwd = ctx.store.dir;
-    const command = shellJoin(['vagrant', ...args]);
+    // A lab with its own libvirt runs vagrant in that libvirt's namespace, where the guests are.
+    const local = LocalLibvirt.recorded(ctx);
+    const argv = local ? inNamespace(local.namespace, ['vagrant', ...args]) : ['vagrant', ...args];
+    const command = shellJoin(argv);
     const log = join(cwd, 'logs', 'vagrant.log');
     mkdirSync(join(cwd, 'logs'), { recursive: true });
     appendFileSync(log, `[${new Date().toISOString()}] $ ${command}\n`);
     ctx.events.emit({ type: 'command', host: '(vagrant)', command });
-    const child = execa('vagrant', args, {
+    const child = execa(argv[0]!, argv.slice(1), {
       cwd,
-      env: { VAGRANT_CHECKPOINT_DISABLE: '1' },
+      env: { VAGRANT_CHECKPOINT_DISABLE: '1', ...(local ? { LIBVIRT_DEFAULT_URI: 'qemu:///system' } : {}) },
       stdin: 'ignore',
       all: true,
       reject: false,
       cancelSignal: ctx.signal,
     });
-    child.all?.on('data', (d: Buffer) => appendFileSync(log, d));
+    let partial = '';
+    child.all?.on('data', (d: Buffer) => {
+      appendFileSync(log, d);
+      if (!options.onLine) return;
+      const lines = (partial + d.toString()).split('\n');
+      partial = lines.pop() ?? '';
+      for (const l of lines) options.onLine(l);
+    });
     const r = await child;
     appendFileSync(log, `[${new Date().toISOString()}] exit ${r.exitCode ?? 'none'}\n`);
     if (r.isCanceled) throw ctx.signal.reason ?? new Error('interrupted');
@@ -143,7 +194,8 @@ export class VagrantProvider implements Provider {
       if (!ssh) {
         throw new CommandFailedError({ command: `vagrant ssh-config (in ${ctx.store.dir})`, exitCode: 0, output: `${text}\nno Host block for machine ${h.name}` });
       }
-      return { name: h.name, address: h.address, role: h.role, ssh };
+      const local = LocalLibvirt.recorded(ctx);
+      return { name: h.name, address: h.address, role: h.role, ssh: local ? proxiedEndpoint(local.namespace, ssh) : ssh };
     });
   }
 
@@ -152,16 +204,36 @@ export class VagrantProvider implements Provider {
     return machineStates(await this.vagrant(STATUS_ARGS, ctx));
   }
 
+  /** `vagrant status --machine-readable`, folded into `overlab status` ("running", "poweroff", "not_created" ...). */
+  async hostStates(plan: Plan, ctx: ProviderContext): Promise<Record<string, string>> {
+    const states = await this.machineStates(ctx);
+    return Object.fromEntries(plan.hosts.map((h) => [h.name, states.get(h.name)?.state ?? 'unknown']));
+  }
+
   async createHosts(plan: Plan, ctx: ProviderContext): Promise<HostAccess[]> {
     const hypervisor = this.hypervisor();
     const dir = ctx.store.dir;
+    const box = this.options.libvirt === 'local' ? await localBox() : undefined;
     ctx.store.update((s) => {
       s.resources = { ...s.resources, kind: 'vagrant', vagrantDir: dir, hypervisor };
       for (const h of plan.hosts) s.hosts[h.name] = { name: h.name, address: h.address, role: h.role, resources: { machine: h.name } };
     });
     mkdirSync(dir, { recursive: true });
-    writeFileSync(join(dir, 'Vagrantfile'), renderVagrantfile(plan));
-    await this.vagrant(vagrantUpArgs(hypervisor), ctx);
+    if (box !== undefined) {
+      await new LocalLibvirt(plan.lab, ctx).start(box);
+      writeFileSync(join(dir, 'Vagrantfile'), renderVagrantfile(localLibvirtPlan(plan, box), { libvirt: localLibvirtSettings(plan.lab) }));
+    } else {
+      writeFileSync(join(dir, 'Vagrantfile'), renderVagrantfile(plan));
+    }
+    const names = new Set(plan.hosts.map((h) => h.name));
+    await this.vagrant(vagrantUpArgs(hypervisor), ctx, {
+      // Per-machine progress from `vagrant up --parallel`: its `==> NAME: step` lines.
+      onLine: (line) => {
+        const m = /^==> ([^:\s]+): (.*)$/.exec(line.trim());
+        // (Not the domain's settings, one ` -- ` line each.)
+        if (m && names.has(m[1]!) && !m[2]!.startsWith(' -- ')) ctx.events.emit({ type: 'info', host: m[1]!, message: `${m[1]}: ${m[2]}` });
+      },
+    });
     const specs = await this.endpoints(plan, ctx);
     recordSshHosts(ctx, specs, {});
     return connectSshHosts(specs, ctx, this.deadline());
@@ -188,7 +260,8 @@ export class VagrantProvider implements Provider {
   }
 
   provision(plan: Plan, host: HostAccess, ctx: ProviderContext): Promise<string | void> {
-    return provisionHost(plan, host, ctx, PROVISION_OPTIONS);
+    const local = LocalLibvirt.recorded(ctx);
+    return provisionHost(local ? localLibvirtPlan(plan, local.box) : plan, host, ctx, PROVISION_OPTIONS);
   }
 
   sshArgv(host: HostAccess, _ctx: ProviderContext, command: string[]): string[] {
@@ -200,32 +273,57 @@ export class VagrantProvider implements Provider {
   }
 
   describe(plan: Plan): HostCommands[] {
-    const found = this.options.hypervisor ? { hypervisor: this.options.hypervisor } : detectHypervisor();
+    const local = this.options.libvirt === 'local';
+    const found = local ? { hypervisor: 'libvirt' } : this.options.hypervisor ? { hypervisor: this.options.hypervisor } : detectHypervisor();
     const hypervisor = 'hypervisor' in found ? found.hypervisor : 'virtualbox';
+    const ns = libvirtNamespace(plan.lab);
+    const run = (argv: string[]) => shellJoin(local ? inNamespace(ns, argv) : argv);
     return [
       {
         host: '(vagrant)',
         commands: [
+          ...(local
+            ? [
+                `# the lab's own libvirt: namespace ${ns}, virtlogd and libvirtd in it (stopped by pid on down)`,
+                shellJoin(['ip', 'netns', 'add', ns]),
+                shellJoin(daemonArgv(ns, 'virtlogd', '')),
+                shellJoin(daemonArgv(ns, 'libvirtd', `.overlab/${plan.lab}/qemu.conf`)),
+              ]
+            : []),
           `# in .overlab/${plan.lab}/, with the Vagrantfile of \`overlab render\``,
-          shellJoin(['vagrant', ...vagrantUpArgs(hypervisor)]),
-          shellJoin(['vagrant', ...SSH_CONFIG_ARGS]),
+          run(['vagrant', ...vagrantUpArgs(hypervisor)]),
+          run(['vagrant', ...SSH_CONFIG_ARGS]),
         ],
       },
       ...plan.hosts.map((h) => {
         const ssh: SshEndpoint = { host: 'HOSTNAME', port: 22, username: 'vagrant', privateKeyPath: 'IDENTITYFILE' };
-        return { host: h.name, commands: describeSshHost(plan, { name: h.name, address: h.address, role: h.role, ssh }, sshCommandArgv(ssh, ['true'])) };
+        return { host: h.name, commands: describeSshHost(local ? localLibvirtPlan(plan, '(local box)') : plan, { name: h.name, address: h.address, role: h.role, ssh }, sshCommandArgv(ssh, ['true'])) };
       }),
     ];
   }
 
   /** `vagrant destroy -f` where the lab's Vagrantfile is; the machines go, and everything on them. */
-  async destroy(_lab: string, ctx: ProviderContext, _options: { force: boolean }): Promise<DestroyReport> {
+  async destroy(lab: string, ctx: ProviderContext, _options: { force: boolean }): Promise<DestroyReport> {
     const report: DestroyReport = { processes: 0, namespaces: [], paths: [] };
     const dir = ctx.store.dir;
-    if (!existsSync(join(dir, 'Vagrantfile'))) return report;
-    await this.vagrant(DESTROY_ARGS, ctx);
+    const local = LocalLibvirt.recorded(ctx) ? new LocalLibvirt(lab, ctx) : undefined;
+    if (local) {
+      // vagrant destroy needs the lab's libvirtd; whatever it leaves, teardown removes by prefix.
+      try {
+        if (existsSync(join(dir, 'Vagrantfile')) && (await local.answering())) await this.vagrant(DESTROY_ARGS, ctx);
+      } catch (e) {
+        ctx.events.emit({ type: 'warn', message: `vagrant destroy failed; removing the lab's domains with virsh: ${(e as Error).message.split('\n')[0]}` });
+      } finally {
+        const t = await local.teardown();
+        report.processes += t.processes;
+        report.namespaces.push(...t.namespaces);
+      }
+    } else {
+      if (!existsSync(join(dir, 'Vagrantfile'))) return report;
+      await this.vagrant(DESTROY_ARGS, ctx);
+    }
     // The machines destroyed, as far as the lab state knew them.
-    report.processes = Object.keys(ctx.store.read()?.hosts ?? {}).length;
+    report.processes += Object.keys(ctx.store.read()?.hosts ?? {}).length;
     const dotVagrant = join(dir, '.vagrant');
     if (existsSync(dotVagrant)) {
       rmSync(dotVagrant, { recursive: true, force: true });
@@ -234,3 +332,4 @@ export class VagrantProvider implements Provider {
     return report;
   }
 }
+
