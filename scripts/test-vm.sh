@@ -36,4 +36,4 @@ box=$(bash scripts/build-box.sh)
 log "box $box ready ($((SECONDS - t)) s)"
 
 export OVERLAB_VM_BOX=$box
-exec npx mocha --no-config --node-option import=tsx --extension ts --timeout 3600000 'specs/vm/**/*.spec.ts' "$@"
+exec npx mocha --no-config --node-option import=tsx --extension ts --timeout 3600000 --reporter ./specs/support/summary-reporter.cjs 'specs/vm/**/*.spec.ts' "$@"
