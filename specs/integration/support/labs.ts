@@ -52,8 +52,9 @@ export class Scratch {
  * provider whatever `auto` would pick on this machine.
  */
 export function shippedLab(file: string, name: string): string {
-  const text = readFileSync(join(ROOT, 'labs', file), 'utf8').replace(/^provider: .*\n/m, '');
-  return text.replace(/^name: .*$/m, `name: ${name}\nprovider: netns`);
+  // Line numbers stay those of the shipped file (stated facts are named by file:line).
+  const text = readFileSync(join(ROOT, 'labs', file), 'utf8').replace(/^name: .*$/m, `name: ${name}`);
+  return /^provider: /m.test(text) ? text.replace(/^provider: .*$/m, 'provider: netns') : `${text.replace(/\n?$/, '\n')}provider: netns\n`;
 }
 
 /** `overlab test --json` output. */
