@@ -45,6 +45,8 @@ interface Transport {
   destroy(): void;
   /** What the proxy printed on stderr (why it could not connect). */
   stderr(): string;
+  /** Resolves once the proxy's stderr has closed (it exited), or after `ms`: its last words may trail its stdout's end. */
+  stderrSettled(ms: number): Promise<void>;
 }
 
 function tcpTransport(endpoint: SshEndpoint): Transport {
@@ -55,6 +57,7 @@ function tcpTransport(endpoint: SshEndpoint): Transport {
     unref: () => socket.unref(),
     destroy: () => socket.destroy(),
     stderr: () => '',
+    stderrSettled: async () => {},
   };
 }
 
@@ -64,6 +67,10 @@ function proxyTransport(argv: readonly string[]): Transport {
   const child: ChildProcess = spawn(bin!, args, { stdio: ['pipe', 'pipe', 'pipe'] });
   let stderr = '';
   child.stderr!.on('data', (d: Buffer) => (stderr = (stderr + d.toString()).slice(-2000)));
+  const stderrClosed = new Promise<void>((resolve) => {
+    child.stderr!.once('close', resolve);
+    child.once('error', () => resolve());
+  });
   const stdout = child.stdout!;
   const stdin = child.stdin!;
   const socket = new Duplex({
@@ -104,6 +111,11 @@ function proxyTransport(argv: readonly string[]): Transport {
     },
     destroy: () => socket.destroy(),
     stderr: () => stderr.trim(),
+    stderrSettled: async (ms) => {
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([stderrClosed, new Promise<void>((resolve) => (timer = setTimeout(resolve, ms)))]);
+      clearTimeout(timer);
+    },
   };
 }
 
@@ -342,13 +354,16 @@ function attempt(endpoint: SshEndpoint, privateKey: Buffer, readyTimeout: number
       if (settled) return;
       settled = true;
       signal?.removeEventListener('abort', onAbort);
-      const why = transport.stderr();
-      const error = why && !err.message.includes(why) ? Object.assign(new Error(`${err.message} (${why})`), { level: (err as { level?: string }).level }) : err;
       client.removeAllListeners('ready');
       client.on('error', () => {});
-      client.end();
-      transport.destroy();
-      reject(error);
+      // The proxy's reason (e.g. nc's "Connection refused") may arrive just after its stdout ended.
+      void transport.stderrSettled(signal?.aborted ? 0 : 250).then(() => {
+        const why = transport.stderr();
+        const error = why && !err.message.includes(why) ? Object.assign(new Error(`${err.message} (${why})`), { level: (err as { level?: string }).level }) : err;
+        client.end();
+        transport.destroy();
+        reject(error);
+      });
     };
     // Errors of the socket itself (ECONNREFUSED, a proxy that failed to start).
     transport.socket.on('error', (e: Error) => fail(e));
