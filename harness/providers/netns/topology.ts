@@ -83,6 +83,10 @@ export function sshdConfig(paths: { hostKey: string; authorizedKeys: string }): 
     'StrictModes no',
     'PidFile none',
     'Subsystem sftp internal-sftp',
+    // A lab host shares this machine's /root. bash sources ~/.bashrc for commands sent by sshd
+    // unless it is a nested shell (SHLVL >= 2 after its increment); a machine's own .bashrc
+    // (e.g. `pyenv init`) made every remote command about 0.5 s slower.
+    'SetEnv SHLVL=1',
     '',
   ].join('\n');
 }
