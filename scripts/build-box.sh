@@ -136,11 +136,33 @@ if [ ! -s "$box_file" ]; then
   in_root chown -R vagrant:vagrant /home/vagrant/.ssh
 
   # Every VM gets its own machine id and SSH host keys at first boot, not copies of these.
+  # Under emulation an RSA key takes long to make: only ECDSA and Ed25519 keys.
   : >"$root/etc/machine-id"
   rm -f "$root"/etc/ssh/ssh_host_*
+  cat >"$root/usr/local/sbin/overlab-host-keys" <<'KEYS'
+#!/bin/sh
+# overlab box: makes this machine's SSH host keys at first boot (ECDSA and Ed25519 only).
+set -e
+for type in ecdsa ed25519; do
+  key=/etc/ssh/ssh_host_${type}_key
+  [ -s "$key" ] || ssh-keygen -q -t "$type" -N '' -f "$key"
+done
+KEYS
+  chmod 0755 "$root/usr/local/sbin/overlab-host-keys"
+  printf 'HostKey /etc/ssh/ssh_host_ecdsa_key\nHostKey /etc/ssh/ssh_host_ed25519_key\n' \
+    >"$root/etc/ssh/sshd_config.d/overlab-host-keys.conf"
   mkdir -p "$root/etc/systemd/system/ssh.service.d"
-  printf '[Service]\nExecStartPre=\nExecStartPre=/usr/bin/ssh-keygen -A\nExecStartPre=/usr/sbin/sshd -t\n' \
+  printf '[Service]\nExecStartPre=\nExecStartPre=/usr/local/sbin/overlab-host-keys\nExecStartPre=/usr/sbin/sshd -t\n' \
     >"$root/etc/systemd/system/ssh.service.d/overlab-host-keys.conf"
+
+  # Boot to SSH sooner under emulation: the engine and its containerd start once sshd is up
+  # (provisioning restarts dockerd with its drop-in anyway), and Debian's own etcd unit does not
+  # start at all (overlab runs the KV store as its own unit, overlab-etcd).
+  for unit in containerd docker; do
+    mkdir -p "$root/etc/systemd/system/$unit.service.d"
+    printf '[Unit]\nAfter=ssh.service\n' >"$root/etc/systemd/system/$unit.service.d/overlab-after-ssh.conf"
+  done
+  rm -f "$root/etc/systemd/system/multi-user.target.wants/etcd.service"
 
   in_root apt-get clean
   rm -rf "$root"/var/lib/apt/lists/* "$root"/var/log/*.log "$root"/var/log/apt/*

@@ -2,7 +2,8 @@
 # The real-VM tests (specs/vm, outside the normal suite): installs what they need when it is
 # missing (Debian packages: libvirt, vagrant-libvirt, QEMU, dnsmasq), builds the local box when
 # it is not built (scripts/build-box.sh), then runs mocha on specs/vm. Run as root:
-#   sudo npm run test:vm
+#   sudo npm run test:vm                 prepare, then run the VM specs
+#   sudo npm run test:vm -- --prepare    prepare only (packages and box), print the box name
 # Never starts the machine's own libvirtd: the tests start one of the lab's own, in a namespace.
 set -euo pipefail
 
@@ -30,10 +31,14 @@ install_missing() {
   log "installed in $((SECONDS - t)) s"
 }
 
+prepare_only=false
+if [ "${1:-}" = --prepare ]; then prepare_only=true; shift; fi
+
 install_missing
 t=$SECONDS
 box=$(bash scripts/build-box.sh)
 log "box $box ready ($((SECONDS - t)) s)"
+if $prepare_only; then printf '%s\n' "$box"; exit 0; fi
 
 export OVERLAB_VM_BOX=$box
 exec npx mocha --no-config --node-option import=tsx --extension ts --timeout 3600000 --reporter ./specs/support/summary-reporter.cjs 'specs/vm/**/*.spec.ts' "$@"

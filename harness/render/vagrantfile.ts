@@ -28,6 +28,8 @@ export interface LibvirtVagrantSettings {
   cmdLine: string;
   graphicsType: 'none';
   videoType: 'none';
+  /** Vagrant's boot_timeout (default 300 s): how long `up` waits for a machine's SSH. */
+  bootTimeoutSeconds: number;
 }
 
 export interface VagrantfileOptions {
@@ -65,6 +67,7 @@ function renderHost(lab: string, host: HostPlan, netmask: string | undefined, li
     `  m.vm.box = ${rubyString(host.box)}`,
     `  m.vm.hostname = ${rubyString(host.hostname)}`,
     `  ${network}${netmask === undefined ? '' : `, netmask: ${rubyString(netmask)}`}${libvirtNetwork}`,
+    ...(libvirt ? [`  m.vm.boot_timeout = ${rubyInteger(libvirt.bootTimeoutSeconds)}`] : []),
     '  m.vm.provider "virtualbox" do |vb|',
     `    vb.name = ${rubyString(`${lab}-${host.name}`)}`,
     `    vb.cpus = ${rubyInteger(host.cpus)}`,

@@ -203,6 +203,7 @@ describe('a lab-owned libvirt (--libvirt local)', () => {
         'lv.graphics_type = "none"',
         'lv.video_type = "none"',
       ]);
+      expect(blocks.get(host.name)!.filter((l) => l.startsWith('m.vm.boot_timeout'))).to.deep.equal(['m.vm.boot_timeout = 1200']);
       expect(blocks.get(host.name)!.filter((l) => l.startsWith('m.vm.network '))).to.deep.equal([
         `m.vm.network "private_network", ip: "${host.address}", libvirt__network_name: "ovl.tutorial._net", libvirt__forward_mode: "none"`,
       ]);
@@ -210,7 +211,7 @@ describe('a lab-owned libvirt (--libvirt local)', () => {
   });
 
   it('leaves the Vagrantfile of other labs as it was', () => {
-    expect(renderVagrantfile(tutorial)).not.to.match(/default_prefix|libvirt__|lv\.driver/);
+    expect(renderVagrantfile(tutorial)).not.to.match(/default_prefix|libvirt__|lv\.driver|boot_timeout/);
   });
 
   it('runs inside the namespace with nsenter, and reaches SSH through busybox nc there', () => {

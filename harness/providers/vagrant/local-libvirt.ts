@@ -31,6 +31,11 @@ export const MANAGEMENT_NETWORK_ADDRESS = '192.168.121.0/24';
  * enables AppArmor, the box has no apparmor_parser, and dockerd then refuses every container
  * ("AppArmor enabled on system but the docker-default profile could not be loaded").
  */
+/**
+ * How long `vagrant up` waits for a guest's SSH. Three guests booting at once under emulation on
+ * two cores took 200-360 s here, past Vagrant's default of 300 s on a slow day.
+ */
+export const GUEST_BOOT_TIMEOUT_SECONDS = 1200;
 export const GUEST_CMD_LINE = 'root=/dev/vda rw console=ttyS0 net.ifnames=0 apparmor=0';
 /** The libvirt daemons' own socket: one libvirtd per machine can own it. */
 export const LIBVIRT_SOCKET = '/run/libvirt/libvirt-sock';
@@ -61,6 +66,7 @@ export function localLibvirtSettings(lab: string): LibvirtVagrantSettings {
     cmdLine: GUEST_CMD_LINE,
     graphicsType: 'none',
     videoType: 'none',
+    bootTimeoutSeconds: GUEST_BOOT_TIMEOUT_SECONDS,
   };
 }
 
