@@ -157,7 +157,9 @@ export class Probe {
     const port = this.port();
     const token = `overlab-${port}`;
     let served = false;
-    const listener = this.exec(target, ['timeout', '10', 'nc', '-l', '-p', String(port), '-e', 'echo', token], { background: true }).then(
+    // The timeout is a backstop only: release() ends an unserved listener at once. It must outlast
+    // a slow client (docker exec under QEMU emulation took over 10 s), or the client finds no one.
+    const listener = this.exec(target, ['timeout', String(LISTENER_BACKSTOP_SECONDS), 'nc', '-l', '-p', String(port), '-e', 'echo', token], { background: true }).then(
       () => void (served = true),
       () => void (served = true),
     );
@@ -183,9 +185,12 @@ export class Probe {
   }
 }
 
-/** A shell loop that waits up to 2 s for a tcp listener on `port`. */
+/** How long a listener lives at most when nothing connects and release() cannot reach it. */
+const LISTENER_BACKSTOP_SECONDS = 120;
+
+/** A shell loop that waits 10 s or more (500 rounds of 20 ms) for a tcp listener on `port`. */
 function listeningScript(port: number): string {
-  return `i=0; while [ $i -lt 100 ]; do netstat -ltn | grep -q ':${port} ' && exit 0; i=$((i+1)); usleep 20000; done; exit 1`;
+  return `i=0; while [ $i -lt 500 ]; do netstat -ltn | grep -q ':${port} ' && exit 0; i=$((i+1)); usleep 20000; done; exit 1`;
 }
 
 function shellQuote(a: string): string {
