@@ -27,15 +27,15 @@ export type LibvirtMode = 'local';
 export const LOCAL_GUEST = { memory: 768, cpus: 1 } as const;
 export const MANAGEMENT_NETWORK_ADDRESS = '192.168.121.0/24';
 /**
- * The box's kernel command line (scripts/build-box.sh) plus `apparmor=0`: Debian's kernel
- * enables AppArmor, the box has no apparmor_parser, and dockerd then refuses every container
- * ("AppArmor enabled on system but the docker-default profile could not be loaded").
- */
-/**
  * How long `vagrant up` waits for a guest's SSH. Three guests booting at once under emulation on
  * two cores took 200-360 s here, past Vagrant's default of 300 s on a slow day.
  */
 export const GUEST_BOOT_TIMEOUT_SECONDS = 1200;
+/**
+ * The box's kernel command line (scripts/build-box.sh) plus `apparmor=0`: Debian's kernel
+ * enables AppArmor, the box has no apparmor_parser, and dockerd then refuses every container
+ * ("AppArmor enabled on system but the docker-default profile could not be loaded").
+ */
 export const GUEST_CMD_LINE = 'root=/dev/vda rw console=ttyS0 net.ifnames=0 apparmor=0';
 /** The libvirt daemons' own socket: one libvirtd per machine can own it. */
 export const LIBVIRT_SOCKET = '/run/libvirt/libvirt-sock';
