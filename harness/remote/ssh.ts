@@ -119,6 +119,9 @@ function proxyTransport(argv: readonly string[]): Transport {
   };
 }
 
+/** How long a session channel that sshd refuses to open is retried (ssh2 gives such an error a numeric `reason`). */
+const SESSION_OPEN_RETRY_MS = 5_000;
+
 /** Bounds the session channels open at once (OpenSSH's MaxSessions defaults to 10). */
 class Slots {
   private free: number;
@@ -256,9 +259,7 @@ export class SshConnection {
     this.hold();
     try {
       if (!this.isOpen) throw this.lost(`before running: ${command}`);
-      const channel = await new Promise<ClientChannel>((resolve, reject) =>
-        this.client.exec(command, (err, ch) => (err ? reject(this.isOpen ? err : this.lost(`while starting: ${command}`)) : resolve(ch))),
-      );
+      const channel = await this.openSession<ClientChannel>((cb) => this.client.exec(command, cb), `while starting: ${command}`);
       const result = await new Promise<ChannelExecResult>((resolve) => {
         const r: ChannelExecResult = { exitCode: null, signal: undefined, closedByTimeout: false };
         let timer: NodeJS.Timeout | undefined;
@@ -291,13 +292,31 @@ export class SshConnection {
     }
   }
 
+  /**
+   * Opens a session channel. sshd frees a closed session only after it has read the close, so a
+   * session opened right after others closed may meet its MaxSessions limit: OpenSSH refuses the
+   * open ("open failed", reason 2) before anything runs, so a refused open is retried for a few seconds.
+   */
+  private async openSession<T>(open: (cb: (err: Error | undefined, channel: T) => void) => void, during: string): Promise<T> {
+    const deadline = Date.now() + SESSION_OPEN_RETRY_MS;
+    for (let delay = 20; ; delay = Math.min(delay * 2, 250)) {
+      try {
+        return await new Promise<T>((resolve, reject) => open((err, channel) => (err ? reject(err) : resolve(channel))));
+      } catch (e) {
+        if (!this.isOpen) throw this.lost(during);
+        if (typeof (e as { reason?: unknown }).reason !== 'number' || Date.now() + delay > deadline) throw e;
+        await sleep(delay);
+      }
+    }
+  }
+
   /** Runs `fn` with an SFTP session, closed afterwards. */
   async sftp<T>(fn: (sftp: SFTPWrapper) => Promise<T>): Promise<T> {
     await this.sessions.acquire();
     this.hold();
     try {
       if (!this.isOpen) throw this.lost('before opening SFTP');
-      const sftp = await new Promise<SFTPWrapper>((resolve, reject) => this.client.sftp((err, s) => (err ? reject(err) : resolve(s))));
+      const sftp = await this.openSession<SFTPWrapper>((cb) => this.client.sftp(cb), 'while opening SFTP');
       try {
         return await fn(sftp);
       } finally {
