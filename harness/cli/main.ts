@@ -1,5 +1,5 @@
 // The overlab command line: parses flags, calls the library, prints. Thin on purpose.
-import { Command, Option } from 'commander';
+import { Command, InvalidArgumentError, Option } from 'commander';
 import { reportError } from './output.ts';
 import { validateCommand } from './validate.ts';
 import { renderCommand } from './render.ts';
@@ -15,6 +15,12 @@ export interface GlobalOptions {
   lab?: string;
   json?: boolean;
   quiet?: boolean;
+}
+
+function positiveInteger(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError('It must be a whole number of 1 or more.');
+  return n;
 }
 
 /** Cancels long operations on the first Ctrl-C; a second one exits at once. */
@@ -109,6 +115,7 @@ export async function main(argv: string[]): Promise<void> {
     )
     .option('-p, --provider <provider>', 'when the lab must be brought up, override the lab file: auto, netns, vagrant, ssh')
     .addOption(libvirtOption())
+    .addOption(new Option('--concurrency <n>', 'probes in flight at once (default: 8, fewer when the engines are slow)').argParser(positiveInteger))
     .addOption(json())
     .action(wrap(testCommand));
   program.command('ssh').description('open a shell on a lab host, or run a command there').argument('<host>').argument('[command...]').addOption(labOption()).action(wrap(sshCommand));

@@ -14,6 +14,7 @@ export interface TestOptions extends GlobalOptions {
   destroy?: string;
   provider?: string;
   libvirt?: string;
+  concurrency?: number;
 }
 
 export async function testCommand(ref: string | undefined, opts: TestOptions, signal: AbortSignal): Promise<number> {
@@ -56,7 +57,7 @@ export async function testCommand(ref: string | undefined, opts: TestOptions, si
 
   let result: Awaited<ReturnType<typeof runLabSpecs>>;
   try {
-    result = await runLabSpecs(plan, { signal, console: json ? 'none' : 'spec' });
+    result = await runLabSpecs(plan, { signal, console: json ? 'none' : 'spec', ...(opts.concurrency ? { concurrency: opts.concurrency } : {}) });
   } catch (e) {
     if (policy === 'always' && !signal.aborted) await takeDown();
     throw e;

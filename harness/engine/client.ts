@@ -1,6 +1,6 @@
 // Access to one host's engine through dockerode: connecting by the provider's endpoint,
 // waiting for /_ping, and running commands in containers with their exit codes.
-import { PassThrough } from 'node:stream';
+import { PassThrough, type Duplex } from 'node:stream';
 import Docker from 'dockerode';
 import { EngineApiError, EngineDiedError, OverlabError } from '../errors.ts';
 import type { EngineEndpoint, HostAccess } from '../providers/provider.ts';
@@ -100,39 +100,52 @@ export interface ContainerExec {
   stderr: string;
 }
 
-/** docker exec with the exit code, read only after the output stream has ended. */
+/**
+ * docker exec with the exit code, read only after the output stream has ended. `timeoutMs`
+ * bounds the whole exec: creating it, starting it (a slow engine takes seconds for that) and
+ * its output.
+ */
 export async function execInContainer(docker: Docker, container: string, cmd: string[], timeoutMs = 15_000): Promise<ContainerExec> {
-  const exec = await docker.getContainer(container).exec({ Cmd: cmd, AttachStdout: true, AttachStderr: true });
-  const stream = await exec.start({ hijack: true, stdin: false });
-  const out = new PassThrough();
-  const err = new PassThrough();
-  let stdout = '';
-  let stderr = '';
-  out.on('data', (d: Buffer) => (stdout += d.toString()));
-  err.on('data', (d: Buffer) => (stderr += d.toString()));
-  docker.modem.demuxStream(stream, out, err);
-  await new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(() => {
-      stream.destroy();
+  let stream: Duplex | undefined;
+  let expired = false;
+  let timer: NodeJS.Timeout | undefined;
+  const deadline = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => {
+      expired = true;
+      stream?.destroy();
       reject(new Error(`exec in ${container} did not finish within ${timeoutMs} ms: ${cmd.join(' ')}`));
     }, timeoutMs);
-    stream.on('end', () => {
-      clearTimeout(timer);
-      resolve();
-    });
-    stream.on('close', () => {
-      clearTimeout(timer);
-      resolve();
-    });
-    stream.on('error', (e: Error) => {
-      clearTimeout(timer);
-      reject(e);
-    });
   });
-  let info = (await exec.inspect()) as { ExitCode: number | null; Running: boolean };
-  for (let i = 0; info.Running && i < 100; i++) {
-    await new Promise((r) => setTimeout(r, 10));
-    info = (await exec.inspect()) as { ExitCode: number | null; Running: boolean };
+  const run = async (): Promise<ContainerExec> => {
+    const exec = await docker.getContainer(container).exec({ Cmd: cmd, AttachStdout: true, AttachStderr: true });
+    const started = await exec.start({ hijack: true, stdin: false });
+    stream = started;
+    if (expired) started.destroy();
+    const out = new PassThrough();
+    const err = new PassThrough();
+    let stdout = '';
+    let stderr = '';
+    out.on('data', (d: Buffer) => (stdout += d.toString()));
+    err.on('data', (d: Buffer) => (stderr += d.toString()));
+    docker.modem.demuxStream(started, out, err);
+    await new Promise<void>((resolve, reject) => {
+      started.on('end', resolve);
+      started.on('close', resolve);
+      started.on('error', reject);
+    });
+    let info = (await exec.inspect()) as { ExitCode: number | null; Running: boolean };
+    for (let i = 0; info.Running && i < 100; i++) {
+      await new Promise((r) => setTimeout(r, 10));
+      info = (await exec.inspect()) as { ExitCode: number | null; Running: boolean };
+    }
+    return { exitCode: info.ExitCode ?? -1, stdout, stderr };
+  };
+  const running = run();
+  // After the deadline the exec's own failure (the destroyed stream) is no longer news.
+  running.catch(() => {});
+  try {
+    return await Promise.race([running, deadline]);
+  } finally {
+    clearTimeout(timer);
   }
-  return { exitCode: info.ExitCode ?? -1, stdout, stderr };
 }

@@ -11,9 +11,9 @@ import { writeReports, type ReportFiles, type SpecCase, type SpecReport } from '
 import { labStateDir } from '../state/paths.ts';
 import { StateStore } from '../state/store.ts';
 import { connectLab, PACKAGE_ROOT } from './lab.ts';
+import { calibrate, concurrencyFor } from './pace.ts';
 
 export const LAB_SPECS_DIR = join(PACKAGE_ROOT, 'specs', 'lab');
-export const DEFAULT_CONCURRENCY = 8;
 
 export const DESTROY_POLICIES = ['never', 'passing', 'always'] as const;
 export type DestroyPolicy = (typeof DESTROY_POLICIES)[number];
@@ -32,7 +32,7 @@ export interface SpecRunOptions {
   signal: AbortSignal;
   /** 'spec': mocha's spec reporter on stdout; 'none': the caller prints from the report. */
   console: 'spec' | 'none';
-  /** Probes in flight at once (default 8). */
+  /** Probes in flight at once (default: 8 on a lab of pace 1, fewer on a slower one). */
   concurrency?: number;
 }
 
@@ -68,6 +68,9 @@ export async function runLabSpecs(plan: Plan, options: SpecRunOptions): Promise<
           }
         }),
       );
+      // Before any probe: how fast the engines run a command decides the probes' time allowances.
+      const { execMs, pace } = await calibrate(plan, engines);
+      const concurrency = concurrencyFor(pace, options.concurrency);
       const properties: Record<string, string> = {
         lab: plan.lab,
         file: plan.file,
@@ -80,9 +83,13 @@ export async function runLabSpecs(plan: Plan, options: SpecRunOptions): Promise<
         ...(state.kv?.announced ? { 'kv.note': state.kv.announced } : {}),
         hosts: plan.hosts.map((h) => h.name).join(', '),
         facts: String(plan.facts.length),
-        concurrency: String(options.concurrency ?? DEFAULT_CONCURRENCY),
+        concurrency: String(concurrency),
+        pace: String(pace),
+        'exec.ms': Object.entries(execMs)
+          .map(([h, ms]) => `${h} ${ms}`)
+          .join(', '),
       };
-      const run = setLabUnderTest({ plan, state, hosts, engines, signal: options.signal, concurrency: options.concurrency ?? DEFAULT_CONCURRENCY, startedAt });
+      const run = setLabUnderTest({ plan, state, hosts, engines, signal: options.signal, concurrency, pace, startedAt });
       try {
         const cases = await runMocha(run, options);
         options.signal.throwIfAborted();

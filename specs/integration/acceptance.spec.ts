@@ -24,7 +24,7 @@ describe('acceptance specs on the shipped labs (netns, real engines)', function 
     it(`labs/${file}: overlab test brings it up, every spec passes, and the lab is removed`, async () => {
       const text = shippedLab(file, name);
       const path = s.lab(name, text);
-      const facts = planLab(parseLab(text, path)).facts.length;
+      const plan = planLab(parseLab(text, path));
       const r = await s.run(['test', '--lab', path, '--json'], { timeoutMs: 200_000 });
       const run = JSON.parse(r.stdout) as TestRun & { destroyed: boolean };
       expect(run.cases, `${r.stdout}\n${r.stderr}`).to.be.an('array');
@@ -32,8 +32,12 @@ describe('acceptance specs on the shipped labs (netns, real engines)', function 
       expect(failed, r.stderr).to.deep.equal([]);
       expect(r.exitCode, r.stderr).to.equal(0);
       // At least one spec per fact (a fact kind without a spec would fail the guard spec).
-      expect(run.counts.tests).to.be.at.least(facts);
+      expect(run.counts.tests).to.be.at.least(plan.facts.length);
       expect(run.counts.passed).to.equal(run.counts.tests);
+      // The engines' measured speed, and the allowances it gave the probes, are in the report.
+      const measured = run.properties['exec.ms']!.split(', ').map((e) => e.split(' ')[0]);
+      expect(measured).to.have.members([...new Set(plan.containers.map((c) => c.host))]);
+      expect(Number(run.properties['pace'])).to.be.within(1, 10);
       expect(run.destroyed).to.equal(true);
       expect(await leftovers(name)).to.deep.equal(NOTHING_LEFT);
     });

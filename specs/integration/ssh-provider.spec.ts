@@ -329,6 +329,15 @@ describe('SSH to real hosts (a netns lab with sshd): runner, uploads, logs, retr
       expect((await execInContainer(docker, 'c0', ['sh', '-c', 'echo e >&2; exit 7'])).exitCode).to.equal(7);
     });
 
+    it('ends a docker exec at its time limit, naming the container and the command', async () => {
+      const started = Date.now();
+      const error = await execInContainer(docker, 'c0', ['sleep', '5'], 500).catch((e: unknown) => e);
+      expect(String(error)).to.include('exec in c0 did not finish within 500 ms: sleep 5');
+      expect(Date.now() - started).to.be.below(2000);
+      // The connection is still good for the next exec.
+      expect((await execInContainer(docker, 'c0', ['true'])).exitCode).to.equal(0);
+    });
+
     it('serves several requests at once over one SSH connection', async () => {
       const pings = await Promise.all(Array.from({ length: 20 }, () => docker.ping()));
       expect(pings.map(String)).to.deep.equal(Array(20).fill('OK'));

@@ -15,6 +15,12 @@ export interface LabUnderTest {
   signal: AbortSignal;
   /** Probes in flight at once. */
   concurrency: number;
+  /**
+   * How many times longer than on a fast lab the engines take to run a command (1 on netns;
+   * more in VMs under emulation, measured by harness/lifecycle/pace.ts). Scales every time
+   * allowance of the probes; never a probe's own bound.
+   */
+  pace: number;
   /** When the run started (ms since the epoch): engine log lines logged after it are the relevant ones. */
   startedAt: number;
 }

@@ -8,8 +8,10 @@ import type { ContainerPlan, Fact } from '../../harness/lab/types.ts';
 import { mapLimit } from '../../harness/wait.ts';
 import { specRun, type LabUnderTest, type SpecRun } from './context.ts';
 
-/** No probe may run longer than this, so every `it` ends even when an engine hangs. */
+/** No probe may run longer than this (times the lab's pace), so every `it` ends even when an engine hangs. */
 export const PROBE_DEADLINE_MS = 60_000;
+/** What a `docker exec` may take by default (times the lab's pace): the engine's allowance, not the property's. */
+export const EXEC_TIMEOUT_MS = 15_000;
 /** Ports for the tcp listeners: one per fact, so concurrent probes never share one. */
 export const LISTEN_PORT_BASE = 20_000;
 
@@ -125,6 +127,7 @@ export class Probe {
   /**
    * `docker exec` in a container. A command that is missing (126, 127) or an exec the engine
    * refuses is a ProbeError, never a failed ping that an isolation spec would count as success.
+   * `timeoutMs` is the allowance on a lab of pace 1; a slower lab gets its pace times more.
    */
   async exec(container: string, argv: string[], options: { timeoutMs?: number; background?: boolean } = {}): Promise<ProbeStep> {
     const c = this.container(container);
@@ -134,7 +137,7 @@ export class Probe {
     this.steps.push(step);
     const started = Date.now();
     try {
-      const r = await execInContainer(engine, container, argv, options.timeoutMs ?? 15_000);
+      const r = await execInContainer(engine, container, argv, (options.timeoutMs ?? EXEC_TIMEOUT_MS) * this.lab.pace);
       Object.assign(step, { exitCode: r.exitCode, stdout: r.stdout, stderr: r.stderr, ms: Date.now() - started });
     } catch (e) {
       Object.assign(step, { stderr: (e as Error).message, ms: Date.now() - started });
@@ -159,7 +162,10 @@ export class Probe {
     let served = false;
     // The timeout is a backstop only: release() ends an unserved listener at once. It must outlast
     // a slow client (docker exec under QEMU emulation took over 10 s), or the client finds no one.
-    const listener = this.exec(target, ['timeout', String(LISTENER_BACKSTOP_SECONDS), 'nc', '-l', '-p', String(port), '-e', 'echo', token], { background: true }).then(
+    const listener = this.exec(target, ['timeout', String(LISTENER_BACKSTOP_SECONDS * this.lab.pace), 'nc', '-l', '-p', String(port), '-e', 'echo', token], {
+      background: true,
+      timeoutMs: (LISTENER_BACKSTOP_SECONDS + 5) * 1000,
+    }).then(
       () => void (served = true),
       () => void (served = true),
     );
@@ -168,7 +174,8 @@ export class Probe {
       if (!served && !control) control = await this.exec(target, ['nc', '-w', '1', '127.0.0.1', String(port)], { background: true });
     };
     try {
-      const ready = await this.exec(target, ['sh', '-c', listeningScript(port)]);
+      const wait = LISTENER_READY_SECONDS * this.lab.pace;
+      const ready = await this.exec(target, ['timeout', String(wait), 'sh', '-c', listeningScript(port)], { timeoutMs: (LISTENER_READY_SECONDS + 5) * 1000 });
       expect(ready.exitCode, `the tcp listener in ${this.where(target)} did not start on port ${port}`).to.equal(0);
       const value = await fn(port, token);
       await release();
@@ -185,12 +192,14 @@ export class Probe {
   }
 }
 
-/** How long a listener lives at most when nothing connects and release() cannot reach it. */
+/** How long a listener lives at most (times the pace) when nothing connects and release() cannot reach it. */
 const LISTENER_BACKSTOP_SECONDS = 120;
+/** How long (times the pace) a listener may take to listen: by the clock, as each round may be slow. */
+const LISTENER_READY_SECONDS = 10;
 
-/** A shell loop that waits 10 s or more (500 rounds of 20 ms) for a tcp listener on `port`. */
+/** A shell loop that checks every 20 ms until a tcp listener is on `port` (bounded by `timeout` around it). */
 function listeningScript(port: number): string {
-  return `i=0; while [ $i -lt 500 ]; do netstat -ltn | grep -q ':${port} ' && exit 0; i=$((i+1)); usleep 20000; done; exit 1`;
+  return `until netstat -ltn | grep -q ':${port} '; do usleep 20000; done`;
 }
 
 function shellQuote(a: string): string {
@@ -296,7 +305,7 @@ async function runProbe(run: SpecRun, index: number, probe: Probe): Promise<Prob
   const fn = run.probes.get(fact.kind);
   try {
     if (!fn) throw new ProbeError(`no spec file probes facts of kind ${fact.kind}`);
-    await withDeadline(fn(fact, probe), PROBE_DEADLINE_MS);
+    await withDeadline(fn(fact, probe), PROBE_DEADLINE_MS * run.lab.pace);
     return { ok: true, steps: probe.steps, ms: Date.now() - started };
   } catch (e) {
     const outcome: ProbeOutcome = {

@@ -62,6 +62,7 @@ export interface TestRun {
   ok: boolean;
   counts: { tests: number; passed: number; failed: number; pending: number };
   cases: { suite: string; title: string; state: string; failure?: { kind: string; message: string } }[];
+  properties: Record<string, string>;
 }
 
 /** A kv-mode lab: one KV host and `dockers` docker hosts, one container each on one overlay. */
