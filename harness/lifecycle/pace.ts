@@ -6,7 +6,6 @@
 import type Docker from 'dockerode';
 import { execInContainer } from '../engine/client.ts';
 import type { Plan } from '../lab/types.ts';
-import { mapLimit } from '../wait.ts';
 
 /** Probes in flight at once on a lab of normal pace. */
 export const DEFAULT_CONCURRENCY = 8;
@@ -14,7 +13,7 @@ export const DEFAULT_CONCURRENCY = 8;
 export const PACE_UNIT_MS = 400;
 /** Time limits grow at most this many times. */
 export const MAX_PACE = 10;
-/** How long the calibration exec may take before the engine counts as slowest. */
+/** How long a calibration exec may take: an engine that does not answer by then counts as the slowest. */
 const CALIBRATION_TIMEOUT_MS = 30_000;
 
 /** The pace for the slowest engine's exec time: 1 up to PACE_UNIT_MS, then one more per unit, at most MAX_PACE. */
@@ -35,26 +34,26 @@ export interface Calibration {
 
 /**
  * Times `docker exec <container> true` on each docker host with a container (twice; the second
- * counts, the first warms caches), all hosts at once. An exec that fails or hangs counts as the
- * slowest pace: the specs that follow report what is wrong with that engine.
+ * counts, the first warms caches), all hosts at once. An exec that hangs counts as the slowest
+ * pace; one that fails counts as the time the engine took to say so. The specs that follow
+ * report what is wrong with that engine.
  */
 export async function calibrate(plan: Plan, engines: ReadonlyMap<string, Docker>): Promise<Calibration> {
   const hosts = plan.dockerHosts.filter((h) => engines.has(h) && plan.containers.some((c) => c.host === h));
-  const times = await mapLimit(hosts, hosts.length || 1, async (host): Promise<[string, number]> => {
-    const container = plan.containers.find((c) => c.host === host)!.name;
-    const docker = engines.get(host)!;
-    let ms = CALIBRATION_TIMEOUT_MS;
-    try {
-      for (let round = 0; round < 2; round++) {
+  const times = await Promise.all(
+    hosts.map(async (host): Promise<[string, number]> => {
+      const container = plan.containers.find((c) => c.host === host)!.name;
+      const docker = engines.get(host)!;
+      let ms = 0;
+      for (let round = 0; round < 2 && ms < CALIBRATION_TIMEOUT_MS; round++) {
         const started = Date.now();
-        await execInContainer(docker, container, ['true'], CALIBRATION_TIMEOUT_MS);
+        // A failed exec (no such container) still says how fast the engine answered.
+        await execInContainer(docker, container, ['true'], CALIBRATION_TIMEOUT_MS).catch(() => {});
         ms = Date.now() - started;
       }
-    } catch {
-      ms = CALIBRATION_TIMEOUT_MS;
-    }
-    return [host, ms];
-  });
+      return [host, ms];
+    }),
+  );
   const execMs = Object.fromEntries(times);
   return { execMs, pace: paceFor(Math.max(0, ...Object.values(execMs))) };
 }
