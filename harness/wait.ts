@@ -46,6 +46,18 @@ export class FatalProbeError extends Error {
   }
 }
 
+/**
+ * `p`'s outcome, or the error `onExpiry` returns once `ms` have passed. `p` is not stopped by
+ * the deadline; `onExpiry` may stop it (e.g. destroy its stream).
+ */
+export function withDeadline<T>(p: Promise<T>, ms: number, onExpiry: () => Error): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const deadline = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(onExpiry()), ms);
+  });
+  return Promise.race([p, deadline]).finally(() => clearTimeout(timer));
+}
+
 /** Runs `fn` over items with at most `limit` in flight; results in input order. */
 export async function mapLimit<T, R>(items: readonly T[], limit: number, fn: (item: T, index: number) => Promise<R>): Promise<R[]> {
   const results = new Array<R>(items.length);

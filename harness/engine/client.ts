@@ -5,7 +5,7 @@ import Docker from 'dockerode';
 import { EngineApiError, EngineDiedError, OverlabError } from '../errors.ts';
 import type { EngineEndpoint, HostAccess } from '../providers/provider.ts';
 import { closeSshEngine, sshEngineClient } from '../remote/ssh-engine.ts';
-import { FatalProbeError, waitFor } from '../wait.ts';
+import { FatalProbeError, waitFor, withDeadline } from '../wait.ts';
 import { panicLine } from './daemon.ts';
 
 export function engineClient(endpoint: EngineEndpoint): Docker {
@@ -108,14 +108,6 @@ export interface ContainerExec {
 export async function execInContainer(docker: Docker, container: string, cmd: string[], timeoutMs = 15_000): Promise<ContainerExec> {
   let stream: Duplex | undefined;
   let expired = false;
-  let timer: NodeJS.Timeout | undefined;
-  const deadline = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => {
-      expired = true;
-      stream?.destroy();
-      reject(new Error(`exec in ${container} did not finish within ${timeoutMs} ms: ${cmd.join(' ')}`));
-    }, timeoutMs);
-  });
   const run = async (): Promise<ContainerExec> => {
     const exec = await docker.getContainer(container).exec({ Cmd: cmd, AttachStdout: true, AttachStderr: true });
     const started = await exec.start({ hijack: true, stdin: false });
@@ -140,12 +132,9 @@ export async function execInContainer(docker: Docker, container: string, cmd: st
     }
     return { exitCode: info.ExitCode ?? -1, stdout, stderr };
   };
-  const running = run();
-  // After the deadline the exec's own failure (the destroyed stream) is no longer news.
-  running.catch(() => {});
-  try {
-    return await Promise.race([running, deadline]);
-  } finally {
-    clearTimeout(timer);
-  }
+  return withDeadline(run(), timeoutMs, () => {
+    expired = true;
+    stream?.destroy();
+    return new Error(`exec in ${container} did not finish within ${timeoutMs} ms: ${cmd.join(' ')}`);
+  });
 }

@@ -39,21 +39,25 @@ export interface Calibration {
  * report what is wrong with that engine.
  */
 export async function calibrate(plan: Plan, engines: ReadonlyMap<string, Docker>): Promise<Calibration> {
-  const hosts = plan.dockerHosts.filter((h) => engines.has(h) && plan.containers.some((c) => c.host === h));
   const times = await Promise.all(
-    hosts.map(async (host): Promise<[string, number]> => {
-      const container = plan.containers.find((c) => c.host === host)!.name;
-      const docker = engines.get(host)!;
-      let ms = 0;
-      for (let round = 0; round < 2 && ms < CALIBRATION_TIMEOUT_MS; round++) {
-        const started = Date.now();
-        // A failed exec (no such container) still says how fast the engine answered.
-        await execInContainer(docker, container, ['true'], CALIBRATION_TIMEOUT_MS).catch(() => {});
-        ms = Date.now() - started;
-      }
-      return [host, ms];
+    plan.dockerHosts.flatMap((host) => {
+      const docker = engines.get(host);
+      const container = plan.containers.find((c) => c.host === host)?.name;
+      return docker && container ? [measure(host, docker, container)] : [];
     }),
   );
   const execMs = Object.fromEntries(times);
   return { execMs, pace: paceFor(Math.max(0, ...Object.values(execMs))) };
+}
+
+/** How long the second of two `docker exec true` took on one host (the first warms caches). */
+async function measure(host: string, docker: Docker, container: string): Promise<[string, number]> {
+  let ms = 0;
+  for (let round = 0; round < 2 && ms < CALIBRATION_TIMEOUT_MS; round++) {
+    const started = Date.now();
+    // A failed exec (no such container) still says how fast the engine answered.
+    await execInContainer(docker, container, ['true'], CALIBRATION_TIMEOUT_MS).catch(() => {});
+    ms = Date.now() - started;
+  }
+  return [host, ms];
 }

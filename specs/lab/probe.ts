@@ -5,7 +5,7 @@ import { AssertionError, expect } from 'chai';
 import { execInContainer } from '../../harness/engine/client.ts';
 import { containerAddresses } from '../../harness/engine/contents.ts';
 import type { ContainerPlan, Fact } from '../../harness/lab/types.ts';
-import { mapLimit } from '../../harness/wait.ts';
+import { mapLimit, withDeadline } from '../../harness/wait.ts';
 import { specRun, type LabUnderTest, type SpecRun } from './context.ts';
 
 /** No probe may run longer than this (times the lab's pace), so every `it` ends even when an engine hangs. */
@@ -305,7 +305,8 @@ async function runProbe(run: SpecRun, index: number, probe: Probe): Promise<Prob
   const fn = run.probes.get(fact.kind);
   try {
     if (!fn) throw new ProbeError(`no spec file probes facts of kind ${fact.kind}`);
-    await withDeadline(fn(fact, probe), PROBE_DEADLINE_MS * run.lab.pace);
+    const ms = PROBE_DEADLINE_MS * run.lab.pace;
+    await withDeadline(fn(fact, probe), ms, () => new ProbeError(`the probe did not finish within ${ms / 1000} s`));
     return { ok: true, steps: probe.steps, ms: Date.now() - started };
   } catch (e) {
     const outcome: ProbeOutcome = {
@@ -323,14 +324,6 @@ async function runProbe(run: SpecRun, index: number, probe: Probe): Promise<Prob
     }
     return outcome;
   }
-}
-
-function withDeadline<T>(p: Promise<T>, ms: number): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const deadline = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new ProbeError(`the probe did not finish within ${ms / 1000} s`)), ms);
-  });
-  return Promise.race([p, deadline]).finally(() => clearTimeout(timer));
 }
 
 function deferred<T>() {
