@@ -81,8 +81,28 @@ export async function runContainer(docker: Docker, plan: Plan, c: ContainerPlan)
     });
     for (const a of rest) await docker.getNetwork(a.network).connect({ Container: c.name, EndpointConfig: endpointConfig(a) });
   }
-  if (!running) await existing.start();
+  if (!running) await startContainer(existing);
   return containerAddresses(docker, c.name);
+}
+
+/**
+ * A start that met a busy swarm manager: the engine waits a bounded time for the manager to
+ * allocate the container's attachment to an attachable overlay, then gives up with this error
+ * (moby/moby#41841). Nothing has run; the container is still created.
+ */
+const ATTACHMENT_TIMEOUT = /attaching to network failed.*context deadline exceeded/s;
+export const START_ATTEMPTS = 3;
+
+/** Starts a created container, trying again (up to START_ATTEMPTS in all) when only the swarm attachment timed out. */
+export async function startContainer(container: { start(): Promise<unknown> }): Promise<void> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await container.start();
+      return;
+    } catch (e) {
+      if (attempt >= START_ATTEMPTS || !ATTACHMENT_TIMEOUT.test(String((e as Error).message))) throw e;
+    }
+  }
 }
 
 export async function containerAddresses(docker: Docker, name: string): Promise<Record<string, string>> {
