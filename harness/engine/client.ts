@@ -3,7 +3,7 @@
 import { PassThrough, type Duplex } from 'node:stream';
 import Docker from 'dockerode';
 import { EngineApiError, EngineDiedError, OverlabError } from '../errors.ts';
-import type { EngineEndpoint, HostAccess } from '../providers/provider.ts';
+import type { EngineEndpoint, HostAccess } from '../host.ts';
 import { closeSshEngine, sshEngineClient } from '../remote/ssh-engine.ts';
 import { FatalProbeError, waitFor, withDeadline } from '../wait.ts';
 import { panicLine } from './daemon.ts';

@@ -3,7 +3,7 @@
 // the lab's fallback), start it as a service, and probe it until it answers.
 import { CommandFailedError, PrerequisiteError } from '../errors.ts';
 import type { KvCandidate, KvPlan } from '../lab/types.ts';
-import type { HostAccess } from '../providers/provider.ts';
+import type { HostAccess } from '../host.ts';
 import { FatalProbeError, waitFor } from '../wait.ts';
 import { DATA_DIR } from './stores.ts';
 import { zookeeperLaunch, zookeeperListArgv, zookeeperProbeScript, ZOOKEEPER_PRESENT_TEST } from './zookeeper.ts';

@@ -12,7 +12,8 @@ import { loadLab } from '../lab/load.ts';
 import { planLab } from '../lab/plan.ts';
 import type { Plan } from '../lab/types.ts';
 import { providerById, resolveProvider } from '../providers/index.ts';
-import type { DestroyReport, HostAccess, Provider, ProviderContext } from '../providers/provider.ts';
+import type { DestroyReport, Provider } from '../providers/provider.ts';
+import type { HostAccess, LabContext } from '../host.ts';
 import { labStateDir } from '../state/paths.ts';
 import { StateStore, type LabState } from '../state/store.ts';
 import type { Step } from '../steps.ts';
@@ -37,7 +38,7 @@ export interface LabRun {
   plan: Plan;
   store: StateStore;
   provider: Provider;
-  ctx: ProviderContext;
+  ctx: LabContext;
 }
 
 export interface UpResult {
@@ -59,7 +60,7 @@ export async function prepareUp(plan: Plan, options: { provider?: string; events
     const events = options.events ?? silentEvents;
     if (existing) {
       const provider = providerById(existing.provider);
-      const ctx: ProviderContext = { store, events, signal: options.signal };
+      const ctx: LabContext = { store, events, signal: options.signal };
       if (existing.phase === 'up') {
         const hosts = await provider.connect(plan, ctx); // throws when a host is gone
         releaseAll(hosts, []);
@@ -73,7 +74,7 @@ export async function prepareUp(plan: Plan, options: { provider?: string; events
     const provider = await resolveProvider((options.provider ?? plan.provider) as Plan['provider']);
     const now = new Date().toISOString();
     store.write({ version: 1, lab: plan.lab, provider: provider.id, file: plan.file, phase: 'creating', createdAt: now, updatedAt: now, hosts: {}, resources: {} });
-    const ctx: ProviderContext = { store, events, signal: options.signal };
+    const ctx: LabContext = { store, events, signal: options.signal };
     const { steps, release } = upSteps(plan, { ...ctx, provider });
     const finish = (error?: unknown) => {
       release();
@@ -121,7 +122,7 @@ export async function connectLab(
   if (!state) throw new LabStateError(`lab ${plan.lab} is not up`, { hint: `Run \`overlab up --lab ${plan.lab}\`.` });
   if (state.phase !== 'up') throw new LabStateError(`lab ${plan.lab} is not up (phase ${state.phase})`, { hint: `Run \`overlab down --lab ${plan.lab}\`, then \`overlab up --lab ${plan.lab}\`.` });
   const provider = providerById(state.provider);
-  const ctx: ProviderContext = { store, events: silentEvents, signal };
+  const ctx: LabContext = { store, events: silentEvents, signal };
   const access = await provider.connect(plan, ctx);
   const hosts = new Map(access.map((h) => [h.name, h]));
   const engines = new Map(access.filter((h) => h.engine).map((h) => [h.name, engineClient(h.engine!)]));

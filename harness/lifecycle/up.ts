@@ -8,11 +8,12 @@ import { engineClient, guardEngine, releaseAll, waitForEngine } from '../engine/
 import { buildTestImageTar, loadTestImage } from '../engine/image.ts';
 import { chooseKvStore, startKvStore } from '../kv/run.ts';
 import type { KvCandidate, Plan } from '../lab/types.ts';
-import type { HostAccess, Provider, ProviderContext } from '../providers/provider.ts';
+import type { Provider } from '../providers/provider.ts';
+import type { HostAccess, LabContext } from '../host.ts';
 import { stateRoot } from '../state/paths.ts';
 import type { Step } from '../steps.ts';
 
-export interface UpContext extends ProviderContext {
+export interface UpContext extends LabContext {
   provider: Provider;
 }
 

@@ -6,7 +6,7 @@ import { appendFileSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { CommandFailedError, TimeoutError, UsageError } from '../errors.ts';
 import type { HostPlan, KvCandidate, Plan } from '../lab/types.ts';
-import type { HostAccess, ProviderContext } from '../providers/provider.ts';
+import type { HostAccess, LabContext } from '../host.ts';
 import { daemonSection, describeDaemon } from './daemon.ts';
 import { describeEngine, engineSection } from './engine.ts';
 import { describeKv, kvSection, type KvProvisionOptions } from './kv.ts';
@@ -105,7 +105,7 @@ export function summarizeOutcome(plan: Plan, outcome: Record<string, string>): s
 export async function provisionHost(
   plan: Plan,
   host: HostAccess,
-  ctx: ProviderContext,
+  ctx: LabContext,
   options: ProvisionOptions & { timeoutMs?: number } = {},
 ): Promise<string | void> {
   ctx.signal.throwIfAborted();

@@ -1,7 +1,7 @@
 // Reading OpenSSH client configuration as `vagrant ssh-config` prints it (one `Host` block per
 // machine: HostName, User, Port, IdentityFile, maybe ProxyCommand) into an SshEndpoint per
 // host. Pure: text in, data out.
-import type { SshEndpoint } from '../providers/provider.ts';
+import type { SshEndpoint } from '../host.ts';
 
 export interface SshConfigHost {
   /** The first pattern of the `Host` line (Vagrant: the machine's name). */

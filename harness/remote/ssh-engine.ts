@@ -5,7 +5,7 @@
 import http from 'node:http';
 import type { Duplex } from 'node:stream';
 import Docker from 'dockerode';
-import type { SshEndpoint } from '../providers/provider.ts';
+import type { SshEndpoint } from '../host.ts';
 import { SshConnection } from './ssh.ts';
 
 export interface SshEngineOptions {

@@ -15,7 +15,7 @@ import ssh2 from 'ssh2';
 import type { Client as SshClient, ClientChannel, SFTPWrapper } from 'ssh2';
 import { CommandFailedError, HostUnreachableError } from '../errors.ts';
 import type { Events } from '../events.ts';
-import type { ExecOptions, ExecResult, HostRunner, SshEndpoint } from '../providers/provider.ts';
+import type { ExecOptions, ExecResult, HostRunner, SshEndpoint } from '../host.ts';
 import { KILL_AFTER_SECONDS, remoteCommand, shellJoin } from './shell.ts';
 
 const { Client } = ssh2;

@@ -5,7 +5,7 @@
 // units' journals. The text and commands are pure functions, unit-tested; systemd itself
 // runs only on the lab's machines.
 import { CommandFailedError } from '../errors.ts';
-import type { ExecResult, HostRunner, ServiceManager, ServiceSpec } from '../providers/provider.ts';
+import type { ExecResult, HostRunner, ServiceManager, ServiceSpec } from '../host.ts';
 import { shellJoin, systemdJoin, systemdQuote } from '../quote.ts';
 
 export { systemdQuote };

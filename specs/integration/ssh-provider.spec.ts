@@ -13,7 +13,7 @@ import { HostUnreachableError } from '../../harness/errors.ts';
 import { EventLog, silentEvents } from '../../harness/events.ts';
 import { loadLab } from '../../harness/lab/load.ts';
 import { planLab } from '../../harness/lab/plan.ts';
-import type { HostAccess, ProviderContext, SshEndpoint } from '../../harness/providers/provider.ts';
+import type { HostAccess, LabContext, SshEndpoint } from '../../harness/host.ts';
 import { removeLabContents } from '../../harness/providers/ssh/ssh-hosts.ts';
 import { SshProvider } from '../../harness/providers/ssh/ssh-provider.ts';
 import { closeSshEngine } from '../../harness/remote/ssh-engine.ts';
@@ -367,7 +367,7 @@ describe('SSH to real hosts (a netns lab with sshd): runner, uploads, logs, retr
 
   describe('ssh provider against the same machines (connection only: provisioning and systemd cannot run here)', () => {
     let store: StateStore;
-    let ctx: ProviderContext;
+    let ctx: LabContext;
     let hosts: HostAccess[] = [];
     const provider = () => new SshProvider({ proxy: (h) => ['nsenter', `--net=/run/netns/${switchNs}`, '--', 'busybox', 'nc', h.ssh.address, String(h.ssh.port)] });
     let plan: Awaited<ReturnType<typeof planLab>>;

@@ -17,7 +17,7 @@ import { planLab } from '../../harness/lab/plan.ts';
 import type { Plan } from '../../harness/lab/types.ts';
 import { resolveProvider } from '../../harness/providers/index.ts';
 import { sshdConfig } from '../../harness/providers/netns/topology.ts';
-import type { HostAccess, ProviderContext } from '../../harness/providers/provider.ts';
+import type { HostAccess, LabContext } from '../../harness/host.ts';
 import { machineStates, parseMachineReadable } from '../../harness/providers/vagrant/machine-readable.ts';
 import { detectHypervisor, VagrantProvider, vagrantUpArgs } from '../../harness/providers/vagrant/vagrant-provider.ts';
 import { SshRunner } from '../../harness/remote/ssh.ts';
@@ -67,14 +67,14 @@ describe('vagrant provider against a stand-in vagrant (no VMs)', function () {
   const resetCalls = () => writeFileSync(callLog, '');
 
   /** A fresh lab state folder, as `up` prepares it, and a context over it. */
-  function freshContext(): ProviderContext & { events: EventLog } {
+  function freshContext(): LabContext & { events: EventLog } {
     const store = new StateStore(join(dir, 'state', `lab${++labCount}`));
     const now = new Date().toISOString();
     store.write({ version: 1, lab: plan.lab, provider: 'vagrant', file: plan.file, phase: 'creating', createdAt: now, updatedAt: now, hosts: {}, resources: {} });
     return { store, events: new EventLog(), signal: new AbortController().signal };
   }
 
-  async function up(hypervisor: string): Promise<{ ctx: ProviderContext & { events: EventLog }; hosts: HostAccess[] }> {
+  async function up(hypervisor: string): Promise<{ ctx: LabContext & { events: EventLog }; hosts: HostAccess[] }> {
     const ctx = freshContext();
     resetCalls();
     const hosts = await new VagrantProvider({ hypervisor }).createHosts(plan, ctx);

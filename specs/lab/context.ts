@@ -3,7 +3,7 @@
 // the Plan and the live engines from here and never re-read the lab file.
 import type Docker from 'dockerode';
 import type { Fact, Plan } from '../../harness/lab/types.ts';
-import type { HostAccess } from '../../harness/providers/provider.ts';
+import type { HostAccess } from '../../harness/host.ts';
 import type { LabState } from '../../harness/state/store.ts';
 import type { Probe, ProbeOutcome } from './probe.ts';
 

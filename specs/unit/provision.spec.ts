@@ -12,7 +12,7 @@ import { EventLog, silentEvents } from '../../harness/events.ts';
 import { loadLab, parseLab } from '../../harness/lab/load.ts';
 import { planLab } from '../../harness/lab/plan.ts';
 import type { EngineInstall, EngineMode, Plan } from '../../harness/lab/types.ts';
-import type { ExecOptions, ExecResult, HostAccess, ProviderContext } from '../../harness/providers/provider.ts';
+import type { ExecOptions, ExecResult, HostAccess, LabContext } from '../../harness/host.ts';
 import { DOCKER_DROP_IN, dockerDropIn, hostDaemonFlags } from '../../harness/provision/daemon.ts';
 import { installMethod } from '../../harness/provision/engine.ts';
 import {
@@ -243,7 +243,7 @@ describe('provisioning scripts', () => {
     });
     afterEach(() => rmSync(dir, { recursive: true, force: true }));
 
-    function ctxWith(state?: Partial<LabState>, events = new EventLog()): ProviderContext & { events: EventLog } {
+    function ctxWith(state?: Partial<LabState>, events = new EventLog()): LabContext & { events: EventLog } {
       const store = new StateStore(dir);
       if (state) store.write({ version: 1, lab: 'tutorial', provider: 'vagrant', file: 'labs/tutorial.yaml', phase: 'creating', createdAt: '', updatedAt: '', hosts: {}, resources: {}, ...state });
       return { store, events, signal: new AbortController().signal };

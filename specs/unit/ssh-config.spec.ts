@@ -9,7 +9,7 @@ import { execa } from 'execa';
 import { CommandFailedError, PrerequisiteError } from '../../harness/errors.ts';
 import type { HostPlan, Plan } from '../../harness/lab/types.ts';
 import { keyFor } from '../../harness/providers/ssh/ssh-provider.ts';
-import type { ExecOptions, ExecResult, HostRunner } from '../../harness/providers/provider.ts';
+import type { ExecOptions, ExecResult, HostRunner } from '../../harness/host.ts';
 import { expandHome, parseSshConfig, proxyArgv, sshConfigEndpoints, SshConfigSyntaxError } from '../../harness/remote/ssh-config.ts';
 import { formatSeconds, remoteCommand, shellJoin, shellQuote } from '../../harness/remote/shell.ts';
 import {

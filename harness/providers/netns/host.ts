@@ -8,7 +8,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { execa } from 'execa';
 import { HostUnreachableError } from '../../errors.ts';
 import { isAlive, type StateStore } from '../../state/store.ts';
-import type { ExecOptions, ExecResult, HostRunner, ServiceManager, ServiceSpec } from '../provider.ts';
+import type { ExecOptions, ExecResult, HostRunner, ServiceManager, ServiceSpec } from '../../host.ts';
 
 export interface ServiceRecord {
   pid: number;

@@ -11,7 +11,8 @@ import { CommandFailedError, HostUnreachableError, LabStateError } from '../../e
 import type { HostPlan, Plan } from '../../lab/types.ts';
 import { labRuntimeDir } from '../../state/paths.ts';
 import { waitFor } from '../../wait.ts';
-import type { DestroyReport, HostAccess, HostCommands, Provider, ProviderContext } from '../provider.ts';
+import type { DestroyReport, HostCommands, Provider } from '../provider.ts';
+import type { HostAccess, LabContext } from '../../host.ts';
 import { isRunningProcess, NetnsRunner, NetnsServices, stopProcess, type ServiceRecord } from './host.ts';
 import { mountNamespaceOf, mountsUnder, namespaceInode, namespacesWithPrefix, processesInNamespaces, removeCgroups } from './leftovers.ts';
 import { cgroupParent, hostNamespace, hostRuntimeDir, hostsFile, labPrefix, sshdConfig, switchAddress, switchNamespace, wiringScripts } from './topology.ts';
@@ -55,7 +56,7 @@ export class NetnsProvider implements Provider {
     return undefined;
   }
 
-  async createHosts(plan: Plan, ctx: ProviderContext): Promise<HostAccess[]> {
+  async createHosts(plan: Plan, ctx: LabContext): Promise<HostAccess[]> {
     const { store } = ctx;
     const labDir = labRuntimeDir(plan.lab);
     const sshDir = join(store.dir, 'ssh');
@@ -86,7 +87,7 @@ export class NetnsProvider implements Provider {
     );
   }
 
-  async connect(plan: Plan, ctx: ProviderContext): Promise<HostAccess[]> {
+  async connect(plan: Plan, ctx: LabContext): Promise<HostAccess[]> {
     const state = ctx.store.read();
     if (!state) throw new LabStateError(`lab ${plan.lab} is not up`, { hint: `Run \`overlab up --lab ${plan.lab}\`.` });
     return plan.hosts.map((h) => {
@@ -100,7 +101,7 @@ export class NetnsProvider implements Provider {
     });
   }
 
-  async hostStates(plan: Plan, ctx: ProviderContext): Promise<Record<string, string>> {
+  async hostStates(plan: Plan, ctx: LabContext): Promise<Record<string, string>> {
     const state = ctx.store.read();
     return Object.fromEntries(
       plan.hosts.map((h) => {
@@ -110,7 +111,7 @@ export class NetnsProvider implements Provider {
     );
   }
 
-  async destroy(lab: string, ctx: ProviderContext, options: { force: boolean }): Promise<DestroyReport> {
+  async destroy(lab: string, ctx: LabContext, options: { force: boolean }): Promise<DestroyReport> {
     const state = ctx.store.read();
     const hosts = Object.values(state?.hosts ?? {});
     const report: DestroyReport = { processes: 0, namespaces: [], paths: [] };
@@ -176,7 +177,7 @@ export class NetnsProvider implements Provider {
   }
 
   /** ssh from the switch namespace, where the lab's addresses are reachable (like a host-only adapter). */
-  sshArgv(host: HostAccess, ctx: ProviderContext, command: string[]): string[] {
+  sshArgv(host: HostAccess, ctx: LabContext, command: string[]): string[] {
     const sw = String(ctx.store.read()?.resources['switch'] ?? '');
     const ssh = host.ssh!;
     return [
@@ -190,7 +191,7 @@ export class NetnsProvider implements Provider {
 
   // -- steps of createHosts
 
-  private async wire(plan: Plan, ctx: ProviderContext): Promise<void> {
+  private async wire(plan: Plan, ctx: LabContext): Promise<void> {
     const taken = namespacesWithPrefix(labPrefix(plan.lab));
     if (taken.length) {
       throw new LabStateError(`namespaces of lab ${plan.lab} already exist (${taken.join(', ')}) but the lab state does not own them`, {
@@ -223,7 +224,7 @@ export class NetnsProvider implements Provider {
     await writeFile(join(sshDir, 'sshd_config'), sshdConfig({ hostKey, authorizedKeys: join(sshDir, 'authorized_keys') }));
   }
 
-  private async startHolder(plan: Plan, h: HostPlan, hostsPath: string, ctx: ProviderContext): Promise<number> {
+  private async startHolder(plan: Plan, h: HostPlan, hostsPath: string, ctx: LabContext): Promise<number> {
     const ns = hostNamespace(plan.lab, h.name);
     mkdirSync(hostRuntimeDir(plan.lab, h.name), { recursive: true });
     const child = spawn(
@@ -256,7 +257,7 @@ export class NetnsProvider implements Provider {
     return pid;
   }
 
-  private access(plan: Plan, h: HostPlan, holderPid: number, ctx: ProviderContext): HostAccess {
+  private access(plan: Plan, h: HostPlan, holderPid: number, ctx: LabContext): HostAccess {
     const runtimeDir = hostRuntimeDir(plan.lab, h.name);
     const socketPath = join(runtimeDir, 'docker.sock');
     const sshDir = join(ctx.store.dir, 'ssh');

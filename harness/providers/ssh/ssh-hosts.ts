@@ -16,7 +16,8 @@ import { shellJoin } from '../../remote/shell.ts';
 import { DATA_ROOT, DOCKER_DROP_IN, DOCKER_UNIT, RESTART_DOCKER_ARGV, SystemdServices, UNIT_PREFIX } from '../../remote/systemd-services.ts';
 import type { StateStore } from '../../state/store.ts';
 import { mapLimit } from '../../wait.ts';
-import type { DestroyReport, HostAccess, ProviderContext, SshEndpoint } from '../provider.ts';
+import type { DestroyReport } from '../provider.ts';
+import type { HostAccess, LabContext, SshEndpoint } from '../../host.ts';
 
 /**
  * Provisioning on machines installs only (the engine, the KV store's packages; Consul from
@@ -49,7 +50,7 @@ export function provisionLog(store: StateStore, host: string): string {
 }
 
 /** Records the hosts and how to reach them, before anything is done to them. */
-export function recordSshHosts(ctx: ProviderContext, specs: readonly SshHostSpec[], resources: Record<string, unknown>): void {
+export function recordSshHosts(ctx: LabContext, specs: readonly SshHostSpec[], resources: Record<string, unknown>): void {
   ctx.store.update((s) => {
     s.resources = { ...s.resources, ...resources };
     for (const h of specs) {
@@ -80,7 +81,7 @@ function recordChange(store: StateStore, host: string, change: { unit: string } 
 }
 
 /** How the harness reaches a host over its SSH connection. */
-export function sshHostAccess(spec: SshHostSpec, runner: SshRunner, ctx: ProviderContext): HostAccess {
+export function sshHostAccess(spec: SshHostSpec, runner: SshRunner, ctx: LabContext): HostAccess {
   return {
     name: spec.name,
     address: spec.address,
@@ -94,7 +95,7 @@ export function sshHostAccess(spec: SshHostSpec, runner: SshRunner, ctx: Provide
 }
 
 /** Connects to every host at once; if one cannot be reached, the others are closed and the error names it. */
-export async function connectSshHosts(specs: readonly SshHostSpec[], ctx: ProviderContext, options: { deadlineMs?: number } = {}): Promise<HostAccess[]> {
+export async function connectSshHosts(specs: readonly SshHostSpec[], ctx: LabContext, options: { deadlineMs?: number } = {}): Promise<HostAccess[]> {
   const settled = await Promise.allSettled(
     specs.map((spec) =>
       SshRunner.connect(spec.ssh, {
@@ -162,7 +163,7 @@ async function labMode(file: string | undefined): Promise<'kv' | 'swarm' | undef
  * a machine that is gone. overlab's things are known by their names (overlab-* units, the
  * overlab.conf drop-in, /var/lib/overlab) and the lab's label, so `force` adds nothing here.
  */
-export async function removeOverlabFromHosts(lab: string, ctx: ProviderContext, _options: { force: boolean }): Promise<DestroyReport> {
+export async function removeOverlabFromHosts(lab: string, ctx: LabContext, _options: { force: boolean }): Promise<DestroyReport> {
   const state = ctx.store.read();
   const report: DestroyReport = { processes: 0, namespaces: [], paths: [] };
   if (!state) return report;

@@ -9,7 +9,8 @@ import type { HostPlan, Plan } from '../../lab/types.ts';
 import { provisionHost } from '../../provision/index.ts';
 import { PROVISION_OPTIONS } from './ssh-hosts.ts';
 import { expandHome } from '../../remote/ssh-config.ts';
-import type { DestroyReport, HostAccess, HostCommands, Provider, ProviderContext, SshEndpoint } from '../provider.ts';
+import type { DestroyReport, HostCommands, Provider } from '../provider.ts';
+import type { HostAccess, LabContext, SshEndpoint } from '../../host.ts';
 import { connectSshHosts, describeSshHost, recordedEndpoints, recordSshHosts, removeOverlabFromHosts, sshCommandArgv, type SshHostSpec } from './ssh-hosts.ts';
 
 export interface SshProviderOptions {
@@ -66,21 +67,21 @@ export class SshProvider implements Provider {
     });
   }
 
-  async createHosts(plan: Plan, ctx: ProviderContext): Promise<HostAccess[]> {
+  async createHosts(plan: Plan, ctx: LabContext): Promise<HostAccess[]> {
     const specs = this.specs(plan);
     recordSshHosts(ctx, specs, { kind: 'ssh-machines' });
     return connectSshHosts(specs, ctx, this.deadline());
   }
 
   /** As recorded when the lab came up (the lab file may have changed since), else from the plan. */
-  async connect(plan: Plan, ctx: ProviderContext): Promise<HostAccess[]> {
+  async connect(plan: Plan, ctx: LabContext): Promise<HostAccess[]> {
     const recorded = recordedEndpoints(ctx.store);
     const specs = this.specs(plan).map((s) => ({ ...s, ssh: recorded.get(s.name) ?? s.ssh }));
     return connectSshHosts(specs, ctx, this.deadline());
   }
 
   /** Machines have no life cycle here: a host is "reachable" when it answers over SSH within seconds. */
-  async hostStates(plan: Plan, ctx: ProviderContext): Promise<Record<string, string>> {
+  async hostStates(plan: Plan, ctx: LabContext): Promise<Record<string, string>> {
     const recorded = recordedEndpoints(ctx.store);
     const specs = this.specs(plan, true).map((s) => ({ ...s, ssh: recorded.get(s.name) ?? s.ssh }));
     const states = await Promise.all(
@@ -101,11 +102,11 @@ export class SshProvider implements Provider {
     return this.options.connectDeadlineMs === undefined ? {} : { deadlineMs: this.options.connectDeadlineMs };
   }
 
-  provision(plan: Plan, host: HostAccess, ctx: ProviderContext): Promise<string | void> {
+  provision(plan: Plan, host: HostAccess, ctx: LabContext): Promise<string | void> {
     return provisionHost(plan, host, ctx, PROVISION_OPTIONS);
   }
 
-  sshArgv(host: HostAccess, _ctx: ProviderContext, command: string[]): string[] {
+  sshArgv(host: HostAccess, _ctx: LabContext, command: string[]): string[] {
     return sshCommandArgv(host.ssh!, command);
   }
 
@@ -117,7 +118,7 @@ export class SshProvider implements Provider {
     return this.specs(plan, true).map((s) => ({ host: s.name, commands: describeSshHost(plan, s, sshCommandArgv(s.ssh, ['true'])) }));
   }
 
-  destroy(lab: string, ctx: ProviderContext, options: { force: boolean }): Promise<DestroyReport> {
+  destroy(lab: string, ctx: LabContext, options: { force: boolean }): Promise<DestroyReport> {
     return removeOverlabFromHosts(lab, ctx, options);
   }
 }

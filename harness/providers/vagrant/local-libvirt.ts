@@ -17,7 +17,7 @@ import { isAlive } from '../../state/store.ts';
 import { FatalProbeError, waitFor } from '../../wait.ts';
 import { NETNS_DIR, namespaceInode, processesInNamespaces } from '../netns/leftovers.ts';
 import { labPrefix } from '../netns/topology.ts';
-import type { ProviderContext, SshEndpoint } from '../provider.ts';
+import type { LabContext, SshEndpoint } from '../../host.ts';
 import type { LibvirtVagrantSettings } from '../../render/vagrantfile.ts';
 
 /** `--libvirt local` (or OVERLAB_LIBVIRT=local): libvirt in the lab's namespace. */
@@ -211,14 +211,14 @@ export class LocalLibvirt {
 
   constructor(
     readonly lab: string,
-    private readonly ctx: ProviderContext,
+    private readonly ctx: LabContext,
   ) {
     this.namespace = libvirtNamespace(lab);
     this.prefix = libvirtPrefix(lab);
   }
 
   /** The record in the lab state, when this lab uses a local libvirt. */
-  static recorded(ctx: ProviderContext): LocalLibvirtRecord | undefined {
+  static recorded(ctx: LabContext): LocalLibvirtRecord | undefined {
     const r = ctx.store.read()?.resources['libvirt'] as LocalLibvirtRecord | undefined;
     return r?.mode === 'local' ? r : undefined;
   }

@@ -15,7 +15,8 @@ import { PROVISION_OPTIONS } from '../ssh/ssh-hosts.ts';
 import { renderVagrantfile } from '../../render/vagrantfile.ts';
 import { sshConfigEndpoints } from '../../remote/ssh-config.ts';
 import { shellJoin } from '../../remote/shell.ts';
-import type { DestroyReport, HostAccess, HostCommands, Provider, ProviderContext, SshEndpoint } from '../provider.ts';
+import type { DestroyReport, HostCommands, Provider } from '../provider.ts';
+import type { HostAccess, LabContext, SshEndpoint } from '../../host.ts';
 import { connectSshHosts, describeSshHost, recordSshHosts, sshCommandArgv, type SshHostSpec } from '../ssh/ssh-hosts.ts';
 import { machineStates, type MachineState } from './machine-readable.ts';
 import { LocalLibvirt, localBox, localLibvirtPlan, localLibvirtSettings, localLibvirtUnusableReason, inNamespace, proxiedEndpoint, libvirtNamespace, daemonArgv, type LibvirtMode } from './local-libvirt.ts';
@@ -142,7 +143,7 @@ export class VagrantProvider implements Provider {
   }
 
   /** Runs `vagrant ARGS` in the lab's state folder; its output is streamed to logs/vagrant.log. */
-  async vagrant(args: readonly string[], ctx: ProviderContext, options: { onLine?: (line: string) => void } = {}): Promise<string> {
+  async vagrant(args: readonly string[], ctx: LabContext, options: { onLine?: (line: string) => void } = {}): Promise<string> {
     const cwd = ctx.store.dir;
     // A lab with its own libvirt runs vagrant in that libvirt's namespace, where the guests are.
     const local = LocalLibvirt.recorded(ctx);
@@ -181,7 +182,7 @@ export class VagrantProvider implements Provider {
   }
 
   /** How to reach each of the plan's machines, from `vagrant ssh-config`. */
-  async endpoints(plan: Plan, ctx: ProviderContext): Promise<SshHostSpec[]> {
+  async endpoints(plan: Plan, ctx: LabContext): Promise<SshHostSpec[]> {
     const text = await this.vagrant(SSH_CONFIG_ARGS, ctx);
     let parsed: Map<string, SshEndpoint>;
     try {
@@ -200,17 +201,17 @@ export class VagrantProvider implements Provider {
   }
 
   /** Each machine's state, from `vagrant status --machine-readable`. */
-  async machineStates(ctx: ProviderContext): Promise<Map<string, MachineState>> {
+  async machineStates(ctx: LabContext): Promise<Map<string, MachineState>> {
     return machineStates(await this.vagrant(STATUS_ARGS, ctx));
   }
 
   /** `vagrant status --machine-readable`, folded into `overlab status` ("running", "poweroff", "not_created" ...). */
-  async hostStates(plan: Plan, ctx: ProviderContext): Promise<Record<string, string>> {
+  async hostStates(plan: Plan, ctx: LabContext): Promise<Record<string, string>> {
     const states = await this.machineStates(ctx);
     return Object.fromEntries(plan.hosts.map((h) => [h.name, states.get(h.name)?.state ?? 'unknown']));
   }
 
-  async createHosts(plan: Plan, ctx: ProviderContext): Promise<HostAccess[]> {
+  async createHosts(plan: Plan, ctx: LabContext): Promise<HostAccess[]> {
     const hypervisor = this.hypervisor();
     const dir = ctx.store.dir;
     const box = this.options.libvirt === 'local' ? await localBox() : undefined;
@@ -239,7 +240,7 @@ export class VagrantProvider implements Provider {
     return connectSshHosts(specs, ctx, this.deadline());
   }
 
-  async connect(plan: Plan, ctx: ProviderContext): Promise<HostAccess[]> {
+  async connect(plan: Plan, ctx: LabContext): Promise<HostAccess[]> {
     if (!existsSync(join(ctx.store.dir, 'Vagrantfile'))) {
       throw new LabStateError(`lab ${plan.lab} has no Vagrantfile in ${ctx.store.dir}`, { hint: `Run \`overlab down --lab ${plan.lab}\`, then \`overlab up --lab ${plan.lab}\`.` });
     }
@@ -259,12 +260,12 @@ export class VagrantProvider implements Provider {
     return this.options.connectDeadlineMs === undefined ? {} : { deadlineMs: this.options.connectDeadlineMs };
   }
 
-  provision(plan: Plan, host: HostAccess, ctx: ProviderContext): Promise<string | void> {
+  provision(plan: Plan, host: HostAccess, ctx: LabContext): Promise<string | void> {
     const local = LocalLibvirt.recorded(ctx);
     return provisionHost(local ? localLibvirtPlan(plan, local.box) : plan, host, ctx, PROVISION_OPTIONS);
   }
 
-  sshArgv(host: HostAccess, _ctx: ProviderContext, command: string[]): string[] {
+  sshArgv(host: HostAccess, _ctx: LabContext, command: string[]): string[] {
     return sshCommandArgv(host.ssh!, command, { ephemeralHostKeys: true });
   }
 
@@ -303,7 +304,7 @@ export class VagrantProvider implements Provider {
   }
 
   /** `vagrant destroy -f` where the lab's Vagrantfile is; the machines go, and everything on them. */
-  async destroy(lab: string, ctx: ProviderContext, _options: { force: boolean }): Promise<DestroyReport> {
+  async destroy(lab: string, ctx: LabContext, _options: { force: boolean }): Promise<DestroyReport> {
     const report: DestroyReport = { processes: 0, namespaces: [], paths: [] };
     const dir = ctx.store.dir;
     const local = LocalLibvirt.recorded(ctx) ? new LocalLibvirt(lab, ctx) : undefined;
