@@ -1,12 +1,12 @@
 // `test` as a library verb: runs the acceptance specs (specs/lab/*.spec.ts) against a lab that
 // is up, through mocha's programmatic API, and turns the run into a SpecReport written as JUnit
 // XML and JSON into the lab's state folder. The specs get the Plan and the live engines through
-// specs/lab/context.ts; nothing here re-reads the lab file.
+// harness/probes/context.ts; nothing here re-reads the lab file.
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { clearLabUnderTest, setLabUnderTest, type SpecRun } from '../../specs/lab/context.ts';
-import { describeFailure } from '../../specs/lab/probe.ts';
 import type { Plan } from '../lab/types.ts';
+import { clearLabUnderTest, setLabUnderTest, type SpecRun } from '../probes/context.ts';
+import { describeFailure } from '../probes/failure.ts';
 import { writeReports, type ReportFiles, type SpecCase, type SpecReport } from '../report/index.ts';
 import { labStateDir } from '../state/paths.ts';
 import { StateStore } from '../state/store.ts';

@@ -1,7 +1,8 @@
 // Assertions shared by the spec files: replies, silences and name lookups, each run from a
 // container and bounded in time (a lookup of an unknown name waits for the upstream resolver).
 import { expect } from 'chai';
-import { nslookupAnswers, pingReplyFrom, type Probe } from './probe.ts';
+import { nslookupAnswers, pingReplyFrom } from '../../harness/probes/busybox.ts';
+import type { Probe } from '../../harness/probes/probe.ts';
 
 /** busybox nslookup waits ~5 s for an upstream that never answers; `timeout` bounds it. */
 const LOOKUP_LIMIT_S = 8;

@@ -3,7 +3,7 @@
 import { expect } from 'chai';
 import { registeredNodes } from '../../harness/kv/run.ts';
 import { factSpecs } from './define.ts';
-import { ProbeError } from './probe.ts';
+import { ProbeError } from '../../harness/probes/probe.ts';
 
 factSpecs('cluster store', 'kv-registered', {
   title: (f, lab) => `every docker host (${f.hosts.join(', ')}) is registered in the ${lab.state.kv?.type ?? lab.plan.kv?.candidates[0]?.type} store on ${lab.plan.kv?.host}`,

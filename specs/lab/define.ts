@@ -1,9 +1,10 @@
 // How a spec file turns the plan's facts of one kind into mocha tests: one `it` per fact, titled
 // as a sentence, asserting the outcome of the fact's probe (run in the shared pool).
-import { AssertionError } from 'chai';
 import type { Fact } from '../../harness/lab/types.ts';
-import { specRun, type FactOf, type LabUnderTest, type ProbeFn, type SpecRecord } from './context.ts';
-import { describeFailure, outcomeOf, type Probe, type ProbeOutcome } from './probe.ts';
+import { specRun, type FactOf, type LabUnderTest, type ProbeFn, type SpecRecord } from '../../harness/probes/context.ts';
+import { specFailure } from '../../harness/probes/failure.ts';
+import { outcomeOf } from '../../harness/probes/pool.ts';
+import type { Probe } from '../../harness/probes/probe.ts';
 
 export interface FactSpec<K extends Fact['kind']> {
   /** The `it` title: a sentence that says what holds. */
@@ -34,14 +35,4 @@ export function factSpecs<K extends Fact['kind']>(suite: string, kind: K, spec: 
       run.records.set(test, record);
     }
   });
-}
-
-/** The error mocha reports: the probe's failure with its command, output and diagnostics. */
-export function specFailure(outcome: ProbeOutcome): Error {
-  // mocha indents only the first line of a message: indent the rest to match.
-  const message = describeFailure(outcome).replaceAll('\n', '\n     ');
-  const error = outcome.failureKind === 'assertion' ? new AssertionError(message) : Object.assign(new Error(message), { name: 'ProbeError' });
-  // The stack would only point into the pool; the message already says where it failed.
-  error.stack = `${error.name}: ${message}`;
-  return error;
 }

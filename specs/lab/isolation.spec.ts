@@ -3,7 +3,7 @@
 import { expect } from 'chai';
 import { everyAddress, expectNoPingReply } from './checks.ts';
 import { factSpecs } from './define.ts';
-import { pingReplyFrom } from './probe.ts';
+import { pingReplyFrom } from '../../harness/probes/busybox.ts';
 
 factSpecs('isolation', 'isolated', {
   title: (f, lab) => {

@@ -3,7 +3,8 @@
 import { expect } from 'chai';
 import { everyAddress, expectPingReply, sharedNetworks } from './checks.ts';
 import { factSpecs } from './define.ts';
-import { ipCounters, type Probe } from './probe.ts';
+import { ipCounters } from '../../harness/probes/busybox.ts';
+import type { Probe } from '../../harness/probes/probe.ts';
 
 factSpecs('reachability', 'reach', {
   title: (f, lab) => {

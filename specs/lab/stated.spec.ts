@@ -3,7 +3,7 @@
 import { basename } from 'node:path';
 import { everyAddress, expectLookup, expectNoLookup, expectNoPingReply, expectPingReply, sharedNetworks } from './checks.ts';
 import { factSpecs } from './define.ts';
-import type { Probe } from './probe.ts';
+import type { Probe } from '../../harness/probes/probe.ts';
 
 factSpecs('stated in the lab file', 'stated', {
   title: ({ fact }) => `${fact.text} (${basename(fact.pos.file)}:${fact.pos.line})`,

@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import { renderJunit, type SpecReport } from '../../harness/report/index.ts';
 import { shouldDestroy } from '../../harness/lifecycle/test.ts';
-import { ipCounters, nslookupAnswers, pingReplyFrom } from '../../specs/lab/probe.ts';
+import { ipCounters, nslookupAnswers, pingReplyFrom } from '../../harness/probes/busybox.ts';
 
 describe('spec reports', () => {
   const report: SpecReport = {

@@ -2,9 +2,9 @@
 // harness/lifecycle/test.ts sets the lab before mocha loads specs/lab/*.spec.ts; the specs read
 // the Plan and the live engines from here and never re-read the lab file.
 import type Docker from 'dockerode';
-import type { Fact, Plan } from '../../harness/lab/types.ts';
-import type { HostAccess } from '../../harness/host.ts';
-import type { LabState } from '../../harness/state/store.ts';
+import type { Fact, Plan } from '../lab/types.ts';
+import type { HostAccess } from '../host.ts';
+import type { LabState } from '../state/store.ts';
 import type { Probe, ProbeOutcome } from './probe.ts';
 
 export interface LabUnderTest {
