@@ -3,6 +3,7 @@
 import { closeSync, openSync, readFileSync, renameSync, rmSync, writeFileSync, writeSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { LabStateError } from '../errors.ts';
+import { isAlive } from '../system/processes.ts';
 
 export type LabPhase = 'creating' | 'up' | 'failed' | 'destroying';
 
@@ -97,14 +98,5 @@ export class StateStore {
       }
     }
     throw new LabStateError(`cannot take the lab lock ${path}`);
-  }
-}
-
-export function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
   }
 }

@@ -14,7 +14,7 @@ import { EventLog, silentEvents } from '../../harness/events.ts';
 import { loadLab } from '../../harness/lab/load.ts';
 import { planLab } from '../../harness/lab/plan.ts';
 import type { HostAccess, LabContext, SshEndpoint } from '../../harness/host.ts';
-import { removeLabContents } from '../../harness/providers/ssh/ssh-hosts.ts';
+import { removeLabContents } from '../../harness/providers/ssh-hosts.ts';
 import { SshProvider } from '../../harness/providers/ssh/ssh-provider.ts';
 import { closeSshEngine } from '../../harness/remote/ssh-engine.ts';
 import { sshConfigEndpoints } from '../../harness/remote/ssh-config.ts';

@@ -7,7 +7,8 @@ import { loadLab, parseLab } from '../../harness/lab/load.ts';
 import { planLab } from '../../harness/lab/plan.ts';
 import type { Plan } from '../../harness/lab/types.ts';
 import { netmaskOf, renderVagrantfile, rubyString } from '../../harness/render/vagrantfile.ts';
-import { boxVolumes, daemonArgv, inNamespace, libvirtNamespace, localLibvirtPlan, localLibvirtSettings, proxiedEndpoint } from '../../harness/providers/vagrant/local-libvirt.ts';
+import { boxVolumes, daemonArgv, libvirtNamespace, localLibvirtPlan, localLibvirtSettings, proxiedEndpoint } from '../../harness/providers/vagrant/local-libvirt.ts';
+import { inNamespace } from '../../harness/system/namespaces.ts';
 import { allowedRanges, virtualboxRangeWarnings } from '../../harness/render/virtualbox.ts';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));

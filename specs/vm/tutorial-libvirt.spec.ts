@@ -6,9 +6,8 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { expect } from 'chai';
-import { namespaceInode, namespacesWithPrefix, processesInNamespaces } from '../../harness/providers/netns/leftovers.ts';
+import { labPrefix, namespaceInode, namespacesWithPrefix, processesInNamespaces } from '../../harness/system/namespaces.ts';
 import { DEFAULT_POOL_XML, LIBVIRT_LEFTOVER_DIRS, boxVolumes, libvirtNamespace, libvirtPrefix, type LocalLibvirtRecord } from '../../harness/providers/vagrant/local-libvirt.ts';
-import { labPrefix } from '../../harness/providers/netns/topology.ts';
 import { Scratch, shippedLab, type TestRun } from '../integration/support/labs.ts';
 
 const LAB = 'vm-tutorial';

@@ -4,10 +4,10 @@
 import { spawn } from 'node:child_process';
 import { closeSync, mkdirSync, openSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { execa } from 'execa';
 import { HostUnreachableError } from '../../errors.ts';
-import { isAlive, type StateStore } from '../../state/store.ts';
+import type { StateStore } from '../../state/store.ts';
+import { isAlive, isRunningProcess, stopProcess } from '../../system/processes.ts';
 import type { ExecOptions, ExecResult, HostRunner, ServiceManager, ServiceSpec } from '../../host.ts';
 
 export interface ServiceRecord {
@@ -105,36 +105,5 @@ export class NetnsServices implements ServiceManager {
     } catch {
       return '';
     }
-  }
-}
-
-/** Alive and not a zombie (a detached child of ours that exited stays a zombie until reaped). */
-export function isRunningProcess(pid: number): boolean {
-  if (!isAlive(pid)) return false;
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';
-  } catch {
-    return false;
-  }
-}
-
-/** SIGTERM, a bounded wait, then SIGKILL. */
-export async function stopProcess(pid: number, graceMs = 10_000): Promise<void> {
-  if (!isRunningProcess(pid)) return;
-  try {
-    process.kill(pid, 'SIGTERM');
-  } catch {
-    return;
-  }
-  const deadline = Date.now() + graceMs;
-  while (isRunningProcess(pid) && Date.now() < deadline) await sleep(20);
-  if (isRunningProcess(pid)) {
-    try {
-      process.kill(pid, 'SIGKILL');
-    } catch {
-      // Gone in between.
-    }
-    while (isRunningProcess(pid)) await sleep(10);
   }
 }

@@ -13,16 +13,14 @@ import { labRuntimeDir } from '../../state/paths.ts';
 import { waitFor } from '../../wait.ts';
 import type { DestroyReport, HostCommands, Provider } from '../provider.ts';
 import type { HostAccess, LabContext } from '../../host.ts';
-import { isRunningProcess, NetnsRunner, NetnsServices, stopProcess, type ServiceRecord } from './host.ts';
-import { mountNamespaceOf, mountsUnder, namespaceInode, namespacesWithPrefix, processesInNamespaces, removeCgroups } from './leftovers.ts';
-import { cgroupParent, hostNamespace, hostRuntimeDir, hostsFile, labPrefix, sshdConfig, switchAddress, switchNamespace, wiringScripts } from './topology.ts';
+import { isRunningProcess, stopProcess } from '../../system/processes.ts';
+import { findProgram } from '../../system/programs.ts';
+import { NetnsRunner, NetnsServices, type ServiceRecord } from './host.ts';
+import { labPrefix, mountNamespaceOf, namespaceInode, namespacesWithPrefix, processesInNamespaces } from '../../system/namespaces.ts';
+import { mountsUnder, removeCgroups } from './leftovers.ts';
+import { cgroupParent, hostNamespace, hostRuntimeDir, hostsFile, sshdConfig, switchAddress, switchNamespace, wiringScripts } from './topology.ts';
 
 const REQUIRED_BINARIES = ['ip', 'nsenter', 'unshare', 'dockerd', 'busybox', 'ssh-keygen', 'sshd'];
-const BINARY_DIRS = ['/usr/local/sbin', '/usr/local/bin', '/usr/sbin', '/usr/bin', '/sbin', '/bin'];
-
-export function findBinary(name: string): string | undefined {
-  return BINARY_DIRS.map((d) => join(d, name)).find((p) => existsSync(p));
-}
 
 /**
  * Holds a host's UTS and mount namespaces: sets the hostname, gives the host a private /run
@@ -51,7 +49,7 @@ export class NetnsProvider implements Provider {
   async unusableReason(): Promise<string | undefined> {
     if (process.platform !== 'linux') return 'the netns provider needs Linux';
     if (process.getuid?.() !== 0) return 'the netns provider needs root (namespaces, veths, dockerd)';
-    const missing = REQUIRED_BINARIES.filter((b) => !findBinary(b));
+    const missing = REQUIRED_BINARIES.filter((b) => !findProgram(b));
     if (missing.length) return `missing ${missing.join(', ')}: run \`sudo scripts/setup-host.sh\` to install them`;
     return undefined;
   }
@@ -319,7 +317,7 @@ export class NetnsProvider implements Provider {
   }
 
   private async startSshd(h: HostPlan, access: HostAccess, sshDir: string): Promise<void> {
-    const sshd = findBinary('sshd') ?? '/usr/sbin/sshd';
+    const sshd = findProgram('sshd') ?? '/usr/sbin/sshd';
     await access.services.start({ name: 'sshd', argv: [sshd, '-D', '-e', '-f', join(sshDir, 'sshd_config'), '-o', `ListenAddress=${h.address}`] });
   }
 }

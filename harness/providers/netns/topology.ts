@@ -6,15 +6,10 @@ import { join } from 'node:path';
 import { cidrContains, formatIpv4, isReservedInCidr, parseCidr, parseIpv4 } from '../../lab/ipv4.ts';
 import type { Plan } from '../../lab/types.ts';
 import { labRuntimeDir } from '../../state/paths.ts';
+import { labPrefix } from '../../system/namespaces.ts';
 
-export const NS_PREFIX = 'ovl.';
 export const HOST_IFNAME = 'eth1';
 export const BRIDGE = 'br0';
-
-/** Prefix of every namespace (and cgroup) of one lab; a dot ends it, so "a" never matches "a-b". */
-export function labPrefix(lab: string): string {
-  return `${NS_PREFIX}${lab}.`;
-}
 
 export function hostNamespace(lab: string, host: string): string {
   return `${labPrefix(lab)}${host}`;

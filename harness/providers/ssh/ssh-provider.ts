@@ -7,11 +7,11 @@ import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { PrerequisiteError } from '../../errors.ts';
 import type { HostPlan, Plan } from '../../lab/types.ts';
 import { provisionHost } from '../../provision/index.ts';
-import { PROVISION_OPTIONS } from './ssh-hosts.ts';
+import { PROVISION_OPTIONS } from '../ssh-hosts.ts';
 import { expandHome } from '../../remote/ssh-config.ts';
 import type { DestroyReport, HostCommands, Provider } from '../provider.ts';
 import type { HostAccess, LabContext, SshEndpoint } from '../../host.ts';
-import { connectSshHosts, describeSshHost, recordedEndpoints, recordSshHosts, removeOverlabFromHosts, sshCommandArgv, type SshHostSpec } from './ssh-hosts.ts';
+import { connectSshHosts, describeSshHost, recordedEndpoints, recordSshHosts, removeOverlabFromHosts, sshCommandArgv, type SshHostSpec } from '../ssh-hosts.ts';
 
 export interface SshProviderOptions {
   /**

@@ -7,16 +7,17 @@
 // Everything libvirt creates for the lab is named with the lab's prefix, so `down` finds it.
 // The pure half (names, the plan and Vagrantfile settings) is unit-tested; the rest is shell.
 import { spawn } from 'node:child_process';
-import { closeSync, existsSync, mkdirSync, openSync, readdirSync, rmdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync, rmdirSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { execa } from 'execa';
 import { CommandFailedError, LabStateError, PrerequisiteError } from '../../errors.ts';
 import type { Plan } from '../../lab/types.ts';
-import { isAlive } from '../../state/store.ts';
 import { FatalProbeError, waitFor } from '../../wait.ts';
-import { NETNS_DIR, namespaceInode, processesInNamespaces } from '../netns/leftovers.ts';
-import { labPrefix } from '../netns/topology.ts';
+import { listDir } from '../../system/files.ts';
+import { inNamespace, labPrefix, namespaceInode, NETNS_DIR, processesInNamespaces } from '../../system/namespaces.ts';
+import { isAlive } from '../../system/processes.ts';
+import { findProgram } from '../../system/programs.ts';
 import type { LabContext, SshEndpoint } from '../../host.ts';
 import type { LibvirtVagrantSettings } from '../../render/vagrantfile.ts';
 
@@ -82,11 +83,6 @@ export function localLibvirtPlan(plan: Plan, boxName: string): Plan {
   };
 }
 
-/** argv run inside the namespace's network (nsenter, not `ip netns exec`, which remounts /sys). */
-export function inNamespace(ns: string, argv: readonly string[]): string[] {
-  return ['nsenter', `--net=${join(NETNS_DIR, ns)}`, '--', ...argv];
-}
-
 /** The endpoint as reached from this machine: through a proxy inside the namespace. */
 export function proxiedEndpoint(ns: string, endpoint: SshEndpoint): SshEndpoint {
   return { ...endpoint, proxy: inNamespace(ns, ['busybox', 'nc', endpoint.host, String(endpoint.port)]) };
@@ -124,14 +120,6 @@ export function boxVolumes(box: string, names: readonly string[]): string[] {
   return names.filter((n) => n.startsWith(prefix) && n.endsWith('.img'));
 }
 
-function listDir(dir: string): string[] {
-  try {
-    return readdirSync(dir);
-  } catch {
-    return [];
-  }
-}
-
 /** Binaries the local libvirt needs, with the Debian package that has each. */
 export const LOCAL_LIBVIRT_TOOLS: readonly [string, string][] = [
   ['libvirtd', 'libvirt-daemon-system'],
@@ -145,25 +133,11 @@ export const LOCAL_LIBVIRT_TOOLS: readonly [string, string][] = [
   ['ip', 'iproute2'],
 ];
 
-const SEARCH_PATH = ['/usr/local/sbin', '/usr/local/bin', '/usr/sbin', '/usr/bin', '/sbin', '/bin'];
-
-function which(name: string): string | undefined {
-  for (const dir of [...(process.env['PATH'] ?? '').split(':'), ...SEARCH_PATH]) {
-    if (!dir) continue;
-    const p = join(dir, name);
-    try {
-      if (statSync(p).isFile()) return p;
-    } catch {
-      // Not there.
-    }
-  }
-  return undefined;
-}
 
 /** Why the local libvirt cannot run here, or undefined. */
 export function localLibvirtUnusableReason(): string | undefined {
   if (process.getuid?.() !== 0) return 'the local libvirt needs root (network namespaces, libvirtd)';
-  const missing = LOCAL_LIBVIRT_TOOLS.filter(([bin]) => !which(bin));
+  const missing = LOCAL_LIBVIRT_TOOLS.filter(([bin]) => !findProgram(bin));
   if (missing.length) {
     return `the local libvirt needs ${missing.map(([b]) => b).join(', ')}: apt-get install --no-install-recommends ${[...new Set(missing.map(([, p]) => p))].join(' ')} (scripts/test-vm.sh does it)`;
   }

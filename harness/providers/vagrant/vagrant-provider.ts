@@ -4,22 +4,25 @@
 // ssh-config`); from there they are SSH hosts like the ssh provider's (shared code in
 // ../ssh/ssh-hosts.ts). `down` is `vagrant destroy -f`. With `libvirt: 'local'` the lab
 // brings its own libvirt in a namespace (./local-libvirt.ts) and the locally built box.
-import { appendFileSync, existsSync, mkdirSync, readdirSync, readFileSync, readlinkSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdirSync, readFileSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
 import { homedir } from 'node:os';
-import { delimiter, join } from 'node:path';
+import { join } from 'node:path';
 import { execa } from 'execa';
+import { listDir } from '../../system/files.ts';
+import { inNamespace } from '../../system/namespaces.ts';
+import { findProgram } from '../../system/programs.ts';
 import { CommandFailedError, HostUnreachableError, LabStateError, PrerequisiteError } from '../../errors.ts';
 import type { Plan } from '../../lab/types.ts';
 import { provisionHost } from '../../provision/index.ts';
-import { PROVISION_OPTIONS } from '../ssh/ssh-hosts.ts';
+import { PROVISION_OPTIONS } from '../ssh-hosts.ts';
 import { renderVagrantfile } from '../../render/vagrantfile.ts';
 import { sshConfigEndpoints } from '../../remote/ssh-config.ts';
 import { shellJoin } from '../../remote/shell.ts';
 import type { DestroyReport, HostCommands, Provider } from '../provider.ts';
 import type { HostAccess, LabContext, SshEndpoint } from '../../host.ts';
-import { connectSshHosts, describeSshHost, recordSshHosts, sshCommandArgv, type SshHostSpec } from '../ssh/ssh-hosts.ts';
+import { connectSshHosts, describeSshHost, recordSshHosts, sshCommandArgv, type SshHostSpec } from '../ssh-hosts.ts';
 import { machineStates, type MachineState } from './machine-readable.ts';
-import { LocalLibvirt, localBox, localLibvirtPlan, localLibvirtSettings, localLibvirtUnusableReason, inNamespace, proxiedEndpoint, libvirtNamespace, daemonArgv, type LibvirtMode } from './local-libvirt.ts';
+import { LocalLibvirt, localBox, localLibvirtPlan, localLibvirtSettings, localLibvirtUnusableReason, proxiedEndpoint, libvirtNamespace, daemonArgv, type LibvirtMode } from './local-libvirt.ts';
 
 /** Vagrant providers (hypervisors) by the name `--provider` takes. */
 export type VagrantHypervisor = 'virtualbox' | 'libvirt' | 'docker' | 'parallels' | 'hyperv' | 'vmware_desktop';
@@ -34,29 +37,9 @@ export const SSH_CONFIG_ARGS = ['ssh-config'];
 export const STATUS_ARGS = ['status', '--machine-readable'];
 export const DESTROY_ARGS = ['destroy', '-f'];
 
-function onPath(name: string, env: NodeJS.ProcessEnv): string | undefined {
-  for (const dir of (env['PATH'] ?? '').split(delimiter)) {
-    const p = join(dir, name);
-    try {
-      if (statSync(p).isFile()) return p;
-    } catch {
-      // Not there.
-    }
-  }
-  return undefined;
-}
-
 function vagrantLibvirtInstalled(home: string): boolean {
-  const gemDirs = ['/usr/share/rubygems-integration/all/gems', '/usr/lib/ruby/vendor_ruby', ...safeList(join(home, '.vagrant.d', 'gems')).map((v) => join(home, '.vagrant.d', 'gems', v, 'gems'))];
-  return gemDirs.some((d) => safeList(d).some((g) => g.startsWith('vagrant-libvirt')));
-}
-
-function safeList(dir: string): string[] {
-  try {
-    return readdirSync(dir);
-  } catch {
-    return [];
-  }
+  const gemDirs = ['/usr/share/rubygems-integration/all/gems', '/usr/lib/ruby/vendor_ruby', ...listDir(join(home, '.vagrant.d', 'gems')).map((v) => join(home, '.vagrant.d', 'gems', v, 'gems'))];
+  return gemDirs.some((d) => listDir(d).some((g) => g.startsWith('vagrant-libvirt')));
 }
 
 /**
@@ -72,7 +55,7 @@ function machineLibvirtdRunning(): boolean {
     }
   };
   const ours = own('self');
-  return safeList('/proc').some((pid) => {
+  return listDir('/proc').some((pid) => {
     if (!/^\d+$/.test(pid)) return false;
     try {
       return readFileSync(`/proc/${pid}/comm`, 'utf8').trim() === 'libvirtd' && own(pid) === ours;
@@ -98,7 +81,7 @@ export function machineProbe(home = homedir()): HypervisorProbe {
  * libvirtd runs.
  */
 export function detectHypervisor(env: NodeJS.ProcessEnv = process.env, probe: HypervisorProbe = machineProbe()): { hypervisor: string } | { reason: string } {
-  const virtualbox = () => onPath('VBoxManage', env) !== undefined;
+  const virtualbox = () => findProgram('VBoxManage', env) !== undefined;
   const libvirt = () => probe.libvirtPlugin && probe.libvirtd;
   const chosen = env['VAGRANT_DEFAULT_PROVIDER'];
   if (chosen === 'virtualbox' && !virtualbox()) return { reason: 'VAGRANT_DEFAULT_PROVIDER is virtualbox, but VBoxManage is not installed' };
@@ -124,7 +107,7 @@ export class VagrantProvider implements Provider {
   constructor(private readonly options: VagrantProviderOptions = {}) {}
 
   async unusableReason(): Promise<string | undefined> {
-    if (!onPath('vagrant', process.env)) return 'vagrant is not installed (not found on PATH): run `sudo scripts/setup-host.sh` or install it from vagrantup.com';
+    if (!findProgram('vagrant', process.env)) return 'vagrant is not installed (not found on PATH): run `sudo scripts/setup-host.sh` or install it from vagrantup.com';
     if (this.options.libvirt === 'local') {
       if (!vagrantLibvirtInstalled(homedir())) return 'the vagrant-libvirt plugin is not installed: apt-get install --no-install-recommends vagrant-libvirt (scripts/test-vm.sh does it)';
       return localLibvirtUnusableReason();

@@ -6,8 +6,7 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { execa, execaSync, type ResultPromise } from 'execa';
-import { labPrefix } from '../../../harness/providers/netns/topology.ts';
-import { namespaceInode, namespacesWithPrefix, processesInNamespaces } from '../../../harness/providers/netns/leftovers.ts';
+import { labPrefix, namespaceInode, namespacesWithPrefix, processesInNamespaces } from '../../../harness/system/namespaces.ts';
 import { labRuntimeDir } from '../../../harness/state/paths.ts';
 
 export const ROOT = resolve(import.meta.dirname, '../../..');

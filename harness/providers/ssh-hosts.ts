@@ -5,19 +5,19 @@
 // drop-in, /var/lib/overlab) while leaving the machines themselves alone.
 import { join } from 'node:path';
 import type Docker from 'dockerode';
-import { HostUnreachableError } from '../../errors.ts';
-import { loadLab } from '../../lab/load.ts';
-import { LABEL_LAB } from '../../lab/plan.ts';
-import type { HostRole, Plan } from '../../lab/types.ts';
-import { describeProvisioning, type ProvisionOptions } from '../../provision/index.ts';
-import { closeSshEngine, sshEngineClient } from '../../remote/ssh-engine.ts';
-import { SshRunner } from '../../remote/ssh.ts';
-import { shellJoin } from '../../remote/shell.ts';
-import { DATA_ROOT, DOCKER_DROP_IN, DOCKER_UNIT, RESTART_DOCKER_ARGV, SystemdServices, UNIT_PREFIX } from '../../remote/systemd-services.ts';
-import type { StateStore } from '../../state/store.ts';
-import { mapLimit } from '../../wait.ts';
-import type { DestroyReport } from '../provider.ts';
-import type { HostAccess, LabContext, SshEndpoint } from '../../host.ts';
+import { HostUnreachableError } from '../errors.ts';
+import { loadLab } from '../lab/load.ts';
+import { LABEL_LAB } from '../lab/plan.ts';
+import type { HostRole, Plan } from '../lab/types.ts';
+import { describeProvisioning, type ProvisionOptions } from '../provision/index.ts';
+import { closeSshEngine, sshEngineClient } from '../remote/ssh-engine.ts';
+import { SshRunner } from '../remote/ssh.ts';
+import { shellJoin } from '../remote/shell.ts';
+import { DATA_ROOT, DOCKER_DROP_IN, DOCKER_UNIT, RESTART_DOCKER_ARGV, SystemdServices, UNIT_PREFIX } from '../remote/systemd-services.ts';
+import type { StateStore } from '../state/store.ts';
+import { mapLimit } from '../wait.ts';
+import type { DestroyReport } from './provider.ts';
+import type { HostAccess, LabContext, SshEndpoint } from '../host.ts';
 
 /**
  * Provisioning on machines installs only (the engine, the KV store's packages; Consul from

@@ -1,0 +1,46 @@
+// Processes of this machine by pid: alive or not, and stopping one within a deadline. Labs stop
+// their daemons by the pids they recorded, never by process name (other labs share the names).
+import { readFileSync } from 'node:fs';
+import { setTimeout as sleep } from 'node:timers/promises';
+
+/** The process exists (possibly as a zombie, or owned by another user). */
+export function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/** Alive and not a zombie (a detached child of ours that exited stays a zombie until reaped). */
+export function isRunningProcess(pid: number): boolean {
+  if (!isAlive(pid)) return false;
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';
+  } catch {
+    return false;
+  }
+}
+
+/** SIGTERM, up to `graceMs` for it to exit, then SIGKILL and a bounded wait for it to go. */
+export async function stopProcess(pid: number, graceMs = 10_000): Promise<void> {
+  if (!isRunningProcess(pid)) return;
+  try {
+    process.kill(pid, 'SIGTERM');
+  } catch {
+    return;
+  }
+  const deadline = Date.now() + graceMs;
+  while (isRunningProcess(pid) && Date.now() < deadline) await sleep(20);
+  if (!isRunningProcess(pid)) return;
+  try {
+    process.kill(pid, 'SIGKILL');
+  } catch {
+    return; // Gone in between.
+  }
+  // A process in uninterruptible sleep can outlive SIGKILL for a while: bounded, never forever.
+  const killDeadline = Date.now() + 5_000;
+  while (isRunningProcess(pid) && Date.now() < killDeadline) await sleep(10);
+}
