@@ -1,21 +1,11 @@
 // overlab down: remove everything the lab created; idempotent, --force hunts leftovers.
-import { labDown, resolveLabFile } from '../lifecycle/lab.ts';
-import { loadLab } from '../lab/load.ts';
+import { labDown, labNameOf } from '../lifecycle/lab.ts';
+import type { DestroyReport } from '../providers/provider.ts';
 import type { GlobalOptions } from './main.ts';
 import { printJson, say } from './output.ts';
 
-/** The lab's name: from its file when it loads, else the reference itself (a broken file must not block down). */
-async function labName(ref: string | undefined): Promise<string> {
-  try {
-    return (await loadLab(resolveLabFile(ref))).name;
-  } catch (e) {
-    if (ref && /^[a-z][a-z0-9-]*$/.test(ref)) return ref;
-    throw e;
-  }
-}
-
 export async function downCommand(ref: string | undefined, opts: GlobalOptions & { force?: boolean }, signal: AbortSignal): Promise<number> {
-  const lab = await labName(ref ?? opts.lab);
+  const lab = await labNameOf(ref ?? opts.lab);
   const started = Date.now();
   const report = await labDown(lab, { force: !!opts.force, signal });
   const seconds = (Date.now() - started) / 1000;
@@ -23,9 +13,21 @@ export async function downCommand(ref: string | undefined, opts: GlobalOptions &
   else if (!opts.quiet) {
     say(
       report.wasUp || report.namespaces.length
-        ? `lab ${lab} is down (${seconds.toFixed(1)} s): ${report.processes} processes stopped, ${report.namespaces.length} namespaces and ${report.paths.length} folders removed`
+        ? `lab ${lab} is down (${seconds.toFixed(1)} s): ${destroySummary(report)}`
         : `lab ${lab} is not up; nothing to do${opts.force ? ' (no leftovers found)' : ''}`,
     );
   }
   return 0;
+}
+
+/** "2 VMs destroyed, 6 processes stopped, 4 namespaces and 1 folder removed": each count of what was named. */
+export function destroySummary(r: DestroyReport): string {
+  const n = (count: number, one: string, many: string) => `${count} ${count === 1 ? one : many}`;
+  const parts = [
+    ...(r.vms.length ? [`${n(r.vms.length, 'VM', 'VMs')} destroyed`] : []),
+    ...(r.containers.length ? [`${n(r.containers.length, 'container', 'containers')} removed`] : []),
+    `${n(r.processes.length, 'process', 'processes')} stopped`,
+    `${n(r.namespaces.length, 'namespace', 'namespaces')} and ${n(r.paths.length, 'path', 'paths')} removed`,
+  ];
+  return parts.join(', ');
 }

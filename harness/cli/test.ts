@@ -6,6 +6,7 @@ import type { LabEvent } from '../events.ts';
 import { labDown, openPlan, prepareUp } from '../lifecycle/lab.ts';
 import { setLibvirtMode } from '../providers/index.ts';
 import { DESTROY_POLICIES, runLabSpecs, shouldDestroy, type DestroyPolicy } from '../lifecycle/test.ts';
+import { destroySummary } from './down.ts';
 import type { GlobalOptions } from './main.ts';
 import { printJson, say, warn } from './output.ts';
 import { runWithProgress } from './progress.ts';
@@ -38,7 +39,7 @@ export async function testCommand(ref: string | undefined, opts: TestOptions, si
   const wasUp = up.alreadyUp;
   const takeDown = async () => {
     const r = await labDown(plan.lab, { force: false, signal });
-    if (!json) say(`lab ${plan.lab} is down: ${r.processes} processes stopped, ${r.namespaces.length} namespaces removed`);
+    if (!json) say(`lab ${plan.lab} is down: ${destroySummary(r)}`);
   };
   if (wasUp) {
     if (!json) say(`lab ${plan.lab} is up; running its specs against it`);

@@ -2,6 +2,8 @@
 // Both are plain data; providers, engines and specs consume the Plan and never re-read YAML.
 
 export type ProviderName = 'auto' | 'vagrant' | 'netns' | 'ssh';
+/** A provider that creates hosts (`auto` resolves to one of these). */
+export type ProviderId = Exclude<ProviderName, 'auto'>;
 export type KvType = 'consul' | 'etcd' | 'zookeeper';
 export type EngineMode = 'kv' | 'swarm';
 export type HostRole = 'kv' | 'docker';

@@ -12,9 +12,10 @@ import { loadLab } from '../lab/load.ts';
 import { planLab } from '../lab/plan.ts';
 import type { Plan } from '../lab/types.ts';
 import { providerById, resolveProvider } from '../providers/index.ts';
-import type { DestroyReport, Provider } from '../providers/provider.ts';
+import { emptyDestroyReport, type DestroyReport, type Provider } from '../providers/provider.ts';
 import type { HostAccess, LabContext } from '../host.ts';
-import { labStateDir } from '../state/paths.ts';
+import { labStateDir, stateRoot } from '../state/paths.ts';
+import { listDir } from '../system/files.ts';
 import { StateStore, type LabState } from '../state/store.ts';
 import type { Step } from '../steps.ts';
 import { upSteps } from './up.ts';
@@ -28,6 +29,35 @@ export function resolveLabFile(ref: string = DEFAULT_LAB): string {
   const found = candidates.find((c) => existsSync(c));
   if (!found) throw new LabNotFoundError(`no lab file for "${ref}" (looked at ${candidates.join(', ')})`, { hint: 'Pass --lab FILE or a name from labs/.' });
   return found;
+}
+
+/**
+ * The name of the lab a reference means, for commands that act on a lab that is up (`down`):
+ * a lab name is itself; a file is looked up among the recorded states by path, so a lab comes
+ * down even when its file has since changed or broken. Only a file no state names is read.
+ */
+export async function labNameOf(ref: string = DEFAULT_LAB): Promise<string> {
+  const isName = /^[a-z][a-z0-9-]*$/.test(ref);
+  try {
+    const file = resolveLabFile(ref);
+    return recordedLabs().find((s) => s.file === file)?.lab ?? (await loadLab(file)).name;
+  } catch (e) {
+    // A lab whose file is gone or broken still comes down by its name.
+    if (isName) return ref;
+    throw e;
+  }
+}
+
+/** The state of every lab under the state root (unreadable ones skipped). */
+export function recordedLabs(): LabState[] {
+  return listDir(stateRoot()).flatMap((name) => {
+    try {
+      const state = new StateStore(labStateDir(name)).read();
+      return state ? [state] : [];
+    } catch {
+      return [];
+    }
+  });
 }
 
 export async function openPlan(ref?: string): Promise<Plan> {
@@ -73,7 +103,7 @@ export async function prepareUp(plan: Plan, options: { provider?: string; events
     }
     const provider = await resolveProvider((options.provider ?? plan.provider) as Plan['provider']);
     const now = new Date().toISOString();
-    store.write({ version: 1, lab: plan.lab, provider: provider.id, file: plan.file, phase: 'creating', createdAt: now, updatedAt: now, hosts: {}, resources: {} });
+    store.write({ version: 1, lab: plan.lab, provider: provider.id, mode: plan.mode, file: plan.file, phase: 'creating', createdAt: now, updatedAt: now, hosts: {}, resources: {} });
     const ctx: LabContext = { store, events, signal: options.signal };
     const { steps, release } = upSteps(plan, { ...ctx, provider });
     const finish = (error?: unknown) => {
@@ -100,7 +130,7 @@ export async function labDown(lab: string, options: { force: boolean; events?: E
   const unlock = store.lock('down');
   try {
     const state = store.read();
-    if (!state && !options.force) return { processes: 0, namespaces: [], paths: [], wasUp: false };
+    if (!state && !options.force) return { ...emptyDestroyReport(), wasUp: false };
     if (state) store.update((s) => (s.phase = 'destroying'));
     // Without a state file, leftovers can only be of the embedded provider.
     const provider = providerById(state?.provider ?? 'netns');

@@ -1,8 +1,8 @@
 // Provider registry and `provider: auto` resolution. The only place that names providers.
 import { PrerequisiteError, UsageError } from '../errors.ts';
-import type { ProviderName } from '../lab/types.ts';
+import type { ProviderId, ProviderName } from '../lab/types.ts';
 import { NetnsProvider } from './netns/netns-provider.ts';
-import type { Provider, ProviderId } from './provider.ts';
+import type { Provider } from './provider.ts';
 import { SshProvider } from './ssh/ssh-provider.ts';
 import type { LibvirtMode } from './vagrant/local-libvirt.ts';
 import { VagrantProvider } from './vagrant/vagrant-provider.ts';

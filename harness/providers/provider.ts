@@ -1,10 +1,8 @@
 // The one provider interface: a provider creates hosts, says how to reach each (a command
 // runner and an engine endpoint), and destroys what it created. Engines, KV stores, networks,
 // containers and specs are shared code working through what it hands back.
-import type { Plan } from '../lab/types.ts';
+import type { Plan, ProviderId } from '../lab/types.ts';
 import type { HostAccess, LabContext } from '../host.ts';
-
-export type ProviderId = 'netns' | 'vagrant' | 'ssh';
 
 /** One host's commands, as `up --dry-run` prints them. */
 export interface HostCommands {
@@ -37,9 +35,18 @@ export interface Provider {
   destroy(lab: string, ctx: LabContext, options: { force: boolean }): Promise<DestroyReport>;
 }
 
-/** What `down` removed, for its output and for the tests that check nothing is left. */
+/** What `down` removed, each by name, for its output and for the tests that check nothing is left. */
 export interface DestroyReport {
-  processes: number;
+  /** Machines destroyed (vagrant). */
+  vms: string[];
+  /** Containers removed one by one ("host/name"); on netns they go with their engine's namespaces. */
+  containers: string[];
+  /** Processes and services stopped ("host: dockerd (pid 123)", "host: overlab-kv.service"). */
+  processes: string[];
   namespaces: string[];
   paths: string[];
+}
+
+export function emptyDestroyReport(): DestroyReport {
+  return { vms: [], containers: [], processes: [], namespaces: [], paths: [] };
 }

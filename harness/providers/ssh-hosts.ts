@@ -6,7 +6,6 @@
 import { join } from 'node:path';
 import type Docker from 'dockerode';
 import { HostUnreachableError } from '../errors.ts';
-import { loadLab } from '../lab/load.ts';
 import { LABEL_LAB } from '../lab/plan.ts';
 import type { HostRole, Plan } from '../lab/types.ts';
 import { describeProvisioning, type ProvisionOptions } from '../provision/index.ts';
@@ -16,7 +15,7 @@ import { shellJoin } from '../remote/shell.ts';
 import { DATA_ROOT, DOCKER_DROP_IN, DOCKER_UNIT, RESTART_DOCKER_ARGV, SystemdServices, UNIT_PREFIX } from '../remote/systemd-services.ts';
 import type { StateStore } from '../state/store.ts';
 import { mapLimit } from '../wait.ts';
-import type { DestroyReport } from './provider.ts';
+import { emptyDestroyReport, type DestroyReport } from './provider.ts';
 import type { HostAccess, LabContext, SshEndpoint } from '../host.ts';
 
 /**
@@ -147,16 +146,6 @@ export async function removeLabContents(docker: Docker, lab: string): Promise<{ 
   return { containers: containers.map((c) => c.Names[0]?.replace(/^\//, '') ?? c.Id), networks: networks.map((n) => n.Name) };
 }
 
-/** The lab's mode from its file, when the file still loads (to know whether overlab formed a swarm). */
-async function labMode(file: string | undefined): Promise<'kv' | 'swarm' | undefined> {
-  if (!file) return undefined;
-  try {
-    return (await loadLab(file)).engine.mode;
-  } catch {
-    return undefined;
-  }
-}
-
 /**
  * Takes away from every recorded host what overlab put there, and leaves the machine. A host
  * that cannot be reached is reported (a warning) and skipped: there is nothing to remove from
@@ -165,9 +154,9 @@ async function labMode(file: string | undefined): Promise<'kv' | 'swarm' | undef
  */
 export async function removeOverlabFromHosts(lab: string, ctx: LabContext, _options: { force: boolean }): Promise<DestroyReport> {
   const state = ctx.store.read();
-  const report: DestroyReport = { processes: 0, namespaces: [], paths: [] };
+  const report = emptyDestroyReport();
   if (!state) return report;
-  const swarm = (await labMode(state.file)) === 'swarm';
+  const swarm = state.mode === 'swarm';
   const hosts = Object.values(state.hosts);
   await mapLimit(hosts, 8, async (h) => {
     const record = h.resources as Partial<SshHostRecord>;
@@ -186,7 +175,7 @@ export async function removeOverlabFromHosts(lab: string, ctx: LabContext, _opti
       try {
         await docker.ping();
         const removed = await removeLabContents(docker, lab);
-        report.processes += removed.containers.length;
+        report.containers.push(...removed.containers.map((c) => `${h.name}/${c}`));
         if (swarm) await docker.swarmLeave({ force: true }).catch(() => {});
       } catch (e) {
         if (h.role === 'docker') {
@@ -203,7 +192,7 @@ export async function removeOverlabFromHosts(lab: string, ctx: LabContext, _opti
       for (const unit of units) {
         const active = (await runner.exec(['systemctl', 'is-active', '--quiet', unit])).exitCode === 0;
         await runner.exec(['sh', '-c', 'systemctl disable --now "$1" 2>/dev/null; systemctl stop "$1" 2>/dev/null; systemctl reset-failed "$1" 2>/dev/null; true', 'stop', unit]);
-        if (active) report.processes++;
+        if (active) report.processes.push(`${h.name}: ${unit}`);
       }
       const unitFiles = await runner.exec(['sh', '-c', `ls -d /etc/systemd/system/${UNIT_PREFIX}*.service ${DOCKER_DROP_IN} 2>/dev/null || true`]);
       const files = unitFiles.stdout.split('\n').filter(Boolean);

@@ -3,6 +3,7 @@
 import { closeSync, openSync, readFileSync, renameSync, rmSync, writeFileSync, writeSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { LabStateError } from '../errors.ts';
+import type { EngineMode, ProviderId } from '../lab/types.ts';
 import { isAlive } from '../system/processes.ts';
 
 export type LabPhase = 'creating' | 'up' | 'failed' | 'destroying';
@@ -18,7 +19,11 @@ export interface HostState {
 export interface LabState {
   version: 1;
   lab: string;
-  provider: string;
+  /** Who created the hosts: `down`, `status` and `test` use it, never the lab file. */
+  provider: ProviderId;
+  /** The engines' mode when the lab came up (whether `down` leaves a swarm it formed). */
+  mode: EngineMode;
+  /** The lab file it was brought up from (for messages; nothing re-reads it). */
   file: string;
   phase: LabPhase;
   createdAt: string;
@@ -41,7 +46,10 @@ export class StateStore {
 
   read(): LabState | undefined {
     try {
-      return JSON.parse(readFileSync(this.file, 'utf8')) as LabState;
+      const state = JSON.parse(readFileSync(this.file, 'utf8')) as LabState;
+      // A state file from before the mode was recorded: taken as kv (nothing to leave on down).
+      state.mode ??= 'kv';
+      return state;
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
       throw new LabStateError(`cannot read the lab state ${this.file}: ${(e as Error).message}`, {

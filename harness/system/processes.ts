@@ -44,3 +44,12 @@ export async function stopProcess(pid: number, graceMs = 10_000): Promise<void> 
   const killDeadline = Date.now() + 5_000;
   while (isRunningProcess(pid) && Date.now() < killDeadline) await sleep(10);
 }
+
+/** "dockerd (pid 123)": how a report names a process (its command name, read before it goes). */
+export function processLabel(pid: number): string {
+  try {
+    return `${readFileSync(`/proc/${pid}/comm`, 'utf8').trim()} (pid ${pid})`;
+  } catch {
+    return `pid ${pid}`;
+  }
+}

@@ -389,7 +389,7 @@ hosts:
       plan = planLab(await loadLab(file));
       store = new StateStore(join(s.dir, 'provider-state'));
       const now = new Date().toISOString();
-      store.write({ version: 1, lab: plan.lab, provider: 'ssh', file, phase: 'creating', createdAt: now, updatedAt: now, hosts: {}, resources: {} });
+      store.write({ version: 1, lab: plan.lab, provider: 'ssh', mode: plan.mode, file, phase: 'creating', createdAt: now, updatedAt: now, hosts: {}, resources: {} });
       ctx = { store, events: silentEvents, signal: new AbortController().signal };
     });
     after(() => {

@@ -70,7 +70,7 @@ describe('vagrant provider against a stand-in vagrant (no VMs)', function () {
   function freshContext(): LabContext & { events: EventLog } {
     const store = new StateStore(join(dir, 'state', `lab${++labCount}`));
     const now = new Date().toISOString();
-    store.write({ version: 1, lab: plan.lab, provider: 'vagrant', file: plan.file, phase: 'creating', createdAt: now, updatedAt: now, hosts: {}, resources: {} });
+    store.write({ version: 1, lab: plan.lab, provider: 'vagrant', mode: plan.mode, file: plan.file, phase: 'creating', createdAt: now, updatedAt: now, hosts: {}, resources: {} });
     return { store, events: new EventLog(), signal: new AbortController().signal };
   }
 
@@ -244,7 +244,7 @@ describe('vagrant provider against a stand-in vagrant (no VMs)', function () {
       const provider = new VagrantProvider({ hypervisor: 'virtualbox' });
       const report = await provider.destroy(plan.lab, ctx, { force: false });
       expect(calls().map((c) => [c.args, c.cwd])).to.deep.equal([[['destroy', '-f'], ctx.store.dir]]);
-      expect(report).to.deep.equal({ processes: 3, namespaces: [], paths: [join(ctx.store.dir, '.vagrant')] });
+      expect(report).to.deep.equal({ vms: ['kv', 'd0', 'd1'], containers: [], processes: [], namespaces: [], paths: [join(ctx.store.dir, '.vagrant')] });
 
       resetCalls();
       const error = await provider.connect(plan, ctx).catch((e: unknown) => e);
@@ -256,7 +256,7 @@ describe('vagrant provider against a stand-in vagrant (no VMs)', function () {
     it('destroy without a Vagrantfile calls no vagrant and reports nothing', async () => {
       const ctx = freshContext();
       resetCalls();
-      expect(await new VagrantProvider().destroy(plan.lab, ctx, { force: true })).to.deep.equal({ processes: 0, namespaces: [], paths: [] });
+      expect(await new VagrantProvider().destroy(plan.lab, ctx, { force: true })).to.deep.equal({ vms: [], containers: [], processes: [], namespaces: [], paths: [] });
       expect(calls()).to.deep.equal([]);
     });
   });

@@ -245,7 +245,7 @@ describe('provisioning scripts', () => {
 
     function ctxWith(state?: Partial<LabState>, events = new EventLog()): LabContext & { events: EventLog } {
       const store = new StateStore(dir);
-      if (state) store.write({ version: 1, lab: 'tutorial', provider: 'vagrant', file: 'labs/tutorial.yaml', phase: 'creating', createdAt: '', updatedAt: '', hosts: {}, resources: {}, ...state });
+      if (state) store.write({ version: 1, lab: 'tutorial', provider: 'vagrant', mode: 'kv', file: 'labs/tutorial.yaml', phase: 'creating', createdAt: '', updatedAt: '', hosts: {}, resources: {}, ...state });
       return { store, events, signal: new AbortController().signal };
     }
 

@@ -11,9 +11,9 @@ import { CommandFailedError, HostUnreachableError, LabStateError } from '../../e
 import type { HostPlan, Plan } from '../../lab/types.ts';
 import { labRuntimeDir } from '../../state/paths.ts';
 import { waitFor } from '../../wait.ts';
-import type { DestroyReport, HostCommands, Provider } from '../provider.ts';
+import { emptyDestroyReport, type DestroyReport, type HostCommands, type Provider } from '../provider.ts';
 import type { HostAccess, LabContext } from '../../host.ts';
-import { isRunningProcess, stopProcess } from '../../system/processes.ts';
+import { isRunningProcess, processLabel, stopProcess } from '../../system/processes.ts';
 import { findProgram } from '../../system/programs.ts';
 import { NetnsRunner, NetnsServices, type ServiceRecord } from './host.ts';
 import { labPrefix, mountNamespaceOf, namespaceInode, namespacesWithPrefix, processesInNamespaces } from '../../system/namespaces.ts';
@@ -112,7 +112,7 @@ export class NetnsProvider implements Provider {
   async destroy(lab: string, ctx: LabContext, options: { force: boolean }): Promise<DestroyReport> {
     const state = ctx.store.read();
     const hosts = Object.values(state?.hosts ?? {});
-    const report: DestroyReport = { processes: 0, namespaces: [], paths: [] };
+    const report = emptyDestroyReport();
 
     // 1. Engines first (they stop their containers and containerd), then everything else.
     const stopServices = async (filter: (name: string) => boolean) =>
@@ -120,8 +120,8 @@ export class NetnsProvider implements Provider {
         hosts.flatMap((h) =>
           Object.entries((h.resources as unknown as NetnsHostResources).services ?? {})
             .filter(([name]) => filter(name))
-            .map(async ([, r]) => {
-              if (isRunningProcess(r.pid)) report.processes++;
+            .map(async ([name, r]) => {
+              if (isRunningProcess(r.pid)) report.processes.push(`${h.name}: ${name} (pid ${r.pid})`);
               await stopProcess(r.pid);
             }),
         ),
@@ -146,7 +146,7 @@ export class NetnsProvider implements Provider {
     for (let round = 0; round < 50; round++) {
       const pids = processesInNamespaces(netInodes, mntInodes);
       if (pids.length === 0) break;
-      if (round === 0) report.processes += pids.length;
+      if (round === 0) report.processes.push(...pids.map(processLabel));
       for (const pid of pids) {
         try {
           process.kill(pid, 'SIGKILL');

@@ -16,7 +16,7 @@ import type { Plan } from '../../lab/types.ts';
 import { FatalProbeError, waitFor } from '../../wait.ts';
 import { listDir } from '../../system/files.ts';
 import { inNamespace, labPrefix, namespaceInode, NETNS_DIR, processesInNamespaces } from '../../system/namespaces.ts';
-import { isAlive } from '../../system/processes.ts';
+import { isAlive, processLabel } from '../../system/processes.ts';
 import { findProgram } from '../../system/programs.ts';
 import type { LabContext, SshEndpoint } from '../../host.ts';
 import type { LibvirtVagrantSettings } from '../../render/vagrantfile.ts';
@@ -314,10 +314,10 @@ export class LocalLibvirt {
    * the namespace, and deletes it. Idempotent; starts the daemons again when they are gone
    * but the namespace is not, so what they made can be removed.
    */
-  async teardown(): Promise<{ processes: number; namespaces: string[]; removed: string[] }> {
+  async teardown(): Promise<{ processes: string[]; namespaces: string[]; removed: string[] }> {
     const record = LocalLibvirt.recorded(this.ctx);
     const removed: string[] = [];
-    let processes = 0;
+    const processes: string[] = [];
     if (record && existsSync(join(NETNS_DIR, this.namespace)) && !(await this.answering())) {
       try {
         await this.start(record.box);
@@ -363,9 +363,10 @@ export class LocalLibvirt {
     const inside = inode === undefined ? [] : processesInNamespaces(new Set([inode]), new Set()).filter((p) => !pids.includes(p));
     for (const group of [pids.reverse(), inside]) {
       for (const pid of group) {
+        const label = processLabel(pid);
         try {
           process.kill(pid, 'SIGTERM');
-          processes++;
+          processes.push(label);
         } catch {
           // Gone already.
         }

@@ -18,7 +18,7 @@ import { PROVISION_OPTIONS } from '../ssh-hosts.ts';
 import { renderVagrantfile } from '../../render/vagrantfile.ts';
 import { sshConfigEndpoints } from '../../remote/ssh-config.ts';
 import { shellJoin } from '../../remote/shell.ts';
-import type { DestroyReport, HostCommands, Provider } from '../provider.ts';
+import { emptyDestroyReport, type DestroyReport, type HostCommands, type Provider } from '../provider.ts';
 import type { HostAccess, LabContext, SshEndpoint } from '../../host.ts';
 import { connectSshHosts, describeSshHost, recordSshHosts, sshCommandArgv, type SshHostSpec } from '../ssh-hosts.ts';
 import { machineStates, type MachineState } from './machine-readable.ts';
@@ -288,7 +288,7 @@ export class VagrantProvider implements Provider {
 
   /** `vagrant destroy -f` where the lab's Vagrantfile is; the machines go, and everything on them. */
   async destroy(lab: string, ctx: LabContext, _options: { force: boolean }): Promise<DestroyReport> {
-    const report: DestroyReport = { processes: 0, namespaces: [], paths: [] };
+    const report = emptyDestroyReport();
     const dir = ctx.store.dir;
     const local = LocalLibvirt.recorded(ctx) ? new LocalLibvirt(lab, ctx) : undefined;
     if (local) {
@@ -299,7 +299,8 @@ export class VagrantProvider implements Provider {
         ctx.events.emit({ type: 'warn', message: `vagrant destroy failed; removing the lab's domains with virsh: ${(e as Error).message.split('\n')[0]}` });
       } finally {
         const t = await local.teardown();
-        report.processes += t.processes;
+        report.processes.push(...t.processes);
+        report.paths.push(...t.removed);
         report.namespaces.push(...t.namespaces);
       }
     } else {
@@ -307,7 +308,7 @@ export class VagrantProvider implements Provider {
       await this.vagrant(DESTROY_ARGS, ctx);
     }
     // The machines destroyed, as far as the lab state knew them.
-    report.processes += Object.keys(ctx.store.read()?.hosts ?? {}).length;
+    report.vms.push(...Object.keys(ctx.store.read()?.hosts ?? {}));
     const dotVagrant = join(dir, '.vagrant');
     if (existsSync(dotVagrant)) {
       rmSync(dotVagrant, { recursive: true, force: true });
