@@ -4,10 +4,10 @@ import { relative } from 'node:path';
 import { SpecsFailedError, UsageError } from '../errors.ts';
 import type { LabEvent } from '../events.ts';
 import { labDown, openPlan, prepareUp } from '../lifecycle/lab.ts';
-import { setLibvirtMode } from '../providers/index.ts';
 import { DESTROY_POLICIES, runLabSpecs, shouldDestroy, type DestroyPolicy } from '../lifecycle/test.ts';
 import { destroySummary } from './down.ts';
 import type { GlobalOptions } from './main.ts';
+import { providerChoice } from './up.ts';
 import { printJson, say, warn } from './output.ts';
 import { runWithProgress } from './progress.ts';
 
@@ -20,12 +20,7 @@ export interface TestOptions extends GlobalOptions {
 
 export async function testCommand(ref: string | undefined, opts: TestOptions, signal: AbortSignal): Promise<number> {
   const policy = destroyPolicy(opts.destroy);
-  if (opts.libvirt) {
-    // As for up: --libvirt local implies --provider vagrant.
-    if (opts.provider && opts.provider !== 'vagrant') throw new UsageError(`--libvirt ${opts.libvirt} needs --provider vagrant; got --provider ${opts.provider}`);
-    setLibvirtMode(opts.libvirt);
-    opts = { ...opts, provider: 'vagrant' };
-  }
+  const choice = providerChoice(opts);
   const plan = await openPlan(ref ?? opts.lab);
   const labRef = ref ?? opts.lab ?? plan.lab;
   const json = !!opts.json;
@@ -35,7 +30,7 @@ export async function testCommand(ref: string | undefined, opts: TestOptions, si
     },
   };
   const started = Date.now();
-  const up = await prepareUp(plan, { ...(opts.provider ? { provider: opts.provider } : {}), events, signal });
+  const up = await prepareUp(plan, { ...(choice.provider ? { provider: choice.provider } : {}), providerOptions: choice.providerOptions, events, signal });
   const wasUp = up.alreadyUp;
   const takeDown = async () => {
     const r = await labDown(plan.lab, { force: false, signal });

@@ -1,7 +1,7 @@
 // overlab up: bring a lab up with per-host progress; a lab that is up is reported, not touched.
 import { prepareUp, openPlan } from '../lifecycle/lab.ts';
 import { describeUp } from '../lifecycle/describe.ts';
-import { providerById, resolveProvider, setLibvirtMode } from '../providers/index.ts';
+import { parseLibvirtMode, providerById, resolveProvider, type ProviderOptions } from '../providers/index.ts';
 import type { LabEvent } from '../events.ts';
 import { UsageError } from '../errors.ts';
 import type { GlobalOptions } from './main.ts';
@@ -10,16 +10,12 @@ import { printJson, say, warn } from './output.ts';
 
 export async function upCommand(ref: string | undefined, opts: GlobalOptions & { provider?: string; dryRun?: boolean; libvirt?: string }, signal: AbortSignal): Promise<number> {
   const plan = await openPlan(ref ?? opts.lab);
-  if (opts.libvirt) {
-    // A lab-owned libvirt is the vagrant provider's: --libvirt local implies --provider vagrant.
-    if (opts.provider && opts.provider !== 'vagrant') throw new UsageError(`--libvirt ${opts.libvirt} needs --provider vagrant; got --provider ${opts.provider}`);
-    setLibvirtMode(opts.libvirt);
-    opts = { ...opts, provider: 'vagrant' };
-  }
+  const choice = providerChoice(opts);
+  opts = { ...opts, ...(choice.provider ? { provider: choice.provider } : {}) };
   if (opts.dryRun) {
     const requested = opts.provider ?? plan.provider;
     // A dry run shows what would run even where the provider cannot run (e.g. not root).
-    const provider = requested === 'auto' ? await resolveProvider('auto').catch(() => providerById('netns')) : providerById(requested);
+    const provider = requested === 'auto' ? await resolveProvider('auto', choice.providerOptions).catch(() => providerById('netns')) : providerById(requested, choice.providerOptions);
     const hosts = describeUp(plan, provider);
     if (opts.json) printJson({ lab: plan.lab, provider: provider.id, hosts });
     else for (const h of hosts) say(`# ${h.host}\n${h.commands.join('\n')}\n`);
@@ -34,7 +30,7 @@ export async function upCommand(ref: string | undefined, opts: GlobalOptions & {
     },
   };
   const started = Date.now();
-  const run = await prepareUp(plan, { ...(opts.provider ? { provider: opts.provider } : {}), events, signal });
+  const run = await prepareUp(plan, { ...(opts.provider ? { provider: opts.provider } : {}), providerOptions: choice.providerOptions, events, signal });
   if (run.alreadyUp) {
     if (mode === 'json') printJson({ ok: true, lab: plan.lab, alreadyUp: true });
     else if (mode === 'human') say(`lab ${plan.lab} is already up; nothing changed (overlab status --lab ${plan.lab})`);
@@ -52,4 +48,16 @@ export async function upCommand(ref: string | undefined, opts: GlobalOptions & {
   if (mode === 'json') printJson({ ok: true, lab: plan.lab, provider: run.provider.id, seconds });
   else if (mode === 'human') say(`lab ${plan.lab} is up (${run.provider.id}, ${seconds.toFixed(1)} s). Try: eval "$(overlab env --lab ${plan.lab} ${plan.dockerHosts[0]})"; docker network ls`);
   return 0;
+}
+
+/**
+ * The provider an `up` asks for and its options, resolved once from the flags (and
+ * OVERLAB_LIBVIRT): a lab-owned libvirt is the vagrant provider's, so `--libvirt local` implies
+ * `--provider vagrant`.
+ */
+export function providerChoice(opts: { provider?: string; libvirt?: string }, env: NodeJS.ProcessEnv = process.env): { provider?: string; providerOptions: ProviderOptions } {
+  const libvirt = parseLibvirtMode(opts.libvirt ?? env['OVERLAB_LIBVIRT']);
+  if (!libvirt) return { ...(opts.provider ? { provider: opts.provider } : {}), providerOptions: {} };
+  if (opts.provider && opts.provider !== 'vagrant') throw new UsageError(`--libvirt ${libvirt} needs --provider vagrant; got --provider ${opts.provider}`);
+  return { provider: 'vagrant', providerOptions: { libvirt } };
 }

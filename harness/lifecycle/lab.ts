@@ -11,7 +11,7 @@ import { containerAddresses } from '../engine/contents.ts';
 import { loadLab } from '../lab/load.ts';
 import { planLab } from '../lab/plan.ts';
 import type { Plan } from '../lab/types.ts';
-import { providerById, resolveProvider } from '../providers/index.ts';
+import { providerById, resolveProvider, type ProviderOptions } from '../providers/index.ts';
 import { emptyDestroyReport, type DestroyReport, type Provider } from '../providers/provider.ts';
 import type { HostAccess, LabContext } from '../host.ts';
 import { labStateDir, stateRoot } from '../state/paths.ts';
@@ -82,7 +82,10 @@ export interface UpResult {
  * Prepares `up`: takes the lock, refuses a half-made lab, records the new state and returns
  * the steps for the caller to run (with progress). `finish` records the outcome.
  */
-export async function prepareUp(plan: Plan, options: { provider?: string; events?: Events; signal: AbortSignal }): Promise<UpResult & LabRun> {
+export async function prepareUp(
+  plan: Plan,
+  options: { provider?: string; providerOptions?: ProviderOptions; events?: Events; signal: AbortSignal },
+): Promise<UpResult & LabRun> {
   const store = new StateStore(labStateDir(plan.lab));
   const unlock = store.lock('up');
   try {
@@ -101,7 +104,7 @@ export async function prepareUp(plan: Plan, options: { provider?: string; events
         hint: `Run \`overlab down --lab ${plan.lab}\` first.${existing.error ? `\nLast error: ${existing.error.split('\n')[0]}` : ''}`,
       });
     }
-    const provider = await resolveProvider((options.provider ?? plan.provider) as Plan['provider']);
+    const provider = await resolveProvider((options.provider ?? plan.provider) as Plan['provider'], options.providerOptions);
     const now = new Date().toISOString();
     store.write({ version: 1, lab: plan.lab, provider: provider.id, mode: plan.mode, file: plan.file, phase: 'creating', createdAt: now, updatedAt: now, hosts: {}, resources: {} });
     const ctx: LabContext = { store, events, signal: options.signal };

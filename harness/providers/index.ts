@@ -1,4 +1,4 @@
-// Provider registry and `provider: auto` resolution. The only place that names providers.
+// The providers by id, the options that shape one for an `up`, and `provider: auto` resolution.
 import { PrerequisiteError, UsageError } from '../errors.ts';
 import type { ProviderId, ProviderName } from '../lab/types.ts';
 import { NetnsProvider } from './netns/netns-provider.ts';
@@ -8,45 +8,31 @@ import type { LibvirtMode } from './vagrant/local-libvirt.ts';
 import { VagrantProvider } from './vagrant/vagrant-provider.ts';
 
 export const LIBVIRT_MODES: readonly LibvirtMode[] = ['local'];
-let libvirtMode: LibvirtMode | undefined;
 
-/**
- * `--libvirt local` (or OVERLAB_LIBVIRT=local): the vagrant provider brings up a libvirtd of the
- * lab's own. Only `up` reads it; a lab that is up says in its state whether it has one.
- */
-export function setLibvirtMode(mode: string | undefined): void {
-  if (mode !== undefined && !(LIBVIRT_MODES as readonly string[]).includes(mode)) {
-    throw new UsageError(`--libvirt must be one of ${LIBVIRT_MODES.join(', ')}; got "${mode}"`);
-  }
-  libvirtMode = mode as LibvirtMode | undefined;
+/** Choices that shape a provider for one `up`; a lab that is up records what it got in its state. */
+export interface ProviderOptions {
+  /** vagrant: `local` brings up a libvirtd of the lab's own in a namespace (`--libvirt local`). */
+  libvirt?: LibvirtMode;
 }
 
-function currentLibvirtMode(): LibvirtMode | undefined {
-  if (libvirtMode) return libvirtMode;
-  const env = process.env['OVERLAB_LIBVIRT'];
-  return env === 'local' ? env : undefined;
+/** `--libvirt` (or OVERLAB_LIBVIRT) checked: a mode overlab knows, or none. */
+export function parseLibvirtMode(value: string | undefined): LibvirtMode | undefined {
+  if (value === undefined || value === '') return undefined;
+  if (!(LIBVIRT_MODES as readonly string[]).includes(value)) throw new UsageError(`--libvirt must be one of ${LIBVIRT_MODES.join(', ')}; got "${value}"`);
+  return value as LibvirtMode;
 }
 
-const FACTORIES: Record<string, () => Provider> = {
+const FACTORIES: Record<ProviderId, (options: ProviderOptions) => Provider> = {
   netns: () => new NetnsProvider(),
-  vagrant: () => {
-    const libvirt = currentLibvirtMode();
-    return new VagrantProvider(libvirt ? { libvirt } : {});
-  },
+  vagrant: (options) => new VagrantProvider(options.libvirt ? { libvirt: options.libvirt } : {}),
   ssh: () => new SshProvider(),
 };
 
 export const PROVIDER_IDS: readonly ProviderId[] = ['netns', 'vagrant', 'ssh'];
 
-export function providerById(id: string): Provider {
-  const make = FACTORIES[id];
-  if (!make) {
-    if ((PROVIDER_IDS as readonly string[]).includes(id)) {
-      throw new PrerequisiteError(`the ${id} provider is not available in this version of overlab`, { hint: 'Use --provider netns.' });
-    }
-    throw new UsageError(`unknown provider "${id}" (known: auto, ${PROVIDER_IDS.join(', ')})`);
-  }
-  return make();
+export function providerById(id: string, options: ProviderOptions = {}): Provider {
+  if (!(PROVIDER_IDS as readonly string[]).includes(id)) throw new UsageError(`unknown provider "${id}" (known: auto, ${PROVIDER_IDS.join(', ')})`);
+  return FACTORIES[id as ProviderId](options);
 }
 
 /** Vagrant on PATH with a usable hypervisor: VirtualBox, or vagrant-libvirt with a running libvirtd. */
@@ -55,14 +41,14 @@ async function hypervisorUsable(): Promise<boolean> {
 }
 
 /** `auto`: vagrant when it and a hypervisor are usable, else netns on Linux as root. */
-export async function resolveProvider(requested: ProviderName): Promise<Provider> {
+export async function resolveProvider(requested: ProviderName, options: ProviderOptions = {}): Promise<Provider> {
   if (requested !== 'auto') {
-    const p = providerById(requested);
+    const p = providerById(requested, options);
     const why = await p.unusableReason();
     if (why) throw new PrerequisiteError(`the ${p.id} provider cannot run here: ${why}`);
     return p;
   }
-  if (await hypervisorUsable()) return providerById('vagrant');
+  if (await hypervisorUsable()) return providerById('vagrant', options);
   const netns = providerById('netns');
   const why = await netns.unusableReason();
   if (!why) return netns;
