@@ -1,13 +1,15 @@
-// Finding a program on this machine: the caller's PATH first, then the usual system folders
-// (root's PATH under sudo or in CI may lack the sbin folders where ip, sshd and libvirtd live).
+// Finding a program on this machine. What a spawn by name runs is what PATH finds; a program
+// overlab runs by its full path (sshd, libvirtd) may also be in the system folders, which a
+// user's PATH often lacks (the sbin folders outside root's PATH).
 import { statSync } from 'node:fs';
 import { delimiter, join } from 'node:path';
 
 export const SYSTEM_BIN_DIRS = ['/usr/local/sbin', '/usr/local/bin', '/usr/sbin', '/usr/bin', '/sbin', '/bin'];
 
-/** The path of an executable file called `name`, or undefined. */
-export function findProgram(name: string, env: NodeJS.ProcessEnv = process.env): string | undefined {
-  for (const dir of [...(env['PATH'] ?? '').split(delimiter), ...SYSTEM_BIN_DIRS]) {
+/** The path of an executable file called `name` on PATH (and, with `systemDirs`, in the system folders), or undefined. */
+export function findProgram(name: string, options: { env?: NodeJS.ProcessEnv; systemDirs?: boolean } = {}): string | undefined {
+  const path = (options.env ?? process.env)['PATH'] ?? '';
+  for (const dir of [...path.split(delimiter), ...(options.systemDirs ? SYSTEM_BIN_DIRS : [])]) {
     if (!dir) continue;
     const p = join(dir, name);
     try {

@@ -49,7 +49,7 @@ export class NetnsProvider implements Provider {
   async unusableReason(): Promise<string | undefined> {
     if (process.platform !== 'linux') return 'the netns provider needs Linux';
     if (process.getuid?.() !== 0) return 'the netns provider needs root (namespaces, veths, dockerd)';
-    const missing = REQUIRED_BINARIES.filter((b) => !findProgram(b));
+    const missing = REQUIRED_BINARIES.filter((b) => !findProgram(b, { systemDirs: true }));
     if (missing.length) return `missing ${missing.join(', ')}: run \`sudo scripts/setup-host.sh\` to install them`;
     return undefined;
   }
@@ -317,7 +317,7 @@ export class NetnsProvider implements Provider {
   }
 
   private async startSshd(h: HostPlan, access: HostAccess, sshDir: string): Promise<void> {
-    const sshd = findProgram('sshd') ?? '/usr/sbin/sshd';
+    const sshd = findProgram('sshd', { systemDirs: true }) ?? '/usr/sbin/sshd';
     await access.services.start({ name: 'sshd', argv: [sshd, '-D', '-e', '-f', join(sshDir, 'sshd_config'), '-o', `ListenAddress=${h.address}`] });
   }
 }

@@ -81,7 +81,7 @@ export function machineProbe(home = homedir()): HypervisorProbe {
  * libvirtd runs.
  */
 export function detectHypervisor(env: NodeJS.ProcessEnv = process.env, probe: HypervisorProbe = machineProbe()): { hypervisor: string } | { reason: string } {
-  const virtualbox = () => findProgram('VBoxManage', env) !== undefined;
+  const virtualbox = () => findProgram('VBoxManage', { env }) !== undefined;
   const libvirt = () => probe.libvirtPlugin && probe.libvirtd;
   const chosen = env['VAGRANT_DEFAULT_PROVIDER'];
   if (chosen === 'virtualbox' && !virtualbox()) return { reason: 'VAGRANT_DEFAULT_PROVIDER is virtualbox, but VBoxManage is not installed' };
@@ -107,7 +107,7 @@ export class VagrantProvider implements Provider {
   constructor(private readonly options: VagrantProviderOptions = {}) {}
 
   async unusableReason(): Promise<string | undefined> {
-    if (!findProgram('vagrant', process.env)) return 'vagrant is not installed (not found on PATH): run `sudo scripts/setup-host.sh` or install it from vagrantup.com';
+    if (!findProgram('vagrant')) return 'vagrant is not installed (not found on PATH): run `sudo scripts/setup-host.sh` or install it from vagrantup.com';
     if (this.options.libvirt === 'local') {
       if (!vagrantLibvirtInstalled(homedir())) return 'the vagrant-libvirt plugin is not installed: apt-get install --no-install-recommends vagrant-libvirt (scripts/test-vm.sh does it)';
       return localLibvirtUnusableReason();
