@@ -6,7 +6,7 @@
 #   scripts/build-box.sh --name          print the box name only
 # Cache: $OVERLAB_BOX_CACHE, default ~/.cache/overlab/box. Mirror: $OVERLAB_BOX_MIRROR.
 # The image has no boot loader: the box's Vagrantfile boots the kernel and initrd it carries
-# (vagrant-libvirt's kernel/initrd/cmd_line), with QEMU's emulator, as NOTES.md describes.
+# (vagrant-libvirt's kernel/initrd/cmd_line), under QEMU's emulation.
 set -euo pipefail
 
 suite=bookworm

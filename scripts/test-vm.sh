@@ -13,7 +13,7 @@ die() { log "$1"; exit "${2:-1}"; }
 [ "$(id -u)" -eq 0 ] || die "run as root: the tests create namespaces and start libvirtd (sudo $0)" 77
 cd "$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")/.."
 
-# Debian packages the local libvirt needs (NOTES.md, "Real Vagrant VMs here").
+# Debian packages the local libvirt needs: libvirt and virtlogd, the vagrant-libvirt plugin, QEMU, dnsmasq.
 packages=(libvirt-daemon-system libvirt-clients vagrant vagrant-libvirt qemu-system-x86 qemu-utils dnsmasq-base busybox-static)
 
 installed() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q 'install ok installed'; }

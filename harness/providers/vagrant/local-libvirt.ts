@@ -24,7 +24,7 @@ import type { LibvirtVagrantSettings } from '../../render/vagrantfile.ts';
 /** `--libvirt local` (or OVERLAB_LIBVIRT=local): libvirt in the lab's namespace. */
 export type LibvirtMode = 'local';
 
-/** Memory and CPUs of every guest under emulation (NOTES.md: what boots in ~35 s). */
+/** Memory and CPUs of every guest under emulation: a Debian guest with these boots to SSH in about 35 s. */
 export const LOCAL_GUEST = { memory: 768, cpus: 1 } as const;
 export const MANAGEMENT_NETWORK_ADDRESS = '192.168.121.0/24';
 /**
