@@ -1,10 +1,24 @@
 // overlab down: remove everything the lab created; idempotent, --force hunts leftovers.
+import { UsageError } from '../errors.ts';
 import { labDown, labNameOf } from '../lifecycle/lab.ts';
+import { downAll } from '../lifecycle/room.ts';
 import type { DestroyReport } from '../providers/provider.ts';
 import type { GlobalOptions } from './main.ts';
-import { printJson, say } from './output.ts';
+import { printJson, say, warn } from './output.ts';
 
-export async function downCommand(ref: string | undefined, opts: GlobalOptions & { force?: boolean }, signal: AbortSignal): Promise<number> {
+export async function downCommand(ref: string | undefined, opts: GlobalOptions & { force?: boolean; all?: boolean }, signal: AbortSignal): Promise<number> {
+  if (opts.all) {
+    if (ref ?? opts.lab) throw new UsageError('--all takes every lab down: leave out the lab');
+    const results = await downAll({ force: !!opts.force, signal });
+    const failed = results.filter((r) => r.error);
+    if (opts.json) printJson({ ok: failed.length === 0, labs: results });
+    else {
+      if (!opts.quiet) for (const r of results) if (r.report) say(`lab ${r.lab} is down: ${destroySummary(r.report)}`);
+      for (const r of failed) warn(`lab ${r.lab} could not be taken down: ${r.error}`);
+      if (!opts.quiet && !results.length) say('no labs on this machine; nothing to do');
+    }
+    return failed.length ? 70 : 0;
+  }
   const lab = await labNameOf(ref ?? opts.lab);
   const started = Date.now();
   const report = await labDown(lab, { force: !!opts.force, signal });

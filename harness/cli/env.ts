@@ -1,11 +1,11 @@
 // overlab env HOST: exports for the stock docker CLI, as `docker-machine env` printed them.
 import { UsageError } from '../errors.ts';
-import { connectLab, openPlan } from '../lifecycle/lab.ts';
+import { connectLab, openLabPlan } from '../lifecycle/lab.ts';
 import type { GlobalOptions } from './main.ts';
 import { printJson, say } from './output.ts';
 
 export async function envCommand(host: string, opts: GlobalOptions & { unset?: boolean }, signal: AbortSignal): Promise<number> {
-  const plan = await openPlan(opts.lab);
+  const plan = await openLabPlan(opts.lab);
   if (opts.unset) {
     say('unset DOCKER_HOST DOCKER_TLS_VERIFY DOCKER_CERT_PATH DOCKER_MACHINE_NAME');
     return 0;

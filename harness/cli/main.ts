@@ -4,6 +4,7 @@ import { reportError } from './output.ts';
 import { validateCommand } from './validate.ts';
 import { renderCommand } from './render.ts';
 import { upCommand } from './up.ts';
+import { DEFAULT_COPY_JOBS } from './up-copies.ts';
 import { downCommand } from './down.ts';
 import { statusCommand } from './status.ts';
 import { envCommand } from './env.ts';
@@ -79,6 +80,10 @@ export async function main(argv: string[]): Promise<void> {
     .option('-p, --provider <provider>', 'override the lab file: auto, netns, vagrant, ssh')
     .option('-n, --dry-run', 'print, per host, every command that would run, and run none')
     .addOption(libvirtOption())
+    .addOption(new Option('--copies <n>', 'bring up N copies of the lab side by side, named <lab>-01 ... <lab>-NN (a room of students)').argParser(positiveInteger))
+    .option('--as <name>', 'bring the lab up as one copy of this name')
+    .addOption(new Option('--jobs <n>', `copies brought up at once (default ${DEFAULT_COPY_JOBS})`).argParser(positiveInteger))
+    .option('--force', 'with --copies: go on even when the memory estimate says the machine cannot hold them')
     .option('-q, --quiet', 'no progress output')
     .addOption(json())
     .action(wrap(upCommand));
@@ -88,11 +93,19 @@ export async function main(argv: string[]): Promise<void> {
     .argument('[lab]')
     .addOption(labOption())
     .option('-f, --force', 'also find leftovers by the lab name prefix (after a crash or a lost state file)')
+    .option('-a, --all', 'take every lab under the state root down')
     .addOption(libvirtOption())
     .option('-q, --quiet', 'no output')
     .addOption(json())
     .action(wrap(downCommand));
-  program.command('status').description('hosts, engines, KV store, networks and containers of a lab').argument('[lab]').addOption(labOption()).addOption(json()).action(wrap(statusCommand));
+  program
+    .command('status')
+    .description('hosts, engines, KV store, networks and containers of a lab; with --all, every lab on this machine')
+    .argument('[lab]')
+    .addOption(labOption())
+    .option('-a, --all', 'every lab under the state root: provider, hosts up, containers, last spec result, age, memory')
+    .addOption(json())
+    .action(wrap(statusCommand));
   program
     .command('env')
     .description('print the exports that point the docker CLI at a host\'s engine: eval "$(overlab env HOST)"')
@@ -116,6 +129,7 @@ export async function main(argv: string[]): Promise<void> {
     .option('-p, --provider <provider>', 'when the lab must be brought up, override the lab file: auto, netns, vagrant, ssh')
     .addOption(libvirtOption())
     .addOption(new Option('--concurrency <n>', 'probes in flight at once (default: 8, fewer when the engines are slow)').argParser(positiveInteger))
+    .option('-a, --all', 'run the specs of every lab that is up, then print the room summary')
     .addOption(json())
     .action(wrap(testCommand));
   program.command('ssh').description('open a shell on a lab host, or run a command there').argument('<host>').argument('[command...]').addOption(labOption()).action(wrap(sshCommand));

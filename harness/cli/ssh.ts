@@ -1,11 +1,11 @@
 // overlab ssh HOST [command]: a shell on a lab host over its sshd, as `vagrant ssh` gives.
 import { spawn } from 'node:child_process';
 import { UsageError } from '../errors.ts';
-import { connectLab, openPlan } from '../lifecycle/lab.ts';
+import { connectLab, openLabPlan } from '../lifecycle/lab.ts';
 import type { GlobalOptions } from './main.ts';
 
 export async function sshCommand(host: string, command: string[], opts: GlobalOptions, signal: AbortSignal): Promise<number> {
-  const plan = await openPlan(opts.lab);
+  const plan = await openLabPlan(opts.lab);
   const { hosts, provider, ctx, close } = await connectLab(plan, signal);
   close(); // the ssh client makes its own connection
   const h = hosts.get(host);

@@ -1,5 +1,6 @@
 // overlab status: a table (or --json) of the lab's hosts, engines, KV store, networks, containers.
-import { labStatus, openPlan } from '../lifecycle/lab.ts';
+import { labStatus, openLabPlan } from '../lifecycle/lab.ts';
+import { labSummaries, type LabSummary } from '../lifecycle/room.ts';
 import type { GlobalOptions } from './main.ts';
 import { printJson, say } from './output.ts';
 
@@ -8,8 +9,9 @@ export function table(rows: string[][]): string {
   return rows.map((r) => r.map((c, i) => c.padEnd(widths[i]!)).join('  ').trimEnd()).join('\n');
 }
 
-export async function statusCommand(ref: string | undefined, opts: GlobalOptions, signal: AbortSignal): Promise<number> {
-  const s = await labStatus(await openPlan(ref ?? opts.lab), signal);
+export async function statusCommand(ref: string | undefined, opts: GlobalOptions & { all?: boolean }, signal: AbortSignal): Promise<number> {
+  if (opts.all) return roomStatus(!!opts.json, signal);
+  const s = await labStatus(await openLabPlan(ref ?? opts.lab), signal);
   if (opts.json) {
     printJson(s);
     return 0;
@@ -32,4 +34,38 @@ export async function statusCommand(ref: string | undefined, opts: GlobalOptions
     );
   }
   return 0;
+}
+
+/** `status --all`: every lab on this machine, one line each. */
+async function roomStatus(json: boolean, signal: AbortSignal): Promise<number> {
+  const labs = await labSummaries(signal);
+  if (json) {
+    printJson({ labs });
+    return 0;
+  }
+  if (!labs.length) {
+    say('no labs on this machine (overlab up, or overlab up --copies N)');
+    return 0;
+  }
+  say(
+    table([
+      ['LAB', 'PROVIDER', 'STATE', 'HOSTS UP', 'CONTAINERS', 'LAST TEST', 'AGE', 'MEMORY'],
+      ...labs.map((l) => [l.lab, l.provider, l.phase, `${l.hosts.running}/${l.hosts.total}`, String(l.containers), lastTest(l), age(l.ageSeconds), l.memoryMiB === undefined ? '-' : `${l.memoryMiB} MiB`]),
+    ]),
+  );
+  return 0;
+}
+
+function lastTest(l: LabSummary): string {
+  if (!l.lastTest) return 'never';
+  const t = l.lastTest;
+  return `${t.failed ? `${t.failed} failed` : `${t.passed}/${t.tests} passed`} ${age(Math.round((Date.now() - Date.parse(t.at)) / 1000))} ago`;
+}
+
+/** "42 s", "7 min", "3 h", "2 d". */
+export function age(seconds: number): string {
+  if (seconds < 90) return `${seconds} s`;
+  if (seconds < 90 * 60) return `${Math.round(seconds / 60)} min`;
+  if (seconds < 36 * 3600) return `${Math.round(seconds / 3600)} h`;
+  return `${Math.round(seconds / 86400)} d`;
 }

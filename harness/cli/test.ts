@@ -1,9 +1,12 @@
 // overlab test: bring the lab up if it is not, run the acceptance specs against it (console,
 // JUnit and JSON reports), then keep or remove the lab as --destroy says.
 import { relative } from 'node:path';
+import { execa } from 'execa';
+import { mapLimit } from '../wait.ts';
 import { SpecsFailedError, UsageError } from '../errors.ts';
 import type { LabEvent } from '../events.ts';
-import { labDown, openPlan, prepareUp } from '../lifecycle/lab.ts';
+import { labDown, openLabPlan, prepareUp } from '../lifecycle/lab.ts';
+import { labsUp } from '../lifecycle/room.ts';
 import { DESTROY_POLICIES, runLabSpecs, shouldDestroy, type DestroyPolicy } from '../lifecycle/test.ts';
 import { destroySummary } from './down.ts';
 import type { GlobalOptions } from './main.ts';
@@ -16,12 +19,17 @@ export interface TestOptions extends GlobalOptions {
   provider?: string;
   libvirt?: string;
   concurrency?: number;
+  all?: boolean;
 }
 
 export async function testCommand(ref: string | undefined, opts: TestOptions, signal: AbortSignal): Promise<number> {
+  if (opts.all) {
+    if (ref ?? opts.lab) throw new UsageError('--all runs the specs of every lab that is up: leave out the lab');
+    return testRoom(opts, signal);
+  }
   const policy = destroyPolicy(opts.destroy);
   const choice = providerChoice(opts);
-  const plan = await openPlan(ref ?? opts.lab);
+  const plan = await openLabPlan(ref ?? opts.lab);
   const labRef = ref ?? opts.lab ?? plan.lab;
   const json = !!opts.json;
   const events = {
@@ -93,4 +101,52 @@ export async function testCommand(ref: string | undefined, opts: TestOptions, si
 function destroyPolicy(value: string | undefined): DestroyPolicy | undefined {
   if (value === undefined || (DESTROY_POLICIES as readonly string[]).includes(value)) return value as DestroyPolicy | undefined;
   throw new UsageError(`--destroy must be one of ${DESTROY_POLICIES.join(', ')}; got "${value}"`);
+}
+
+/** Labs whose specs run at once in `test --all`, each in a process of its own. */
+const ROOM_TEST_JOBS = 3;
+
+/**
+ * `test --all`: the specs of every lab that is up, each in an `overlab test LAB --json` process
+ * of its own (one mocha run per process: its spec files register their tests as they load), a
+ * few at a time; a line per lab, then the room.
+ */
+async function testRoom(opts: TestOptions, signal: AbortSignal): Promise<number> {
+  const labs = labsUp().map((l) => l.plan.lab);
+  const json = !!opts.json;
+  const results = await mapLimit(labs, ROOM_TEST_JOBS, async (lab) => {
+    const started = Date.now();
+    const argv = [...process.execArgv, process.argv[1]!, 'test', lab, '--json', '--destroy', 'never', ...(opts.concurrency ? ['--concurrency', String(opts.concurrency)] : [])];
+    const child = await execa(process.execPath, argv, { reject: false, cancelSignal: signal, stdin: 'ignore' });
+    signal.throwIfAborted();
+    const seconds = (Date.now() - started) / 1000;
+    let out: { counts?: RoomResult['counts']; cases?: { title: string; state: string }[]; message?: string } = {};
+    try {
+      out = JSON.parse(String(child.stdout)) as typeof out;
+    } catch {
+      out = { message: (String(child.stderr).trim().split('\n')[0] || `exit ${child.exitCode}`) };
+    }
+    const r: RoomResult = out.counts
+      ? { lab, ok: child.exitCode === 0, counts: out.counts, failed: (out.cases ?? []).filter((c) => c.state === 'failed').map((c) => c.title), seconds }
+      : { lab, ok: false, error: out.message ?? `exit ${child.exitCode}`, seconds };
+    if (!json) {
+      say(r.counts ? `${lab}: ${r.counts.passed} of ${r.counts.tests} specs passed (${seconds.toFixed(1)} s)` : `${lab}: could not run its specs: ${r.error}`);
+      for (const title of r.failed ?? []) say(`  failed: ${title}`);
+    }
+    return r;
+  });
+  const failing = results.filter((r) => !r.ok);
+  const summary = `${results.length} ${results.length === 1 ? 'lab' : 'labs'}: ${results.length - failing.length} passed, ${failing.length} failed${failing.length ? ` (${failing.map((r) => r.lab).join(', ')})` : ''}`;
+  if (json) printJson({ ok: failing.length === 0, summary, labs: results });
+  else say(results.length ? summary : 'no lab is up: nothing to test (overlab up --copies N)');
+  return failing.length ? 1 : 0;
+}
+
+interface RoomResult {
+  lab: string;
+  ok: boolean;
+  counts?: { tests: number; passed: number; failed: number; pending: number };
+  failed?: string[];
+  error?: string;
+  seconds: number;
 }

@@ -1,5 +1,5 @@
 // overlab up: bring a lab up with per-host progress; a lab that is up is reported, not touched.
-import { prepareUp, openPlan } from '../lifecycle/lab.ts';
+import { prepareUp, openLabPlan } from '../lifecycle/lab.ts';
 import { describeUp } from '../lifecycle/describe.ts';
 import { parseLibvirtMode, providerById, resolveProvider, type ProviderOptions } from '../providers/index.ts';
 import type { LabEvent } from '../events.ts';
@@ -7,9 +7,27 @@ import { UsageError } from '../errors.ts';
 import type { GlobalOptions } from './main.ts';
 import { runWithProgress, type OutputMode } from './progress.ts';
 import { printJson, say, warn } from './output.ts';
+import { upCopies } from './up-copies.ts';
 
-export async function upCommand(ref: string | undefined, opts: GlobalOptions & { provider?: string; dryRun?: boolean; libvirt?: string }, signal: AbortSignal): Promise<number> {
-  const plan = await openPlan(ref ?? opts.lab);
+export interface UpOptions extends GlobalOptions {
+  provider?: string;
+  dryRun?: boolean;
+  libvirt?: string;
+  copies?: number;
+  as?: string;
+  jobs?: number;
+  force?: boolean;
+}
+
+export async function upCommand(ref: string | undefined, opts: UpOptions, signal: AbortSignal): Promise<number> {
+  if (opts.copies !== undefined || opts.as !== undefined) {
+    if (opts.dryRun) throw new UsageError('--dry-run shows one lab: leave out --copies and --as');
+    const choice = providerChoice(opts);
+    const mode: OutputMode = opts.json ? 'json' : opts.quiet ? 'quiet' : 'human';
+    const request = { ...choice, ...(opts.copies !== undefined ? { copies: opts.copies } : {}), ...(opts.as !== undefined ? { as: opts.as } : {}), ...(opts.jobs ? { jobs: opts.jobs } : {}), force: !!opts.force };
+    return upCopies(ref ?? opts.lab, request, mode, signal);
+  }
+  const plan = await openLabPlan(ref ?? opts.lab);
   const choice = providerChoice(opts);
   opts = { ...opts, ...(choice.provider ? { provider: choice.provider } : {}) };
   if (opts.dryRun) {

@@ -1,7 +1,7 @@
 // The test image: a busybox rootfs with every applet (sh, ping, nslookup, nc, ip, wget ...),
 // built locally from the machine's static busybox and imported into each engine. No registry.
 import { createReadStream, existsSync, mkdirSync, readFileSync, renameSync, symlinkSync, copyFileSync, rmSync, mkdtempSync } from 'node:fs';
-import { createHash } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type Docker from 'dockerode';
@@ -29,7 +29,9 @@ export async function buildTestImageTar(cacheDir: string): Promise<string> {
     copyFileSync(busybox, join(root, 'bin', 'busybox'));
     const { stdout } = await execa(busybox, ['--list']);
     for (const applet of String(stdout).split('\n').filter((a) => a && a !== 'busybox')) symlinkSync('busybox', join(root, 'bin', applet));
-    const tmpTar = `${tar}.${process.pid}.tmp`;
+    // Unique per build (copies of a lab brought up at once build it side by side), beside the
+    // cache so the rename stays on one file system.
+    const tmpTar = `${tar}.${randomUUID()}.tmp`;
     await execa('tar', ['-C', root, '--owner=0', '--group=0', '-cf', tmpTar, '.']);
     renameSync(tmpTar, tar);
   } finally {

@@ -40,7 +40,7 @@ export async function labNameOf(ref: string = DEFAULT_LAB): Promise<string> {
   const isName = /^[a-z][a-z0-9-]*$/.test(ref);
   try {
     const file = resolveLabFile(ref);
-    return recordedLabs().find((s) => s.file === file)?.lab ?? (await loadLab(file)).name;
+    return recordedLabs().find((s) => s.file === file && !s.copyOf)?.lab ?? (await loadLab(file)).name;
   } catch (e) {
     // A lab whose file is gone or broken still comes down by its name.
     if (isName) return ref;
@@ -64,6 +64,19 @@ export async function openPlan(ref?: string): Promise<Plan> {
   return planLab(await loadLab(resolveLabFile(ref)));
 }
 
+/**
+ * The plan of a lab as commands on a live lab need it (up, status, test, env, ssh ...): the plan
+ * recorded when it came up, found by name or by its file's path, so a copy (which has no file
+ * of its own) and a lab whose file changed since are seen as they are; else the lab file's.
+ */
+export async function openLabPlan(ref: string = DEFAULT_LAB): Promise<Plan> {
+  const byName = /^[a-z][a-z0-9-]*$/.test(ref) ? new StateStore(labStateDir(ref)).readPlan() : undefined;
+  if (byName) return byName;
+  const file = resolveLabFile(ref);
+  const recorded = recordedLabs().find((s) => s.file === file && !s.copyOf);
+  return (recorded && new StateStore(labStateDir(recorded.lab)).readPlan()) || planLab(await loadLab(file));
+}
+
 export interface LabRun {
   plan: Plan;
   store: StateStore;
@@ -84,7 +97,7 @@ export interface UpResult {
  */
 export async function prepareUp(
   plan: Plan,
-  options: { provider?: string; providerOptions?: ProviderOptions; events?: Events; signal: AbortSignal },
+  options: { provider?: string; providerOptions?: ProviderOptions; copyOf?: string; events?: Events; signal: AbortSignal },
 ): Promise<UpResult & LabRun> {
   const store = new StateStore(labStateDir(plan.lab));
   const unlock = store.lock('up');
@@ -106,7 +119,8 @@ export async function prepareUp(
     }
     const provider = await resolveProvider((options.provider ?? plan.provider) as Plan['provider'], options.providerOptions);
     const now = new Date().toISOString();
-    store.write({ version: 1, lab: plan.lab, provider: provider.id, mode: plan.mode, file: plan.file, phase: 'creating', createdAt: now, updatedAt: now, hosts: {}, resources: {} });
+    store.write({ version: 1, lab: plan.lab, provider: provider.id, mode: plan.mode, file: plan.file, ...(options.copyOf ? { copyOf: options.copyOf } : {}), phase: 'creating', createdAt: now, updatedAt: now, hosts: {}, resources: {} });
+    store.writePlan(plan);
     const ctx: LabContext = { store, events, signal: options.signal };
     const { steps, release } = upSteps(plan, { ...ctx, provider });
     const finish = (error?: unknown) => {

@@ -13,6 +13,16 @@ export interface HostCommands {
 export interface Provider {
   readonly id: ProviderId;
   /**
+   * How copies of a lab (`up --copies`) coexist: in namespaces of their own with the lab's
+   * addresses, each on a private subnet of its own (host networks shared by the whole
+   * machine), or not at all (machines that exist once).
+   */
+  readonly copies: 'same-addresses' | 'own-subnet' | 'unsupported';
+  /** Memory (MiB) one lab of this plan takes on this machine, from measured figures; 0 when it runs elsewhere. */
+  estimateMemoryMiB(plan: Plan): number;
+  /** Memory (MiB) the lab's processes or machines take on this machine now, when the provider can tell. */
+  memoryInUseMiB(lab: string, ctx: LabContext): Promise<number | undefined>;
+  /**
    * Installs and configures what a host needs before its services start (engine, KV store),
    * idempotently; absent where hosts come ready (netns). Returns a short outcome.
    */

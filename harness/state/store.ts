@@ -3,7 +3,7 @@
 import { closeSync, openSync, readFileSync, renameSync, rmSync, writeFileSync, writeSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { LabStateError } from '../errors.ts';
-import type { EngineMode, ProviderId } from '../lab/types.ts';
+import type { EngineMode, Plan, ProviderId } from '../lab/types.ts';
 import { isAlive } from '../system/processes.ts';
 
 export type LabPhase = 'creating' | 'up' | 'failed' | 'destroying';
@@ -25,6 +25,8 @@ export interface LabState {
   mode: EngineMode;
   /** The lab file it was brought up from (for messages; nothing re-reads it). */
   file: string;
+  /** For a copy made by `up --copies` or `--as`: the lab it is a copy of. */
+  copyOf?: string;
   phase: LabPhase;
   createdAt: string;
   updatedAt: string;
@@ -77,6 +79,27 @@ export class StateStore {
 
   remove(): void {
     rmSync(this.file, { force: true });
+    rmSync(this.planFile, { force: true });
+  }
+
+  /** The plan the lab was brought up from, kept beside its state: what status and reports draw, without the lab file. */
+  writePlan(plan: Plan): void {
+    mkdirSync(this.dir, { recursive: true });
+    const tmp = `${this.planFile}.${process.pid}.tmp`;
+    writeFileSync(tmp, JSON.stringify(plan) + '\n');
+    renameSync(tmp, this.planFile);
+  }
+
+  readPlan(): Plan | undefined {
+    try {
+      return JSON.parse(readFileSync(this.planFile, 'utf8')) as Plan;
+    } catch {
+      return undefined;
+    }
+  }
+
+  private get planFile(): string {
+    return join(this.dir, 'plan.json');
   }
 
   /** Takes the lab's lock for one command; a lock whose holder has died is taken over. */

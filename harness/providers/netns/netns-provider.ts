@@ -18,6 +18,7 @@ import { findProgram } from '../../system/programs.ts';
 import { NetnsRunner, NetnsServices, type ServiceRecord } from './host.ts';
 import { labPrefix, mountNamespaceOf, namespaceInode, namespacesWithPrefix, processesInNamespaces } from '../../system/namespaces.ts';
 import { mountsUnder, removeCgroups } from './leftovers.ts';
+import { estimateNetnsMemoryMiB, netnsMemoryInUseMiB } from './memory.ts';
 import { cgroupParent, hostNamespace, hostRuntimeDir, hostsFile, sshdConfig, switchAddress, switchNamespace, wiringScripts } from './topology.ts';
 
 const REQUIRED_BINARIES = ['ip', 'nsenter', 'unshare', 'dockerd', 'busybox', 'ssh-keygen', 'sshd'];
@@ -45,6 +46,16 @@ interface NetnsHostResources {
 
 export class NetnsProvider implements Provider {
   readonly id = 'netns' as const;
+  /** Every copy in namespaces of its own: the lab's addresses can repeat. */
+  readonly copies = 'same-addresses' as const;
+
+  estimateMemoryMiB(plan: Plan): number {
+    return estimateNetnsMemoryMiB(plan);
+  }
+
+  async memoryInUseMiB(lab: string): Promise<number | undefined> {
+    return netnsMemoryInUseMiB(lab);
+  }
 
   async unusableReason(): Promise<string | undefined> {
     if (process.platform !== 'linux') return 'the netns provider needs Linux';

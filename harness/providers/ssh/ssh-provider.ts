@@ -42,6 +42,16 @@ export function keyFor(plan: Plan, h: HostPlan, home = homedir()): string {
 
 export class SshProvider implements Provider {
   readonly id = 'ssh' as const;
+  /** The machines exist once: a second lab on them would share their engines. */
+  readonly copies = 'unsupported' as const;
+
+  estimateMemoryMiB(): number {
+    return 0; // The machines are elsewhere.
+  }
+
+  async memoryInUseMiB(): Promise<number | undefined> {
+    return undefined;
+  }
 
   constructor(private readonly options: SshProviderOptions = {}) {}
 

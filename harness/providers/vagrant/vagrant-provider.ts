@@ -22,7 +22,7 @@ import { emptyDestroyReport, type DestroyReport, type HostCommands, type Provide
 import type { HostAccess, LabContext, SshEndpoint } from '../../host.ts';
 import { connectSshHosts, describeSshHost, recordSshHosts, sshCommandArgv, type SshHostSpec } from '../ssh-hosts.ts';
 import { machineStates, type MachineState } from './machine-readable.ts';
-import { LocalLibvirt, localBox, localLibvirtPlan, localLibvirtSettings, localLibvirtUnusableReason, proxiedEndpoint, libvirtNamespace, daemonArgv, type LibvirtMode } from './local-libvirt.ts';
+import { LOCAL_GUEST, LocalLibvirt, localBox, localLibvirtPlan, localLibvirtSettings, localLibvirtUnusableReason, proxiedEndpoint, libvirtNamespace, daemonArgv, type LibvirtMode } from './local-libvirt.ts';
 
 /** Vagrant providers (hypervisors) by the name `--provider` takes. */
 export type VagrantHypervisor = 'virtualbox' | 'libvirt' | 'docker' | 'parallels' | 'hyperv' | 'vmware_desktop';
@@ -103,8 +103,21 @@ export interface VagrantProviderOptions {
 
 export class VagrantProvider implements Provider {
   readonly id = 'vagrant' as const;
+  /** Host-only (VirtualBox) and libvirt networks are the machine's: each copy needs a subnet of its own. */
+  readonly copies = 'own-subnet' as const;
 
   constructor(private readonly options: VagrantProviderOptions = {}) {}
+
+  /** The guests' memory as the Vagrantfile asks for it (the local libvirt's fixed size under emulation). */
+  estimateMemoryMiB(plan: Plan, local = this.options.libvirt === 'local'): number {
+    return plan.hosts.reduce((sum, h) => sum + (local ? LOCAL_GUEST.memory : h.memory), 0);
+  }
+
+  /** What the lab's VMs were given, as recorded: a guest's memory is taken whole by its hypervisor. */
+  async memoryInUseMiB(_lab: string, ctx: LabContext): Promise<number | undefined> {
+    const plan = ctx.store.readPlan();
+    return plan ? this.estimateMemoryMiB(plan, LocalLibvirt.recorded(ctx) !== undefined) : undefined;
+  }
 
   async unusableReason(): Promise<string | undefined> {
     if (!findProgram('vagrant')) return 'vagrant is not installed (not found on PATH): run `sudo scripts/setup-host.sh` or install it from vagrantup.com';

@@ -1,0 +1,133 @@
+// The room: every lab on this machine at once, for a teacher. Copies of one lab brought up
+// side by side (`up --copies N`, `up --as NAME`), and `status`, `test` and `down` over every
+// recorded lab, each lab from its recorded state and plan, never from its lab file.
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { PrerequisiteError, UsageError } from '../errors.ts';
+import { silentEvents, type Events } from '../events.ts';
+import { loadLab } from '../lab/load.ts';
+import type { Plan } from '../lab/types.ts';
+import { providerById, resolveProvider, type ProviderOptions } from '../providers/index.ts';
+import type { DestroyReport } from '../providers/provider.ts';
+import type { SpecReport } from '../report/index.ts';
+import { labStateDir } from '../state/paths.ts';
+import { StateStore, type LabState } from '../state/store.ts';
+import { availableMemoryMiB, checkCapacity, checkCopyName, copyNames, copyPlans } from './copies.ts';
+import { labDown, recordedLabs, resolveLabFile } from './lab.ts';
+
+export interface CopiesRequest {
+  /** How many copies (`<lab>-01` ...), or one copy by name. */
+  copies?: number;
+  as?: string;
+  provider?: string;
+  providerOptions?: ProviderOptions;
+  /** Skip the memory check. */
+  force?: boolean;
+}
+
+export interface CopiesPlan {
+  base: string;
+  provider: string;
+  plans: Plan[];
+  perCopyMiB: number;
+  availableMiB: number;
+}
+
+/** The plans of the copies asked for, after checking the provider can make copies and the machine can hold them. */
+export async function planCopies(ref: string | undefined, request: CopiesRequest, meminfo?: string): Promise<CopiesPlan> {
+  if (request.copies !== undefined && request.as !== undefined) throw new UsageError('--copies and --as do not go together: --as names one copy');
+  const lab = await loadLab(resolveLabFile(ref));
+  const provider = await resolveProvider((request.provider ?? lab.provider) as Plan['provider'], request.providerOptions);
+  if (provider.copies === 'unsupported') {
+    throw new UsageError(`the ${provider.id} provider cannot make copies of a lab: its machines exist once`, { hint: 'Give each student a lab file of their own machines, or use --provider netns.' });
+  }
+  const names = request.as !== undefined ? [checkCopyName(request.as)] : copyNames(lab.name, request.copies ?? 1);
+  const taken = names.filter((n) => existsSync(join(labStateDir(n), 'state.json')));
+  const plans = copyPlans(lab, names, { ownSubnet: provider.copies === 'own-subnet' });
+  const perCopyMiB = provider.estimateMemoryMiB(plans[0]!);
+  const availableMiB = availableMemoryMiB(meminfo);
+  const wanted = names.length - taken.length;
+  const { refusal } = checkCapacity(perCopyMiB, wanted, availableMiB);
+  if (refusal && !request.force) throw new PrerequisiteError(`not enough memory: ${refusal}`, { hint: 'Make fewer copies, or pass --force to try anyway.' });
+  return { base: lab.name, provider: provider.id, plans, perCopyMiB, availableMiB };
+}
+
+// ---------------------------------------------------------------------------------------------
+// status --all
+
+export interface LabSummary {
+  lab: string;
+  copyOf: string | undefined;
+  provider: string;
+  phase: LabState['phase'];
+  file: string;
+  createdAt: string;
+  ageSeconds: number;
+  hosts: { total: number; running: number };
+  containers: number;
+  memoryMiB: number | undefined;
+  lastTest: { passed: number; failed: number; pending: number; tests: number; at: string } | undefined;
+}
+
+/** The last spec report of a lab, if `overlab test` ran on it. */
+export function lastReport(lab: string): SpecReport | undefined {
+  const file = join(labStateDir(lab), 'reports', 'report.json');
+  try {
+    return JSON.parse(readFileSync(file, 'utf8')) as SpecReport;
+  } catch {
+    return undefined;
+  }
+}
+
+export async function labSummaries(signal: AbortSignal, now = Date.now()): Promise<LabSummary[]> {
+  const states = recordedLabs();
+  return Promise.all(
+    states.map(async (state): Promise<LabSummary> => {
+      const store = new StateStore(labStateDir(state.lab));
+      const plan = store.readPlan();
+      const provider = providerById(state.provider);
+      const ctx = { store, events: silentEvents, signal };
+      const hostStates = plan ? await provider.hostStates(plan, ctx).catch(() => ({}) as Record<string, string>) : {};
+      const report = lastReport(state.lab);
+      return {
+        lab: state.lab,
+        copyOf: state.copyOf,
+        provider: state.provider,
+        phase: state.phase,
+        file: state.file,
+        createdAt: state.createdAt,
+        ageSeconds: Math.max(0, Math.round((now - Date.parse(state.createdAt)) / 1000)),
+        hosts: { total: plan?.hosts.length ?? Object.keys(state.hosts).length, running: Object.values(hostStates).filter((s) => s === 'running').length },
+        containers: plan?.containers.length ?? 0,
+        memoryMiB: await provider.memoryInUseMiB(state.lab, ctx).catch(() => undefined),
+        lastTest: report ? { ...report.counts, at: report.startedAt } : undefined,
+      };
+    }),
+  ).then((all) => all.sort((a, b) => a.lab.localeCompare(b.lab)));
+}
+
+// ---------------------------------------------------------------------------------------------
+// down --all
+
+export async function downAll(options: { force: boolean; events?: Events; signal: AbortSignal }): Promise<{ lab: string; report?: DestroyReport; error?: string }[]> {
+  const results: { lab: string; report?: DestroyReport; error?: string }[] = [];
+  // One at a time: a lab's down is quick, and a failure in one must not stop the others.
+  for (const state of recordedLabs()) {
+    options.signal.throwIfAborted();
+    try {
+      results.push({ lab: state.lab, report: await labDown(state.lab, options) });
+    } catch (e) {
+      if (options.signal.aborted) throw e;
+      results.push({ lab: state.lab, error: (e as Error).message });
+    }
+  }
+  return results;
+}
+
+/** Labs whose specs can run: up, with a recorded plan. */
+export function labsUp(): { state: LabState; plan: Plan }[] {
+  return recordedLabs().flatMap((state) => {
+    const plan = state.phase === 'up' ? new StateStore(labStateDir(state.lab)).readPlan() : undefined;
+    return plan ? [{ state, plan }] : [];
+  });
+}
