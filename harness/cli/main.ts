@@ -4,6 +4,9 @@ import { reportError } from './output.ts';
 import { validateCommand } from './validate.ts';
 import { renderCommand } from './render.ts';
 import { upCommand } from './up.ts';
+import { graphCommand } from './graph.ts';
+import { handoutCommand } from './handout.ts';
+import { reportCommand } from './report.ts';
 import { DEFAULT_COPY_JOBS } from './up-copies.ts';
 import { downCommand } from './down.ts';
 import { statusCommand } from './status.ts';
@@ -132,6 +135,34 @@ export async function main(argv: string[]): Promise<void> {
     .option('-a, --all', 'run the specs of every lab that is up, then print the room summary')
     .addOption(json())
     .action(wrap(testCommand));
+  program
+    .command('graph')
+    .description("draw the lab's topology (hosts and addresses, KV store, overlays, containers); live addresses and states once it is up")
+    .argument('[lab]')
+    .addOption(labOption())
+    .addOption(new Option('-f, --format <format>', 'svg (Graphviz), dot, or mermaid (for Markdown)').choices(['svg', 'dot', 'mermaid']).default('svg'))
+    .option('-o, --out <file>', 'write it to a file instead of stdout')
+    .option('--no-live', 'draw from the plan only, even when the lab is up')
+    .action(wrap(graphCommand));
+  program
+    .command('handout')
+    .description('write what a student types for a lab (or every lab that is up): Markdown, and one printable HTML page')
+    .argument('[lab]')
+    .addOption(labOption())
+    .option('-a, --all', 'a handout for every lab that is up (the copies of a room)')
+    .option('-o, --out <dir>', 'folder to write them to (default .overlab/handouts)')
+    .addOption(json())
+    .action(wrap(handoutCommand));
+  program
+    .command('report')
+    .description("write an HTML page of a lab, or with --all of every lab (the room): drawings and spec results, failing labs first")
+    .argument('[lab]')
+    .addOption(labOption())
+    .option('-a, --all', 'every lab under the state root')
+    .option('-o, --out <file>', 'the page to write (default .overlab/room.html, or .overlab/<lab>.html)')
+    .option('-w, --watch', 'write the page again whenever a lab changes, until Ctrl-C; the page reloads itself')
+    .addOption(json())
+    .action(wrap(reportCommand));
   program.command('ssh').description('open a shell on a lab host, or run a command there').argument('<host>').argument('[command...]').addOption(labOption()).action(wrap(sshCommand));
 
   try {

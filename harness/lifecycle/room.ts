@@ -1,7 +1,7 @@
 // The room: every lab on this machine at once, for a teacher. Copies of one lab brought up
 // side by side (`up --copies N`, `up --as NAME`), and `status`, `test` and `down` over every
 // recorded lab, each lab from its recorded state and plan, never from its lab file.
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { PrerequisiteError, UsageError } from '../errors.ts';
 import { silentEvents, type Events } from '../events.ts';
@@ -10,9 +10,11 @@ import type { Plan } from '../lab/types.ts';
 import { providerById, resolveProvider, type ProviderOptions } from '../providers/index.ts';
 import type { DestroyReport } from '../providers/provider.ts';
 import type { SpecReport } from '../report/index.ts';
+import type { RoomEntry } from '../render/room.ts';
 import { labStateDir } from '../state/paths.ts';
 import { StateStore, type LabState } from '../state/store.ts';
 import { availableMemoryMiB, checkCapacity, checkCopyName, copyNames, copyPlans } from './copies.ts';
+import { labGraph } from './graph.ts';
 import { labDown, recordedLabs, resolveLabFile } from './lab.ts';
 
 export interface CopiesRequest {
@@ -130,4 +132,41 @@ export function labsUp(): { state: LabState; plan: Plan }[] {
     const plan = state.phase === 'up' ? new StateStore(labStateDir(state.lab)).readPlan() : undefined;
     return plan ? [{ state, plan }] : [];
   });
+}
+
+// ---------------------------------------------------------------------------------------------
+// The room page
+
+/** Every lab as the room page shows it: summary, last report, live drawing. */
+export async function roomEntries(signal: AbortSignal, only?: string): Promise<RoomEntry[]> {
+  const summaries = (await labSummaries(signal)).filter((s) => only === undefined || s.lab === only);
+  return Promise.all(
+    summaries.map(async (s): Promise<RoomEntry> => {
+      const plan = new StateStore(labStateDir(s.lab)).readPlan();
+      let svg: string | undefined;
+      if (plan) {
+        try {
+          svg = await labGraph(plan, 'svg', { live: s.phase === 'up', signal });
+        } catch {
+          svg = undefined; // No Graphviz, or the lab could not be asked: the page goes on without a picture.
+        }
+      }
+      return { lab: s.lab, copyOf: s.copyOf, provider: s.provider, phase: s.phase, hosts: s.hosts, containers: s.containers, ageSeconds: s.ageSeconds, memoryMiB: s.memoryMiB, report: lastReport(s.lab), svg };
+    }),
+  );
+}
+
+/** What changes the room page: each lab's state and last report (file times), and the set of labs. */
+export function roomSignature(): string {
+  return recordedLabs()
+    .map((s) => `${s.lab}:${s.phase}:${s.updatedAt}:${mtimeOf(join(labStateDir(s.lab), 'reports', 'report.json'))}`)
+    .join('|');
+}
+
+function mtimeOf(file: string): number {
+  try {
+    return statSync(file).mtimeMs;
+  } catch {
+    return 0;
+  }
 }

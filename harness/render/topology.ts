@@ -6,6 +6,8 @@ import type { Plan } from '../lab/types.ts';
 
 /** What a running lab adds to the picture (from `overlab status`); every field optional. */
 export interface LiveTopology {
+  /** The store the engines actually use (the lab's fallback when its first choice could not run). */
+  kv?: { type: string; clusterStore: string } | undefined;
   hosts: Record<string, { state?: string | undefined; engine?: string | undefined }>;
   containers: Record<string, { state?: string | undefined; addresses: Record<string, string> }>;
 }
@@ -23,6 +25,8 @@ interface Edge {
   to: string;
   label: string;
   style: 'solid' | 'dashed';
+  /** Live only: planned but not there ('missing'), or there but not planned ('extra'). */
+  deviation?: 'missing' | 'extra';
 }
 
 /** The picture as data: clusters (the private network, each docker host) of nodes, and edges. */
@@ -47,7 +51,8 @@ export function topologyGraph(plan: Plan, live?: LiveTopology): TopologyGraph {
   const hostNode = (name: string): Node => {
     const h = plan.hosts.find((x) => x.name === name)!;
     const l = live?.hosts[name];
-    const role = name === kvHost ? `KV store (${plan.kv!.candidates.map((c) => `${c.type} :${c.port}`).join(', or ')})` : plan.mode === 'swarm' ? (name === plan.dockerHosts[0] ? 'docker (swarm manager)' : 'docker (swarm worker)') : 'docker';
+    const kvRole = live?.kv ? `KV store: ${live.kv.type} :${live.kv.clusterStore.split(':').pop()}` : `KV store (${plan.kv?.candidates.map((c) => `${c.type} :${c.port}`).join(', or ')})`;
+    const role = name === kvHost ? kvRole : plan.mode === 'swarm' ? (name === plan.dockerHosts[0] ? 'docker (swarm manager)' : 'docker (swarm worker)') : 'docker';
     const lines = [name, h.address, role];
     if (l?.engine) lines.push(`engine ${l.engine}`);
     if (l?.state && l.state !== 'running') lines.push(l.state);
@@ -69,11 +74,21 @@ export function topologyGraph(plan: Plan, live?: LiveTopology): TopologyGraph {
     kind: 'network',
   }));
   const edges: Edge[] = [];
+  const planned = new Set(plan.networks.map((n) => n.name));
   for (const c of plan.containers) {
+    const l = live?.containers[c.name];
     for (const a of c.networks) {
-      const address = live?.containers[c.name]?.addresses[a.network] || a.address;
+      const address = l?.addresses[a.network] || a.address;
       const label = [address, ...a.aliases.map((x) => `alias ${x}`)].filter(Boolean).join(', ');
-      edges.push({ from: id('ctr', c.name), to: id('net', a.network), label: label ?? '', style: 'solid' });
+      // A running container without an address on a network of its plan is drawn as a broken link.
+      const missing = l?.state === 'running' && !l.addresses[a.network];
+      edges.push({ from: id('ctr', c.name), to: id('net', a.network), label: missing ? 'not attached' : label, style: missing ? 'dashed' : 'solid', ...(missing ? { deviation: 'missing' as const } : {}) });
+    }
+    // Networks the container is on that the lab does not plan (someone connected it by hand).
+    for (const [network, address] of Object.entries(l?.addresses ?? {})) {
+      if (c.networks.some((a) => a.network === network)) continue;
+      if (!planned.has(network) && !networks.some((n) => n.id === id('net', network))) networks.push({ id: id('net', network), lines: [network, 'not in the lab'], kind: 'network', health: 'bad' });
+      edges.push({ from: id('ctr', c.name), to: id('net', network), label: address, style: 'solid', deviation: 'extra' });
     }
   }
   const kv = kvHost ? hostNode(kvHost) : undefined;
@@ -113,7 +128,10 @@ export function renderDot(g: TopologyGraph): string {
   }
   out.push('  }');
   for (const n of g.networks) out.push(dotNode(n, '  '));
-  for (const e of g.edges) out.push(`  ${e.from} -> ${e.to} [label=${dotString(e.label)}, dir=none${e.style === 'dashed' ? ', style=dashed, color="#888888"' : ''}];`);
+  for (const e of g.edges) {
+    const color = e.deviation ? HEALTH.bad : e.style === 'dashed' ? '#888888' : '#333333';
+    out.push(`  ${e.from} -> ${e.to} [label=${dotString(e.label)}, dir=none, color="${color}", fontcolor="${color}"${e.style === 'dashed' ? ', style=dashed' : ''}${e.deviation ? ', penwidth=2' : ''}];`);
+  }
   out.push('}', '');
   return out.join('\n');
 }
@@ -143,10 +161,12 @@ export function renderMermaid(g: TopologyGraph): string {
     ['ok', (n) => n.health === 'ok', 'stroke:#2e7d32,stroke-width:2px'],
     ['bad', (n) => n.health === 'bad', 'stroke:#c62828,stroke-width:3px'],
   ];
-  const all = [...(g.kv ? [g.kv] : []), ...g.hosts.flatMap((h) => [h.node, ...h.containers])];
+  const all = [...(g.kv ? [g.kv] : []), ...g.hosts.flatMap((h) => [h.node, ...h.containers]), ...g.networks];
   for (const [name, test, style] of classes) {
     const ids = all.filter(test).map((n) => n.id);
     if (ids.length) out.push(`  classDef ${name} ${style}`, `  class ${ids.join(',')} ${name}`);
   }
+  const broken = g.edges.flatMap((e, i) => (e.deviation ? [i] : []));
+  if (broken.length) out.push(`  linkStyle ${broken.join(',')} stroke:#c62828,stroke-width:2px`);
   return out.join('\n') + '\n';
 }

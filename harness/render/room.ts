@@ -1,0 +1,114 @@
+// The room page: one self-contained HTML page (no fetches) with every lab of the machine, its
+// drawing and its last spec results, failing labs first, so a teacher sees at a glance who is
+// stuck and on what. Pure: data in, HTML out.
+import type { SpecReport } from '../report/index.ts';
+import { escapeHtml, inlineSvg } from './handout.ts';
+
+export interface RoomEntry {
+  lab: string;
+  copyOf: string | undefined;
+  provider: string;
+  phase: string;
+  hosts: { total: number; running: number };
+  containers: number;
+  ageSeconds: number;
+  memoryMiB: number | undefined;
+  report: SpecReport | undefined;
+  /** The topology as SVG, when it could be drawn. */
+  svg: string | undefined;
+}
+
+export type RoomVerdict = 'failing' | 'down' | 'untested' | 'passing';
+
+/** failing: a spec failed, or the lab is not up; untested: no report yet; passing: every spec passed. */
+export function verdictOf(e: RoomEntry): RoomVerdict {
+  if (e.phase !== 'up') return 'down';
+  if (!e.report) return 'untested';
+  return e.report.counts.failed > 0 ? 'failing' : 'passing';
+}
+
+const ORDER: Record<RoomVerdict, number> = { failing: 0, down: 1, untested: 2, passing: 3 };
+
+/** Failing labs first, then labs not up, untested, passing; by name within each. */
+export function roomOrder(entries: readonly RoomEntry[]): RoomEntry[] {
+  return [...entries].sort((a, b) => ORDER[verdictOf(a)] - ORDER[verdictOf(b)] || a.lab.localeCompare(b.lab));
+}
+
+const LABEL: Record<RoomVerdict, string> = { failing: 'FAILING', down: 'NOT UP', untested: 'NOT TESTED', passing: 'PASSING' };
+
+function ago(iso: string, now: number): string {
+  const s = Math.max(0, Math.round((now - Date.parse(iso)) / 1000));
+  return s < 90 ? `${s} s ago` : s < 5400 ? `${Math.round(s / 60)} min ago` : `${Math.round(s / 3600)} h ago`;
+}
+
+/** Failed specs listed per lab; the rest are counted (a broken overlay fails a dozen at once). */
+const SHOWN_FAILURES = 5;
+
+function labCard(e: RoomEntry, now: number): string {
+  const v = verdictOf(e);
+  const r = e.report;
+  const counts = r ? `${r.counts.passed} of ${r.counts.tests} specs passed${r.counts.failed ? `, ${r.counts.failed} failed` : ''} (tested ${ago(r.startedAt, now)})` : 'no spec run yet: overlab test --all';
+  const failed = (r?.cases ?? []).filter((c) => c.state === 'failed');
+  const failures = failed
+    .slice(0, SHOWN_FAILURES)
+    .map(
+      (c) =>
+        `<li class="failed-spec"><details><summary><span class="spec-title">${escapeHtml(c.title)}</span>: ${escapeHtml(c.failure?.message ?? 'failed')}</summary><pre>${escapeHtml(c.failure?.detail ?? '')}</pre></details></li>`,
+    )
+    .join('')
+    .concat(failed.length > SHOWN_FAILURES ? `<li class="more">and ${failed.length - SHOWN_FAILURES} more (reports/report.json of the lab)</li>` : '');
+  const facts = [
+    `${escapeHtml(e.provider)}`,
+    `${e.hosts.running}/${e.hosts.total} hosts up`,
+    `${e.containers} ${e.containers === 1 ? 'container' : 'containers'}`,
+    e.memoryMiB === undefined ? '' : `${e.memoryMiB} MiB`,
+    `up ${Math.round(e.ageSeconds / 60)} min`,
+  ].filter(Boolean);
+  return `<article class="lab ${v}" id="lab-${escapeHtml(e.lab)}" data-lab="${escapeHtml(e.lab)}" data-verdict="${v}">
+<header><h2>${escapeHtml(e.lab)}</h2><span class="verdict">${LABEL[v]}</span></header>
+<p class="facts">${facts.join(' · ')}</p>
+<p class="counts">${counts}</p>
+${failures ? `<ul class="failures">${failures}</ul>` : ''}
+${e.svg ? `<figure class="topology">${inlineSvg(e.svg)}</figure>` : ''}
+</article>`;
+}
+
+export function renderRoomPage(entries: readonly RoomEntry[], options: { title?: string; refreshSeconds?: number; now?: number } = {}): string {
+  const now = options.now ?? Date.now();
+  const ordered = roomOrder(entries);
+  const tally = (v: RoomVerdict) => ordered.filter((e) => verdictOf(e) === v).length;
+  const summary = `${ordered.length} ${ordered.length === 1 ? 'lab' : 'labs'}: ${tally('passing')} passing, ${tally('failing')} failing, ${tally('down')} not up, ${tally('untested')} not tested`;
+  const refresh = options.refreshSeconds ? `<meta http-equiv="refresh" content="${options.refreshSeconds}">` : '';
+  return `<!doctype html>
+<html lang="en"><head><meta charset="utf-8">${refresh}<title>${escapeHtml(options.title ?? 'overlab room')}</title>
+<style>
+body { font: 14px/1.4 system-ui, sans-serif; margin: 1.5em; color: #222; background: #fafafa; }
+h1 { margin: 0 0 .2em; } #summary { margin: 0 0 1em; font-weight: 600; }
+.labs { display: grid; grid-template-columns: repeat(auto-fill, minmax(30em, 1fr)); gap: 1em; }
+.lab { background: #fff; border: 1px solid #ccc; border-left: 8px solid #999; border-radius: 6px; padding: .6em 1em; }
+.lab.failing, .lab.down { border-left-color: #c62828; } .lab.passing { border-left-color: #2e7d32; } .lab.untested { border-left-color: #f9a825; }
+.lab header { display: flex; justify-content: space-between; align-items: baseline; }
+.lab h2 { margin: 0; font-size: 1.2em; } .verdict { font-weight: 700; }
+.failing .verdict, .down .verdict { color: #c62828; } .passing .verdict { color: #2e7d32; } .untested .verdict { color: #b77900; }
+.facts { color: #555; margin: .2em 0; } .failures { padding-left: 1.2em; color: #c62828; }
+pre { white-space: pre-wrap; font-size: 12px; background: #f4f4f4; padding: .5em; max-height: 30em; overflow: auto; color: #222; }
+figure.topology { margin: .5em 0 0; } figure.topology svg { max-width: 100%; height: auto; }
+body.only-failing .lab.passing, body.only-failing .lab.untested { display: none; }
+</style></head><body>
+<h1>${escapeHtml(options.title ?? 'overlab room')}</h1>
+<p id="summary">${summary}</p>
+<p><label><input type="checkbox" id="only-failing"> failing labs only</label> · written ${escapeHtml(new Date(now).toISOString().replace('T', ' ').slice(0, 19))} UTC${options.refreshSeconds ? `, reloads every ${options.refreshSeconds} s` : ''}</p>
+<main class="labs">
+${ordered.map((e) => labCard(e, now)).join('\n') || '<p>No labs on this machine.</p>'}
+</main>
+<script>
+// The filter survives the page's reloads where the browser keeps storage for the file.
+const box = document.getElementById('only-failing');
+const store = { get() { try { return localStorage.getItem('overlab.onlyFailing'); } catch { return null; } }, set(v) { try { localStorage.setItem('overlab.onlyFailing', v); } catch {} } };
+box.checked = store.get() === '1';
+const apply = () => { document.body.classList.toggle('only-failing', box.checked); store.set(box.checked ? '1' : '0'); };
+box.addEventListener('change', apply); apply();
+</script>
+</body></html>
+`;
+}
