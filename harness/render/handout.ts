@@ -32,7 +32,8 @@ export function labHandout(plan: Plan, cli = 'npx overlab'): Handout {
     },
   ];
   const overlays = plan.networks.map((n) => `docker network inspect ${shellQuote(n.name)} --format "{{.Name}} {{.Driver}} {{.Scope}} {{range .IPAM.Config}}{{.Subnet}}{{end}}"`);
-  if (overlays.length) sections.push({ title: 'The overlay networks', note: `Every engine of the lab sees them (${plan.mode === 'kv' ? 'through the KV store' : 'through the swarm'}).`, commands: overlays });
+  // Every block stands alone (it points the CLI at its host first): a student may start anywhere.
+  if (overlays.length) sections.push({ title: 'The overlay networks', note: `Every engine of the lab sees them (${plan.mode === 'kv' ? 'through the KV store' : 'through the swarm'}).`, commands: [on(plan.dockerHosts.at(-1)!), ...overlays] });
   // One cross-host pair per network that has one: the heart of the tutorial.
   const pairs: string[] = [];
   for (const n of plan.networks) {

@@ -1,0 +1,154 @@
+// A workshop for real: three copies of the tutorial side by side on netns, one of them broken
+// on purpose (a container moved to another overlay), the room's specs, the room page and a
+// topology picture looked at in headless chromium, a handout's commands typed as a student
+// would, and `down --all` leaving nothing of any copy.
+import { mkdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { expect } from 'chai';
+import { execa } from 'execa';
+import { renderedDom, screenshot } from '../support/browser.ts';
+import { CLI, leftovers, NOTHING_LEFT, ROOT, Scratch, shippedLab } from './support/labs.ts';
+
+const BASE = 'rm-tut';
+const COPIES = ['rm-tut-01', 'rm-tut-02', 'rm-tut-03'];
+/** Screenshots kept after the run, for a person to look at. */
+const SHOTS = join(ROOT, '.overlab', 'screenshots');
+
+describe('a room: three copies of the tutorial (netns, chromium)', function () {
+  this.timeout(300_000);
+  let s: Scratch;
+  let file: string;
+
+  /** The docker CLI pointed at a host of a copy, as a student's `eval "$(overlab env ...)"` does. */
+  async function docker(lab: string, host: string, args: string[]) {
+    const env = await s.run(['env', host, '--lab', lab, '--json']);
+    expect(env.exitCode, env.all).to.equal(0);
+    const { DOCKER_HOST } = JSON.parse(env.stdout) as { DOCKER_HOST: string };
+    return execa('docker', args, { env: { DOCKER_HOST }, reject: false, all: true });
+  }
+
+  before(async () => {
+    s = new Scratch();
+    file = s.lab(BASE, shippedLab('tutorial.yaml', BASE));
+    const up = await s.run(['up', file, '--copies', '3', '--json'], { timeoutMs: 240_000 });
+    expect(up.exitCode, up.all).to.equal(0);
+    // Progress events come a line each, then the result as one indented document.
+    const result = JSON.parse(up.stdout.slice(up.stdout.lastIndexOf('\n{\n') + 1)) as { copies: { lab: string; ok: boolean }[] };
+    expect(result.copies.map((c) => [c.lab, c.ok])).to.deep.equal(COPIES.map((c) => [c, true]));
+  });
+  after(async () => {
+    await s.run(['down', '--all', '--force']);
+    for (const lab of COPIES) await s.run(['down', '--force', lab]);
+    s.dispose();
+  });
+
+  it('each copy has namespaces, engines and state of its own, at the addresses of the lab file', async () => {
+    for (const lab of COPIES) {
+      const st = await s.run(['status', lab, '--json']);
+      expect(st.exitCode, st.all).to.equal(0);
+      const status = JSON.parse(st.stdout) as { phase: string; hosts: { name: string; address: string; engine?: string }[] };
+      expect(status.phase, lab).to.equal('up');
+      expect(status.hosts.map((h) => h.address)).to.deep.equal(['172.28.128.5', '172.28.128.6', '172.28.128.7']);
+      expect(status.hosts.slice(1).map((h) => h.name)).to.deep.equal(['mhs-demo0', 'mhs-demo1']);
+      expect(status.hosts.slice(1).every((h) => h.engine)).to.equal(true);
+      expect((await leftovers(lab)).namespaces, lab).to.have.length(4);
+    }
+  });
+
+  it('status --all lists every copy with its hosts up and its memory', async () => {
+    const r = await s.run(['status', '--all', '--json']);
+    expect(r.exitCode, r.all).to.equal(0);
+    const labs = (JSON.parse(r.stdout) as { labs: { lab: string; copyOf: string; phase: string; hosts: { running: number; total: number }; memoryMiB: number }[] }).labs;
+    expect(labs.map((l) => [l.lab, l.copyOf, l.phase, l.hosts.running, l.hosts.total])).to.deep.equal(COPIES.map((c) => [c, BASE, 'up', 3, 3]));
+    for (const l of labs) expect(l.memoryMiB, l.lab).to.be.within(100, 2000);
+  });
+
+  describe('with copy 02 broken on purpose (c1 moved from my-net to another overlay)', () => {
+    let room: { ok: boolean; labs: { lab: string; ok: boolean; failed?: string[] }[] };
+    before(async () => {
+      const create = await docker('rm-tut-02', 'mhs-demo1', ['network', 'create', '-d', 'overlay', '--subnet', '10.0.9.0/24', 'elsewhere']);
+      expect(create.exitCode, create.all).to.equal(0);
+      for (const args of [['network', 'disconnect', 'my-net', 'c1'], ['network', 'connect', 'elsewhere', 'c1']]) {
+        const r = await docker('rm-tut-02', 'mhs-demo1', args);
+        expect(r.exitCode, r.all).to.equal(0);
+      }
+      const t = await s.run(['test', '--all', '--json'], { timeoutMs: 240_000 });
+      expect(t.exitCode, t.all).to.equal(1);
+      room = JSON.parse(t.stdout);
+    });
+
+    it('test --all: the broken copy fails on cross-host reach, the others pass', () => {
+      expect(room.labs.map((l) => [l.lab, l.ok])).to.deep.equal([
+        ['rm-tut-01', true],
+        ['rm-tut-02', false],
+        ['rm-tut-03', true],
+      ]);
+      expect(room.labs[1]!.failed).to.include('c0 on mhs-demo0 reaches c1 on mhs-demo1 over my-net by address (icmp)');
+    });
+
+    it('the room page, rendered in chromium, shows the failing copy first with its failed spec, and every copy drawn', async () => {
+      const page = join(s.dir, 'room.html');
+      const r = await s.run(['report', '--all', '--out', page]);
+      expect(r.exitCode, r.all).to.equal(0);
+      const dom = await renderedDom(page);
+      const cards = [...dom.matchAll(/<article class="lab (\w+)" id="lab-([\w-]+)"/g)].map((m) => [m[2], m[1]]);
+      expect(cards).to.deep.equal([
+        ['rm-tut-02', 'failing'],
+        ['rm-tut-01', 'passing'],
+        ['rm-tut-03', 'passing'],
+      ]);
+      expect(dom).to.include('3 labs: 2 passing, 1 failing');
+      const broken = dom.slice(dom.indexOf('id="lab-rm-tut-02"'), dom.indexOf('id="lab-rm-tut-01"'));
+      expect(broken).to.include('<span class="spec-title">c0 on mhs-demo0 reaches c1 on mhs-demo1 over my-net by address (icmp)</span>');
+      expect(broken).to.include('FAILING');
+      // The drawings: host names and addresses as SVG text, and the moved container's link marked.
+      for (const text of ['mhs-demo0', '172.28.128.6', 'mhs-demo1', '172.28.128.7', 'my-net', 'overlay 10.0.4.0/24']) expect(broken).to.include(`>${text}</text>`);
+      expect(broken).to.include('>not attached</text>');
+      expect(broken).to.include('>not in the lab</text>');
+      mkdirSync(SHOTS, { recursive: true });
+      await screenshot(page, join(SHOTS, 'room.png'));
+      expect(readFileSync(join(SHOTS, 'room.png')).subarray(1, 4).toString()).to.equal('PNG');
+    });
+  });
+
+  it('the SVG picture of a copy renders in chromium with its hosts, addresses, overlay and containers', async () => {
+    const svg = join(s.dir, 'rm-tut-01.svg');
+    const r = await s.run(['graph', 'rm-tut-01', '--format', 'svg', '--out', svg]);
+    expect(r.exitCode, r.all).to.equal(0);
+    const dom = await renderedDom(svg);
+    for (const text of ['172.28.128.5', 'KV store: etcd :2379', 'mhs-demo0', '172.28.128.6', 'c0', 'c1', 'my-net', 'overlay 10.0.4.0/24', '10.0.4.2', '10.0.4.3']) {
+      expect(dom, text).to.include(`>${text}</text>`);
+    }
+    mkdirSync(SHOTS, { recursive: true });
+    await screenshot(svg, join(SHOTS, 'tutorial-graph.png'), '1000,420');
+  });
+
+  it("a student's handout works as typed: every command block runs against the student's copy", async () => {
+    const out = join(s.dir, 'handouts');
+    const r = await s.run(['handout', 'rm-tut-03', '--out', out]);
+    expect(r.exitCode, r.all).to.equal(0);
+    const md = readFileSync(join(out, 'rm-tut-03.md'), 'utf8');
+    const blocks = md
+      .split('\n## ')
+      .slice(1)
+      .map((section) => ({ title: section.split('\n')[0]!, text: /```sh\n([\s\S]*?)```/.exec(section)?.[1] ?? '' }));
+    expect(blocks.map((b) => b.title)).to.include.members(['Point your docker CLI at a host', 'Containers on different hosts reach each other by name', 'A container of your own on the overlay']);
+    for (const b of blocks.filter((x) => !['A shell on a host', 'Check your lab'].includes(x.title))) {
+      const script = `set -e\nnpx() { shift; node ${JSON.stringify(CLI)} "$@"; }\n${b.text}`;
+      const run = await execa('bash', ['-c', script], { cwd: s.dir, env: { OVERLAB_HOME: s.home }, reject: false, all: true, timeout: 60_000 });
+      expect(run.exitCode, `${b.title}:\n${b.text}\n${run.all}`).to.equal(0);
+    }
+  });
+
+  // Mocha runs a suite's own tests before its nested suites: the end of the room is a suite of its own.
+  describe('at the end of the workshop', () => {
+    it('down --all takes every copy down and leaves nothing of any', async () => {
+      const r = await s.run(['down', '--all', '--json']);
+      expect(r.exitCode, r.all).to.equal(0);
+      expect((JSON.parse(r.stdout) as { labs: { lab: string }[] }).labs.map((l) => l.lab)).to.deep.equal(COPIES);
+      for (const lab of COPIES) expect(await leftovers(lab), lab).to.deep.equal(NOTHING_LEFT);
+      const st = await s.run(['status', '--all', '--json']);
+      expect(JSON.parse(st.stdout)).to.deep.equal({ labs: [] });
+    });
+  });
+});
