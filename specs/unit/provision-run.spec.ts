@@ -7,10 +7,10 @@ import { spawnSync } from 'node:child_process';
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { loadLab, parseLab } from '../../harness/lab/load.ts';
+import { loadLab } from '../../harness/lab/load.ts';
 import { planLab } from '../../harness/lab/plan.ts';
 import type { Plan } from '../../harness/lab/types.ts';
-import { provisionScript, type ProvisionOptions } from '../../harness/provision/index.ts';
+import { provisionScript } from '../../harness/provision/index.ts';
 
 const OS = {
   jammy: 'NAME="Ubuntu"\nVERSION_ID="22.04"\nVERSION_CODENAME=jammy\nID=ubuntu\nID_LIKE=debian\nUBUNTU_CODENAME=jammy\nPRETTY_NAME="Ubuntu 22.04.4 LTS"\n',
@@ -196,7 +196,7 @@ const changes = (r: Run) =>
 describe('provisioning scripts run against a fake host', function () {
   this.timeout(60_000);
   let tutorial: Plan;
-  const script = (plan: Plan, host: string, options: ProvisionOptions = {}) => provisionScript(plan, host, options);
+  const script = (plan: Plan, host: string) => provisionScript(plan, host);
 
   before(async () => {
     tutorial = planLab(await loadLab('labs/tutorial.yaml'));
@@ -312,7 +312,6 @@ describe('provisioning scripts run against a fake host', function () {
       host.set('madison-docker-ce-cli', JAMMY);
       const first = host.run(script(tutorial, 'mhs-demo0'));
       expect(first.status, first.stderr).to.equal(0);
-      expect(changes(first)).to.include.members(['systemctl daemon-reload', 'systemctl restart docker', 'systemctl enable --quiet docker']);
       const second = host.run(script(tutorial, 'mhs-demo0'));
       expect(second.status, second.stderr).to.equal(0);
       expect(changes(second)).to.deep.equal([]);
@@ -364,14 +363,13 @@ describe('provisioning scripts run against a fake host', function () {
       expect(r.stderr).to.include('engine.install is preinstalled, but this host has no dockerd');
     });
 
-    it('uses the engine there without apt, and configures dockerd', () => {
+    it('uses the engine there without apt', () => {
       const host = fakeHost(OS.bookworm);
       host.install('usr/bin/dockerd', '#!/bin/sh\necho "Docker version 20.10.24+dfsg1, build 297e128"\n');
       const r = host.run(script(withEngine(tutorial, { install: 'preinstalled' }), 'mhs-demo0'));
       expect(r.status, r.stderr).to.equal(0);
       expect(r.calls.filter((c) => /^(apt-get|curl) /.test(c))).to.deep.equal([]);
       expect(r.stdout).to.equal('overlab: engine=20.10.24\n');
-      expect(host.file('etc/systemd/system/docker.service.d/overlab.conf')).to.include('--cluster-store=consul://172.28.128.5:8500');
     });
 
     it('refuses, in kv mode, a preinstalled 23.0 or newer', () => {
@@ -380,89 +378,10 @@ describe('provisioning scripts run against a fake host', function () {
       const r = host.run(script(withEngine(tutorial, { install: 'preinstalled' }), 'mhs-demo0'));
       expect(r.status).to.equal(1);
       expect(r.stderr).to.include('the Docker engine on this host is 23.0.1: kv mode needs an engine older than 23.0');
-      expect(host.file('etc/systemd/system/docker.service.d/overlab.conf')).to.equal(undefined);
-    });
-  });
-
-  describe('dockerd drop-in', () => {
-    const preinstalled = () => {
-      const host = fakeHost(OS.bookworm);
-      host.install('usr/bin/dockerd', '#!/bin/sh\necho "Docker version 20.10.24+dfsg1, build 297e128"\n');
-      return host;
-    };
-
-    it('is rewritten, and dockerd restarted, when the flags change (the lab fell back to etcd); nothing else runs', () => {
-      const host = preinstalled();
-      const plan = withEngine(tutorial, { install: 'preinstalled' });
-      expect(host.run(script(plan, 'mhs-demo0')).status).to.equal(0);
-      const r = host.run(script(plan, 'mhs-demo0', { kv: plan.kv!.candidates[1]! }));
-      expect(r.status, r.stderr).to.equal(0);
-      expect(changes(r)).to.deep.equal(['systemctl daemon-reload', 'systemctl restart docker']);
-      expect(host.file('etc/systemd/system/docker.service.d/overlab.conf')).to.include('--cluster-store=etcd://172.28.128.5:2379');
-    });
-
-    it('refuses a daemon.json that sets hosts or a cluster setting, and writes no drop-in', () => {
-      const host = preinstalled();
-      mkdirSync(join(host.root, 'etc/docker'), { recursive: true });
-      writeFileSync(join(host.root, 'etc/docker/daemon.json'), '{\n  "log-driver": "journald",\n  "hosts": ["tcp://0.0.0.0:2375"],\n  "cluster-store": "consul://x:8500"\n}\n');
-      const r = host.run(script(withEngine(tutorial, { install: 'preinstalled' }), 'mhs-demo0'));
-      expect(r.status).to.equal(1);
-      expect(r.stderr, r.stderr).to.match(/daemon\.json sets hosts, cluster-store, which overlab passes as dockerd flags/);
-      expect(host.file('etc/systemd/system/docker.service.d/overlab.conf')).to.equal(undefined);
-    });
-
-    it('leaves a daemon.json with other settings alone', () => {
-      const host = preinstalled();
-      mkdirSync(join(host.root, 'etc/docker'), { recursive: true });
-      writeFileSync(join(host.root, 'etc/docker/daemon.json'), '{ "log-driver": "journald" }\n');
-      const r = host.run(script(withEngine(tutorial, { install: 'preinstalled' }), 'mhs-demo0'));
-      expect(r.status, r.stderr).to.equal(0);
-      expect(host.file('etc/docker/daemon.json')).to.equal('{ "log-driver": "journald" }\n');
-    });
-
-    it('reports the journal when dockerd does not start with the flags', () => {
-      const host = preinstalled();
-      host.set('fails-docker');
-      const r = host.run(script(withEngine(tutorial, { install: 'preinstalled' }), 'mhs-demo0'));
-      expect(r.status).to.equal(1);
-      expect(r.stderr).to.include('fake journal line');
-      expect(r.stderr).to.include('error: docker did not start (its journal is above: journalctl -u docker)');
     });
   });
 
   describe('the kv host', () => {
-    it('runs Consul from the hashicorp/consul image on the host network, bound to the private address', () => {
-      const host = fakeHost(OS.jammy, ['10.0.2.15', '172.28.128.5']);
-      const r = host.run(script(tutorial, 'mhs-keystore'));
-      expect(r.status, r.stderr).to.equal(0);
-      expect(r.stdout, r.stderr).to.equal('overlab: kv=consul\n');
-      expect(r.calls).to.include('docker pull hashicorp/consul');
-      const run = r.calls.find((c) => c.startsWith('docker run '))!;
-      expect(run).to.match(/^docker run -d --name overlab-consul --restart unless-stopped --net host -v \S+\/var\/lib\/overlab\/consul:\/consul\/data --label overlab\.args=[0-9a-f]{12} hashicorp\/consul /);
-      expect(run).to.match(/ hashicorp\/consul agent -server -bootstrap-expect=1 -node=mhs-keystore -bind=172\.28\.128\.5 -client=172\.28\.128\.5 -http-port=8500$/);
-      expect(installs(r)).to.deep.equal([
-        'apt-get -o DPkg::Lock::Timeout=300 install -y -qq --no-install-recommends busybox-static',
-        'apt-get -o DPkg::Lock::Timeout=300 install -y -qq --no-install-recommends docker.io',
-      ]);
-      expect(changes(host.run(script(tutorial, 'mhs-keystore')))).to.deep.equal([]);
-    });
-
-    it("falls back to the lab's etcd, as a systemd unit with the v2 API, when Consul's image cannot be pulled", () => {
-      const host = fakeHost(OS.bookworm, ['172.28.128.5']);
-      host.set('offline');
-      const r = host.run(script(tutorial, 'mhs-keystore'));
-      expect(r.status, r.stderr).to.equal(0);
-      expect(r.stderr).to.include('cannot pull hashicorp/consul: does this host reach Docker Hub?');
-      expect(r.stderr).to.include('consul could not be set up on this host (exit 1, see above)');
-      expect(r.stdout).to.equal('overlab: kv=etcd\n');
-      const unit = host.file('etc/systemd/system/overlab-etcd.service')!;
-      expect(unit).to.include(
-        'ExecStart=/usr/bin/etcd --name=mhs-keystore --data-dir=/var/lib/overlab/etcd --enable-v2=true ' +
-          '--listen-client-urls=http://172.28.128.5:2379 --advertise-client-urls=http://172.28.128.5:2379',
-      );
-      expect(r.calls).to.include.members(['systemctl restart overlab-etcd', 'systemctl enable --quiet overlab-etcd']);
-    });
-
     it('fails, naming the address, when the host does not have the lab\'s address', () => {
       const host = fakeHost(OS.jammy, ['10.0.2.15']);
       const r = host.run(script(tutorial, 'mhs-keystore'));
@@ -471,42 +390,6 @@ describe('provisioning scripts run against a fake host', function () {
       expect(r.stderr).to.include('error: no KV store could be set up on this host: tried consul, etcd');
     });
 
-    it('runs ZooKeeper from the distribution with a zoo.cfg bound to the address, and changes nothing the second time', async () => {
-      const zk = planLab(
-        parseLab('name: zk\nhosts:\n  - name: keeper\n    role: kv\n    address: 172.28.128.9\n  - name: h1\nkv:\n  type: zookeeper\n', 'zk.yaml'),
-      );
-      const host = fakeHost(OS.bookworm, ['172.28.128.9']);
-      const r = host.run(script(zk, 'keeper'));
-      expect(r.status, r.stderr).to.equal(0);
-      expect(r.stdout).to.equal('overlab: kv=zookeeper\n');
-      expect(installs(r).map((c) => c.split(' ').pop())).to.deep.equal(['busybox-static', 'zookeeper', 'default-jre-headless']);
-      expect(host.file('etc/overlab/zookeeper/zoo.cfg')).to.equal('tickTime=2000\nclientPortAddress=172.28.128.9\nclientPort=2181\ndataDir=/var/lib/overlab/zookeeper\n');
-      expect(host.file('etc/systemd/system/overlab-zookeeper.service')).to.include(
-        'ExecStart=/usr/bin/java -Dzookeeper.admin.enableServer=false -cp /usr/share/java/zookeeper.jar:/etc/zookeeper/conf org.apache.zookeeper.server.ZooKeeperServerMain /etc/overlab/zookeeper/zoo.cfg',
-      );
-      expect(changes(host.run(script(zk, 'keeper')))).to.deep.equal([]);
-    });
-
-    it('with HashiCorp\'s apt repository, installs consul and runs it as a unit', () => {
-      const host = fakeHost(OS.jammy, ['172.28.128.5']);
-      const r = host.run(script(tutorial, 'mhs-keystore', { consul: 'apt' }));
-      expect(r.status, r.stderr).to.equal(0);
-      expect(host.file('etc/apt/sources.list.d/hashicorp.list')).to.equal(
-        'deb [arch=amd64 signed-by=/etc/apt/keyrings/hashicorp.asc] https://apt.releases.hashicorp.com jammy main\n',
-      );
-      expect(host.file('etc/systemd/system/overlab-consul.service')).to.include(
-        'ExecStart=/usr/bin/consul agent -server -bootstrap-expect=1 -node=mhs-keystore -bind=172.28.128.5 -client=172.28.128.5 -http-port=8500 -data-dir=/var/lib/overlab/consul',
-      );
-      expect(r.calls.filter((c) => c.startsWith('docker '))).to.deep.equal([]);
-    });
-
-    it('with startKv false, installs the store and starts nothing', () => {
-      const host = fakeHost(OS.bookworm, ['172.28.128.5']);
-      const r = host.run(script(tutorial, 'mhs-keystore', { consul: 'apt', startKv: false }));
-      expect(r.status, r.stderr).to.equal(0);
-      expect(r.calls.filter((c) => /^systemctl (start|restart) overlab-/.test(c))).to.deep.equal([]);
-      expect(existsSync(join(host.root, 'usr/bin/consul'))).to.equal(true);
-    });
   });
 
   it('stops at once on a host without systemd', () => {

@@ -13,7 +13,6 @@ import { loadLab, parseLab } from '../../harness/lab/load.ts';
 import { planLab } from '../../harness/lab/plan.ts';
 import type { EngineInstall, EngineMode, Plan } from '../../harness/lab/types.ts';
 import type { ExecOptions, ExecResult, HostAccess, LabContext } from '../../harness/host.ts';
-import { DOCKER_DROP_IN, dockerDropIn, hostDaemonFlags } from '../../harness/provision/daemon.ts';
 import { installMethod } from '../../harness/provision/engine.ts';
 import {
   describeProvisioning,
@@ -21,9 +20,7 @@ import {
   provisionHost,
   provisionScript,
   PROVISION_TIMEOUT_MS,
-  type ProvisionOptions,
 } from '../../harness/provision/index.ts';
-import { consulContainerArgs, kvUnit, zookeeperConfig } from '../../harness/provision/kv.ts';
 import { shq } from '../../harness/provision/shell.ts';
 import { systemdQuote } from '../../harness/quote.ts';
 import { StateStore, type LabState } from '../../harness/state/store.ts';
@@ -46,7 +43,6 @@ function variant(plan: Plan, install: EngineInstall, mode: EngineMode): Plan {
 describe('provisioning scripts', () => {
   let tutorial: Plan;
   let swarm: Plan;
-  const host = (plan: Plan, name: string) => plan.hosts.find((h) => h.name === name)!;
 
   before(async () => {
     tutorial = planLab(await loadLab('labs/tutorial.yaml'));
@@ -58,8 +54,8 @@ describe('provisioning scripts', () => {
       const lines = provisionScript(tutorial, 'mhs-demo0').split('\n');
       expect(lines.slice(0, 5)).to.deep.equal([
         '#!/usr/bin/env bash',
-        '# overlab provisioning of host mhs-demo0 (docker, 172.28.128.6) of lab tutorial (labs/tutorial.yaml): Docker engine and dockerd flags.',
-        '# Generated from the lab; run as root with `bash -s`. A second run changes nothing.',
+        '# overlab provisioning of host mhs-demo0 (docker, 172.28.128.6) of lab tutorial (labs/tutorial.yaml): Docker engine.',
+        '# Generated from the lab; run as root with `bash -s`. Installs only; a second run changes nothing.',
         'set -euo pipefail',
         'shopt -s inherit_errexit',
       ]);
@@ -68,7 +64,7 @@ describe('provisioning scripts', () => {
 
     it('as providers run it (install only), writes no drop-in and starts no KV store: the service manager does', () => {
       const steps = (host: string) => {
-        const s = provisionScript(tutorial, host, { startServices: false, consul: 'apt' });
+        const s = provisionScript(tutorial, host);
         return s.slice(s.indexOf('# --- provisioning'));
       };
       expect(steps('mhs-demo0')).to.include('\ninstall_engine_apt 20.10 kv\n');
@@ -76,20 +72,19 @@ describe('provisioning scripts', () => {
       expect(steps('mhs-keystore')).to.include('apt_install consul');
       expect(steps('mhs-keystore')).to.include('ensure_package etcd-server');
       expect(steps('mhs-keystore')).not.to.match(/kv_unit|kv_consul_container/);
-      expect(describeProvisioning(tutorial, 'mhs-demo0', { startServices: false })).to.not.include('systemctl daemon-reload && systemctl restart docker');
+      expect(describeProvisioning(tutorial, 'mhs-demo0')).to.not.include('systemctl daemon-reload && systemctl restart docker');
     });
 
     it('installs the engine per the plan on a docker host, and no KV store', () => {
       const s = provisionScript(tutorial, 'mhs-demo0');
       expect(s).to.include('\ninstall_engine_apt 20.10 kv\nallow_login_user\nengine_outcome 20.10 kv\n');
-      expect(s).to.include('\nconfigure_dockerd "$systemd_units/docker.service.d/overlab.conf" ');
       expect(s).not.to.include('# --- kv.sh');
       expect(s).not.to.match(/^kv_\w+\(\)/m);
     });
 
     it('sets up the KV store on the kv host, preferred store first, and no engine', () => {
       const s = provisionScript(tutorial, 'mhs-keystore');
-      expect(s).to.include('\nkv_consul() {\n  require_address 172.28.128.5\n  ensure_busybox\n  ensure_docker\n');
+      expect(s).to.include('\nkv_consul() {\n  require_address 172.28.128.5\n  ensure_busybox\n  if [ ! -x "$usr_bin/consul" ]; then\n');
       expect(s).to.include('\nkv_etcd() {\n  require_address 172.28.128.5\n');
       expect(s).to.include('\nfor kv_try in consul etcd; do\n');
       expect(s).not.to.include('install_engine_');
@@ -114,40 +109,7 @@ describe('provisioning scripts', () => {
     });
   });
 
-  describe('the dockerd drop-in', () => {
-    it('clears ExecStart, then runs dockerd on fd:// and the system containerd with the plan\'s flags', () => {
-      const h = host(tutorial, 'mhs-demo0');
-      expect(dockerDropIn(tutorial, h, hostDaemonFlags(h))).to.equal(
-        [
-          "# Written by overlab for host mhs-demo0 of lab tutorial: dockerd with the lab's flags.",
-          '[Service]',
-          'ExecStart=',
-          'ExecStart=/usr/bin/dockerd -H fd:// --containerd=/run/containerd/containerd.sock --cluster-store=consul://172.28.128.5:8500 ' +
-            '--cluster-advertise=172.28.128.6:2376 --label=overlab.lab=tutorial --label=overlab.host=mhs-demo0',
-        ].join('\n'),
-      );
-    });
-
-    it('advertises each host by its own private address', () => {
-      for (const name of ['mhs-demo0', 'mhs-demo1']) {
-        const h = host(tutorial, name);
-        expect(dockerDropIn(tutorial, h, hostDaemonFlags(h))).to.include(` --cluster-advertise=${h.address}:2376 `);
-      }
-    });
-
-    it('uses the KV store actually chosen, and the provider\'s flags first', () => {
-      const h = host(tutorial, 'mhs-demo1');
-      const text = dockerDropIn(tutorial, h, hostDaemonFlags(h, { kv: tutorial.kv!.candidates[1]!, engineFlags: ['--storage-driver=overlay2'] }));
-      expect(text).to.include('--containerd=/run/containerd/containerd.sock --storage-driver=overlay2 --cluster-store=etcd://172.28.128.5:2379 ');
-    });
-
-    it('has no cluster flags in swarm mode', () => {
-      const h = host(swarm, 'manager');
-      expect(dockerDropIn(swarm, h, hostDaemonFlags(h)).split('\n').pop()).to.equal(
-        'ExecStart=/usr/bin/dockerd -H fd:// --containerd=/run/containerd/containerd.sock --label=overlab.lab=swarm --label=overlab.host=manager',
-      );
-    });
-
+  describe('dockerd', () => {
     it('never sets hosts in daemon.json, and never writes daemon.json', () => {
       for (const file of shippedLabs) {
         const plan = planLab(parseLab(readFileSync(new URL(file, LABS_DIR), 'utf8'), `labs/${file}`));
@@ -158,10 +120,6 @@ describe('provisioning scripts', () => {
           expect(s).not.to.match(/write_file "\$docker_daemon_json"/);
         }
       }
-    });
-
-    it('is written at the unit\'s drop-in folder', () => {
-      expect(DOCKER_DROP_IN).to.equal('/etc/systemd/system/docker.service.d/overlab.conf');
     });
 
     it('quotes systemd arguments: % and $ doubled, blanks and quotes inside double quotes', () => {
@@ -179,53 +137,20 @@ describe('provisioning scripts', () => {
     });
   });
 
-  describe('the KV store', () => {
-    it('runs the hashicorp/consul image with the plan\'s flags, leaving -data-dir to the image\'s entrypoint', () => {
-      expect(consulContainerArgs(tutorial.kv!.candidates[0]!)).to.deep.equal([
-        'agent', '-server', '-bootstrap-expect=1', '-node=mhs-keystore', '-bind=172.28.128.5', '-client=172.28.128.5', '-http-port=8500',
-      ]);
-    });
-
-    it('runs etcd with its v2 API, bound to the kv host\'s address, as a unit that retries until the address is up', () => {
-      const unit = kvUnit(tutorial, tutorial.kv!.candidates[1]!);
-      expect(unit).to.include(
-        '\nExecStart=/usr/bin/etcd --name=mhs-keystore --data-dir=/var/lib/overlab/etcd --enable-v2=true --listen-client-urls=http://172.28.128.5:2379 ' +
-          '--advertise-client-urls=http://172.28.128.5:2379 --listen-peer-urls=http://172.28.128.5:2380 --initial-advertise-peer-urls=http://172.28.128.5:2380 ' +
-          '--initial-cluster=mhs-keystore=http://172.28.128.5:2380\n',
-      );
-      expect(unit).to.include('\nRestart=on-failure\nRestartSec=2\n');
-      expect(unit).to.include('\nWantedBy=multi-user.target');
-    });
-
-    it('configures ZooKeeper from the plan\'s settings', () => {
-      const zk = planLab(parseLab('name: zk\nhosts:\n  - name: keeper\n    role: kv\n  - name: h1\nkv:\n  type: zookeeper\n  port: 2182\n', 'zk.yaml'));
-      expect(zookeeperConfig(zk.kv!.candidates[0]!)).to.equal(
-        `tickTime=2000\nclientPortAddress=${zk.kv!.address}\nclientPort=2182\ndataDir=/var/lib/overlab/zookeeper`,
-      );
-    });
-  });
-
   describe('describeProvisioning (up --dry-run)', () => {
-    it('lists the pinned install and the drop-in of a docker host', () => {
+    it('lists the pinned install of a docker host', () => {
       const lines = describeProvisioning(tutorial, 'mhs-demo0');
       expect(lines).to.include('apt-get install -y docker-ce=$V docker-ce-cli=$V containerd.io');
       expect(lines).to.include('# kv mode: refuse an engine of 23.0 or newer (--cluster-store was removed in 23.0)');
-      expect(lines).to.include(
-        '#   ExecStart=/usr/bin/dockerd -H fd:// --containerd=/run/containerd/containerd.sock --cluster-store=consul://172.28.128.5:8500 ' +
-          '--cluster-advertise=172.28.128.6:2376 --label=overlab.lab=tutorial --label=overlab.host=mhs-demo0',
-      );
-      expect(lines.at(-1)).to.equal('systemctl daemon-reload && systemctl restart docker');
+      expect(lines.at(-1)).to.equal('apt-mark hold docker-ce docker-ce-cli');
     });
 
     it('lists the KV store and its fallback on the kv host', () => {
       const lines = describeProvisioning(tutorial, 'mhs-keystore');
-      expect(lines[0]).to.equal('# KV store: consul on 172.28.128.5');
-      expect(lines[1]).to.equal(
-        'docker run -d --name overlab-consul --restart unless-stopped --net host -v /var/lib/overlab/consul:/consul/data hashicorp/consul ' +
-          'agent -server -bootstrap-expect=1 -node=mhs-keystore -bind=172.28.128.5 -client=172.28.128.5 -http-port=8500',
-      );
-      expect(lines).to.include('# if consul cannot be set up: etcd');
-      expect(lines).to.include('systemctl enable --now overlab-etcd');
+      expect(lines[0]).to.equal('# KV store: consul for 172.28.128.5 (installed here; up starts it)');
+      expect(lines).to.include('apt-get install -y consul  # unless installed');
+      expect(lines).to.include('# if consul cannot be installed: etcd');
+      expect(lines).to.include('apt-get install -y etcd-server  # unless installed');
     });
 
     it('lists docker.io for the distro method, and only a version check for preinstalled', () => {
@@ -274,7 +199,7 @@ describe('provisioning scripts', () => {
       expect(calls).to.have.lengthOf(1);
       expect(calls[0]!.argv).to.deep.equal(['bash', '-s']);
       expect(calls[0]!.options!.timeoutMs).to.equal(PROVISION_TIMEOUT_MS);
-      const expected = provisionScript(tutorial, 'mhs-demo0', { engineFlags: ['--storage-driver=overlay2'] });
+      const expected = provisionScript(tutorial, 'mhs-demo0');
       expect(calls[0]!.options!.input).to.equal(expected);
       expect(readFileSync(join(dir, 'provision/mhs-demo0.sh'), 'utf8')).to.equal(expected);
       expect(readFileSync(join(dir, 'logs/mhs-demo0.provision.log'), 'utf8')).to.include('overlab: engine=20.10.24');
@@ -288,13 +213,6 @@ describe('provisioning scripts', () => {
       const log = readFileSync(join(dir, 'logs/mhs-demo0.provision.log'), 'utf8');
       expect(log.startsWith('$ sudo -n bash -s (streamed by the runner)\n--- ')).to.equal(true);
       expect(log.endsWith('overlab: engine=20.10.24\n--- exit 0\n')).to.equal(true);
-    });
-
-    it('points dockerd at the KV store the lab state says was chosen', async () => {
-      const calls: { argv: readonly string[]; options?: ExecOptions }[] = [];
-      const ctx = ctxWith({ kv: { type: 'etcd', clusterStore: 'etcd://172.28.128.5:2379' } });
-      await provisionHost(tutorial, access('mhs-demo1', { exitCode: 0, stdout: '', stderr: '' }, calls), ctx);
-      expect(calls[0]!.options!.input).to.include('--cluster-store=etcd://172.28.128.5:2379 ');
     });
 
     it("says when the kv host runs the lab's fallback", async () => {
@@ -383,9 +301,9 @@ describe('every generated provisioning script passes shellcheck and bash -n', fu
   const generated: Generated[] = [];
   let findings: Finding[] = [];
 
-  function add(title: string, plan: Plan, hostName: string, options: ProvisionOptions = {}) {
+  function add(title: string, plan: Plan, hostName: string) {
     const file = join(dir, `${generated.length}.sh`);
-    writeFileSync(file, provisionScript(plan, hostName, options));
+    writeFileSync(file, provisionScript(plan, hostName));
     generated.push({ title, file });
   }
 
@@ -398,14 +316,7 @@ describe('every generated provisioning script passes shellcheck and bash -n', fu
         for (const mode of modes) {
           const plan = variant(base, install, mode);
           for (const h of plan.hosts) add(`${file} ${h.name} (${h.role}) install ${install}, mode ${mode}`, plan, h.name);
-          for (const h of plan.hosts) add(`${file} ${h.name} install ${install}, mode ${mode}: install only, as providers run it`, plan, h.name, { startServices: false, consul: 'apt' });
         }
-      }
-      if (base.kv) {
-        const kvHost = base.kv.host;
-        add(`${file} ${kvHost}: consul from HashiCorp's apt repository`, base, kvHost, { consul: 'apt' });
-        add(`${file} ${kvHost}: install only`, base, kvHost, { startKv: false });
-        add(`${file} ${kvHost}: consul from apt, install only`, base, kvHost, { consul: 'apt', startKv: false });
       }
     }
     for (const type of ['zookeeper', 'etcd'] as const) {
