@@ -60,23 +60,20 @@ export function kvSection(plan: Pick<Plan, 'kv'>): string {
 export function describeKv(plan: Pick<Plan, 'kv'>): string[] {
   const kv = plan.kv;
   if (!kv) return [];
-  return kv.candidates.flatMap((c, i) => {
-    const lines: string[] = [
-      i === 0 ? `# KV store: ${c.type} for ${kv.address} (installed here; up starts it)` : `# if ${kv.candidates[0]!.type} cannot be installed: ${c.type}`,
-      `# ${kv.address} must be an address of this host`,
-      'apt-get install -y busybox-static  # unless installed: the harness probes the store with busybox',
-    ];
-    switch (c.type) {
-      case 'consul':
-        lines.push('# HashiCorp apt repository: https://apt.releases.hashicorp.com $CODENAME main', 'apt-get install -y consul  # unless installed');
-        break;
-      case 'etcd':
-        lines.push('apt-get install -y etcd-server  # unless installed');
-        break;
-      case 'zookeeper':
-        lines.push('apt-get install -y zookeeper default-jre-headless  # each unless installed');
-        break;
-    }
-    return lines;
-  });
+  return [
+    `# KV store: ${kv.candidates[0]!.type} for ${kv.address} (installed here; up starts it)`,
+    `# ${kv.address} must be an address of this host`,
+    'apt-get install -y busybox-static  # unless installed: the harness probes the store with busybox',
+    ...kv.candidates.flatMap((c, i) => {
+      const lines = i === 0 ? [] : [`# if ${kv.candidates[0]!.type} cannot be installed: ${c.type}`];
+      switch (c.type) {
+        case 'consul':
+          return [...lines, '# HashiCorp apt repository: https://apt.releases.hashicorp.com $CODENAME main', 'apt-get install -y consul  # unless installed'];
+        case 'etcd':
+          return [...lines, 'apt-get install -y etcd-server  # unless installed'];
+        case 'zookeeper':
+          return [...lines, 'apt-get install -y zookeeper default-jre-headless  # each unless installed'];
+      }
+    }),
+  ];
 }
