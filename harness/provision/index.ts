@@ -1,10 +1,10 @@
 // Provisioning of hosts that do not come ready (vagrant, ssh): one bash script per host, run as
 // root, that installs what `up` then runs: the Docker engine on docker hosts, the KV store's
-// packages on the kv host (the preferred store, else the lab's fallback). It starts nothing and
-// configures no service: the host's service manager (remote/systemd-services.ts) writes the
-// dockerd drop-in and starts dockerd and the KV store at `up`. Idempotent: a second run changes
-// nothing. The scripts are generated here (pure) from the Plan; provisionHost runs one over a
-// HostRunner.
+// packages on the kv host (the preferred store, else the lab's fallback). It starts and
+// configures no service itself (a package may start its own, as docker-ce does): the host's
+// service manager (remote/systemd-services.ts) writes the dockerd drop-in and starts dockerd
+// and the KV store at `up`. Idempotent: a second run changes nothing. The scripts are generated
+// here (pure) from the Plan; provisionHost runs one over a HostRunner.
 import { appendFileSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { CommandFailedError, TimeoutError, UsageError } from '../errors.ts';
@@ -21,7 +21,7 @@ export interface ProvisionOptions {
   timeoutMs?: number;
 }
 
-/** Provisioning runs apt and pulls images: minutes on a fresh VM. */
+/** Provisioning runs apt: minutes on a fresh VM. */
 export const PROVISION_TIMEOUT_MS = 20 * 60_000;
 
 function hostOf(plan: Plan, hostName: string): HostPlan {

@@ -3,8 +3,9 @@
 # `overlab: key=value` outcome lines. apt runs with a lock timeout (fresh VMs run unattended
 # upgrades at boot) and `apt-get update` at most once per run, only when something is
 # installed. Files are written only when their content differs and packages are installed only
-# when missing: a second run changes nothing. Nothing is started or configured here: the
-# host's service manager (remote/systemd-services.ts) does that at `up`.
+# when missing: a second run changes nothing. No service is started or configured here (a
+# package may start its own): the host's service manager (remote/systemd-services.ts) does
+# that at `up`.
 # Expects OVERLAB_HOST to be set by the generated script.
 
 # Where things live; the unit tests point these at temporary files. Not every script uses all.
