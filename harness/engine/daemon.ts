@@ -1,5 +1,5 @@
-// dockerd settings from the plan: command-line flags (netns, systemd drop-ins) and the
-// daemon.json equivalent, for the KV store actually chosen on the kv host.
+// dockerd settings from the plan: command-line flags (netns, the systemd drop-in), for the KV
+// store actually chosen on the kv host; never daemon.json. And reading an engine's panics.
 import type { DaemonPlan, KvCandidate } from '../lab/types.ts';
 
 export function daemonFlags(d: DaemonPlan, kv?: KvCandidate): string[] {
@@ -9,15 +9,6 @@ export function daemonFlags(d: DaemonPlan, kv?: KvCandidate): string[] {
   if (d.clusterAdvertise) flags.push(`--cluster-advertise=${d.clusterAdvertise}`);
   for (const [k, v] of Object.entries(d.labels)) flags.push(`--label=${k}=${v}`);
   return flags;
-}
-
-export function daemonJson(d: DaemonPlan, kv?: KvCandidate): Record<string, unknown> {
-  const store = kv?.clusterStore ?? d.clusterStore;
-  return {
-    ...(store ? { 'cluster-store': store } : {}),
-    ...(d.clusterAdvertise ? { 'cluster-advertise': d.clusterAdvertise } : {}),
-    labels: Object.entries(d.labels).map(([k, v]) => `${k}=${v}`),
-  };
 }
 
 /**

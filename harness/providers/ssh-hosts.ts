@@ -23,7 +23,7 @@ import type { HostAccess, LabContext, SshEndpoint } from '../host.ts';
  * HashiCorp's apt repository, as a binary): `up` then starts the KV store and dockerd through
  * the host's service manager (SystemdServices), as on every provider, so each has one owner.
  */
-export const PROVISION_OPTIONS: ProvisionOptions = { startServices: false, consul: 'apt' };
+export const PROVISION_OPTIONS: ProvisionOptions = {};
 
 /** The engine's socket on a machine whose engine runs as the packaged docker.service. */
 export const ENGINE_SOCKET = '/var/run/docker.sock';

@@ -1,6 +1,7 @@
 // Installing the Docker engine on a Debian or Ubuntu host, per the lab's engine.install:
 // Docker's apt repository pinned to a version, the distribution's docker.io, or an engine that
-// is already there. The bash logic is sh/engine.sh; this file says which of it a lab runs.
+// is already there. Installing only: the host's service manager configures and starts dockerd
+// at `up`. The bash logic is sh/engine.sh; this file says which of it a lab runs.
 import type { EngineInstall, EngineMode, Plan } from '../lab/types.ts';
 import { shq } from './shell.ts';
 

@@ -1,34 +1,27 @@
 // Provisioning of hosts that do not come ready (vagrant, ssh): one bash script per host, run as
-// root, that installs the Docker engine and points dockerd at the lab's flags (docker hosts),
-// or installs and starts the KV store (the kv host). Idempotent: a second run changes nothing.
-// The scripts are generated here (pure) from the Plan; provisionHost runs one over a HostRunner.
+// root, that installs what `up` then runs: the Docker engine on docker hosts, the KV store's
+// packages on the kv host (the preferred store, else the lab's fallback). It starts and
+// configures no service itself (a package may start its own, as docker-ce does): the host's
+// service manager (remote/systemd-services.ts) writes the dockerd drop-in and starts dockerd
+// and the KV store at `up`. Idempotent: a second run changes nothing. The scripts are generated
+// here (pure) from the Plan; provisionHost runs one over a HostRunner.
 import { appendFileSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { CommandFailedError, TimeoutError, UsageError } from '../errors.ts';
-import type { HostPlan, KvCandidate, Plan } from '../lab/types.ts';
+import type { HostPlan, Plan } from '../lab/types.ts';
 import type { HostAccess, LabContext } from '../host.ts';
-import { daemonSection, describeDaemon } from './daemon.ts';
 import { describeEngine, engineSection } from './engine.ts';
-import { describeKv, kvSection, type KvProvisionOptions } from './kv.ts';
+import { describeKv, kvSection } from './kv.ts';
 import { shellLibrary, shq, type ShellLibrary } from './shell.ts';
 
 export { installMethod } from './engine.ts';
-export type { KvProvisionOptions } from './kv.ts';
 
-export interface ProvisionOptions extends KvProvisionOptions {
-  /** The KV store the engines use; default: the plan's preferred one (the lab's fallback, once chosen). */
-  kv?: KvCandidate;
-  /** dockerd flags the provider needs on this host (HostAccess.engineFlags). */
-  engineFlags?: readonly string[];
-  /**
-   * false: install only (engine, KV packages); the lab's service manager then configures and
-   * starts dockerd and the KV store, as `up` does on every provider. Default true: the script
-   * also writes the dockerd drop-in and starts the KV store, for use on its own.
-   */
-  startServices?: boolean;
+export interface ProvisionOptions {
+  /** How long the script may run; default PROVISION_TIMEOUT_MS. */
+  timeoutMs?: number;
 }
 
-/** Provisioning runs apt and pulls images: minutes on a fresh VM. */
+/** Provisioning runs apt: minutes on a fresh VM. */
 export const PROVISION_TIMEOUT_MS = 20 * 60_000;
 
 function hostOf(plan: Plan, hostName: string): HostPlan {
@@ -41,22 +34,17 @@ const isKvHost = (plan: Plan, host: HostPlan) => plan.kv?.host === host.name;
 const oneLine = (s: string) => s.replace(/[\r\n]+/g, ' ');
 
 /** The whole bash script that provisions one host; run it as root with `bash -s`. */
-export function provisionScript(plan: Plan, hostName: string, options: ProvisionOptions = {}): string {
+export function provisionScript(plan: Plan, hostName: string): string {
   const host = hostOf(plan, hostName);
   const docker = host.daemon !== undefined;
   const kv = isKvHost(plan, host);
-  const start = options.startServices ?? true;
-  const libraries: ShellLibrary[] = ['common', ...(docker ? (start ? (['engine', 'daemon'] as const) : (['engine'] as const)) : []), ...(kv ? (['kv'] as const) : [])];
-  const what = [docker ? 'Docker engine and dockerd flags' : undefined, kv ? 'KV store' : undefined].filter(Boolean).join(', ') || 'nothing to install';
-  const kvOptions = start ? options : { ...options, startKv: false };
-  const sections = [
-    ...(docker ? [engineSection(plan), ...(start ? [daemonSection(plan, host, options)] : [])] : []),
-    ...(kv ? [kvSection(plan, kvOptions)] : []),
-  ];
+  const libraries: ShellLibrary[] = ['common', ...(docker ? (['engine'] as const) : []), ...(kv ? (['kv'] as const) : [])];
+  const what = [docker ? 'Docker engine' : undefined, kv ? 'KV store packages' : undefined].filter(Boolean).join(', ') || 'nothing to install';
+  const sections = [...(docker ? [engineSection(plan)] : []), ...(kv ? [kvSection(plan)] : [])];
   return [
     '#!/usr/bin/env bash',
     `# overlab provisioning of host ${oneLine(host.name)} (${host.role}, ${host.address}) of lab ${oneLine(plan.lab)} (${oneLine(plan.file)}): ${what}.`,
-    '# Generated from the lab; run as root with `bash -s`. A second run changes nothing.',
+    '# Generated from the lab; run as root with `bash -s`. Installs only; a second run changes nothing.',
     'set -euo pipefail',
     'shopt -s inherit_errexit',
     `OVERLAB_LAB=${shq(plan.lab)}`,
@@ -72,14 +60,13 @@ export function provisionScript(plan: Plan, hostName: string, options: Provision
   ].join('\n');
 }
 
-/** The commands provisioning runs on a host, for `up --dry-run`. */
-export function describeProvisioning(plan: Plan, hostName: string, options: ProvisionOptions = {}): string[] {
+/**
+ * The commands provisioning runs on a host, for `up --dry-run`. `options` are provisionHost's,
+ * none of which changes what runs.
+ */
+export function describeProvisioning(plan: Plan, hostName: string, _options: ProvisionOptions = {}): string[] {
   const host = hostOf(plan, hostName);
-  const start = options.startServices ?? true;
-  return [
-    ...(host.daemon ? [...describeEngine(plan), ...(start ? describeDaemon(plan, host, options) : [])] : []),
-    ...(isKvHost(plan, host) ? describeKv(plan, start ? options : { ...options, startKv: false }) : []),
-  ];
+  return [...(host.daemon ? describeEngine(plan) : []), ...(isKvHost(plan, host) ? describeKv(plan) : [])];
 }
 
 /** The `overlab: key=value` lines a provisioning script prints on stdout. */
@@ -102,16 +89,9 @@ export function summarizeOutcome(plan: Plan, outcome: Record<string, string>): s
  * script and its output in the lab's state folder. Throws CommandFailedError (command, exit
  * code, output tail, log file) or TimeoutError.
  */
-export async function provisionHost(
-  plan: Plan,
-  host: HostAccess,
-  ctx: LabContext,
-  options: ProvisionOptions & { timeoutMs?: number } = {},
-): Promise<string | void> {
+export async function provisionHost(plan: Plan, host: HostAccess, ctx: LabContext, options: ProvisionOptions = {}): Promise<string | void> {
   ctx.signal.throwIfAborted();
-  const chosen = ctx.store.read()?.kv?.clusterStore;
-  const kv = options.kv ?? plan.kv?.candidates.find((c) => c.clusterStore === chosen);
-  const script = provisionScript(plan, host.name, { ...options, engineFlags: options.engineFlags ?? host.engineFlags, ...(kv ? { kv } : {}) });
+  const script = provisionScript(plan, host.name);
   const scriptFile = join(ctx.store.dir, 'provision', `${host.name}.sh`);
   const logFile = join(ctx.store.dir, 'logs', `${host.name}.provision.log`);
   mkdirSync(join(ctx.store.dir, 'provision'), { recursive: true });

@@ -1,12 +1,12 @@
-// Quoting for the generated scripts (bash words, systemd unit arguments), and the bash
-// libraries in ./sh/ that the generated scripts carry inline. Pure: strings in, strings out
-// (the libraries are read once, as templates are).
+// Quoting for the generated scripts (bash words), and the bash libraries in ./sh/ that the
+// generated scripts carry inline. Pure: strings in, strings out (the libraries are read once,
+// as templates are).
 import { readFileSync } from 'node:fs';
 
-/** A bash word that stands for `s` exactly; an argv as one bash command line; a systemd Exec line. */
-export { shellQuote as shq, shellJoin as shJoin, systemdJoin as systemdExec } from '../quote.ts';
+/** A bash word that stands for `s` exactly. */
+export { shellQuote as shq } from '../quote.ts';
 
-export type ShellLibrary = 'common' | 'engine' | 'daemon' | 'kv';
+export type ShellLibrary = 'common' | 'engine' | 'kv';
 
 const cache = new Map<ShellLibrary, string>();
 

@@ -1,10 +1,11 @@
 // Long-running processes on a machine with systemd, through any HostRunner: a KV store (or any
 // service) as a transient unit `overlab-<name>` (systemd-run), the Docker engine as the
 // distribution's docker.service with a drop-in that replaces its ExecStart with the lab's
-// flags (never `hosts` in daemon.json: the unit's `-H fd://` would conflict). Logs are the
-// units' journals. The text and commands are pure functions, unit-tested; systemd itself
+// flags (never `hosts` in daemon.json: the unit's `-H fd://` would conflict), once the host's
+// daemon.json is checked for settings those flags would conflict with. This is the one place
+// that writes the drop-in: provisioning only installs the engine. Logs are the units' journals. The text and commands are pure functions, unit-tested; systemd itself
 // runs only on the lab's machines.
-import { CommandFailedError } from '../errors.ts';
+import { CommandFailedError, PrerequisiteError } from '../errors.ts';
 import type { ExecResult, HostRunner, ServiceManager, ServiceSpec } from '../host.ts';
 import { shellJoin, systemdJoin, systemdQuote } from '../quote.ts';
 
@@ -14,6 +15,7 @@ export const DOCKER_UNIT = 'docker.service';
 export const DOCKER_DROP_IN_DIR = '/etc/systemd/system/docker.service.d';
 export const DOCKER_DROP_IN = `${DOCKER_DROP_IN_DIR}/overlab.conf`;
 export const DEFAULT_DOCKERD = '/usr/bin/dockerd';
+export const DOCKER_DAEMON_JSON = '/etc/docker/daemon.json';
 export const DATA_ROOT = '/var/lib/overlab';
 export const UNIT_PREFIX = 'overlab-';
 /** The service name that means "the host's Docker engine". */
@@ -41,6 +43,32 @@ export function dockerDropIn(flags: readonly string[], dockerd = DEFAULT_DOCKERD
     '',
   ].join('\n');
 }
+
+/**
+ * The daemon.json keys that set what the drop-in's command line sets: `hosts` (the drop-in's
+ * -H fd://) and the key of each flag (`--cluster-store=...` is cluster-store, `--label=...` is
+ * labels), in the file's order. dockerd refuses to start with a setting given both ways. Only
+ * top-level keys count (log-opts may hold a `labels` of its own); text that is not JSON is
+ * scanned for quoted keys.
+ */
+export function daemonJsonConflicts(text: string, flags: readonly string[]): string[] {
+  const flagKeys = new Set(['hosts']);
+  for (const f of flags) {
+    const name = /^--([a-z][a-z0-9-]*)/.exec(f)?.[1];
+    if (name) flagKeys.add(name).add(`${name}s`);
+  }
+  let keys: string[];
+  try {
+    const parsed: unknown = JSON.parse(text);
+    keys = parsed !== null && typeof parsed === 'object' && !Array.isArray(parsed) ? Object.keys(parsed) : [];
+  } catch {
+    keys = [...text.matchAll(/"([^"\\]+)"\s*:/g)].map((m) => m[1]!);
+  }
+  return [...new Set(keys.filter((k) => flagKeys.has(k)))];
+}
+
+/** Prints daemon.json, or nothing when the host has none. */
+export const READ_DAEMON_JSON_ARGV = ['sh', '-c', 'test ! -e "$1" || cat "$1"', 'read', DOCKER_DAEMON_JSON];
 
 /** Writes text to a path through the runner (as root when the runner uses sudo). */
 export function writeFileArgv(path: string, dir: string): string[] {
@@ -98,10 +126,21 @@ export class SystemdServices implements ServiceManager {
     await this.must(systemdRunArgv(spec));
   }
 
-  /** The engine is the packaged docker.service: a drop-in with the flags, then a restart. */
+  /**
+   * The engine is the packaged docker.service: a drop-in with the flags, then a restart. A
+   * daemon.json that sets what the flags set is refused before anything is written.
+   */
   private async startEngine(flags: string[]): Promise<void> {
     const found = await this.runner.exec(['sh', '-c', 'command -v dockerd']);
     const dockerd = found.exitCode === 0 && found.stdout.trim().startsWith('/') ? found.stdout.trim() : DEFAULT_DOCKERD;
+    const conflicts = daemonJsonConflicts((await this.must(READ_DAEMON_JSON_ARGV)).stdout, flags);
+    if (conflicts.length) {
+      throw new PrerequisiteError(
+        `${DOCKER_DAEMON_JSON} on ${this.host} sets ${conflicts.join(', ')}, which overlab passes as dockerd flags` +
+          `${conflicts.includes('hosts') ? " (hosts as the unit's -H fd://)" : ''}: dockerd refuses a setting given both ways`,
+        { hint: `Remove ${conflicts.join(', ')} from ${DOCKER_DAEMON_JSON} on ${this.host}, then run up again: the drop-in was not written.` },
+      );
+    }
     this.options.record?.({ dropIn: DOCKER_DROP_IN });
     await this.must(writeFileArgv(DOCKER_DROP_IN, DOCKER_DROP_IN_DIR), dockerDropIn(flags, dockerd));
     const r = await this.runner.exec(RESTART_DOCKER_ARGV);

@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { daemonFlags, daemonJson, panicLine } from '../../harness/engine/daemon.ts';
+import { daemonFlags, panicLine } from '../../harness/engine/daemon.ts';
 import type { DaemonPlan, KvCandidate } from '../../harness/lab/types.ts';
 
 describe('engine daemon settings', () => {
@@ -11,8 +11,7 @@ describe('engine daemon settings', () => {
 
   it('swaps in the cluster store of the KV store actually chosen', () => {
     const etcd = { clusterStore: 'etcd://172.28.128.5:2379' } as KvCandidate;
-    expect(daemonFlags(d, etcd)[0]).to.equal('--cluster-store=etcd://172.28.128.5:2379');
-    expect(daemonJson(d, etcd)).to.deep.equal({ 'cluster-store': 'etcd://172.28.128.5:2379', 'cluster-advertise': '172.28.128.6:2376', labels: ['overlab.lab=t'] });
+    expect(daemonFlags(d, etcd)).to.deep.equal(['--cluster-store=etcd://172.28.128.5:2379', '--cluster-advertise=172.28.128.6:2376', '--label=overlab.lab=t']);
   });
 
   it('has no cluster flags in swarm mode', () => {

@@ -1,16 +1,20 @@
 // The provisioning scripts, run for real by bash against a fake Debian/Ubuntu host: the paths of
 // sh/common.sh point into a temporary root, and apt-get, apt-cache, dpkg-query, curl, systemctl,
-// docker and ip are stubs that log their arguments and keep state (what is installed, which
-// units run), so a second run sees what the first one did. No internet, nothing outside the root.
+// docker and ip are stubs that log their arguments and keep state (what is installed), so a
+// second run sees what the first one did. No internet, nothing outside the root. Provisioning
+// installs only: every shipped lab, host, install method and mode is run, and what it installed,
+// printed and described for `up --dry-run` is checked, as is that it starts and configures
+// nothing (SystemdServices does that at `up`).
 import { expect } from 'chai';
 import { spawnSync } from 'node:child_process';
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { ZOOKEEPER_JAR } from '../../harness/kv/zookeeper.ts';
 import { loadLab, parseLab } from '../../harness/lab/load.ts';
 import { planLab } from '../../harness/lab/plan.ts';
-import type { Plan } from '../../harness/lab/types.ts';
-import { provisionScript, type ProvisionOptions } from '../../harness/provision/index.ts';
+import type { EngineInstall, EngineMode, HostPlan, Plan } from '../../harness/lab/types.ts';
+import { describeProvisioning, parseProvisionOutcome, provisionScript, summarizeOutcome } from '../../harness/provision/index.ts';
 
 const OS = {
   jammy: 'NAME="Ubuntu"\nVERSION_ID="22.04"\nVERSION_CODENAME=jammy\nID=ubuntu\nID_LIKE=debian\nUBUNTU_CODENAME=jammy\nPRETTY_NAME="Ubuntu 22.04.4 LTS"\n',
@@ -49,6 +53,7 @@ for a in "$@"; do
   if [ "$skip" = 1 ]; then skip=0; continue; fi
   case "$a" in -o) skip=1; continue ;; -*|install) continue ;; esac
   pkg=$(printf '%s' "$a" | cut -d= -f1)
+  if [ -f "$FAKE/apt-fails-$pkg" ]; then echo "E: Unable to locate package $pkg" >&2; exit 100; fi
   if [ "$pkg" != "$a" ]; then ver=$(printf '%s' "$a" | cut -d= -f2-); else ver=$(cat "$FAKE/candidate-$pkg" 2>/dev/null || echo 1.0-1); fi
   mkdir -p "$FAKE/installed"
   echo "$ver" >"$FAKE/installed/$pkg"
@@ -80,28 +85,10 @@ if [ -f "$FAKE/installed/$pkg" ]; then echo "install ok installed $(cat "$FAKE/i
   curl: String.raw`
 if [ -f "$FAKE/offline" ]; then echo "curl: (6) Could not resolve host" >&2; exit 6; fi
 while [ $# -gt 0 ]; do if [ "$1" = -o ]; then echo "FAKE KEY" >"$2"; fi; shift; done`,
-  systemctl: String.raw`
-cmd=$1; shift
-[ "$1" = --quiet ] && shift
-case "$cmd" in
-  is-enabled) [ -f "$FAKE/enabled-$1" ] ;;
-  is-active) [ -f "$FAKE/active-$1" ] ;;
-  enable) touch "$FAKE/enabled-$1" ;;
-  start|restart) if [ -f "$FAKE/fails-$1" ]; then exit 1; fi; touch "$FAKE/active-$1" ;;
-  cat) exit 0 ;;
-esac`,
-  journalctl: 'echo "fake journal line"',
-  docker: String.raw`
-case "$1 $2" in
-  "image inspect") [ -f "$FAKE/image" ]; exit ;;
-  "container inspect") if [ -f "$FAKE/container" ]; then cat "$FAKE/container"; exit 0; fi; exit 1 ;;
-esac
-case "$1" in
-  pull) if [ -f "$FAKE/offline" ]; then echo "Error response from daemon: dial tcp: lookup registry-1.docker.io: no such host" >&2; exit 1; fi; touch "$FAKE/image" ;;
-  run) while [ $# -gt 0 ]; do if [ "$1" = --label ]; then echo "true $(printf '%s' "$2" | sed 's/^overlab.args=//')" >"$FAKE/container"; fi; shift; done ;;
-  start) sed -i 's/^false/true/' "$FAKE/container" ;;
-  rm) rm -f "$FAKE/container" ;;
-esac`,
+  // Provisioning starts and configures nothing: these only log, for the tests to find no calls.
+  systemctl: '',
+  journalctl: '',
+  docker: '',
   ip: String.raw`while read -r a; do printf '2: eth1    inet %s/24 brd 0.0.0.0 scope global eth1\n' "$a"; done <"$FAKE/addresses"`,
   id: 'echo 0',
 };
@@ -166,6 +153,20 @@ class FakeHost {
     return { status: r.status, stdout: r.stdout, stderr: r.stderr, calls };
   }
 
+  /** Every file and link under the root that the fake host did not start with (its state, stubs and tools aside). */
+  written(): string[] {
+    const own = ['fake', 'stub', 'optional', 'tools', 'etc/os-release'];
+    return (readdirSync(this.root, { recursive: true }) as string[])
+      .filter((p) => !own.some((o) => p === o || p.startsWith(`${o}/`)))
+      .filter((p) => !lstatSync(join(this.root, p)).isDirectory())
+      .sort();
+  }
+
+  /** Paths with their content (a link: where it points), to compare a host before and after. */
+  snapshot(): Record<string, string> {
+    return Object.fromEntries(this.written().map((p) => [p, lstatSync(join(this.root, p)).isSymbolicLink() ? '-> link' : readFileSync(join(this.root, p), 'utf8')]));
+  }
+
   remove(): void {
     rmSync(this.root, { recursive: true, force: true });
   }
@@ -190,13 +191,134 @@ function withEngine(plan: Plan, engine: Partial<Plan['engine']>, mode?: Plan['mo
 }
 
 const installs = (r: Run) => r.calls.filter((c) => /^apt-get .* install /.test(c));
-const changes = (r: Run) =>
-  r.calls.filter((c) => /^(apt-get|apt-mark|curl) |^systemctl (daemon-reload|restart|start|enable)|^docker (pull|run|rm|start)/.test(c));
+/** What changes a host, or fetches to change it: apt, keys, and anything started or configured. */
+const changes = (r: Run) => r.calls.filter((c) => /^(apt-get|apt-mark|curl|systemctl|journalctl|docker) /.test(c));
+/** Anything that starts, stops or configures a service: none of it is provisioning's. */
+const services = (r: Run) => r.calls.filter((c) => /^(systemctl|journalctl|docker)( |$)/.test(c));
+
+const APT_INSTALL = 'apt-get -o DPkg::Lock::Timeout=300 install -y -qq --no-install-recommends';
+const PINNED_20_10_JAMMY =
+  `${APT_INSTALL} --allow-downgrades --allow-change-held-packages docker-ce=5:20.10.24~3-0~ubuntu-jammy docker-ce-cli=5:20.10.24~3-0~ubuntu-jammy containerd.io`;
+const DOCKER_LIST_JAMMY = 'deb [arch=amd64 signed-by=/etc/apt/keyrings/docker.asc] https://download.docker.com/linux/ubuntu jammy stable\n';
+const HASHICORP_LIST_JAMMY = 'deb [arch=amd64 signed-by=/etc/apt/keyrings/hashicorp.asc] https://apt.releases.hashicorp.com jammy main\n';
+
+/** The packages an `apt-get install` call names, without versions or options. */
+const packagesOf = (calls: string[]) =>
+  calls.flatMap((c) => c.split(' ').slice(c.split(' ').indexOf('--no-install-recommends') + 1).filter((w) => !w.startsWith('-')).map((w) => w.split('=')[0]!));
+/** The packages the `up --dry-run` lines say would be installed. */
+const describedPackages = (lines: string[]) =>
+  lines.flatMap((l) => /^apt-get install -y ([^#]*)/.exec(l)?.[1]!.trim().split(/\s+/).map((w) => w.split('=')[0]!) ?? []);
+
+const LABS_DIR = new URL('../../labs/', import.meta.url);
+const shippedLabs = readdirSync(LABS_DIR).filter((f) => f.endsWith('.yaml')).sort();
+const shippedPlan = (file: string) => planLab(parseLab(readFileSync(new URL(file, LABS_DIR), 'utf8'), `labs/${file}`));
+
+interface Expected {
+  /** The `apt-get install` calls, in order. */
+  installs: string[];
+  /** The `overlab: key=value` lines. */
+  stdout: string;
+  /** Every file the run leaves (root-relative), with its content where it is overlab's ('' for a package's). */
+  files: Record<string, string>;
+}
+
+/** What provisioning a host of a shipped lab installs on a fresh jammy host. */
+function expected(plan: Plan, host: HostPlan, install: EngineInstall): Expected {
+  const e: Expected = { installs: [], stdout: '', files: {} };
+  if (host.daemon) {
+    if (install === 'apt') {
+      e.installs.push(PINNED_20_10_JAMMY);
+      Object.assign(e.files, { 'etc/apt/keyrings/docker.asc': 'FAKE KEY\n', 'etc/apt/sources.list.d/docker.list': DOCKER_LIST_JAMMY, 'usr/bin/docker': '', 'usr/bin/dockerd': '' });
+    } else if (install === 'distro') {
+      e.installs.push(`${APT_INSTALL} docker.io`);
+      Object.assign(e.files, { 'usr/bin/docker': '', 'usr/bin/dockerd': '' });
+    } else {
+      e.files['usr/bin/dockerd'] = ''; // it was there
+    }
+    e.stdout += 'overlab: engine=20.10.24\n';
+  }
+  if (plan.kv?.host === host.name) {
+    // Every shipped lab with a KV store prefers Consul and falls back to etcd; Consul installs.
+    expect(plan.kv.candidates.map((c) => c.type)).to.deep.equal(['consul', 'etcd']);
+    e.installs.push(`${APT_INSTALL} busybox-static`, `${APT_INSTALL} consul`);
+    Object.assign(e.files, {
+      'etc/apt/keyrings/hashicorp.asc': 'FAKE KEY\n',
+      'etc/apt/sources.list.d/hashicorp.list': HASHICORP_LIST_JAMMY,
+      'usr/bin/busybox': '',
+      'usr/bin/consul': '',
+    });
+    e.stdout += 'overlab: kv=consul\n';
+  }
+  return e;
+}
+
+/** A fresh jammy host ready for an install method: Docker's repository, a docker.io candidate, or an engine already there. */
+function hostFor(plan: Plan, h: HostPlan, install: EngineInstall): FakeHost {
+  const host = fakeHost(OS.jammy, ['10.0.2.15', ...(plan.kv ? [plan.kv.address] : [])]);
+  host.set('madison-docker-ce', JAMMY);
+  host.set('madison-docker-ce-cli', JAMMY);
+  host.set('candidate-docker.io', '20.10.24-0ubuntu1~22.04.1');
+  if (install === 'preinstalled' && h.daemon) host.install('usr/bin/dockerd', '#!/bin/sh\necho "Docker version 20.10.24, build 297e128"\n');
+  return host;
+}
+
+describe('provisioning every shipped lab, as `up` runs it: installs only', function () {
+  this.timeout(120_000);
+  after(() => hosts.splice(0).forEach((h) => h.remove()));
+
+  it('has labs to run', () => {
+    expect(shippedLabs).to.include.members(['tutorial.yaml', 'swarm.yaml']);
+  });
+
+  for (const file of shippedLabs) {
+    const base = shippedPlan(file);
+    const modes: EngineMode[] = base.kv ? ['kv', 'swarm'] : [base.mode];
+    for (const mode of modes) {
+      for (const install of ['apt', 'distro', 'preinstalled'] as const) {
+        const plan = withEngine(base, { install }, mode);
+        for (const h of plan.hosts) {
+          const what = h.daemon ? 'the engine' : plan.kv?.host === h.name ? 'the KV store packages' : 'nothing';
+          it(`${file}, mode ${mode}, engine.install ${install}: ${h.name} (${h.role}) gets ${what}, starts nothing, and a second run changes nothing`, () => {
+            const want = expected(plan, h, install);
+            const host = hostFor(plan, h, install);
+            const script = provisionScript(plan, h.name);
+            const first = host.run(script);
+            expect(first.status, first.stderr).to.equal(0);
+            expect(installs(first)).to.deep.equal(want.installs);
+            expect(first.stdout).to.equal(want.stdout);
+            expect(services(first), 'provisioning starts and configures nothing').to.deep.equal([]);
+            expect(host.written()).to.deep.equal(Object.keys(want.files).sort());
+            for (const [path, content] of Object.entries(want.files)) if (content) expect(host.file(path), path).to.equal(content);
+            if (want.installs.some((c) => c.includes('docker-ce='))) expect(first.calls).to.include('apt-mark hold docker-ce docker-ce-cli');
+            if (what === 'the engine' && install === 'preinstalled') expect(first.calls.filter((c) => /^(apt-get|apt-cache|apt-mark|curl) /.test(c))).to.deep.equal([]);
+            if (what === 'nothing') expect(first.calls).to.deep.equal(['id -u']);
+            expect(summarizeOutcome(plan, parseProvisionOutcome(first.stdout))).to.equal(
+              [h.daemon ? 'Docker 20.10.24' : undefined, plan.kv?.host === h.name ? 'consul' : undefined].filter(Boolean).join(', ') || undefined,
+            );
+
+            const before = host.snapshot();
+            const second = host.run(script);
+            expect(second.status, second.stderr).to.equal(0);
+            expect(changes(second)).to.deep.equal([]);
+            expect(second.stderr).not.to.include('wrote ');
+            expect(second.stdout).to.equal(first.stdout);
+            expect(host.snapshot()).to.deep.equal(before);
+
+            // up --dry-run names every package the run installed, and claims none for a host that gets nothing.
+            const described = describeProvisioning(plan, h.name);
+            expect(describedPackages(described)).to.include.members(packagesOf(installs(first)));
+            if (what === 'nothing') expect(described).to.deep.equal([]);
+          });
+        }
+      }
+    }
+  }
+});
 
 describe('provisioning scripts run against a fake host', function () {
   this.timeout(60_000);
   let tutorial: Plan;
-  const script = (plan: Plan, host: string, options: ProvisionOptions = {}) => provisionScript(plan, host, options);
+  const script = (plan: Plan, host: string) => provisionScript(plan, host);
 
   before(async () => {
     tutorial = planLab(await loadLab('labs/tutorial.yaml'));
@@ -312,7 +434,6 @@ describe('provisioning scripts run against a fake host', function () {
       host.set('madison-docker-ce-cli', JAMMY);
       const first = host.run(script(tutorial, 'mhs-demo0'));
       expect(first.status, first.stderr).to.equal(0);
-      expect(changes(first)).to.include.members(['systemctl daemon-reload', 'systemctl restart docker', 'systemctl enable --quiet docker']);
       const second = host.run(script(tutorial, 'mhs-demo0'));
       expect(second.status, second.stderr).to.equal(0);
       expect(changes(second)).to.deep.equal([]);
@@ -364,14 +485,13 @@ describe('provisioning scripts run against a fake host', function () {
       expect(r.stderr).to.include('engine.install is preinstalled, but this host has no dockerd');
     });
 
-    it('uses the engine there without apt, and configures dockerd', () => {
+    it('uses the engine there without apt', () => {
       const host = fakeHost(OS.bookworm);
       host.install('usr/bin/dockerd', '#!/bin/sh\necho "Docker version 20.10.24+dfsg1, build 297e128"\n');
       const r = host.run(script(withEngine(tutorial, { install: 'preinstalled' }), 'mhs-demo0'));
       expect(r.status, r.stderr).to.equal(0);
       expect(r.calls.filter((c) => /^(apt-get|curl) /.test(c))).to.deep.equal([]);
       expect(r.stdout).to.equal('overlab: engine=20.10.24\n');
-      expect(host.file('etc/systemd/system/docker.service.d/overlab.conf')).to.include('--cluster-store=consul://172.28.128.5:8500');
     });
 
     it('refuses, in kv mode, a preinstalled 23.0 or newer', () => {
@@ -380,87 +500,99 @@ describe('provisioning scripts run against a fake host', function () {
       const r = host.run(script(withEngine(tutorial, { install: 'preinstalled' }), 'mhs-demo0'));
       expect(r.status).to.equal(1);
       expect(r.stderr).to.include('the Docker engine on this host is 23.0.1: kv mode needs an engine older than 23.0');
-      expect(host.file('etc/systemd/system/docker.service.d/overlab.conf')).to.equal(undefined);
-    });
-  });
-
-  describe('dockerd drop-in', () => {
-    const preinstalled = () => {
-      const host = fakeHost(OS.bookworm);
-      host.install('usr/bin/dockerd', '#!/bin/sh\necho "Docker version 20.10.24+dfsg1, build 297e128"\n');
-      return host;
-    };
-
-    it('is rewritten, and dockerd restarted, when the flags change (the lab fell back to etcd); nothing else runs', () => {
-      const host = preinstalled();
-      const plan = withEngine(tutorial, { install: 'preinstalled' });
-      expect(host.run(script(plan, 'mhs-demo0')).status).to.equal(0);
-      const r = host.run(script(plan, 'mhs-demo0', { kv: plan.kv!.candidates[1]! }));
-      expect(r.status, r.stderr).to.equal(0);
-      expect(changes(r)).to.deep.equal(['systemctl daemon-reload', 'systemctl restart docker']);
-      expect(host.file('etc/systemd/system/docker.service.d/overlab.conf')).to.include('--cluster-store=etcd://172.28.128.5:2379');
-    });
-
-    it('refuses a daemon.json that sets hosts or a cluster setting, and writes no drop-in', () => {
-      const host = preinstalled();
-      mkdirSync(join(host.root, 'etc/docker'), { recursive: true });
-      writeFileSync(join(host.root, 'etc/docker/daemon.json'), '{\n  "log-driver": "journald",\n  "hosts": ["tcp://0.0.0.0:2375"],\n  "cluster-store": "consul://x:8500"\n}\n');
-      const r = host.run(script(withEngine(tutorial, { install: 'preinstalled' }), 'mhs-demo0'));
-      expect(r.status).to.equal(1);
-      expect(r.stderr, r.stderr).to.match(/daemon\.json sets hosts, cluster-store, which overlab passes as dockerd flags/);
-      expect(host.file('etc/systemd/system/docker.service.d/overlab.conf')).to.equal(undefined);
-    });
-
-    it('leaves a daemon.json with other settings alone', () => {
-      const host = preinstalled();
-      mkdirSync(join(host.root, 'etc/docker'), { recursive: true });
-      writeFileSync(join(host.root, 'etc/docker/daemon.json'), '{ "log-driver": "journald" }\n');
-      const r = host.run(script(withEngine(tutorial, { install: 'preinstalled' }), 'mhs-demo0'));
-      expect(r.status, r.stderr).to.equal(0);
-      expect(host.file('etc/docker/daemon.json')).to.equal('{ "log-driver": "journald" }\n');
-    });
-
-    it('reports the journal when dockerd does not start with the flags', () => {
-      const host = preinstalled();
-      host.set('fails-docker');
-      const r = host.run(script(withEngine(tutorial, { install: 'preinstalled' }), 'mhs-demo0'));
-      expect(r.status).to.equal(1);
-      expect(r.stderr).to.include('fake journal line');
-      expect(r.stderr).to.include('error: docker did not start (its journal is above: journalctl -u docker)');
     });
   });
 
   describe('the kv host', () => {
-    it('runs Consul from the hashicorp/consul image on the host network, bound to the private address', () => {
-      const host = fakeHost(OS.jammy, ['10.0.2.15', '172.28.128.5']);
+    const kvLab = (type: string, fallback?: string) =>
+      planLab(parseLab(`name: kv-${type}\nhosts:\n  - name: store\n    role: kv\n    address: 172.28.128.9\n  - name: h1\nkv:\n  type: ${type}\n${fallback ? `  fallback: ${fallback}\n` : ''}`, 'kv.yaml'));
+
+    it("installs the lab's etcd when Consul's package cannot be installed, and tries Consul again the next time", () => {
+      const host = fakeHost(OS.jammy, ['172.28.128.5']);
+      host.set('apt-fails-consul');
       const r = host.run(script(tutorial, 'mhs-keystore'));
       expect(r.status, r.stderr).to.equal(0);
-      expect(r.stdout, r.stderr).to.equal('overlab: kv=consul\n');
-      expect(r.calls).to.include('docker pull hashicorp/consul');
-      const run = r.calls.find((c) => c.startsWith('docker run '))!;
-      expect(run).to.match(/^docker run -d --name overlab-consul --restart unless-stopped --net host -v \S+\/var\/lib\/overlab\/consul:\/consul\/data --label overlab\.args=[0-9a-f]{12} hashicorp\/consul /);
-      expect(run).to.match(/ hashicorp\/consul agent -server -bootstrap-expect=1 -node=mhs-keystore -bind=172\.28\.128\.5 -client=172\.28\.128\.5 -http-port=8500$/);
-      expect(installs(r)).to.deep.equal([
-        'apt-get -o DPkg::Lock::Timeout=300 install -y -qq --no-install-recommends busybox-static',
-        'apt-get -o DPkg::Lock::Timeout=300 install -y -qq --no-install-recommends docker.io',
-      ]);
-      expect(changes(host.run(script(tutorial, 'mhs-keystore')))).to.deep.equal([]);
+      expect(installs(r)).to.deep.equal([`${APT_INSTALL} busybox-static`, `${APT_INSTALL} consul`, `${APT_INSTALL} etcd-server`]);
+      expect(r.stderr).to.include('E: Unable to locate package consul');
+      expect(r.stderr).to.include('consul could not be set up on this host (exit 100, see above)');
+      expect(r.stdout).to.equal('overlab: kv=etcd\n');
+      expect(summarizeOutcome(tutorial, parseProvisionOutcome(r.stdout))).to.equal("etcd (the lab's fallback)");
+      expect(host.written()).to.include.members(['usr/bin/busybox', 'usr/bin/etcd']).and.not.include('usr/bin/consul');
+      expect(services(r)).to.deep.equal([]);
+
+      const before = host.snapshot();
+      const again = host.run(script(tutorial, 'mhs-keystore'));
+      expect(again.status, again.stderr).to.equal(0);
+      expect(installs(again)).to.deep.equal([`${APT_INSTALL} consul`]);
+      expect(again.stdout).to.equal('overlab: kv=etcd\n');
+      expect(host.snapshot()).to.deep.equal(before);
     });
 
-    it("falls back to the lab's etcd, as a systemd unit with the v2 API, when Consul's image cannot be pulled", () => {
+    it("installs the lab's etcd when HashiCorp's repository cannot be reached", () => {
       const host = fakeHost(OS.bookworm, ['172.28.128.5']);
       host.set('offline');
       const r = host.run(script(tutorial, 'mhs-keystore'));
       expect(r.status, r.stderr).to.equal(0);
-      expect(r.stderr).to.include('cannot pull hashicorp/consul: does this host reach Docker Hub?');
-      expect(r.stderr).to.include('consul could not be set up on this host (exit 1, see above)');
+      expect(r.stderr).to.include('cannot fetch https://apt.releases.hashicorp.com/gpg: does this host reach the internet?');
+      expect(installs(r)).to.deep.equal([`${APT_INSTALL} busybox-static`, `${APT_INSTALL} etcd-server`]);
+      expect(host.file('etc/apt/sources.list.d/hashicorp.list')).to.equal(undefined);
       expect(r.stdout).to.equal('overlab: kv=etcd\n');
-      const unit = host.file('etc/systemd/system/overlab-etcd.service')!;
-      expect(unit).to.include(
-        'ExecStart=/usr/bin/etcd --name=mhs-keystore --data-dir=/var/lib/overlab/etcd --enable-v2=true ' +
-          '--listen-client-urls=http://172.28.128.5:2379 --advertise-client-urls=http://172.28.128.5:2379',
-      );
-      expect(r.calls).to.include.members(['systemctl restart overlab-etcd', 'systemctl enable --quiet overlab-etcd']);
+    });
+
+    it('fails, naming every store it tried, when none can be installed', () => {
+      const host = fakeHost(OS.jammy, ['172.28.128.5']);
+      host.set('apt-fails-consul');
+      host.set('apt-fails-etcd-server');
+      const r = host.run(script(tutorial, 'mhs-keystore'));
+      expect(r.status).to.equal(1);
+      expect(r.stderr).to.include('etcd could not be set up on this host (exit 100, see above)');
+      expect(r.stderr).to.include('error: no KV store could be set up on this host: tried consul, etcd');
+      expect(r.stdout).to.equal('');
+    });
+
+    it('installs nothing when the store and busybox are there', () => {
+      const host = fakeHost(OS.jammy, ['172.28.128.5']);
+      host.install('usr/bin/consul', '#!/bin/sh\n');
+      host.install('usr/bin/busybox', '#!/bin/sh\n');
+      const r = host.run(script(tutorial, 'mhs-keystore'));
+      expect(r.status, r.stderr).to.equal(0);
+      expect(changes(r)).to.deep.equal([]);
+      expect(host.written()).to.deep.equal(['usr/bin/busybox', 'usr/bin/consul']);
+      expect(r.stdout).to.equal('overlab: kv=consul\n');
+    });
+
+    it('installs ZooKeeper and a Java runtime, where kv/run.ts looks for them, writing no configuration', () => {
+      const zk = kvLab('zookeeper');
+      const host = fakeHost(OS.bookworm, ['172.28.128.9']);
+      const r = host.run(script(zk, 'store'));
+      expect(r.status, r.stderr).to.equal(0);
+      expect(r.stdout).to.equal('overlab: kv=zookeeper\n');
+      expect(installs(r)).to.deep.equal([`${APT_INSTALL} busybox-static`, `${APT_INSTALL} zookeeper`, `${APT_INSTALL} default-jre-headless`]);
+      expect(host.written()).to.deep.equal(['usr/bin/busybox', 'usr/bin/java', ZOOKEEPER_JAR.slice(1)]);
+      expect(r.stderr).not.to.include('could not be set up');
+      const again = host.run(script(zk, 'store'));
+      expect(changes(again)).to.deep.equal([]);
+      expect(again.stdout).to.equal(r.stdout);
+    });
+
+    it('installs etcd, the preferred store, without trying its fallback', () => {
+      const plan = kvLab('etcd', 'consul');
+      const host = fakeHost(OS.jammy, ['172.28.128.9']);
+      const r = host.run(script(plan, 'store'));
+      expect(r.status, r.stderr).to.equal(0);
+      expect(installs(r)).to.deep.equal([`${APT_INSTALL} busybox-static`, `${APT_INSTALL} etcd-server`]);
+      expect(r.calls.filter((c) => c.startsWith('curl '))).to.deep.equal([]);
+      expect(r.stdout).to.equal('overlab: kv=etcd\n');
+      expect(summarizeOutcome(plan, parseProvisionOutcome(r.stdout))).to.equal('etcd');
+    });
+
+    it('installs the binary the preferred store\'s command runs', () => {
+      for (const plan of [tutorial, kvLab('etcd')]) {
+        const host = fakeHost(OS.jammy, [plan.kv!.address]);
+        expect(host.run(script(plan, plan.kv!.host)).status).to.equal(0);
+        const chosen = plan.kv!.candidates[0]!;
+        expect(host.written()).to.include(`usr/bin/${chosen.command[0]}`);
+      }
     });
 
     it('fails, naming the address, when the host does not have the lab\'s address', () => {
@@ -469,43 +601,7 @@ describe('provisioning scripts run against a fake host', function () {
       expect(r.status).to.equal(1);
       expect(r.stderr).to.include('172.28.128.5 is not an address of this host');
       expect(r.stderr).to.include('error: no KV store could be set up on this host: tried consul, etcd');
-    });
-
-    it('runs ZooKeeper from the distribution with a zoo.cfg bound to the address, and changes nothing the second time', async () => {
-      const zk = planLab(
-        parseLab('name: zk\nhosts:\n  - name: keeper\n    role: kv\n    address: 172.28.128.9\n  - name: h1\nkv:\n  type: zookeeper\n', 'zk.yaml'),
-      );
-      const host = fakeHost(OS.bookworm, ['172.28.128.9']);
-      const r = host.run(script(zk, 'keeper'));
-      expect(r.status, r.stderr).to.equal(0);
-      expect(r.stdout).to.equal('overlab: kv=zookeeper\n');
-      expect(installs(r).map((c) => c.split(' ').pop())).to.deep.equal(['busybox-static', 'zookeeper', 'default-jre-headless']);
-      expect(host.file('etc/overlab/zookeeper/zoo.cfg')).to.equal('tickTime=2000\nclientPortAddress=172.28.128.9\nclientPort=2181\ndataDir=/var/lib/overlab/zookeeper\n');
-      expect(host.file('etc/systemd/system/overlab-zookeeper.service')).to.include(
-        'ExecStart=/usr/bin/java -Dzookeeper.admin.enableServer=false -cp /usr/share/java/zookeeper.jar:/etc/zookeeper/conf org.apache.zookeeper.server.ZooKeeperServerMain /etc/overlab/zookeeper/zoo.cfg',
-      );
-      expect(changes(host.run(script(zk, 'keeper')))).to.deep.equal([]);
-    });
-
-    it('with HashiCorp\'s apt repository, installs consul and runs it as a unit', () => {
-      const host = fakeHost(OS.jammy, ['172.28.128.5']);
-      const r = host.run(script(tutorial, 'mhs-keystore', { consul: 'apt' }));
-      expect(r.status, r.stderr).to.equal(0);
-      expect(host.file('etc/apt/sources.list.d/hashicorp.list')).to.equal(
-        'deb [arch=amd64 signed-by=/etc/apt/keyrings/hashicorp.asc] https://apt.releases.hashicorp.com jammy main\n',
-      );
-      expect(host.file('etc/systemd/system/overlab-consul.service')).to.include(
-        'ExecStart=/usr/bin/consul agent -server -bootstrap-expect=1 -node=mhs-keystore -bind=172.28.128.5 -client=172.28.128.5 -http-port=8500 -data-dir=/var/lib/overlab/consul',
-      );
-      expect(r.calls.filter((c) => c.startsWith('docker '))).to.deep.equal([]);
-    });
-
-    it('with startKv false, installs the store and starts nothing', () => {
-      const host = fakeHost(OS.bookworm, ['172.28.128.5']);
-      const r = host.run(script(tutorial, 'mhs-keystore', { consul: 'apt', startKv: false }));
-      expect(r.status, r.stderr).to.equal(0);
-      expect(r.calls.filter((c) => /^systemctl (start|restart) overlab-/.test(c))).to.deep.equal([]);
-      expect(existsSync(join(host.root, 'usr/bin/consul'))).to.equal(true);
+      expect(installs(r)).to.deep.equal([]);
     });
   });
 

@@ -1,7 +1,8 @@
-// Provisioning scripts as text: what each host's script contains, the dockerd drop-in, the KV
-// units, `up --dry-run` lines, provisionHost over a fake runner, and every script generated for
-// every shipped lab (each host, install method, mode and KV variant) through real shellcheck
-// and `bash -n`. Running the scripts is provision-run.spec.ts.
+// Provisioning scripts as text: what each host's script contains (it installs only: nothing
+// started, no drop-in, no daemon.json), the KV candidates tried in order, `up --dry-run` lines,
+// provisionHost over a fake runner, and every script generated for every shipped lab (each
+// host, install method, mode and KV variant) through real shellcheck and `bash -n`. Running
+// the scripts is provision-run.spec.ts.
 import { expect } from 'chai';
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -13,7 +14,6 @@ import { loadLab, parseLab } from '../../harness/lab/load.ts';
 import { planLab } from '../../harness/lab/plan.ts';
 import type { EngineInstall, EngineMode, Plan } from '../../harness/lab/types.ts';
 import type { ExecOptions, ExecResult, HostAccess, LabContext } from '../../harness/host.ts';
-import { DOCKER_DROP_IN, dockerDropIn, hostDaemonFlags } from '../../harness/provision/daemon.ts';
 import { installMethod } from '../../harness/provision/engine.ts';
 import {
   describeProvisioning,
@@ -21,15 +21,14 @@ import {
   provisionHost,
   provisionScript,
   PROVISION_TIMEOUT_MS,
-  type ProvisionOptions,
 } from '../../harness/provision/index.ts';
-import { consulContainerArgs, kvUnit, zookeeperConfig } from '../../harness/provision/kv.ts';
 import { shq } from '../../harness/provision/shell.ts';
-import { systemdQuote } from '../../harness/quote.ts';
 import { StateStore, type LabState } from '../../harness/state/store.ts';
 
 const LABS_DIR = new URL('../../labs/', import.meta.url);
 const shippedLabs = readdirSync(LABS_DIR).filter((f) => f.endsWith('.yaml')).sort();
+const shippedPlan = (file: string) => planLab(parseLab(readFileSync(new URL(file, LABS_DIR), 'utf8'), `labs/${file}`));
+const INSTALLS: EngineInstall[] = ['apt', 'distro', 'preinstalled'];
 
 /** The plan with another install method, and (from kv) swarm mode: no KV store, no cluster flags. */
 function variant(plan: Plan, install: EngineInstall, mode: EngineMode): Plan {
@@ -43,10 +42,23 @@ function variant(plan: Plan, install: EngineInstall, mode: EngineMode): Plan {
   return p;
 }
 
+/** Every shipped lab in each of its modes and install methods. */
+function everyVariant(): { title: string; plan: Plan }[] {
+  return shippedLabs.flatMap((file) => {
+    const base = shippedPlan(file);
+    const modes: EngineMode[] = base.kv ? ['kv', 'swarm'] : [base.mode];
+    return modes.flatMap((mode) => INSTALLS.map((install) => ({ title: `${file}, mode ${mode}, engine.install ${install}`, plan: variant(base, install, mode) })));
+  });
+}
+
+/** The lines after the libraries: the steps this host runs. */
+const steps = (script: string) => script.slice(script.indexOf('# --- provisioning\n'));
+const kvLab = (type: string, fallback?: string) =>
+  planLab(parseLab(`name: kv-${type}\nhosts:\n  - name: store\n    role: kv\n    address: 172.28.128.9\n  - name: h1\nkv:\n  type: ${type}\n${fallback ? `  fallback: ${fallback}\n` : ''}`, 'kv.yaml'));
+
 describe('provisioning scripts', () => {
   let tutorial: Plan;
   let swarm: Plan;
-  const host = (plan: Plan, name: string) => plan.hosts.find((h) => h.name === name)!;
 
   before(async () => {
     tutorial = planLab(await loadLab('labs/tutorial.yaml'));
@@ -58,46 +70,86 @@ describe('provisioning scripts', () => {
       const lines = provisionScript(tutorial, 'mhs-demo0').split('\n');
       expect(lines.slice(0, 5)).to.deep.equal([
         '#!/usr/bin/env bash',
-        '# overlab provisioning of host mhs-demo0 (docker, 172.28.128.6) of lab tutorial (labs/tutorial.yaml): Docker engine and dockerd flags.',
-        '# Generated from the lab; run as root with `bash -s`. A second run changes nothing.',
+        '# overlab provisioning of host mhs-demo0 (docker, 172.28.128.6) of lab tutorial (labs/tutorial.yaml): Docker engine.',
+        '# Generated from the lab; run as root with `bash -s`. Installs only; a second run changes nothing.',
         'set -euo pipefail',
         'shopt -s inherit_errexit',
       ]);
       expect(lines).to.include.members(['OVERLAB_LAB=tutorial', 'OVERLAB_HOST=mhs-demo0', 'require_host']);
+      expect(provisionScript(tutorial, 'mhs-keystore').split('\n')[1]).to.equal(
+        '# overlab provisioning of host mhs-keystore (kv, 172.28.128.5) of lab tutorial (labs/tutorial.yaml): KV store packages.',
+      );
     });
 
-    it('as providers run it (install only), writes no drop-in and starts no KV store: the service manager does', () => {
-      const steps = (host: string) => {
-        const s = provisionScript(tutorial, host, { startServices: false, consul: 'apt' });
-        return s.slice(s.indexOf('# --- provisioning'));
-      };
-      expect(steps('mhs-demo0')).to.include('\ninstall_engine_apt 20.10 kv\n');
-      expect(steps('mhs-demo0')).not.to.include('configure_dockerd');
-      expect(steps('mhs-keystore')).to.include('apt_install consul');
-      expect(steps('mhs-keystore')).to.include('ensure_package etcd-server');
-      expect(steps('mhs-keystore')).not.to.match(/kv_unit|kv_consul_container/);
-      expect(describeProvisioning(tutorial, 'mhs-demo0', { startServices: false })).to.not.include('systemctl daemon-reload && systemctl restart docker');
+    it('carries the libraries a host needs: engine.sh on docker hosts, kv.sh on the kv host', () => {
+      const libraries = (s: string) => [...s.matchAll(/^# --- (\w+)\.sh$/gm)].map((m) => m[1]);
+      expect(libraries(provisionScript(tutorial, 'mhs-demo0'))).to.deep.equal(['common', 'engine']);
+      expect(libraries(provisionScript(tutorial, 'mhs-keystore'))).to.deep.equal(['common', 'kv']);
+      expect(libraries(provisionScript(variant(tutorial, 'apt', 'swarm'), 'mhs-keystore'))).to.deep.equal(['common']);
     });
 
     it('installs the engine per the plan on a docker host, and no KV store', () => {
-      const s = provisionScript(tutorial, 'mhs-demo0');
-      expect(s).to.include('\ninstall_engine_apt 20.10 kv\nallow_login_user\nengine_outcome 20.10 kv\n');
-      expect(s).to.include('\nconfigure_dockerd "$systemd_units/docker.service.d/overlab.conf" ');
-      expect(s).not.to.include('# --- kv.sh');
-      expect(s).not.to.match(/^kv_\w+\(\)/m);
+      expect(steps(provisionScript(tutorial, 'mhs-demo0'))).to.equal(
+        '# --- provisioning\nrequire_host\nlog "provisioning for lab $OVERLAB_LAB"\n' +
+          "# Docker engine: docker-ce 20.10 from Docker's apt repository, pinned; kv mode refuses 23.0 and newer\n" +
+          'install_engine_apt 20.10 kv\nallow_login_user\nengine_outcome 20.10 kv\nlog "done"\n',
+      );
     });
 
-    it('sets up the KV store on the kv host, preferred store first, and no engine', () => {
-      const s = provisionScript(tutorial, 'mhs-keystore');
-      expect(s).to.include('\nkv_consul() {\n  require_address 172.28.128.5\n  ensure_busybox\n  ensure_docker\n');
-      expect(s).to.include('\nkv_etcd() {\n  require_address 172.28.128.5\n');
-      expect(s).to.include('\nfor kv_try in consul etcd; do\n');
-      expect(s).not.to.include('install_engine_');
-      expect(s).not.to.include('configure_dockerd "');
+    it('installs the KV store packages on the kv host, preferred store first, then the fallback, and no engine', () => {
+      expect(steps(provisionScript(tutorial, 'mhs-keystore'))).to.equal(
+        [
+          '# --- provisioning',
+          'require_host',
+          'log "provisioning for lab $OVERLAB_LAB"',
+          '# KV store packages: consul, then the fallback etcd, for a store bound to 172.28.128.5',
+          'kv_consul() {',
+          '  require_address 172.28.128.5',
+          '  ensure_busybox',
+          '  if [ ! -x "$usr_bin/consul" ]; then',
+          '    consul_apt_repo',
+          '    apt_install consul',
+          '  fi',
+          '}',
+          'kv_etcd() {',
+          '  require_address 172.28.128.5',
+          '  ensure_busybox',
+          '  ensure_package etcd-server "$usr_bin/etcd"',
+          '}',
+          'kv_store=',
+          'for kv_try in consul etcd; do',
+          '  set +e',
+          '  (set -e; "kv_$kv_try")',
+          '  kv_rc=$?',
+          '  set -e',
+          '  if [ "$kv_rc" = 0 ]; then kv_store=$kv_try; break; fi',
+          '  log "$kv_try could not be set up on this host (exit $kv_rc, see above)"',
+          'done',
+          "[ -n \"$kv_store\" ] || die 'no KV store could be set up on this host: tried consul, etcd'",
+          'outcome kv "$kv_store"',
+          'log "done"',
+          '',
+        ].join('\n'),
+      );
+    });
+
+    it('calls a lone KV store plainly: ZooKeeper and a Java runtime', () => {
+      const s = steps(provisionScript(kvLab('zookeeper'), 'store'));
+      expect(s).to.include(
+        '\nkv_zookeeper() {\n  require_address 172.28.128.9\n  ensure_busybox\n  ensure_package zookeeper "$java_share/zookeeper.jar"\n' +
+          '  command -v java >/dev/null || apt_install default-jre-headless\n}\nkv_zookeeper\noutcome kv zookeeper\nlog "done"\n',
+      );
+      expect(s).not.to.include('kv_try');
+    });
+
+    it('installs nothing on the kv host of a lab in swarm mode (no KV store)', () => {
+      expect(steps(provisionScript(variant(tutorial, 'apt', 'swarm'), 'mhs-keystore'))).to.equal(
+        '# --- provisioning\nrequire_host\nlog "provisioning for lab $OVERLAB_LAB"\nlog "done"\n',
+      );
     });
 
     it('passes each install method to the engine section', () => {
-      expect(provisionScript(variant(tutorial, 'distro', 'kv'), 'mhs-demo0')).to.include('\ninstall_engine_distro kv\n');
+      expect(provisionScript(variant(tutorial, 'distro', 'kv'), 'mhs-demo0')).to.include('\ninstall_engine_distro kv\nallow_login_user\nengine_outcome 20.10 kv\n');
       expect(provisionScript(variant(tutorial, 'preinstalled', 'kv'), 'mhs-demo0')).to.include('\ncheck_engine_preinstalled\nallow_login_user\nengine_outcome 20.10 kv\n');
       expect(provisionScript(swarm, 'worker')).to.include('\ninstall_engine_apt 20.10 swarm\nallow_login_user\nengine_outcome 20.10 swarm\n');
     });
@@ -112,127 +164,74 @@ describe('provisioning scripts', () => {
     it('names the lab\'s hosts when asked for one it does not have', () => {
       expect(() => provisionScript(tutorial, 'nope')).to.throw(UsageError, 'lab tutorial has no host nope; its hosts are mhs-keystore, mhs-demo0, mhs-demo1');
     });
-  });
 
-  describe('the dockerd drop-in', () => {
-    it('clears ExecStart, then runs dockerd on fd:// and the system containerd with the plan\'s flags', () => {
-      const h = host(tutorial, 'mhs-demo0');
-      expect(dockerDropIn(tutorial, h, hostDaemonFlags(h))).to.equal(
-        [
-          "# Written by overlab for host mhs-demo0 of lab tutorial: dockerd with the lab's flags.",
-          '[Service]',
-          'ExecStart=',
-          'ExecStart=/usr/bin/dockerd -H fd:// --containerd=/run/containerd/containerd.sock --cluster-store=consul://172.28.128.5:8500 ' +
-            '--cluster-advertise=172.28.128.6:2376 --label=overlab.lab=tutorial --label=overlab.host=mhs-demo0',
-        ].join('\n'),
-      );
-    });
-
-    it('advertises each host by its own private address', () => {
-      for (const name of ['mhs-demo0', 'mhs-demo1']) {
-        const h = host(tutorial, name);
-        expect(dockerDropIn(tutorial, h, hostDaemonFlags(h))).to.include(` --cluster-advertise=${h.address}:2376 `);
-      }
-    });
-
-    it('uses the KV store actually chosen, and the provider\'s flags first', () => {
-      const h = host(tutorial, 'mhs-demo1');
-      const text = dockerDropIn(tutorial, h, hostDaemonFlags(h, { kv: tutorial.kv!.candidates[1]!, engineFlags: ['--storage-driver=overlay2'] }));
-      expect(text).to.include('--containerd=/run/containerd/containerd.sock --storage-driver=overlay2 --cluster-store=etcd://172.28.128.5:2379 ');
-    });
-
-    it('has no cluster flags in swarm mode', () => {
-      const h = host(swarm, 'manager');
-      expect(dockerDropIn(swarm, h, hostDaemonFlags(h)).split('\n').pop()).to.equal(
-        'ExecStart=/usr/bin/dockerd -H fd:// --containerd=/run/containerd/containerd.sock --label=overlab.lab=swarm --label=overlab.host=manager',
-      );
-    });
-
-    it('never sets hosts in daemon.json, and never writes daemon.json', () => {
-      for (const file of shippedLabs) {
-        const plan = planLab(parseLab(readFileSync(new URL(file, LABS_DIR), 'utf8'), `labs/${file}`));
-        for (const h of plan.hosts.filter((x) => x.daemon)) {
-          const s = provisionScript(plan, h.name);
-          expect(s, `${file} ${h.name}`).not.to.match(/\bhosts\b["']?\s*:/);
-          expect(s).not.to.match(/(>|write_file|tee|cp|mv|install)[^\n]*daemon\.json/);
-          expect(s).not.to.match(/write_file "\$docker_daemon_json"/);
-        }
-      }
-    });
-
-    it('is written at the unit\'s drop-in folder', () => {
-      expect(DOCKER_DROP_IN).to.equal('/etc/systemd/system/docker.service.d/overlab.conf');
-    });
-
-    it('quotes systemd arguments: % and $ doubled, blanks and quotes inside double quotes', () => {
-      expect(systemdQuote('--label=overlab.lab=tutorial')).to.equal('--label=overlab.lab=tutorial');
-      expect(systemdQuote('50%')).to.equal('50%%');
-      expect(systemdQuote('$HOME')).to.equal('"$$HOME"');
-      expect(systemdQuote('--label=a b')).to.equal('"--label=a b"');
-      expect(systemdQuote('say "hi"')).to.equal('"say \\"hi\\""');
-    });
-
-    it('survives bash quoting of the drop-in text', () => {
+    it('quotes what it takes from the lab for bash', () => {
       expect(shq("lab's")).to.equal(`'lab'\\''s'`);
       const out = spawnSync('bash', ['-c', `printf '%s' ${shq("it's a $test `x`")}`], { encoding: 'utf8' }).stdout;
       expect(out).to.equal("it's a $test `x`");
     });
   });
 
-  describe('the KV store', () => {
-    it('runs the hashicorp/consul image with the plan\'s flags, leaving -data-dir to the image\'s entrypoint', () => {
-      expect(consulContainerArgs(tutorial.kv!.candidates[0]!)).to.deep.equal([
-        'agent', '-server', '-bootstrap-expect=1', '-node=mhs-keystore', '-bind=172.28.128.5', '-client=172.28.128.5', '-http-port=8500',
-      ]);
-    });
-
-    it('runs etcd with its v2 API, bound to the kv host\'s address, as a unit that retries until the address is up', () => {
-      const unit = kvUnit(tutorial, tutorial.kv!.candidates[1]!);
-      expect(unit).to.include(
-        '\nExecStart=/usr/bin/etcd --name=mhs-keystore --data-dir=/var/lib/overlab/etcd --enable-v2=true --listen-client-urls=http://172.28.128.5:2379 ' +
-          '--advertise-client-urls=http://172.28.128.5:2379 --listen-peer-urls=http://172.28.128.5:2380 --initial-advertise-peer-urls=http://172.28.128.5:2380 ' +
-          '--initial-cluster=mhs-keystore=http://172.28.128.5:2380\n',
-      );
-      expect(unit).to.include('\nRestart=on-failure\nRestartSec=2\n');
-      expect(unit).to.include('\nWantedBy=multi-user.target');
-    });
-
-    it('configures ZooKeeper from the plan\'s settings', () => {
-      const zk = planLab(parseLab('name: zk\nhosts:\n  - name: keeper\n    role: kv\n  - name: h1\nkv:\n  type: zookeeper\n  port: 2182\n', 'zk.yaml'));
-      expect(zookeeperConfig(zk.kv!.candidates[0]!)).to.equal(
-        `tickTime=2000\nclientPortAddress=${zk.kv!.address}\nclientPort=2182\ndataDir=/var/lib/overlab/zookeeper`,
-      );
-    });
+  describe('starts and configures nothing: that is the service manager\'s, at up', () => {
+    for (const { title, plan } of everyVariant()) {
+      it(`${title}: no systemctl, no container, no drop-in, no daemon.json, on any host`, () => {
+        for (const h of plan.hosts) {
+          const s = provisionScript(plan, h.name);
+          const code = s.split('\n').filter((l) => !/^\s*#/.test(l));
+          expect(code.filter((l) => /\b(systemctl|systemd-run|journalctl)\b/.test(l)), h.name).to.deep.equal([]);
+          expect(code.filter((l) => /\bdocker (run|start|pull|create|restart)\b/.test(l)), h.name).to.deep.equal([]);
+          expect(s, h.name).not.to.match(/daemon\.json|docker\.service\.d|\/etc\/systemd\/system|\/var\/lib\/overlab/);
+          expect(s, h.name).not.to.match(/\bhosts\b["']?\s*:/);
+        }
+      });
+    }
   });
 
   describe('describeProvisioning (up --dry-run)', () => {
-    it('lists the pinned install and the drop-in of a docker host', () => {
-      const lines = describeProvisioning(tutorial, 'mhs-demo0');
-      expect(lines).to.include('apt-get install -y docker-ce=$V docker-ce-cli=$V containerd.io');
-      expect(lines).to.include('# kv mode: refuse an engine of 23.0 or newer (--cluster-store was removed in 23.0)');
-      expect(lines).to.include(
-        '#   ExecStart=/usr/bin/dockerd -H fd:// --containerd=/run/containerd/containerd.sock --cluster-store=consul://172.28.128.5:8500 ' +
-          '--cluster-advertise=172.28.128.6:2376 --label=overlab.lab=tutorial --label=overlab.host=mhs-demo0',
-      );
-      expect(lines.at(-1)).to.equal('systemctl daemon-reload && systemctl restart docker');
-    });
-
-    it('lists the KV store and its fallback on the kv host', () => {
-      const lines = describeProvisioning(tutorial, 'mhs-keystore');
-      expect(lines[0]).to.equal('# KV store: consul on 172.28.128.5');
-      expect(lines[1]).to.equal(
-        'docker run -d --name overlab-consul --restart unless-stopped --net host -v /var/lib/overlab/consul:/consul/data hashicorp/consul ' +
-          'agent -server -bootstrap-expect=1 -node=mhs-keystore -bind=172.28.128.5 -client=172.28.128.5 -http-port=8500',
-      );
-      expect(lines).to.include('# if consul cannot be set up: etcd');
-      expect(lines).to.include('systemctl enable --now overlab-etcd');
+    it('lists the pinned install of a docker host, and the kv mode check', () => {
+      expect(describeProvisioning(tutorial, 'mhs-demo0')).to.deep.equal([
+        "# engine: docker-ce 20.10 from Docker's apt repository, unless docker-ce 20.10.x is installed",
+        'curl -fsSL https://download.docker.com/linux/$ID/gpg -o /etc/apt/keyrings/docker.asc',
+        'echo "deb [arch=$ARCH signed-by=/etc/apt/keyrings/docker.asc] https://download.docker.com/linux/$ID $CODENAME stable" > /etc/apt/sources.list.d/docker.list',
+        'apt-get update',
+        'V=$(newest 20.10.x in: apt-cache madison docker-ce)  # 5:20.10.13~3-0~ubuntu-jammy or 5:24.0.0-1~ubuntu.22.04~jammy',
+        '# kv mode: refuse an engine of 23.0 or newer (--cluster-store was removed in 23.0)',
+        'apt-get install -y docker-ce=$V docker-ce-cli=$V containerd.io',
+        'apt-mark hold docker-ce docker-ce-cli',
+      ]);
+      expect(describeProvisioning(swarm, 'worker')).not.to.include('# kv mode: refuse an engine of 23.0 or newer (--cluster-store was removed in 23.0)');
     });
 
     it('lists docker.io for the distro method, and only a version check for preinstalled', () => {
-      expect(describeProvisioning(variant(tutorial, 'distro', 'kv'), 'mhs-demo0')).to.include('apt-get install -y docker.io');
-      const pre = describeProvisioning(variant(swarm, 'preinstalled', 'swarm'), 'worker');
-      expect(pre.slice(0, 2)).to.deep.equal(['# engine: already installed', 'dockerd --version']);
-      expect(pre.join('\n')).not.to.include('apt-get');
+      expect(describeProvisioning(variant(tutorial, 'distro', 'kv'), 'mhs-demo0')).to.deep.equal([
+        "# engine: the distribution's docker.io, unless installed",
+        '# kv mode: refuse an engine of 23.0 or newer (--cluster-store was removed in 23.0)',
+        'apt-get update',
+        'apt-get install -y docker.io',
+      ]);
+      expect(describeProvisioning(variant(swarm, 'preinstalled', 'swarm'), 'worker')).to.deep.equal(['# engine: already installed', 'dockerd --version']);
+    });
+
+    it('lists the KV store packages and the fallback on the kv host, and says up starts the store', () => {
+      expect(describeProvisioning(tutorial, 'mhs-keystore')).to.deep.equal([
+        '# KV store: consul for 172.28.128.5 (installed here; up starts it)',
+        '# 172.28.128.5 must be an address of this host',
+        'apt-get install -y busybox-static  # unless installed: the harness probes the store with busybox',
+        '# HashiCorp apt repository: https://apt.releases.hashicorp.com $CODENAME main',
+        'apt-get install -y consul  # unless installed',
+        '# if consul cannot be installed: etcd',
+        'apt-get install -y etcd-server  # unless installed',
+      ]);
+      expect(describeProvisioning(kvLab('zookeeper'), 'store').at(-1)).to.equal('apt-get install -y zookeeper default-jre-headless  # each unless installed');
+    });
+
+    it('lists nothing for a host that gets nothing, and never a service started', () => {
+      expect(describeProvisioning(variant(tutorial, 'apt', 'swarm'), 'mhs-keystore')).to.deep.equal([]);
+      for (const { title, plan } of everyVariant()) {
+        for (const h of plan.hosts) {
+          expect(describeProvisioning(plan, h.name).filter((l) => /systemctl|systemd-run|docker run|drop-in|daemon\.json/.test(l)), `${title} ${h.name}`).to.deep.equal([]);
+        }
+      }
     });
   });
 
@@ -274,11 +273,18 @@ describe('provisioning scripts', () => {
       expect(calls).to.have.lengthOf(1);
       expect(calls[0]!.argv).to.deep.equal(['bash', '-s']);
       expect(calls[0]!.options!.timeoutMs).to.equal(PROVISION_TIMEOUT_MS);
-      const expected = provisionScript(tutorial, 'mhs-demo0', { engineFlags: ['--storage-driver=overlay2'] });
+      const expected = provisionScript(tutorial, 'mhs-demo0');
       expect(calls[0]!.options!.input).to.equal(expected);
       expect(readFileSync(join(dir, 'provision/mhs-demo0.sh'), 'utf8')).to.equal(expected);
       expect(readFileSync(join(dir, 'logs/mhs-demo0.provision.log'), 'utf8')).to.include('overlab: engine=20.10.24');
       expect(ctx.events.events).to.deep.equal([{ type: 'command', host: 'mhs-demo0', command: `bash -s < ${join(dir, 'provision/mhs-demo0.sh')}` }]);
+    });
+
+    it('sends the same script whichever KV store the lab state chose and whatever the host\'s engine flags: those are the service manager\'s', async () => {
+      const calls: { argv: readonly string[]; options?: ExecOptions }[] = [];
+      await provisionHost(tutorial, access('mhs-demo1', { exitCode: 0, stdout: '', stderr: '' }, calls), ctxWith({ kv: { type: 'etcd', clusterStore: 'etcd://172.28.128.5:2379' } }));
+      expect(calls[0]!.options!.input).to.equal(provisionScript(tutorial, 'mhs-demo1'));
+      expect(calls[0]!.options!.input).not.to.match(/--cluster-store=|etcd:\/\/|--storage-driver/);
     });
 
     it("appends to the host's provisioning log, keeping what the runner wrote there", async () => {
@@ -288,13 +294,6 @@ describe('provisioning scripts', () => {
       const log = readFileSync(join(dir, 'logs/mhs-demo0.provision.log'), 'utf8');
       expect(log.startsWith('$ sudo -n bash -s (streamed by the runner)\n--- ')).to.equal(true);
       expect(log.endsWith('overlab: engine=20.10.24\n--- exit 0\n')).to.equal(true);
-    });
-
-    it('points dockerd at the KV store the lab state says was chosen', async () => {
-      const calls: { argv: readonly string[]; options?: ExecOptions }[] = [];
-      const ctx = ctxWith({ kv: { type: 'etcd', clusterStore: 'etcd://172.28.128.5:2379' } });
-      await provisionHost(tutorial, access('mhs-demo1', { exitCode: 0, stdout: '', stderr: '' }, calls), ctx);
-      expect(calls[0]!.options!.input).to.include('--cluster-store=etcd://172.28.128.5:2379 ');
     });
 
     it("says when the kv host runs the lab's fallback", async () => {
@@ -383,34 +382,21 @@ describe('every generated provisioning script passes shellcheck and bash -n', fu
   const generated: Generated[] = [];
   let findings: Finding[] = [];
 
-  function add(title: string, plan: Plan, hostName: string, options: ProvisionOptions = {}) {
+  function add(title: string, plan: Plan, hostName: string) {
     const file = join(dir, `${generated.length}.sh`);
-    writeFileSync(file, provisionScript(plan, hostName, options));
+    writeFileSync(file, provisionScript(plan, hostName));
     generated.push({ title, file });
   }
 
   before(async () => {
     requireShellcheck(); // fail, never skip, when shellcheck is missing
-    for (const file of shippedLabs) {
-      const base = planLab(await loadLab(`labs/${file}`));
-      const modes: EngineMode[] = base.kv ? ['kv', 'swarm'] : [base.mode];
-      for (const install of ['apt', 'distro', 'preinstalled'] as const) {
-        for (const mode of modes) {
-          const plan = variant(base, install, mode);
-          for (const h of plan.hosts) add(`${file} ${h.name} (${h.role}) install ${install}, mode ${mode}`, plan, h.name);
-          for (const h of plan.hosts) add(`${file} ${h.name} install ${install}, mode ${mode}: install only, as providers run it`, plan, h.name, { startServices: false, consul: 'apt' });
-        }
-      }
-      if (base.kv) {
-        const kvHost = base.kv.host;
-        add(`${file} ${kvHost}: consul from HashiCorp's apt repository`, base, kvHost, { consul: 'apt' });
-        add(`${file} ${kvHost}: install only`, base, kvHost, { startKv: false });
-        add(`${file} ${kvHost}: consul from apt, install only`, base, kvHost, { consul: 'apt', startKv: false });
-      }
+    for (const { title, plan } of everyVariant()) {
+      for (const h of plan.hosts) add(`${title}: ${h.name} (${h.role})`, plan, h.name);
     }
     for (const type of ['zookeeper', 'etcd'] as const) {
-      const plan = planLab(parseLab(`name: kv-${type}\nhosts:\n  - name: store\n    role: kv\n  - name: h1\nkv:\n  type: ${type}\n  fallback: consul\n`, 'kv.yaml'));
-      for (const h of plan.hosts) add(`kv.type ${type} with fallback consul: ${h.name}`, plan, h.name);
+      for (const plan of [kvLab(type, 'consul'), kvLab(type)]) {
+        for (const h of plan.hosts) add(`kv.type ${type}${plan.kv!.candidates.length > 1 ? ' with fallback consul' : ''}: ${h.name}`, plan, h.name);
+      }
     }
     const quirky = planLab(parseLab("name: quirky\ndescription: it's a lab\nhosts:\n  - name: kv\n    role: kv\n  - name: h1\n", "lab's file.yaml"));
     for (const h of quirky.hosts) add(`a lab whose file name has a quote: ${h.name}`, quirky, h.name);
@@ -419,8 +405,9 @@ describe('every generated provisioning script passes shellcheck and bash -n', fu
   after(() => rmSync(dir, { recursive: true, force: true }));
 
   it('covers every shipped lab, host, install method and mode', () => {
-    // 3 labs with a kv host x 3 hosts x 3 methods x 2 modes, the swarm lab's 2 hosts x 3 methods, and variants.
-    expect(generated.length).to.be.greaterThan(3 * 3 * 3 * 2 + 2 * 3);
+    // 3 labs with a kv host x 3 hosts x 3 methods x 2 modes, the swarm lab's 2 hosts x 3 methods,
+    // ZooKeeper and etcd with and without a fallback (2 hosts each), and the quirky lab's 2 hosts.
+    expect(generated.length).to.be.at.least(3 * 3 * 3 * 2 + 2 * 3 + 4 * 2 + 2);
   });
 
   it('finds nothing in any of them (shellcheck, every severity)', () => {

@@ -1,6 +1,6 @@
 // The pure half of reaching machines over SSH: `vagrant ssh-config` text into endpoints, remote
-// command lines (quoting, sudo, env, timeout), and the systemd drop-in, transient units and
-// commands SystemdServices sends through a runner.
+// command lines (quoting, sudo, env, timeout), and the systemd drop-in, daemon.json check,
+// transient units and commands SystemdServices sends through a runner.
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -13,6 +13,7 @@ import type { ExecOptions, ExecResult, HostRunner } from '../../harness/host.ts'
 import { expandHome, parseSshConfig, proxyArgv, sshConfigEndpoints, SshConfigSyntaxError } from '../../harness/remote/ssh-config.ts';
 import { formatSeconds, remoteCommand, shellJoin, shellQuote } from '../../harness/remote/shell.ts';
 import {
+  daemonJsonConflicts,
   DOCKER_DROP_IN,
   dockerDropIn,
   journalArgv,
@@ -223,10 +224,61 @@ describe('systemd services: generated unit text and commands (systemd itself is 
     expect(recorded).to.deep.equal([{ dropIn: DOCKER_DROP_IN }]);
     expect(runner.calls).to.deep.equal([
       { argv: ['sh', '-c', 'command -v dockerd'] },
+      { argv: ['sh', '-c', 'test ! -e "$1" || cat "$1"', 'read', '/etc/docker/daemon.json'] },
       { argv: ['sh', '-c', 'mkdir -p "$1" && cat > "$2"', 'write', '/etc/systemd/system/docker.service.d', '/etc/systemd/system/docker.service.d/overlab.conf'], input: dockerDropIn(flags) },
       { argv: ['sh', '-c', 'systemctl daemon-reload && { systemctl reset-failed docker.service || true; } && systemctl restart docker.service'] },
     ]);
-    expect(runner.calls.some((c) => c.argv.join(' ').includes('daemon.json'))).to.equal(false);
+    expect(runner.calls.filter((c) => c.argv.join(' ').includes('daemon.json')).map((c) => c.argv[2])).to.deep.equal(['test ! -e "$1" || cat "$1"']);
+  });
+
+  describe('start(dockerd) and the host\'s daemon.json', () => {
+    const withDaemonJson = (text: string) =>
+      new RecordingRunner((argv) => (argv.includes('/etc/docker/daemon.json') ? { stdout: text } : argv.join(' ') === 'sh -c command -v dockerd' ? { stdout: '/usr/bin/dockerd\n' } : {}));
+
+    it('refuses a daemon.json that sets hosts or what the flags set, naming the keys, and writes no drop-in', async () => {
+      const runner = withDaemonJson('{\n  "log-driver": "journald",\n  "hosts": ["tcp://0.0.0.0:2375"],\n  "cluster-store": "consul://x:8500"\n}\n');
+      const recorded: unknown[] = [];
+      const error = await new SystemdServices('h1', runner, { record: (c) => recorded.push(c) }).start({ name: 'dockerd', argv: ['dockerd', ...flags] }).catch((e: unknown) => e);
+      expect(error).to.be.instanceOf(PrerequisiteError);
+      expect((error as PrerequisiteError).message).to.equal(
+        "/etc/docker/daemon.json on h1 sets hosts, cluster-store, which overlab passes as dockerd flags (hosts as the unit's -H fd://): dockerd refuses a setting given both ways",
+      );
+      expect((error as PrerequisiteError).hint).to.equal('Remove hosts, cluster-store from /etc/docker/daemon.json on h1, then run up again: the drop-in was not written.');
+      expect(recorded).to.deep.equal([]);
+      expect(runner.calls.map((c) => c.argv[2])).to.deep.equal(['command -v dockerd', 'test ! -e "$1" || cat "$1"']);
+    });
+
+    it('starts the engine when daemon.json sets other things only, leaving the file alone', async () => {
+      const runner = withDaemonJson('{ "log-driver": "journald", "log-opts": { "labels": "overlab.lab" }, "storage-driver": "overlay2" }\n');
+      await new SystemdServices('h1', runner).start({ name: 'dockerd', argv: ['dockerd', ...flags] });
+      expect(runner.calls.map((c) => c.argv[2])).to.deep.equal([
+        'command -v dockerd',
+        'test ! -e "$1" || cat "$1"',
+        'mkdir -p "$1" && cat > "$2"',
+        'systemctl daemon-reload && { systemctl reset-failed docker.service || true; } && systemctl restart docker.service',
+      ]);
+    });
+
+    it('maps each flag to its key: --label is labels, --cluster-store is cluster-store; hosts always conflicts', () => {
+      const json = JSON.stringify({ labels: ['a=b'], 'cluster-advertise': 'x:2376', 'cluster-store': 'etcd://x:2379', hosts: ['unix:///var/run/docker.sock'], debug: true });
+      expect(daemonJsonConflicts(json, flags)).to.deep.equal(['labels', 'cluster-advertise', 'cluster-store', 'hosts']);
+      // Swarm mode passes labels only: a cluster-store there is not given twice.
+      expect(daemonJsonConflicts(json, ['--label=overlab.lab=swarm'])).to.deep.equal(['labels', 'hosts']);
+      expect(daemonJsonConflicts('{"storage-driver": "overlay2"}', ['--storage-driver=vfs'])).to.deep.equal(['storage-driver']);
+      expect(daemonJsonConflicts('', flags)).to.deep.equal([]);
+    });
+
+    it('scans text that is not JSON for quoted keys, as dockerd would refuse it anyway', () => {
+      expect(daemonJsonConflicts('{ "hosts": ["fd://"], "labels": [], }', flags)).to.deep.equal(['hosts', 'labels']);
+    });
+
+    it('fails with the command when daemon.json cannot be read', async () => {
+      const runner = new RecordingRunner((argv) => (argv.includes('/etc/docker/daemon.json') ? { exitCode: 1, stderr: 'cat: /etc/docker/daemon.json: Permission denied\n' } : {}));
+      const error = await new SystemdServices('h1', runner).start({ name: 'dockerd', argv: ['dockerd'] }).catch((e: unknown) => e);
+      expect(error).to.be.instanceOf(CommandFailedError);
+      expect((error as CommandFailedError).message).to.include('Permission denied');
+      expect(runner.calls).to.have.lengthOf(2);
+    });
   });
 
   it('start(dockerd): a failed restart is a CommandFailedError carrying the journal', async () => {

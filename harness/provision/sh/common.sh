@@ -2,8 +2,10 @@
 # Helpers every provisioning script starts with. Logs go to stderr; stdout carries only the
 # `overlab: key=value` outcome lines. apt runs with a lock timeout (fresh VMs run unattended
 # upgrades at boot) and `apt-get update` at most once per run, only when something is
-# installed. Files are written only when their content differs, and units are (re)started
-# only when they changed or are down: a second run changes nothing.
+# installed. Files are written only when their content differs and packages are installed only
+# when missing: a second run changes nothing. No service is started or configured here (a
+# package may start its own): the host's service manager (remote/systemd-services.ts) does
+# that at `up`.
 # Expects OVERLAB_HOST to be set by the generated script.
 
 # Where things live; the unit tests point these at temporary files. Not every script uses all.
@@ -11,13 +13,9 @@
 os_release=/etc/os-release \
   apt_keyrings=/etc/apt/keyrings \
   apt_sources=/etc/apt/sources.list.d \
-  docker_daemon_json=/etc/docker/daemon.json \
-  systemd_units=/etc/systemd/system \
   systemd_run=/run/systemd/system \
   usr_bin=/usr/bin \
-  java_share=/usr/share/java \
-  kv_data=/var/lib/overlab \
-  overlab_etc=/etc/overlab
+  java_share=/usr/share/java
 
 log() { printf 'overlab[%s]: %s\n' "$OVERLAB_HOST" "$*" >&2; }
 die() { printf 'overlab[%s]: error: %s\n' "$OVERLAB_HOST" "$*" >&2; exit 1; }
@@ -70,22 +68,6 @@ write_file() {
   log "wrote $1"
   changed=1
 }
-# unit_failed UNIT WHAT: prints the unit's journal tail, then dies.
-unit_failed() {
-  journalctl -u "$1" -n 30 --no-pager >&2 || true
-  die "$2 (its journal is above: journalctl -u $1)"
-}
-# ensure_unit UNIT RESTART: enables UNIT; restarts it when RESTART is 1, starts it when it is down.
-ensure_unit() {
-  systemctl is-enabled --quiet "$1" 2>/dev/null || systemctl enable --quiet "$1"
-  if [ "$2" = 1 ]; then
-    log "systemctl restart $1"
-    systemctl restart "$1" || unit_failed "$1" "$1 did not start"
-  elif ! systemctl is-active --quiet "$1"; then
-    log "systemctl start $1"
-    systemctl start "$1" || unit_failed "$1" "$1 did not start"
-  fi
-}
 # require_host: the host is one overlab can provision.
 require_host() {
   [ -d "$systemd_run" ] || die "this host does not run systemd: overlab runs dockerd and the KV store as systemd units"
@@ -93,7 +75,7 @@ require_host() {
   [ -r "$os_release" ] || die "this host has no $os_release: overlab provisions Debian and Ubuntu hosts"
   [ "$(id -u)" -eq 0 ] || die "provisioning runs as root: the provider's runner must run it through sudo"
 }
-# require_address ADDRESS: a service is about to bind to ADDRESS, so the host must have it.
+# require_address ADDRESS: the KV store binds to ADDRESS at `up`, so the host must have it.
 require_address() {
   # Not grep -q: it exits at the first match, ip gets SIGPIPE, and pipefail fails the check.
   ip -4 -o addr show | grep -F " $1/" >/dev/null ||
