@@ -8,7 +8,7 @@ import type Docker from 'dockerode';
 import { HostUnreachableError } from '../errors.ts';
 import { LABEL_LAB } from '../lab/plan.ts';
 import type { HostRole, Plan } from '../lab/types.ts';
-import { describeProvisioning, type ProvisionOptions } from '../provision/index.ts';
+import { describeProvisioning } from '../provision/index.ts';
 import { closeSshEngine, sshEngineClient } from '../remote/ssh-engine.ts';
 import { SshRunner } from '../remote/ssh.ts';
 import { shellJoin } from '../remote/shell.ts';
@@ -17,13 +17,6 @@ import type { StateStore } from '../state/store.ts';
 import { mapLimit } from '../wait.ts';
 import { emptyDestroyReport, type DestroyReport } from './provider.ts';
 import type { HostAccess, LabContext, SshEndpoint } from '../host.ts';
-
-/**
- * Provisioning on machines installs only (the engine, the KV store's packages; Consul from
- * HashiCorp's apt repository, as a binary): `up` then starts the KV store and dockerd through
- * the host's service manager (SystemdServices), as on every provider, so each has one owner.
- */
-export const PROVISION_OPTIONS: ProvisionOptions = {};
 
 /** The engine's socket on a machine whose engine runs as the packaged docker.service. */
 export const ENGINE_SOCKET = '/var/run/docker.sock';
@@ -220,6 +213,6 @@ export function describeSshHost(plan: Plan, s: SshHostSpec, connect: string[]): 
   return [
     `${shellJoin(connect)}    # connect; uploads over SFTP, the engine's unix socket forwarded over the same SSH`,
     `# provision ${s.name} (${sudo}bash -s < provision/${s.name}.sh; output in logs/${s.name}.provision.log):`,
-    ...describeProvisioning(plan, s.name, PROVISION_OPTIONS),
+    ...describeProvisioning(plan, s.name),
   ];
 }

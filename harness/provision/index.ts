@@ -64,7 +64,7 @@ export function provisionScript(plan: Plan, hostName: string): string {
  * The commands provisioning runs on a host, for `up --dry-run`. `options` are provisionHost's,
  * none of which changes what runs.
  */
-export function describeProvisioning(plan: Plan, hostName: string, _options: ProvisionOptions = {}): string[] {
+export function describeProvisioning(plan: Plan, hostName: string): string[] {
   const host = hostOf(plan, hostName);
   return [...(host.daemon ? describeEngine(plan) : []), ...(isKvHost(plan, host) ? describeKv(plan) : [])];
 }

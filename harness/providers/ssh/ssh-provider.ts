@@ -7,7 +7,6 @@ import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { PrerequisiteError } from '../../errors.ts';
 import type { HostPlan, Plan } from '../../lab/types.ts';
 import { provisionHost } from '../../provision/index.ts';
-import { PROVISION_OPTIONS } from '../ssh-hosts.ts';
 import { expandHome } from '../../remote/ssh-config.ts';
 import type { DestroyReport, HostCommands, Provider } from '../provider.ts';
 import type { HostAccess, LabContext, SshEndpoint } from '../../host.ts';
@@ -113,7 +112,7 @@ export class SshProvider implements Provider {
   }
 
   provision(plan: Plan, host: HostAccess, ctx: LabContext): Promise<string | void> {
-    return provisionHost(plan, host, ctx, PROVISION_OPTIONS);
+    return provisionHost(plan, host, ctx);
   }
 
   sshArgv(host: HostAccess, _ctx: LabContext, command: string[]): string[] {

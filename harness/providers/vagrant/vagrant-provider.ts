@@ -14,7 +14,6 @@ import { findProgram } from '../../system/programs.ts';
 import { CommandFailedError, HostUnreachableError, LabStateError, PrerequisiteError } from '../../errors.ts';
 import type { Plan } from '../../lab/types.ts';
 import { provisionHost } from '../../provision/index.ts';
-import { PROVISION_OPTIONS } from '../ssh-hosts.ts';
 import { renderVagrantfile } from '../../render/vagrantfile.ts';
 import { sshConfigEndpoints } from '../../remote/ssh-config.ts';
 import { shellJoin } from '../../remote/shell.ts';
@@ -258,7 +257,7 @@ export class VagrantProvider implements Provider {
 
   provision(plan: Plan, host: HostAccess, ctx: LabContext): Promise<string | void> {
     const local = LocalLibvirt.recorded(ctx);
-    return provisionHost(local ? localLibvirtPlan(plan, local.box) : plan, host, ctx, PROVISION_OPTIONS);
+    return provisionHost(local ? localLibvirtPlan(plan, local.box) : plan, host, ctx);
   }
 
   sshArgv(host: HostAccess, _ctx: LabContext, command: string[]): string[] {
