@@ -1,5 +1,6 @@
 // The lab model: what a lab file says (Lab, defaults applied) and what overlab will do (Plan).
 // Both are plain data; providers, engines and specs consume the Plan and never re-read YAML.
+import type { PairsPolicy } from './grammar.ts';
 
 export type ProviderName = 'auto' | 'vagrant' | 'netns' | 'ssh';
 export type KvType = 'consul' | 'etcd' | 'zookeeper';
@@ -80,6 +81,8 @@ export interface Lab {
   engine: { version: string; mode: EngineMode; install: EngineInstall; advertisePort: number };
   networks: LabNetwork[];
   containers: LabContainer[];
+  /** How the acceptance specs run: which pairs of containers the pairwise facts cover. */
+  specs: { pairs: PairsPolicy };
   expect: LabFact[];
 }
 
