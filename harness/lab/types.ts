@@ -160,7 +160,11 @@ export interface ContainerPlan {
   networks: LabAttachment[];
 }
 
-/** A fact the specs prove. Derived facts come from the topology, stated ones from `expect`. */
+/**
+ * A fact the specs prove, one `it` each. Derived facts come from the topology, stated ones from
+ * `expect`. The plan states the pairwise ones (reach, resolve, no-resolve, isolated) per network
+ * and per group (PlanFact); harness/lab/facts.ts expands them into these when specs run.
+ */
 export type Fact =
   | { kind: 'network-present'; network: string; host: string }
   | { kind: 'reach'; from: string; to: string; network: string; by: 'address' | 'name'; proto: 'icmp' | 'tcp' }
@@ -172,6 +176,22 @@ export type Fact =
   | { kind: 'swarm-ready'; hosts: string[] }
   | { kind: 'internal-no-route'; container: string; network: string }
   | { kind: 'stated'; fact: LabFact };
+
+/** The facts that concern one ordered pair of containers. */
+export type PairFact = Extract<Fact, { kind: 'reach' | 'resolve' | 'no-resolve' | 'isolated' }>;
+
+/**
+ * What the plan states: every fact that is not about a pair as it is, and the pairwise ones in
+ * a size linear in the lab.
+ * - `network-reach`: every ordered pair of the network's members reaches the other over it (by
+ *   address and by name over ICMP, by name over TCP) and resolves its names there.
+ * - `isolation`: containers grouped by the networks they join; two containers that share no
+ *   network cannot reach each other (ICMP, TCP) and do not resolve each other's name.
+ */
+export type PlanFact =
+  | Exclude<Fact, PairFact>
+  | { kind: 'network-reach'; network: string; members: string[] }
+  | { kind: 'isolation'; groups: string[][] };
 
 export interface Plan {
   lab: string;
@@ -187,5 +207,7 @@ export interface Plan {
   dockerHosts: string[];
   networks: NetworkPlan[];
   containers: ContainerPlan[];
-  facts: Fact[];
+  /** How the specs run: which pairs of containers the pairwise facts are expanded for. */
+  specs: { pairs: PairsPolicy };
+  facts: PlanFact[];
 }
