@@ -152,6 +152,16 @@ describe('facts', () => {
       expect(expandFacts(plan, { kind: 'sample', n: 100 }).facts).to.deep.equal(expandFacts(plan).facts);
     });
 
+    it('counts no pairs in a lab of one container or none', () => {
+      const one = planLab(parseLab('name: t\nengine: {mode: swarm}\nhosts: [{name: h1}]\nnetworks: [{name: n1, subnet: 10.0.1.0/24}]\ncontainers: [{name: c1, host: h1, networks: [n1]}]\n', 'lab.yaml'));
+      const none = planLab(parseLab('name: t\nengine: {mode: swarm}\nhosts: [{name: h1}]\n', 'lab.yaml'));
+      for (const plan of [one, none]) {
+        const r = expandFacts(plan, { kind: 'sample', n: 5 });
+        expect({ total: r.total, kept: r.kept }).to.deep.equal({ total: 0, kept: 0 });
+        expect(r.facts.map((f) => f.kind)).to.not.include.members(['reach', 'isolated']);
+      }
+    });
+
     it('sample N with N far below the pairs only ever looks at N of them', () => {
       const big = planLab(parseLab(generatedLab(800, 10, 20, 'sample 50'), 'big.yaml'));
       const started = Date.now();
