@@ -288,8 +288,9 @@ function checkGenerated(plan: Plan): void {
 describe('hostile lab files (property)', () => {
   after(() => rmSync(dir, { recursive: true, force: true }));
 
+  // OVERLAB_PROPERTY_RUNS=2000 searches longer (about 1 s per 20 runs).
   it('are refused with the lab-invalid error, or accepted and turned into quoted shell that runs nothing', function () {
-    this.timeout(60_000);
+    this.timeout(60_000 + Number(process.env['OVERLAB_PROPERTY_RUNS'] ?? 0) * 200);
     let accepted = 0;
     let refused = 0;
     fc.assert(
@@ -313,7 +314,7 @@ describe('hostile lab files (property)', () => {
         checkGenerated(plan);
         expect(existsSync(MARKER), 'a command hidden in the lab ran').to.equal(false);
       }),
-      { numRuns: 150 },
+      { numRuns: Number(process.env['OVERLAB_PROPERTY_RUNS'] ?? 150) },
     );
     expect(existsSync(MARKER)).to.equal(false);
     if (process.env.OVERLAB_PROPERTY_COUNTS) console.log(`accepted ${accepted}, refused ${refused}`);
