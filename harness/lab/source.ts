@@ -38,7 +38,7 @@ export class LabSource {
         if (alias.resolve(this.doc) === undefined && alias.range) {
           problems.push({
             ...this.offsetPos(alias.range[0]),
-            message: `YAML: alias *${alias.source} refers to no anchor &${alias.source} defined before it`,
+            message: `YAML: alias *${quote(alias.source).slice(1, -1)} refers to no anchor &${quote(alias.source).slice(1, -1)} defined before it`,
           });
         }
       },

@@ -130,6 +130,12 @@ describe('lab files', () => {
       ]);
     });
 
+    it('an alias to no anchor: its name cut short', () => {
+      expect(problemsOf(`name: *${'a'.repeat(100)}\n`).map((p) => p.message)).to.deep.equal([
+        `YAML: alias *${'a'.repeat(40)}… refers to no anchor &${'a'.repeat(40)}… defined before it`,
+      ]);
+    });
+
     it('tags that build other values than JSON are refused', () => {
       expect(problemsOf('!!binary aGVsbG8=\n').map((p) => p.message)).to.deep.equal(['YAML: the tag "!!binary" is not allowed in a lab file; write plain values']);
       expect(problemsOf('name: t\nhosts: !!set {a, b}\n').map((p) => p.message)).to.deep.equal(['YAML: the tag "!!set" is not allowed in a lab file; write plain values']);
