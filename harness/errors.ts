@@ -25,12 +25,29 @@ export function formatProblem(p: LabProblem): string {
   return `${p.file}:${p.line}:${p.column}: ${p.message}`;
 }
 
+/** The longest message a lab problem gets; the rules quote values cut short, this is a backstop. */
+export const PROBLEM_MESSAGE_MAX = 400;
+
+/**
+ * A problem message on one line, whatever text it quotes: control characters and line
+ * separators escaped (`\n`, `\x1b`), and cut at PROBLEM_MESSAGE_MAX characters.
+ */
+export function oneLine(message: string): string {
+  const escaped = message.replace(/[\x00-\x1f\x7f-\x9f\u2028\u2029]/g, (ch) => {
+    const named: Record<string, string> = { '\n': '\\n', '\r': '\\r', '\t': '\\t' };
+    return named[ch] ?? `\\x${ch.charCodeAt(0).toString(16).padStart(2, '0')}`;
+  });
+  const chars = [...escaped];
+  return chars.length > PROBLEM_MESSAGE_MAX ? `${chars.slice(0, PROBLEM_MESSAGE_MAX).join('')}…` : escaped;
+}
+
 /** The lab file is not valid; carries every problem found, not only the first. */
 export class LabFileError extends OverlabError {
   readonly exitCode = 65; // EX_DATAERR
   readonly problems: LabProblem[];
 
-  constructor(problems: LabProblem[]) {
+  constructor(found: LabProblem[]) {
+    const problems = found.map((p) => ({ ...p, message: oneLine(p.message) }));
     const n = problems.length;
     super(`${n} problem${n === 1 ? '' : 's'} in lab file:\n${problems.map(formatProblem).join('\n')}`);
     this.problems = problems;

@@ -88,7 +88,8 @@ export async function testCommand(ref: string | undefined, opts: TestOptions, si
     });
     return passed ? 0 : 1;
   }
-  const summary = `${report.counts.passed} of ${report.counts.tests} specs passed on lab ${plan.lab} in ${seconds.toFixed(1)} s; the lab was ${kept}`;
+  const pairs = report.properties['pairs'] ? ` (pairs: ${report.properties['pairs']})` : '';
+  const summary = `${report.counts.passed} of ${report.counts.tests} specs passed on lab ${plan.lab} in ${seconds.toFixed(1)} s${pairs}; the lab was ${kept}`;
   if (passed) {
     say(summary);
     return 0;

@@ -49,3 +49,29 @@ export function kvCandidate(type: KvType, host: string, address: string, port: n
       };
   }
 }
+
+/** Consul's server ports that do not follow -http-port: server RPC, LAN and WAN gossip, DNS. */
+export const CONSUL_FIXED_PORTS: readonly { port: number; use: string }[] = [
+  { port: 8300, use: 'consul server RPC' },
+  { port: 8301, use: 'consul LAN gossip' },
+  { port: 8302, use: 'consul WAN gossip' },
+  { port: 8600, use: 'consul DNS' },
+];
+
+/**
+ * Every port a store listens on when started with client port `port` by kvCandidate: etcd's
+ * peer port is the next one (`offset` says how each derives from `port`).
+ */
+export function kvPorts(type: KvType, port: number): { port: number; use: string; offset?: number }[] {
+  switch (type) {
+    case 'consul':
+      return [{ port, use: 'consul HTTP', offset: 0 }, ...CONSUL_FIXED_PORTS];
+    case 'etcd':
+      return [
+        { port, use: 'etcd client', offset: 0 },
+        { port: port + 1, use: 'etcd peer', offset: 1 },
+      ];
+    case 'zookeeper':
+      return [{ port, use: 'zookeeper client', offset: 0 }];
+  }
+}

@@ -1,4 +1,5 @@
 // IPv4 addresses and CIDR blocks as numbers: parsing, containment, overlap.
+import { quote } from './source.ts';
 
 export interface Cidr {
   base: number;
@@ -27,14 +28,14 @@ export function formatIpv4(n: number): string {
 /** Parses "a.b.c.d/n"; returns a reason string when it is not a valid network address. */
 export function parseCidr(text: string): Cidr | string {
   const m = /^([^/]+)\/(0|[1-9]\d?)$/.exec(text);
-  if (!m) return `"${text}" is not a CIDR (expected a.b.c.d/n)`;
+  if (!m) return `${quote(text)} is not a CIDR (expected a.b.c.d/n)`;
   const addr = parseIpv4(m[1]!);
   const prefix = Number(m[2]);
-  if (addr === undefined) return `"${m[1]}" is not an IPv4 address`;
+  if (addr === undefined) return `${quote(m[1])} is not an IPv4 address`;
   if (prefix > 32) return `prefix /${prefix} is longer than 32`;
   const size = 2 ** (32 - prefix);
   if (addr % size !== 0) {
-    return `"${text}" has host bits set; the network is ${formatIpv4(addr - (addr % size))}/${prefix}`;
+    return `${quote(text)} has host bits set; the network is ${formatIpv4(addr - (addr % size))}/${prefix}`;
   }
   return { base: addr, prefix };
 }

@@ -1,7 +1,8 @@
 // Loading a lab: read the file, parse it with positions, check it against the schema and the
 // topology rules, fill in defaults. Every problem is collected and reported at once.
-import { readFile } from 'node:fs/promises';
-import { LabFileError, type LabProblem } from '../errors.ts';
+import { constants, type Stats } from 'node:fs';
+import { open, stat } from 'node:fs/promises';
+import { LabFileError, LabNotFoundError, type LabProblem } from '../errors.ts';
 import { LabSource } from './source.ts';
 import { schemaProblems } from './schema.ts';
 import { buildLab } from './validate.ts';
@@ -26,7 +27,69 @@ export function parseLab(text: string, file: string): Lab {
 }
 
 export async function loadLab(file: string): Promise<Lab> {
-  return parseLab(await readFile(file, 'utf8'), file);
+  return parseLab(await readLabText(file), file);
+}
+
+/** The largest lab file overlab reads: a lab of a thousand containers is a tenth of it. */
+export const MAX_LAB_BYTES = 1024 * 1024;
+
+/**
+ * The text of a lab file, refused in one line when it cannot be one: missing, unreadable or not
+ * a regular file (a directory, a FIFO, a device) is LabNotFoundError (exit 66); bigger than
+ * MAX_LAB_BYTES, or not UTF-8 text, is LabFileError (exit 65). The file is checked by stat
+ * before it is opened, opened non-blocking (a FIFO swapped in meanwhile never blocks) and
+ * checked again by fstat, and at most MAX_LAB_BYTES + 1 bytes are ever read.
+ */
+export async function readLabText(file: string): Promise<string> {
+  const problem = (message: string) => new LabFileError([{ file, line: 1, column: 1, message }]);
+  checkRegular(file, await stat(file).catch((e: unknown) => cannotRead(file, e)));
+  const handle = await open(file, constants.O_RDONLY | constants.O_NONBLOCK).catch((e: unknown) => cannotRead(file, e));
+  try {
+    const st = await handle.stat();
+    checkRegular(file, st);
+    if (st.size > MAX_LAB_BYTES) throw problem(`the file is ${st.size} bytes; ${LIMIT}`);
+    const buffer = Buffer.alloc(MAX_LAB_BYTES + 1);
+    let length = 0;
+    while (length < buffer.length) {
+      const { bytesRead } = await handle.read(buffer, length, buffer.length - length, length);
+      if (bytesRead === 0) break;
+      length += bytesRead;
+    }
+    if (length > MAX_LAB_BYTES) throw problem(`the file is more than ${MAX_LAB_BYTES} bytes; ${LIMIT}`);
+    const bytes = buffer.subarray(0, length);
+    if (bytes.includes(0)) throw problem('not a lab file: it holds binary data (a NUL byte); a lab file is YAML text');
+    try {
+      return new TextDecoder('utf-8', { fatal: true }).decode(bytes);
+    } catch {
+      throw problem('not a lab file: it is not UTF-8 text; a lab file is YAML text');
+    }
+  } finally {
+    await handle.close();
+  }
+}
+
+const LIMIT = `a lab file is at most 1 MiB (${MAX_LAB_BYTES} bytes)`;
+
+function checkRegular(file: string, st: Stats): void {
+  if (st.isFile()) return;
+  const what = st.isDirectory()
+    ? 'a directory'
+    : st.isFIFO()
+      ? 'a FIFO'
+      : st.isCharacterDevice()
+        ? 'a character device'
+        : st.isBlockDevice()
+          ? 'a block device'
+          : st.isSocket()
+            ? 'a socket'
+            : 'not a regular file';
+  throw new LabNotFoundError(`${file} is ${what}, not a lab file`, { hint: 'Pass --lab FILE (a YAML file) or a name from labs/.' });
+}
+
+function cannotRead(file: string, e: unknown): never {
+  const code = (e as NodeJS.ErrnoException).code;
+  const why = code === 'ENOENT' ? 'no such file' : code === 'EACCES' || code === 'EPERM' ? 'permission denied' : code === 'ELOOP' ? 'too many symbolic links' : code === 'ENOTDIR' ? 'a part of the path is not a directory' : (code ?? 'unreadable');
+  throw new LabNotFoundError(`cannot read lab file ${file}: ${why}`, { hint: 'Pass --lab FILE (a YAML file) or a name from labs/.' });
 }
 
 function sortProblems(problems: LabProblem[]): LabProblem[] {
@@ -60,5 +123,6 @@ export interface RawLab {
     aliases?: string[];
     command?: string | string[];
   }[];
+  specs?: { pairs?: string };
   expect?: string[];
 }

@@ -2,7 +2,7 @@
 // spec consumes. No I/O.
 import { kvCandidate } from '../kv/stores.ts';
 import { KV_PORTS } from './validate.ts';
-import type { ContainerPlan, DaemonPlan, Fact, HostPlan, KvPlan, Lab, NetworkPlan, Plan } from './types.ts';
+import type { ContainerPlan, DaemonPlan, HostPlan, KvPlan, Lab, NetworkPlan, Plan, PlanFact } from './types.ts';
 
 /** VXLAN adds 50 bytes to every frame (libnetwork drivers/overlay: vxlanEncap). */
 export const VXLAN_OVERHEAD = 50;
@@ -52,6 +52,7 @@ export function planLab(lab: Lab): Plan {
     dockerHosts,
     networks,
     containers,
+    specs: { pairs: lab.specs.pairs },
     facts: [],
   };
   plan.facts = planFacts(plan, lab);
@@ -83,54 +84,50 @@ export function overlayMtu(): number {
   return UNDERLAY_MTU - VXLAN_OVERHEAD;
 }
 
-/** Every fact the specs prove, derived from the topology, then the lab's stated ones. */
-export function planFacts(plan: Plan, lab: Lab): Fact[] {
-  const facts: Fact[] = [];
+/**
+ * Every fact the specs prove, derived from the topology, then the lab's stated ones. Pairwise
+ * facts are stated per network and per group of containers, so the plan grows linearly with
+ * the lab; harness/lab/facts.ts expands them (expandFacts) when specs run.
+ */
+export function planFacts(plan: Plan, lab: Lab): PlanFact[] {
+  const facts: PlanFact[] = [];
   const containers = plan.containers;
-  /** Every name the embedded DNS answers on a network: its members' names and aliases there. */
-  const namesOn = (network: string) =>
-    containers.flatMap((c) => c.networks.filter((a) => a.network === network).flatMap((a) => [c.name, ...a.aliases]));
+  const membersOf = new Map<string, ContainerPlan[]>(plan.networks.map((n) => [n.name, []]));
+  for (const c of containers) for (const a of c.networks) membersOf.get(a.network)?.push(c);
 
   for (const n of plan.networks) {
-    const members = containers.filter((c) => c.networks.some((a) => a.network === n.name));
-    const hosts =
-      plan.mode === 'kv' ? plan.dockerHosts : plan.dockerHosts.filter((h) => h === n.createOn || members.some((c) => c.host === h));
+    const members = membersOf.get(n.name)!;
+    const memberHosts = new Set(members.map((c) => c.host));
+    const hosts = plan.mode === 'kv' ? plan.dockerHosts : plan.dockerHosts.filter((h) => h === n.createOn || memberHosts.has(h));
     for (const host of hosts) facts.push({ kind: 'network-present', network: n.name, host });
   }
 
-  for (const a of containers) {
-    const visibleToA = new Set(a.networks.flatMap((x) => namesOn(x.network)));
-    for (const b of containers) {
-      if (a === b) continue;
-      const shared = a.networks.filter((x) => b.networks.some((y) => y.network === x.network));
-      if (shared.length === 0) {
-        facts.push({ kind: 'isolated', from: a.name, to: b.name, proto: 'icmp' });
-        facts.push({ kind: 'isolated', from: a.name, to: b.name, proto: 'tcp' });
-        if (!visibleToA.has(b.name)) facts.push({ kind: 'no-resolve', from: a.name, name: b.name });
-        continue;
-      }
-      for (const s of shared) {
-        facts.push({ kind: 'reach', from: a.name, to: b.name, network: s.network, by: 'address', proto: 'icmp' });
-        facts.push({ kind: 'reach', from: a.name, to: b.name, network: s.network, by: 'name', proto: 'icmp' });
-        facts.push({ kind: 'reach', from: a.name, to: b.name, network: s.network, by: 'name', proto: 'tcp' });
-        const bOn = b.networks.find((y) => y.network === s.network)!;
-        for (const name of [b.name, ...bOn.aliases]) facts.push({ kind: 'resolve', from: a.name, name, network: s.network, target: b.name });
-      }
-    }
+  for (const n of plan.networks) {
+    const members = membersOf.get(n.name)!;
+    if (members.length > 1) facts.push({ kind: 'network-reach', network: n.name, members: members.map((c) => c.name) });
   }
+  // Containers that join the same networks share a group; groups that share no network are isolated.
+  const groups = new Map<string, string[]>();
+  for (const c of containers) {
+    const key = JSON.stringify(c.networks.map((a) => a.network).sort());
+    groups.set(key, [...(groups.get(key) ?? []), c.name]);
+  }
+  if (containers.length > 1) facts.push({ kind: 'isolation', groups: [...groups.values()] });
 
   for (const n of plan.networks) {
     if (n.encrypted) continue; // IPsec lowers the MTU by an amount that depends on the cipher.
-    const members = containers.filter((c) => c.networks.some((a) => a.network === n.name));
-    const pair = members.flatMap((a) => members.filter((b) => b.host !== a.host).map((b) => [a, b] as const))[0];
-    if (pair) facts.push({ kind: 'mtu', from: pair[0].name, to: pair[1].name, network: n.name, mtu: overlayMtu() });
+    // The first member and the first member on another host (the first cross-host pair).
+    const [a, ...rest] = membersOf.get(n.name)!;
+    const b = a && rest.find((c) => c.host !== a.host);
+    if (a && b) facts.push({ kind: 'mtu', from: a.name, to: b.name, network: n.name, mtu: overlayMtu() });
   }
 
   if (plan.mode === 'kv' && plan.kv) facts.push({ kind: 'kv-registered', hosts: plan.dockerHosts });
   if (plan.mode === 'swarm') facts.push({ kind: 'swarm-ready', hosts: plan.dockerHosts });
 
+  const internalNetworks = new Set(plan.networks.filter((n) => n.internal).map((n) => n.name));
   for (const c of containers) {
-    const internal = c.networks.filter((a) => plan.networks.find((n) => n.name === a.network)?.internal);
+    const internal = c.networks.filter((a) => internalNetworks.has(a.network));
     if (internal.length === c.networks.length) {
       for (const a of internal) facts.push({ kind: 'internal-no-route', container: c.name, network: a.network });
     }

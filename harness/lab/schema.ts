@@ -3,7 +3,7 @@
 import { readFileSync } from 'node:fs';
 import { Ajv, type ErrorObject } from 'ajv';
 import type { LabProblem } from '../errors.ts';
-import { didYouMean, formatPath, type LabSource, type Path } from './source.ts';
+import { didYouMean, formatPath, quote, type LabSource, type Path } from './source.ts';
 
 export const SCHEMA_PATH = new URL('../../labs/lab.schema.json', import.meta.url);
 export const labSchema = JSON.parse(readFileSync(SCHEMA_PATH, 'utf8')) as Record<string, unknown>;
@@ -46,12 +46,19 @@ function jsonType(v: unknown): string {
   return typeof v;
 }
 
-function show(v: unknown): string {
+/**
+ * A value as a message shows it: strings quoted, escaped and cut short (see quote()); the
+ * document itself only by its type, so a file that is not a lab (a secrets file, a password
+ * file) never has its text echoed back.
+ */
+function show(v: unknown, path: Path = ['value']): string {
   const t = jsonType(v);
   if (t === 'array') return 'a list';
   if (t === 'object') return 'a mapping';
   if (t === 'null') return 'empty';
-  return `${t === 'string' ? 'the string' : 'the ' + t} ${JSON.stringify(v)}`;
+  if (path.length === 0) return t === 'string' ? 'a string (a lab file is a mapping that starts with name: and hosts:)' : `${article(t)}`;
+  if (typeof v === 'number' && !Number.isFinite(v)) return `the number ${Number.isNaN(v) ? '.nan' : v > 0 ? '.inf' : '-.inf'}`;
+  return `${t === 'string' ? 'the string' : 'the ' + t} ${t === 'string' ? quote(v) : JSON.stringify(v)}`;
 }
 
 function typeMatches(schemaType: string, v: unknown): boolean {
@@ -96,7 +103,7 @@ function describe(source: LabSource, e: ErrorObject): LabProblem {
       const key = (e.params as { additionalProperty: string }).additionalProperty;
       const allowed = Object.keys((e.parentSchema as { properties?: object }).properties ?? {});
       const inside = path.length ? ` in ${where}` : '';
-      return source.keyProblem(path, key, `unknown key "${key}"${inside}${didYouMean(key, allowed)}`);
+      return source.keyProblem(path, key, `unknown key ${quote(key)}${inside}${didYouMean(key, allowed)}`);
     }
     case 'required': {
       const key = (e.params as { missingProperty: string }).missingProperty;
@@ -106,14 +113,14 @@ function describe(source: LabSource, e: ErrorObject): LabProblem {
       const expected = (e.params as { type: string }).type;
       // YAML reads 20.10 as the number 20.1 and yes as a string only in quotes; say how to write it.
       const written = source.scalarSource(path);
-      const quote = expected === 'string' && written && (typeof e.data === 'number' || typeof e.data === 'boolean') ? `; write it in quotes: "${written}"` : '';
-      return source.problem(path, `${where} must be ${article(expected)}, not ${show(e.data)}${quote}`);
+      const quoteIt = expected === 'string' && written && (typeof e.data === 'number' || typeof e.data === 'boolean') ? `; write it in quotes: ${quote(written)}` : '';
+      return source.problem(path, `${where} must be ${article(expected)}, not ${show(e.data, path)}${quoteIt}`);
     }
     case 'enum': {
       const allowed = (e.params as { allowedValues: unknown[] }).allowedValues.map(String);
       return source.problem(
         path,
-        `${where} must be one of ${allowed.join(', ')}, not ${show(e.data)}${didYouMean(String(e.data), allowed).replace(/ \(known.*$/, '')}`,
+        `${where} must be one of ${allowed.join(', ')}, not ${show(e.data, path)}${didYouMean(String(e.data), allowed).replace(/ \(known.*$/, '')}`,
       );
     }
     case 'pattern': {
@@ -122,19 +129,19 @@ function describe(source: LabSource, e: ErrorObject): LabProblem {
       const [min, max] = length ? [Number(length[1]) + 1, Number(length[2]) + 1] : [0, 0];
       const limits = !length ? '' : min === 1 ? `, at most ${max} characters` : `, ${min} to ${max} characters`;
       const help = path[0] === 'expect' ? FACT_HELP : `${NAME_HELP}${limits}`;
-      return source.problem(path, `${where} ${JSON.stringify(e.data)} is not valid: ${help}`);
+      return source.problem(path, `${where} ${quote(e.data)} is not valid: ${help}`);
     }
     case 'minimum':
-      return source.problem(path, `${where} must be at least ${(e.params as { limit: number }).limit}, not ${show(e.data)}`);
+      return source.problem(path, `${where} must be at least ${(e.params as { limit: number }).limit}, not ${show(e.data, path)}`);
     case 'maximum':
-      return source.problem(path, `${where} must be at most ${(e.params as { limit: number }).limit}, not ${show(e.data)}`);
+      return source.problem(path, `${where} must be at most ${(e.params as { limit: number }).limit}, not ${show(e.data, path)}`);
     case 'minItems': {
       const limit = (e.params as { limit: number }).limit;
       return source.problem(path, `${where} must list at least ${limit} item${limit === 1 ? '' : 's'}, not an empty list`);
     }
     case 'oneOf': {
       const types = ((e.schema as { type?: string }[]) ?? []).map((b) => article(b.type ?? 'value'));
-      return source.problem(path, `${where} must be ${types.join(' or ')}, not ${show(e.data)}`);
+      return source.problem(path, `${where} must be ${types.join(' or ')}, not ${show(e.data, path)}`);
     }
     default:
       return source.problem(path, `${where} ${e.message ?? 'is not valid'}`);

@@ -6,6 +6,9 @@ import type { SourcePos } from './types.ts';
 
 export type Path = readonly (string | number)[];
 
+/** The tags whose values are plain JSON; any other (!!binary, !!set, !!timestamp, !local) is refused. */
+const PLAIN_TAGS = new Set(['str', 'int', 'float', 'bool', 'null', 'map', 'seq'].map((t) => `tag:yaml.org,2002:${t}`));
+
 export class LabSource {
   readonly file: string;
   readonly doc: Document.Parsed;
@@ -22,12 +25,20 @@ export class LabSource {
   /** YAML syntax errors (and duplicate keys, and aliases to no anchor), each located. */
   syntaxProblems(): LabProblem[] {
     const problems = this.doc.errors.map((e) => this.yamlProblem(e));
+    // Tags build values that are not JSON (!!binary a Buffer, !!set a Set, !!timestamp a Date).
+    const tagged = (node: Node) => {
+      if (node.tag !== undefined && !PLAIN_TAGS.has(node.tag)) {
+        const tag = node.tag.replace(/^tag:yaml\.org,2002:/, '!!');
+        problems.push({ ...this.offsetPos(node.range?.[0] ?? 0), message: `YAML: the tag ${quote(tag)} is not allowed in a lab file; write plain values` });
+      }
+    };
+    visit(this.doc, { Scalar: (_, n) => tagged(n), Map: (_, n) => tagged(n), Seq: (_, n) => tagged(n) });
     visit(this.doc, {
       Alias: (_, alias) => {
         if (alias.resolve(this.doc) === undefined && alias.range) {
           problems.push({
             ...this.offsetPos(alias.range[0]),
-            message: `YAML: alias *${alias.source} refers to no anchor &${alias.source} defined before it`,
+            message: `YAML: alias *${quote(alias.source).slice(1, -1)} refers to no anchor &${quote(alias.source).slice(1, -1)} defined before it`,
           });
         }
       },
@@ -48,11 +59,15 @@ export class LabSource {
   private yamlProblem(e: YAMLError): LabProblem {
     const text = this.text;
     let offset = e.pos[0];
-    let message = e.message.split('\n')[0]!.replace(/ at line \d+, column \d+:?$/, '');
+    // The parser quotes the token it stopped at: cut it short like every quoted value.
+    let message = e.message
+      .split('\n')[0]!
+      .replace(/ at line \d+, column \d+:?$/, '')
+      .replace(/: "(.*)"$/, (_, token: string) => `: ${quote(token)}`);
     if (e.code === 'DUPLICATE_KEY') {
       const dup = this.duplicateKeyAt(offset);
       const key = dup?.key ?? /^[^:\n]*/.exec(text.slice(offset))![0].trim();
-      message = `duplicate key "${key}"${dup ? ` (first set at line ${dup.first.line})` : ''}; a key may appear once per mapping`;
+      message = `duplicate key ${quote(key)}${dup ? ` (first set at line ${dup.first.line})` : ''}; a key may appear once per mapping`;
     } else if (e.code === 'MISSING_CHAR' && /closing (["'])quote/.test(message)) {
       // The parser stops at the end of the file; the useful place is where the string opens.
       const quote = /closing (["'])quote/.exec(message)![1]!;
@@ -187,4 +202,27 @@ export function nearest(word: string, candidates: readonly string[]): string | u
 export function didYouMean(word: string, candidates: readonly string[]): string {
   const n = nearest(word, candidates);
   return n ? `; did you mean "${n}"?` : candidates.length ? ` (known: ${candidates.join(', ')})` : '';
+}
+
+/** How many characters of a lab value a message quotes; longer values are cut short with "…". */
+export const QUOTE_MAX = 40;
+
+/**
+ * Control characters, quotes and backslashes as escapes (`\n`, `\x1b`, `\"`), and the Unicode
+ * line separators and bidirectional controls as `\u{...}`, so a value can never break a
+ * message into lines or reorder what a terminal shows.
+ */
+export function escapeText(text: string): string {
+  return text.replace(/[\x00-\x1f\x7f-\x9f"\\\u2028\u2029\u200e\u200f\u202a-\u202e\u2066-\u2069\ufeff]/g, (ch) => {
+    const named: Record<string, string> = { '\n': '\\n', '\r': '\\r', '\t': '\\t', '"': '\\"', '\\': '\\\\' };
+    const code = ch.charCodeAt(0);
+    return named[ch] ?? (code < 0x100 ? `\\x${code.toString(16).padStart(2, '0')}` : `\\u{${code.toString(16)}}`);
+  });
+}
+
+/** A lab value quoted for a message: escaped, and cut at `max` characters with "…". */
+export function quote(value: unknown, max = QUOTE_MAX): string {
+  const chars = [...String(value)];
+  const cut = chars.length > max ? `${chars.slice(0, max).join('')}…` : chars.join('');
+  return `"${escapeText(cut)}"`;
 }

@@ -1,5 +1,6 @@
 // The lab model: what a lab file says (Lab, defaults applied) and what overlab will do (Plan).
 // Both are plain data; providers, engines and specs consume the Plan and never re-read YAML.
+import type { PairsPolicy } from './grammar.ts';
 
 export type ProviderName = 'auto' | 'vagrant' | 'netns' | 'ssh';
 /** A provider that creates hosts (`auto` resolves to one of these). */
@@ -82,6 +83,8 @@ export interface Lab {
   engine: { version: string; mode: EngineMode; install: EngineInstall; advertisePort: number };
   networks: LabNetwork[];
   containers: LabContainer[];
+  /** How the acceptance specs run: which pairs of containers the pairwise facts cover. */
+  specs: { pairs: PairsPolicy };
   expect: LabFact[];
 }
 
@@ -159,7 +162,11 @@ export interface ContainerPlan {
   networks: LabAttachment[];
 }
 
-/** A fact the specs prove. Derived facts come from the topology, stated ones from `expect`. */
+/**
+ * A fact the specs prove, one `it` each. Derived facts come from the topology, stated ones from
+ * `expect`. The plan states the pairwise ones (reach, resolve, no-resolve, isolated) per network
+ * and per group (PlanFact); harness/lab/facts.ts expands them into these when specs run.
+ */
 export type Fact =
   | { kind: 'network-present'; network: string; host: string }
   | { kind: 'reach'; from: string; to: string; network: string; by: 'address' | 'name'; proto: 'icmp' | 'tcp' }
@@ -171,6 +178,22 @@ export type Fact =
   | { kind: 'swarm-ready'; hosts: string[] }
   | { kind: 'internal-no-route'; container: string; network: string }
   | { kind: 'stated'; fact: LabFact };
+
+/** The facts that concern one ordered pair of containers. */
+export type PairFact = Extract<Fact, { kind: 'reach' | 'resolve' | 'no-resolve' | 'isolated' }>;
+
+/**
+ * What the plan states: every fact that is not about a pair as it is, and the pairwise ones in
+ * a size linear in the lab.
+ * - `network-reach`: every ordered pair of the network's members reaches the other over it (by
+ *   address and by name over ICMP, by name over TCP) and resolves its names there.
+ * - `isolation`: containers grouped by the networks they join; two containers that share no
+ *   network cannot reach each other (ICMP, TCP) and do not resolve each other's name.
+ */
+export type PlanFact =
+  | Exclude<Fact, PairFact>
+  | { kind: 'network-reach'; network: string; members: string[] }
+  | { kind: 'isolation'; groups: string[][] };
 
 export interface Plan {
   lab: string;
@@ -186,5 +209,7 @@ export interface Plan {
   dockerHosts: string[];
   networks: NetworkPlan[];
   containers: ContainerPlan[];
-  facts: Fact[];
+  /** How the specs run: which pairs of containers the pairwise facts are expanded for. */
+  specs: { pairs: PairsPolicy };
+  facts: PlanFact[];
 }

@@ -3,7 +3,22 @@
 import type { LabProblem } from '../errors.ts';
 import { cidrContains, cidrsOverlap, formatCidr, formatIpv4, isReservedInCidr, parseCidr, parseIpv4, type Cidr } from './ipv4.ts';
 import type { RawLab } from './load.ts';
-import { didYouMean, type LabSource, type Path } from './source.ts';
+import { didYouMean, quote, type LabSource, type Path } from './source.ts';
+import { kvPorts } from '../kv/stores.ts';
+import {
+  aliasProblem,
+  boxProblem,
+  commandWordProblem,
+  hostAddressProblem,
+  imageProblem,
+  keyPathProblem,
+  parsePairs,
+  privateRangeProblem,
+  sshUserProblem,
+  textProblem,
+  usableAddresses,
+  type PairsPolicy,
+} from './grammar.ts';
 import { DEFAULT_IMAGE, type FactVerb, type KvType, type Lab, type LabContainer, type LabFact, type LabHost, type LabNetwork } from './types.ts';
 
 export const DEFAULT_SUBNET = '172.28.128.0/24';
@@ -23,6 +38,13 @@ export const SWARM_MODE_SINCE = { major: 1, minor: 13 };
 export const RESERVED_NETWORK_NAMES = ['bridge', 'host', 'none', 'ingress', 'docker_gwbridge'];
 /** The subnet `docker swarm init` gives the ingress network; an overlay on it cannot be created. */
 export const SWARM_INGRESS_SUBNET = '10.0.0.0/24';
+/** Ports the lab uses on its hosts besides the ones a lab file sets. */
+export const SSHD_PORT = 22;
+export const DEFAULT_ADVERTISE_PORT = 2376;
+export const SWARM_PORT = 2377;
+export const GOSSIP_PORT = 7946;
+export const VXLAN_PORT = 4789;
+export const MAX_PORT = 65535;
 /** A /30 holds the gateway and one container; anything smaller holds no container. */
 export const MAX_OVERLAY_PREFIX = 30;
 
@@ -44,30 +66,62 @@ export function buildLab(src: LabSource, raw: RawLab): { lab: Lab; problems: Lab
   const parsedSubnet = parseCidr(subnetText);
   let subnet: Cidr | undefined;
   if (typeof parsedSubnet === 'string') at(['network', 'subnet'], `network.subnet: ${parsedSubnet}`);
-  else subnet = parsedSubnet;
+  else {
+    const notPrivate = privateRangeProblem(parsedSubnet);
+    if (notPrivate) at(['network', 'subnet'], `network.subnet ${notPrivate}`);
+    else subnet = parsedSubnet;
+  }
+
+  // -- free strings: each has a grammar, so no value is read as an option, a command or a line
+  const grammar = (path: Path, what: string, value: string | undefined, check: (v: string) => string | undefined) => {
+    if (value === undefined) return;
+    const problem = check(value);
+    if (problem) at(path, `${what} ${quote(value)} ${problem}`);
+  };
+  grammar(['description'], 'description', raw.description, textProblem);
+  grammar(['box'], 'box', raw.box, boxProblem);
+  raw.hosts.forEach((h, i) => {
+    grammar(['hosts', i, 'box'], `hosts[${i}].box`, h.box, boxProblem);
+    grammar(['hosts', i, 'ssh', 'user'], `hosts[${i}].ssh.user`, h.ssh?.user, sshUserProblem);
+    grammar(['hosts', i, 'ssh', 'address'], `hosts[${i}].ssh.address`, h.ssh?.address, hostAddressProblem);
+    grammar(['hosts', i, 'ssh', 'key'], `hosts[${i}].ssh.key`, h.ssh?.key, keyPathProblem);
+  });
+  (raw.containers ?? []).forEach((c, i) => {
+    grammar(['containers', i, 'image'], `containers[${i}].image`, c.image, imageProblem);
+    (c.aliases ?? []).forEach((a, k) => grammar(['containers', i, 'aliases', k], `containers[${i}].aliases[${k}]`, a, aliasProblem));
+    c.networks.forEach((e, j) => {
+      if (typeof e === 'string') return;
+      (e.aliases ?? []).forEach((a, k) => grammar(['containers', i, 'networks', j, 'aliases', k], `containers[${i}].networks[${j}].aliases[${k}]`, a, aliasProblem));
+    });
+    if (typeof c.command === 'string') grammar(['containers', i, 'command'], `containers[${i}].command`, c.command, commandWordProblem);
+    else (c.command ?? []).forEach((w, k) => grammar(['containers', i, 'command', k], `containers[${i}].command[${k}]`, w, commandWordProblem));
+  });
+  const pairsText = raw.specs?.pairs ?? 'all';
+  const pairs: PairsPolicy = parsePairs(pairsText) ?? { kind: 'all' };
+  if (!parsePairs(pairsText)) at(['specs', 'pairs'], `specs.pairs ${quote(pairsText)} is not a pairs policy: write all, cross-host or "sample N" (N from 1 to 1000000)`);
 
   // -- hosts
   const hosts: LabHost[] = [];
   const hostNames = new Map<string, number>();
   const usedAddresses = new Map<number, string>();
   raw.hosts.forEach((h, i) => {
-    if (hostNames.has(h.name)) at(['hosts', i, 'name'], `duplicate host name "${h.name}" (first at hosts[${hostNames.get(h.name)}])`);
+    if (hostNames.has(h.name)) at(['hosts', i, 'name'], `duplicate host name ${quote(h.name)} (first at hosts[${hostNames.get(h.name)}])`);
     else hostNames.set(h.name, i);
     if (h.address === undefined) {
       if (raw.provider === 'ssh') {
-        at(['hosts', i], `host "${h.name}": provider ssh uses machines that exist; give the address of its private network interface`);
+        at(['hosts', i], `host ${quote(h.name)}: provider ssh uses machines that exist; give the address of its private network interface`);
       }
       return;
     }
     const addr = parseIpv4(h.address);
-    if (addr === undefined) return void at(['hosts', i, 'address'], `host "${h.name}": "${h.address}" is not an IPv4 address`);
+    if (addr === undefined) return void at(['hosts', i, 'address'], `host ${quote(h.name)}: ${quote(h.address)} is not an IPv4 address`);
     if (subnet && !cidrContains(subnet, addr)) {
-      at(['hosts', i, 'address'], `host "${h.name}": address ${h.address} is outside the private subnet ${formatCidr(subnet)}`);
+      at(['hosts', i, 'address'], `host ${quote(h.name)}: address ${h.address} is outside the private subnet ${formatCidr(subnet)}`);
     } else if (subnet && isReservedInCidr(subnet, addr)) {
-      at(['hosts', i, 'address'], `host "${h.name}": address ${h.address} is the network or broadcast address of ${formatCidr(subnet)}`);
+      at(['hosts', i, 'address'], `host ${quote(h.name)}: address ${h.address} is the network or broadcast address of ${formatCidr(subnet)}`);
     }
     const other = usedAddresses.get(addr);
-    if (other !== undefined) at(['hosts', i, 'address'], `host "${h.name}": address ${h.address} is already used by host "${other}"`);
+    if (other !== undefined) at(['hosts', i, 'address'], `host ${quote(h.name)}: address ${h.address} is already used by host ${quote(other)}`);
     else usedAddresses.set(addr, h.name);
   });
   let next = subnet ? subnet.base + FIRST_HOST_OFFSET : 0;
@@ -75,7 +129,7 @@ export function buildLab(src: LabSource, raw: RawLab): { lab: Lab; problems: Lab
     let address = h.address ?? '';
     if (h.address === undefined && subnet) {
       while (usedAddresses.has(next) || isReservedInCidr(subnet, next)) next++;
-      if (!cidrContains(subnet, next)) at(['hosts', i], `host "${h.name}": no free address left in ${formatCidr(subnet)}`);
+      if (!cidrContains(subnet, next)) at(['hosts', i], `host ${quote(h.name)}: no free address left in ${formatCidr(subnet)}`);
       usedAddresses.set(next, h.name);
       address = formatIpv4(next);
     }
@@ -89,6 +143,13 @@ export function buildLab(src: LabSource, raw: RawLab): { lab: Lab; problems: Lab
       ssh: { address: h.ssh?.address ?? address, user: h.ssh?.user ?? 'root', port: h.ssh?.port ?? 22, ...(h.ssh?.key ? { key: h.ssh.key } : {}) },
     });
   });
+  if (subnet && usableAddresses(subnet) < hosts.length + 1) {
+    at(
+      ['network', 'subnet'],
+      `network.subnet ${formatCidr(subnet)} is too small: it needs room for ${hosts.length} host${hosts.length === 1 ? '' : 's'} and the switch ` +
+        `(${hosts.length + 1} usable addresses; it has ${usableAddresses(subnet)})`,
+    );
+  }
   const hostByName = new Map(hosts.map((h) => [h.name, h]));
   const dockerHostNames = hosts.filter((h) => h.role === 'docker').map((h) => h.name);
   if (dockerHostNames.length === 0) at(['hosts'], 'the lab has no host with role docker');
@@ -98,7 +159,7 @@ export function buildLab(src: LabSource, raw: RawLab): { lab: Lab; problems: Lab
   const version = raw.engine?.version ?? '20.10';
   const parsedVersion = parseEngineVersion(version);
   if (!parsedVersion && version !== 'distro' && version !== 'latest') {
-    at(['engine', 'version'], `engine.version "${version}" is not a version: write e.g. "20.10", "20.10.24", "distro" or "latest"`);
+    at(['engine', 'version'], `engine.version ${quote(version)} is not a version: write e.g. "20.10", "20.10.24", "distro" or "latest"`);
   }
   if (mode === 'kv') {
     const tooNew = version === 'latest' || (parsedVersion !== undefined && !older(parsedVersion, KV_MODE_REMOVED_IN));
@@ -127,8 +188,8 @@ export function buildLab(src: LabSource, raw: RawLab): { lab: Lab; problems: Lab
   let kvHost = raw.kv?.host;
   if (kvHost !== undefined) {
     const h = hostByName.get(kvHost);
-    if (!h) at(['kv', 'host'], `kv.host "${kvHost}" is not a host of this lab${didYouMean(kvHost, [...hostByName.keys()])}`);
-    else if (h.role !== 'kv') at(['kv', 'host'], `kv.host "${kvHost}" has role ${h.role}; give it role: kv`);
+    if (!h) at(['kv', 'host'], `kv.host ${quote(kvHost)} is not a host of this lab${didYouMean(kvHost, [...hostByName.keys()])}`);
+    else if (h.role !== 'kv') at(['kv', 'host'], `kv.host ${quote(kvHost)} has role ${h.role}; give it role: kv`);
   } else if (mode === 'kv') {
     if (kvHosts.length === 0) {
       const which = raw.engine?.mode === undefined ? 'engine.mode kv (the default)' : 'engine.mode kv';
@@ -144,45 +205,91 @@ export function buildLab(src: LabSource, raw: RawLab): { lab: Lab; problems: Lab
     at(['kv', 'fallback'], `kv.fallback is the same store as kv.type (${kvType}); name another store or remove it`);
   }
 
+  // -- ports: each one the lab listens on or connects to is used once per host. The preferred
+  // store and its fallback are alternatives (one of them runs), so they may share ports.
+  type PortUse = { port: number; use: string; path?: Path; setting?: string; store?: string };
+  const portUses = new Map<string, PortUse[]>();
+  const usePort = (host: string, entry: PortUse) => {
+    const earlier = portUses.get(host) ?? [];
+    const clash = earlier.find((e) => e.port === entry.port && !(e.store && entry.store && e.store !== entry.store));
+    if (clash) {
+      const [later, first] = entry.path ? [entry, clash] : [clash, entry];
+      if (later.path) at(later.path, `${later.setting} clashes with ${first.setting ?? `${first.use} (port ${first.port})`} on host ${quote(host)}; pick another port`);
+    }
+    portUses.set(host, [...earlier, entry]);
+  };
+  const docker = hosts.filter((h) => h.role === 'docker');
+  for (const h of docker) {
+    if (mode === 'swarm') usePort(h.name, { port: SWARM_PORT, use: 'swarm management' });
+    usePort(h.name, { port: GOSSIP_PORT, use: 'overlay gossip' });
+    usePort(h.name, { port: VXLAN_PORT, use: 'VXLAN' });
+  }
+  if (mode === 'kv' && kvHost !== undefined && hostByName.get(kvHost)?.role === 'kv') {
+    const stores = [kvType, ...(raw.kv?.fallback !== undefined && raw.kv.fallback !== kvType ? [raw.kv.fallback] : [])];
+    const explicit = raw.kv?.port;
+    stores.forEach((type, s) => {
+      for (const p of kvPorts(type, s === 0 ? (explicit ?? KV_PORTS[type]) : KV_PORTS[type])) {
+        const fromSetting = s === 0 && explicit !== undefined && p.offset !== undefined;
+        const setting = p.offset ? `kv.port ${explicit ?? KV_PORTS[type]}: the ${p.use} port ${p.port} (kv.port + ${p.offset})` : `kv.port ${p.port}`;
+        if (p.port > MAX_PORT) {
+          at(['kv', 'port'], `${setting} is past ${MAX_PORT}; use kv.port ${MAX_PORT - p.offset!} or lower`);
+          continue;
+        }
+        usePort(kvHost, { port: p.port, use: p.use, store: type, ...(fromSetting ? { path: ['kv', 'port'], setting } : {}) });
+      }
+    });
+  }
+  raw.hosts.forEach((h, i) => {
+    const port = h.ssh?.port;
+    usePort(h.name, { port: port ?? SSHD_PORT, use: 'sshd', ...(port === undefined ? {} : { path: ['hosts', i, 'ssh', 'port'], setting: `hosts[${i}].ssh.port ${port}` }) });
+  });
+  if (mode === 'kv') {
+    const port = raw.engine?.advertisePort;
+    for (const h of docker) {
+      usePort(h.name, { port: port ?? DEFAULT_ADVERTISE_PORT, use: 'the engine (engine.advertisePort)', ...(port === undefined ? {} : { path: ['engine', 'advertisePort'], setting: `engine.advertisePort ${port}` }) });
+    }
+  }
+
   // -- overlay networks
   const networks: LabNetwork[] = [];
   const netIndex = new Map<string, number>();
   const netCidrs: { name: string; cidr: Cidr; i: number }[] = [];
   const ingress = parseCidr(SWARM_INGRESS_SUBNET) as Cidr;
   (raw.networks ?? []).forEach((n, i) => {
-    if (netIndex.has(n.name)) at(['networks', i, 'name'], `duplicate network name "${n.name}" (first at networks[${netIndex.get(n.name)}])`);
+    if (netIndex.has(n.name)) at(['networks', i, 'name'], `duplicate network name ${quote(n.name)} (first at networks[${netIndex.get(n.name)}])`);
     else netIndex.set(n.name, i);
     if (RESERVED_NETWORK_NAMES.includes(n.name)) {
-      at(['networks', i, 'name'], `network "${n.name}": every Docker engine already has a network of that name; choose another name`);
+      at(['networks', i, 'name'], `network ${quote(n.name)}: every Docker engine already has a network of that name; choose another name`);
     }
     const cidr = parseCidr(n.subnet);
     let gateway = n.gateway ?? '';
-    if (typeof cidr === 'string') at(['networks', i, 'subnet'], `network "${n.name}": ${cidr}`);
+    if (typeof cidr === 'string') at(['networks', i, 'subnet'], `network ${quote(n.name)}: ${cidr}`);
+    else if (privateRangeProblem(cidr)) at(['networks', i, 'subnet'], `network ${quote(n.name)}: subnet ${privateRangeProblem(cidr)}`);
     else if (cidr.prefix > MAX_OVERLAY_PREFIX) {
-      at(['networks', i, 'subnet'], `network "${n.name}": subnet ${n.subnet} is too small for a gateway and a container; use /${MAX_OVERLAY_PREFIX} or shorter (e.g. /24)`);
+      at(['networks', i, 'subnet'], `network ${quote(n.name)}: subnet ${n.subnet} is too small for a gateway and a container; use /${MAX_OVERLAY_PREFIX} or shorter (e.g. /24)`);
     } else {
       if (mode === 'swarm' && cidrsOverlap(cidr, ingress)) {
-        at(['networks', i, 'subnet'], `network "${n.name}": subnet ${n.subnet} overlaps the swarm's ingress network ${SWARM_INGRESS_SUBNET}; pick another, e.g. 10.0.4.0/24`);
+        at(['networks', i, 'subnet'], `network ${quote(n.name)}: subnet ${n.subnet} overlaps the swarm's ingress network ${SWARM_INGRESS_SUBNET}; pick another, e.g. 10.0.4.0/24`);
       }
       if (subnet && cidrsOverlap(cidr, subnet)) {
-        at(['networks', i, 'subnet'], `network "${n.name}": subnet ${n.subnet} overlaps the private subnet ${formatCidr(subnet)}`);
+        at(['networks', i, 'subnet'], `network ${quote(n.name)}: subnet ${n.subnet} overlaps the private subnet ${formatCidr(subnet)}`);
       }
       for (const o of netCidrs) {
-        if (cidrsOverlap(o.cidr, cidr)) at(['networks', i, 'subnet'], `network "${n.name}": subnet ${n.subnet} overlaps network "${o.name}" (${formatCidr(o.cidr)})`);
+        if (cidrsOverlap(o.cidr, cidr)) at(['networks', i, 'subnet'], `network ${quote(n.name)}: subnet ${n.subnet} overlaps network ${quote(o.name)} (${formatCidr(o.cidr)})`);
       }
       netCidrs.push({ name: n.name, cidr, i });
       if (n.gateway === undefined) gateway = formatIpv4(cidr.base + 1);
       else {
         const g = parseIpv4(n.gateway);
-        if (g === undefined) at(['networks', i, 'gateway'], `network "${n.name}": gateway "${n.gateway}" is not an IPv4 address`);
+        if (g === undefined) at(['networks', i, 'gateway'], `network ${quote(n.name)}: gateway ${quote(n.gateway)} is not an IPv4 address`);
         else if (!cidrContains(cidr, g) || isReservedInCidr(cidr, g)) {
-          at(['networks', i, 'gateway'], `network "${n.name}": gateway ${n.gateway} is not a usable address of ${n.subnet}`);
+          at(['networks', i, 'gateway'], `network ${quote(n.name)}: gateway ${n.gateway} is not a usable address of ${n.subnet}`);
         }
       }
     }
     const encrypted = n.encrypted ?? false;
     if (encrypted && mode === 'kv') {
-      at(['networks', i, 'encrypted'], `network "${n.name}": encrypted overlays need engine.mode swarm (the swarm distributes the IPsec keys)`);
+      at(['networks', i, 'encrypted'], `network ${quote(n.name)}: encrypted overlays need engine.mode swarm (the swarm distributes the IPsec keys)`);
     }
     const attachable = n.attachable ?? true;
     networks.push({ name: n.name, subnet: n.subnet, gateway, internal: n.internal ?? false, encrypted, attachable });
@@ -195,41 +302,41 @@ export function buildLab(src: LabSource, raw: RawLab): { lab: Lab; problems: Lab
   const containerIndex = new Map<string, number>();
   const staticAddresses = new Map<string, string>();
   (raw.containers ?? []).forEach((c, i) => {
-    if (containerIndex.has(c.name)) at(['containers', i, 'name'], `duplicate container name "${c.name}" (first at containers[${containerIndex.get(c.name)}])`);
+    if (containerIndex.has(c.name)) at(['containers', i, 'name'], `duplicate container name ${quote(c.name)} (first at containers[${containerIndex.get(c.name)}])`);
     else containerIndex.set(c.name, i);
     const host = hostByName.get(c.host);
-    if (!host) at(['containers', i, 'host'], `container "${c.name}": host "${c.host}" is not a host of this lab${didYouMean(c.host, [...hostByName.keys()])}`);
+    if (!host) at(['containers', i, 'host'], `container ${quote(c.name)}: host ${quote(c.host)} is not a host of this lab${didYouMean(c.host, [...hostByName.keys()])}`);
     else if (host.role !== 'docker') {
-      at(['containers', i, 'host'], `container "${c.name}": host "${c.host}" has role ${host.role} and runs no engine; pick a docker host (${dockerHostNames.join(', ')})`);
+      at(['containers', i, 'host'], `container ${quote(c.name)}: host ${quote(c.host)} has role ${host.role} and runs no engine; pick a docker host (${dockerHostNames.join(', ')})`);
     }
     const attachments = c.networks.map((entry, j) => {
       const spec = typeof entry === 'string' ? { name: entry } : entry;
       const path: Path = typeof entry === 'string' ? ['containers', i, 'networks', j] : ['containers', i, 'networks', j, 'name'];
       if (!netIndex.has(spec.name)) {
-        at(path, `container "${c.name}": network "${spec.name}" is not a network of this lab${didYouMean(spec.name, networkNames)}`);
+        at(path, `container ${quote(c.name)}: network ${quote(spec.name)} is not a network of this lab${didYouMean(spec.name, networkNames)}`);
       } else {
         const net = networks[netIndex.get(spec.name)!]!;
         if (mode === 'swarm' && !net.attachable) {
-          at(path, `container "${c.name}": network "${spec.name}" is not attachable; in swarm mode standalone containers can only join attachable overlays`);
+          at(path, `container ${quote(c.name)}: network ${quote(spec.name)} is not attachable; in swarm mode standalone containers can only join attachable overlays`);
         }
       }
       if (c.networks.slice(0, j).some((e) => (typeof e === 'string' ? e : e.name) === spec.name)) {
-        at(path, `container "${c.name}" lists network "${spec.name}" twice`);
+        at(path, `container ${quote(c.name)} lists network ${quote(spec.name)} twice`);
       }
       const attachment = { network: spec.name, aliases: [...(c.aliases ?? []), ...(('aliases' in spec && spec.aliases) || [])] };
       if ('address' in spec && spec.address !== undefined) {
         const a = parseIpv4(spec.address);
         const cidr = cidrOf.get(spec.name);
         const apath: Path = ['containers', i, 'networks', j, 'address'];
-        if (a === undefined) at(apath, `container "${c.name}": "${spec.address}" is not an IPv4 address`);
+        if (a === undefined) at(apath, `container ${quote(c.name)}: ${quote(spec.address)} is not an IPv4 address`);
         else if (cidr && (!cidrContains(cidr, a) || isReservedInCidr(cidr, a))) {
-          at(apath, `container "${c.name}": address ${spec.address} is not a usable address of network "${spec.name}" (${formatCidr(cidr)})`);
+          at(apath, `container ${quote(c.name)}: address ${spec.address} is not a usable address of network ${quote(spec.name)} (${formatCidr(cidr)})`);
         } else {
           const key = `${spec.name}/${a}`;
           const other = staticAddresses.get(key);
           const gw = networks[netIndex.get(spec.name) ?? -1]?.gateway;
-          if (other) at(apath, `container "${c.name}": address ${spec.address} on "${spec.name}" is already given to "${other}"`);
-          else if (gw !== undefined && parseIpv4(gw) === a) at(apath, `container "${c.name}": address ${spec.address} is the gateway of "${spec.name}"`);
+          if (other) at(apath, `container ${quote(c.name)}: address ${spec.address} on ${quote(spec.name)} is already given to ${quote(other)}`);
+          else if (gw !== undefined && parseIpv4(gw) === a) at(apath, `container ${quote(c.name)}: address ${spec.address} is the gateway of ${quote(spec.name)}`);
           else staticAddresses.set(key, c.name);
         }
         return { ...attachment, address: spec.address };
@@ -239,8 +346,18 @@ export function buildLab(src: LabSource, raw: RawLab): { lab: Lab; problems: Lab
     const command = c.command === undefined ? IDLE_COMMAND : typeof c.command === 'string' ? ['sh', '-c', c.command] : c.command;
     containers.push({ name: c.name, host: c.host, image: c.image ?? DEFAULT_IMAGE, networks: attachments, command });
   });
+  netCidrs.forEach(({ name, cidr, i }) => {
+    const members = containers.filter((c) => c.networks.some((a) => a.network === name)).length;
+    if (usableAddresses(cidr) - 1 < members) {
+      at(
+        ['networks', i, 'subnet'],
+        `network ${quote(name)}: subnet ${formatCidr(cidr)} is too small: it needs room for ${members} containers and the gateway ` +
+          `(${members + 1} usable addresses; it has ${usableAddresses(cidr)})`,
+      );
+    }
+  });
   containers.forEach((c, i) => {
-    if (hostByName.has(c.name)) at(['containers', i, 'name'], `container "${c.name}" has the name of a host; container and host names must differ`);
+    if (hostByName.has(c.name)) at(['containers', i, 'name'], `container ${quote(c.name)} has the name of a host; container and host names must differ`);
   });
 
   // -- aliases: the embedded DNS must give every name one answer, or resolve facts cannot hold
@@ -260,13 +377,13 @@ export function buildLab(src: LabSource, raw: RawLab): { lab: Lab; problems: Lab
     ];
     for (const { alias, path, networks: on } of declared) {
       if (alias !== c.name && containerIndex.has(alias)) {
-        at(path, `container "${c.name}": alias "${alias}" is the name of another container; DNS would answer "${alias}" with either`);
+        at(path, `container ${quote(c.name)}: alias ${quote(alias)} is the name of another container; DNS would answer ${quote(alias)} with either`);
         continue;
       }
       for (const n of new Set(on)) {
         const owner = aliasOwner.get(`${n}/${alias}`);
         if (owner !== undefined && owner !== c.name) {
-          at(path, `container "${c.name}": alias "${alias}" on network "${n}" is already an alias of "${owner}"; DNS would answer it with either`);
+          at(path, `container ${quote(c.name)}: alias ${quote(alias)} on network ${quote(n)} is already an alias of ${quote(owner)}; DNS would answer it with either`);
         } else aliasOwner.set(`${n}/${alias}`, c.name);
       }
     }
@@ -280,10 +397,10 @@ export function buildLab(src: LabSource, raw: RawLab): { lab: Lab; problems: Lab
     const [from, verb, to] = [m[1]!, m[2] as FactVerb, m[3]!];
     const path: Path = ['expect', i];
     const containerNames = [...containerIndex.keys()];
-    if (!containerIndex.has(from)) at(path, `expect "${text}": "${from}" is not a container of this lab${didYouMean(from, containerNames)}`);
+    if (!containerIndex.has(from)) at(path, `expect ${quote(text)}: ${quote(from)} is not a container of this lab${didYouMean(from, containerNames)}`);
     const isName = verb === 'resolves' || verb === 'cannot resolve';
     if (!containerIndex.has(to) && !(isName && namesOnAnyNetwork.has(to)) && verb !== 'cannot resolve') {
-      at(path, `expect "${text}": "${to}" is not a container${isName ? ' or alias' : ''} of this lab${didYouMean(to, containerNames)}`);
+      at(path, `expect ${quote(text)}: ${quote(to)} is not a container${isName ? ' or alias' : ''} of this lab${didYouMean(to, containerNames)}`);
     }
     expect.push({ from, verb, to, text: text.trim(), pos: src.pos(path) });
   });
@@ -297,9 +414,10 @@ export function buildLab(src: LabSource, raw: RawLab): { lab: Lab; problems: Lab
     subnet: subnetText,
     hosts,
     kv: { type: kvType, fallback: raw.kv?.fallback, host: kvHost, port: raw.kv?.port },
-    engine: { version, mode, install: raw.engine?.install ?? 'apt', advertisePort: raw.engine?.advertisePort ?? 2376 },
+    engine: { version, mode, install: raw.engine?.install ?? 'apt', advertisePort: raw.engine?.advertisePort ?? DEFAULT_ADVERTISE_PORT },
     networks,
     containers,
+    specs: { pairs },
     expect,
   };
   return { lab, problems };

@@ -4,6 +4,7 @@
 // harness/probes/context.ts; nothing here re-reads the lab file.
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
+import { expandFacts } from '../lab/facts.ts';
 import type { Plan } from '../lab/types.ts';
 import { clearLabUnderTest, setLabUnderTest, type SpecRun } from '../probes/context.ts';
 import { describeFailure } from '../probes/failure.ts';
@@ -71,6 +72,8 @@ export async function runLabSpecs(plan: Plan, options: SpecRunOptions): Promise<
       // Before any probe: how fast the engines run a command decides the probes' time allowances.
       const { execMs, pace } = await calibrate(plan, engines);
       const concurrency = concurrencyFor(pace, options.concurrency);
+      // The plan states pairwise facts per network; the specs get one per pair the lab's specs.pairs keeps.
+      const expanded = expandFacts(plan);
       const properties: Record<string, string> = {
         lab: plan.lab,
         file: plan.file,
@@ -82,14 +85,15 @@ export async function runLabSpecs(plan: Plan, options: SpecRunOptions): Promise<
         ...(state.kv ? { 'kv.clusterStore': state.kv.clusterStore } : {}),
         ...(state.kv?.announced ? { 'kv.note': state.kv.announced } : {}),
         hosts: plan.hosts.map((h) => h.name).join(', '),
-        facts: String(plan.facts.length),
+        facts: String(expanded.facts.length),
+        pairs: `${expanded.policy} (${expanded.kept} of ${expanded.total} ordered pairs of containers)`,
         concurrency: String(concurrency),
         pace: String(pace),
         'exec.ms': Object.entries(execMs)
           .map(([h, ms]) => `${h} ${ms}`)
           .join(', '),
       };
-      const run = setLabUnderTest({ plan, state, hosts, engines, signal: options.signal, concurrency, pace, startedAt });
+      const run = setLabUnderTest({ plan: { ...plan, facts: expanded.facts }, state, hosts, engines, signal: options.signal, concurrency, pace, startedAt });
       try {
         const cases = await runMocha(run, options);
         options.signal.throwIfAborted();

@@ -2,13 +2,15 @@
 // harness/lifecycle/test.ts sets the lab before mocha loads specs/lab/*.spec.ts; the specs read
 // the Plan and the live engines from here and never re-read the lab file.
 import type Docker from 'dockerode';
-import type { Fact, Plan } from '../lab/types.ts';
+import type { SpecPlan } from '../lab/facts.ts';
+import type { Fact } from '../lab/types.ts';
 import type { HostAccess } from '../host.ts';
 import type { LabState } from '../state/store.ts';
 import type { Probe, ProbeOutcome } from './probe.ts';
 
 export interface LabUnderTest {
-  plan: Plan;
+  /** The plan with its pairwise facts expanded (harness/lab/facts.ts) for the lab's specs.pairs. */
+  plan: SpecPlan;
   state: LabState;
   hosts: Map<string, HostAccess>;
   engines: Map<string, Docker>;

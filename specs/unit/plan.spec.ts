@@ -2,6 +2,7 @@
 import { expect } from 'chai';
 import { readdirSync, readFileSync } from 'node:fs';
 import { loadLab, parseLab } from '../../harness/lab/load.ts';
+import { expandFacts } from '../../harness/lab/facts.ts';
 import { planLab } from '../../harness/lab/plan.ts';
 import type { Fact, Plan } from '../../harness/lab/types.ts';
 import { labText } from './lab-text.ts';
@@ -17,8 +18,13 @@ function planText(text: string): Plan {
   return planLab(parseLab(text, 'lab.yaml'));
 }
 
+/** The facts the specs get: the plan's, with its pairwise statements expanded for every pair. */
+function specFacts(plan: Plan): Fact[] {
+  return expandFacts(plan).facts;
+}
+
 function factsOf<K extends Fact['kind']>(plan: Plan, kind: K): Extract<Fact, { kind: K }>[] {
-  return plan.facts.filter((f): f is Extract<Fact, { kind: K }> => f.kind === kind);
+  return specFacts(plan).filter((f): f is Extract<Fact, { kind: K }> => f.kind === kind);
 }
 
 const host = (plan: Plan, name: string) => plan.hosts.find((h) => h.name === name)!;
@@ -73,7 +79,7 @@ describe('shipped labs', () => {
 
       it('plans the mode fact: kv-registered in kv mode, swarm-ready in swarm mode', async () => {
         const plan = planLab(await loadLab(`labs/${file}`));
-        const kinds = plan.facts.map((f) => f.kind);
+        const kinds = specFacts(plan).map((f) => f.kind);
         if (plan.mode === 'kv') {
           expect(factsOf(plan, 'kv-registered')).to.deep.equal([{ kind: 'kv-registered', hosts: plan.dockerHosts }]);
           expect(kinds).to.not.include('swarm-ready');
@@ -178,7 +184,7 @@ describe('planLab', () => {
         { kind: 'reach', from, to, network: 'my-net', by: 'name', proto: 'tcp' },
         { kind: 'resolve', from, name: to, network: 'my-net', target: to },
       ];
-      expect(plan.facts).to.deep.equal([
+      expect(specFacts(plan)).to.deep.equal([
         { kind: 'network-present', network: 'my-net', host: 'mhs-demo0' },
         { kind: 'network-present', network: 'my-net', host: 'mhs-demo1' },
         ...reach('c0', 'c1'),
@@ -301,7 +307,7 @@ describe('planLab', () => {
         'db resolves api',
         'cache can reach db',
       ]);
-      expect(plan.facts.slice(-5).every((f) => f.kind === 'stated')).to.equal(true);
+      expect(specFacts(plan).slice(-5).every((f) => f.kind === 'stated')).to.equal(true);
     });
 
     it('plans no internal-no-route fact: no overlay is internal', () => {
