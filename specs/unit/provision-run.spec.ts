@@ -433,31 +433,31 @@ describe('provisioning scripts run against a fake host', function () {
   describe('the kv host', () => {
     it('runs Consul from the hashicorp/consul image on the host network, bound to the private address', () => {
       const host = fakeHost(OS.jammy, ['10.0.2.15', '172.28.128.5']);
-      const r = host.run(script(tutorial, 'mhs-keystore'));
+      const r = host.run(script(tutorial, 'mh-keystore'));
       expect(r.status, r.stderr).to.equal(0);
       expect(r.stdout, r.stderr).to.equal('overlab: kv=consul\n');
       expect(r.calls).to.include('docker pull hashicorp/consul');
       const run = r.calls.find((c) => c.startsWith('docker run '))!;
       expect(run).to.match(/^docker run -d --name overlab-consul --restart unless-stopped --net host -v \S+\/var\/lib\/overlab\/consul:\/consul\/data --label overlab\.args=[0-9a-f]{12} hashicorp\/consul /);
-      expect(run).to.match(/ hashicorp\/consul agent -server -bootstrap-expect=1 -node=mhs-keystore -bind=172\.28\.128\.5 -client=172\.28\.128\.5 -http-port=8500$/);
+      expect(run).to.match(/ hashicorp\/consul agent -server -bootstrap-expect=1 -node=mh-keystore -bind=172\.28\.128\.5 -client=172\.28\.128\.5 -http-port=8500$/);
       expect(installs(r)).to.deep.equal([
         'apt-get -o DPkg::Lock::Timeout=300 install -y -qq --no-install-recommends busybox-static',
         'apt-get -o DPkg::Lock::Timeout=300 install -y -qq --no-install-recommends docker.io',
       ]);
-      expect(changes(host.run(script(tutorial, 'mhs-keystore')))).to.deep.equal([]);
+      expect(changes(host.run(script(tutorial, 'mh-keystore')))).to.deep.equal([]);
     });
 
     it("falls back to the lab's etcd, as a systemd unit with the v2 API, when Consul's image cannot be pulled", () => {
       const host = fakeHost(OS.bookworm, ['172.28.128.5']);
       host.set('offline');
-      const r = host.run(script(tutorial, 'mhs-keystore'));
+      const r = host.run(script(tutorial, 'mh-keystore'));
       expect(r.status, r.stderr).to.equal(0);
       expect(r.stderr).to.include('cannot pull hashicorp/consul: does this host reach Docker Hub?');
       expect(r.stderr).to.include('consul could not be set up on this host (exit 1, see above)');
       expect(r.stdout).to.equal('overlab: kv=etcd\n');
       const unit = host.file('etc/systemd/system/overlab-etcd.service')!;
       expect(unit).to.include(
-        'ExecStart=/usr/bin/etcd --name=mhs-keystore --data-dir=/var/lib/overlab/etcd --enable-v2=true ' +
+        'ExecStart=/usr/bin/etcd --name=mh-keystore --data-dir=/var/lib/overlab/etcd --enable-v2=true ' +
           '--listen-client-urls=http://172.28.128.5:2379 --advertise-client-urls=http://172.28.128.5:2379',
       );
       expect(r.calls).to.include.members(['systemctl restart overlab-etcd', 'systemctl enable --quiet overlab-etcd']);
@@ -465,7 +465,7 @@ describe('provisioning scripts run against a fake host', function () {
 
     it('fails, naming the address, when the host does not have the lab\'s address', () => {
       const host = fakeHost(OS.jammy, ['10.0.2.15']);
-      const r = host.run(script(tutorial, 'mhs-keystore'));
+      const r = host.run(script(tutorial, 'mh-keystore'));
       expect(r.status).to.equal(1);
       expect(r.stderr).to.include('172.28.128.5 is not an address of this host');
       expect(r.stderr).to.include('error: no KV store could be set up on this host: tried consul, etcd');
@@ -489,20 +489,20 @@ describe('provisioning scripts run against a fake host', function () {
 
     it('with HashiCorp\'s apt repository, installs consul and runs it as a unit', () => {
       const host = fakeHost(OS.jammy, ['172.28.128.5']);
-      const r = host.run(script(tutorial, 'mhs-keystore', { consul: 'apt' }));
+      const r = host.run(script(tutorial, 'mh-keystore', { consul: 'apt' }));
       expect(r.status, r.stderr).to.equal(0);
       expect(host.file('etc/apt/sources.list.d/hashicorp.list')).to.equal(
         'deb [arch=amd64 signed-by=/etc/apt/keyrings/hashicorp.asc] https://apt.releases.hashicorp.com jammy main\n',
       );
       expect(host.file('etc/systemd/system/overlab-consul.service')).to.include(
-        'ExecStart=/usr/bin/consul agent -server -bootstrap-expect=1 -node=mhs-keystore -bind=172.28.128.5 -client=172.28.128.5 -http-port=8500 -data-dir=/var/lib/overlab/consul',
+        'ExecStart=/usr/bin/consul agent -server -bootstrap-expect=1 -node=mh-keystore -bind=172.28.128.5 -client=172.28.128.5 -http-port=8500 -data-dir=/var/lib/overlab/consul',
       );
       expect(r.calls.filter((c) => c.startsWith('docker '))).to.deep.equal([]);
     });
 
     it('with startKv false, installs the store and starts nothing', () => {
       const host = fakeHost(OS.bookworm, ['172.28.128.5']);
-      const r = host.run(script(tutorial, 'mhs-keystore', { consul: 'apt', startKv: false }));
+      const r = host.run(script(tutorial, 'mh-keystore', { consul: 'apt', startKv: false }));
       expect(r.status, r.stderr).to.equal(0);
       expect(r.calls.filter((c) => /^systemctl (start|restart) overlab-/.test(c))).to.deep.equal([]);
       expect(existsSync(join(host.root, 'usr/bin/consul'))).to.equal(true);

@@ -73,9 +73,9 @@ describe('provisioning scripts', () => {
       };
       expect(steps('mhs-demo0')).to.include('\ninstall_engine_apt 20.10 kv\n');
       expect(steps('mhs-demo0')).not.to.include('configure_dockerd');
-      expect(steps('mhs-keystore')).to.include('apt_install consul');
-      expect(steps('mhs-keystore')).to.include('ensure_package etcd-server');
-      expect(steps('mhs-keystore')).not.to.match(/kv_unit|kv_consul_container/);
+      expect(steps('mh-keystore')).to.include('apt_install consul');
+      expect(steps('mh-keystore')).to.include('ensure_package etcd-server');
+      expect(steps('mh-keystore')).not.to.match(/kv_unit|kv_consul_container/);
       expect(describeProvisioning(tutorial, 'mhs-demo0', { startServices: false })).to.not.include('systemctl daemon-reload && systemctl restart docker');
     });
 
@@ -88,7 +88,7 @@ describe('provisioning scripts', () => {
     });
 
     it('sets up the KV store on the kv host, preferred store first, and no engine', () => {
-      const s = provisionScript(tutorial, 'mhs-keystore');
+      const s = provisionScript(tutorial, 'mh-keystore');
       expect(s).to.include('\nkv_consul() {\n  require_address 172.28.128.5\n  ensure_busybox\n  ensure_docker\n');
       expect(s).to.include('\nkv_etcd() {\n  require_address 172.28.128.5\n');
       expect(s).to.include('\nfor kv_try in consul etcd; do\n');
@@ -110,7 +110,7 @@ describe('provisioning scripts', () => {
     });
 
     it('names the lab\'s hosts when asked for one it does not have', () => {
-      expect(() => provisionScript(tutorial, 'nope')).to.throw(UsageError, 'lab tutorial has no host nope; its hosts are mhs-keystore, mhs-demo0, mhs-demo1');
+      expect(() => provisionScript(tutorial, 'nope')).to.throw(UsageError, 'lab tutorial has no host nope; its hosts are mh-keystore, mhs-demo0, mhs-demo1');
     });
   });
 
@@ -182,16 +182,16 @@ describe('provisioning scripts', () => {
   describe('the KV store', () => {
     it('runs the hashicorp/consul image with the plan\'s flags, leaving -data-dir to the image\'s entrypoint', () => {
       expect(consulContainerArgs(tutorial.kv!.candidates[0]!)).to.deep.equal([
-        'agent', '-server', '-bootstrap-expect=1', '-node=mhs-keystore', '-bind=172.28.128.5', '-client=172.28.128.5', '-http-port=8500',
+        'agent', '-server', '-bootstrap-expect=1', '-node=mh-keystore', '-bind=172.28.128.5', '-client=172.28.128.5', '-http-port=8500',
       ]);
     });
 
     it('runs etcd with its v2 API, bound to the kv host\'s address, as a unit that retries until the address is up', () => {
       const unit = kvUnit(tutorial, tutorial.kv!.candidates[1]!);
       expect(unit).to.include(
-        '\nExecStart=/usr/bin/etcd --name=mhs-keystore --data-dir=/var/lib/overlab/etcd --enable-v2=true --listen-client-urls=http://172.28.128.5:2379 ' +
+        '\nExecStart=/usr/bin/etcd --name=mh-keystore --data-dir=/var/lib/overlab/etcd --enable-v2=true --listen-client-urls=http://172.28.128.5:2379 ' +
           '--advertise-client-urls=http://172.28.128.5:2379 --listen-peer-urls=http://172.28.128.5:2380 --initial-advertise-peer-urls=http://172.28.128.5:2380 ' +
-          '--initial-cluster=mhs-keystore=http://172.28.128.5:2380\n',
+          '--initial-cluster=mh-keystore=http://172.28.128.5:2380\n',
       );
       expect(unit).to.include('\nRestart=on-failure\nRestartSec=2\n');
       expect(unit).to.include('\nWantedBy=multi-user.target');
@@ -218,11 +218,11 @@ describe('provisioning scripts', () => {
     });
 
     it('lists the KV store and its fallback on the kv host', () => {
-      const lines = describeProvisioning(tutorial, 'mhs-keystore');
+      const lines = describeProvisioning(tutorial, 'mh-keystore');
       expect(lines[0]).to.equal('# KV store: consul on 172.28.128.5');
       expect(lines[1]).to.equal(
         'docker run -d --name overlab-consul --restart unless-stopped --net host -v /var/lib/overlab/consul:/consul/data hashicorp/consul ' +
-          'agent -server -bootstrap-expect=1 -node=mhs-keystore -bind=172.28.128.5 -client=172.28.128.5 -http-port=8500',
+          'agent -server -bootstrap-expect=1 -node=mh-keystore -bind=172.28.128.5 -client=172.28.128.5 -http-port=8500',
       );
       expect(lines).to.include('# if consul cannot be set up: etcd');
       expect(lines).to.include('systemctl enable --now overlab-etcd');
@@ -298,7 +298,7 @@ describe('provisioning scripts', () => {
     });
 
     it("says when the kv host runs the lab's fallback", async () => {
-      const outcome = await provisionHost(tutorial, access('mhs-keystore', { exitCode: 0, stdout: 'overlab: kv=etcd\n', stderr: '' }, []), ctxWith());
+      const outcome = await provisionHost(tutorial, access('mh-keystore', { exitCode: 0, stdout: 'overlab: kv=etcd\n', stderr: '' }, []), ctxWith());
       expect(outcome).to.equal("etcd (the lab's fallback)");
       expect(parseProvisionOutcome('noise\noverlab: engine=20.10.24\noverlab: kv=consul\n')).to.deep.equal({ engine: '20.10.24', kv: 'consul' });
     });
@@ -448,7 +448,7 @@ describe('every generated provisioning script passes shellcheck and bash -n', fu
 
     it('bash -n reports a script cut short', () => {
       const file = join(dir, 'cut.sh');
-      const s = provisionScript(tutorial0(), 'mhs-keystore');
+      const s = provisionScript(tutorial0(), 'mh-keystore');
       writeFileSync(file, s.slice(0, s.indexOf('\ndone\n')));
       expect(bashSyntax(file)).to.match(/syntax error|unexpected end of file/);
     });
