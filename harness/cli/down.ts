@@ -1,6 +1,7 @@
 // overlab down: remove everything the lab created; idempotent, --force hunts leftovers.
 import { labDown, resolveLabFile } from '../lifecycle/lab.ts';
 import { loadLab } from '../lab/load.ts';
+import { count } from '../plural.ts';
 import type { GlobalOptions } from './main.ts';
 import { printJson, say } from './output.ts';
 
@@ -23,7 +24,7 @@ export async function downCommand(ref: string | undefined, opts: GlobalOptions &
   else if (!opts.quiet) {
     say(
       report.wasUp || report.namespaces.length
-        ? `lab ${lab} is down (${seconds.toFixed(1)} s): ${report.processes} processes stopped, ${report.namespaces.length} namespaces and ${report.paths.length} folders removed`
+        ? `lab ${lab} is down (${seconds.toFixed(1)} s): ${count(report.processes, 'process')} stopped, ${count(report.namespaces.length, 'namespace')} and ${count(report.paths.length, 'folder')} removed`
         : `lab ${lab} is not up; nothing to do${opts.force ? ' (no leftovers found)' : ''}`,
     );
   }

@@ -5,6 +5,7 @@ import { SpecsFailedError, UsageError } from '../errors.ts';
 import type { LabEvent } from '../events.ts';
 import { labDown, openPlan, prepareUp } from '../lifecycle/lab.ts';
 import { setLibvirtMode } from '../providers/index.ts';
+import { count } from '../plural.ts';
 import { DESTROY_POLICIES, runLabSpecs, shouldDestroy, type DestroyPolicy } from '../lifecycle/test.ts';
 import type { GlobalOptions } from './main.ts';
 import { printJson, say, warn } from './output.ts';
@@ -38,7 +39,7 @@ export async function testCommand(ref: string | undefined, opts: TestOptions, si
   const wasUp = up.alreadyUp;
   const takeDown = async () => {
     const r = await labDown(plan.lab, { force: false, signal });
-    if (!json) say(`lab ${plan.lab} is down: ${r.processes} processes stopped, ${r.namespaces.length} namespaces removed`);
+    if (!json) say(`lab ${plan.lab} is down: ${count(r.processes, 'process')} stopped, ${count(r.namespaces.length, 'namespace')} removed`);
   };
   if (wasUp) {
     if (!json) say(`lab ${plan.lab} is up; running its specs against it`);
@@ -84,12 +85,12 @@ export async function testCommand(ref: string | undefined, opts: TestOptions, si
     });
     return passed ? 0 : 1;
   }
-  const summary = `${report.counts.passed} of ${report.counts.tests} specs passed on lab ${plan.lab} in ${seconds.toFixed(1)} s; the lab was ${kept}`;
+  const summary = `${report.counts.passed} of ${count(report.counts.tests, 'spec')} passed on lab ${plan.lab} in ${seconds.toFixed(1)} s; the lab was ${kept}`;
   if (passed) {
     say(summary);
     return 0;
   }
-  throw new SpecsFailedError(`${report.counts.failed} of ${report.counts.tests} specs failed on lab ${plan.lab}`, {
+  throw new SpecsFailedError(`${report.counts.failed} of ${count(report.counts.tests, 'spec')} failed on lab ${plan.lab}`, {
     hint: `${summary}.${destroy ? '' : ` Look around: eval "$(overlab env --lab ${labRef} ${plan.dockerHosts[0]})"; \`overlab down --lab ${labRef}\` removes it.`}`,
   });
 }

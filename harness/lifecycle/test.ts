@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { clearLabUnderTest, setLabUnderTest, type SpecRun } from '../../specs/lab/context.ts';
 import { describeFailure } from '../../specs/lab/probe.ts';
 import type { Plan } from '../lab/types.ts';
+import { count, plural } from '../plural.ts';
 import { writeReports, type ReportFiles, type SpecCase, type SpecReport } from '../report/index.ts';
 import { labStateDir } from '../state/paths.ts';
 import { StateStore } from '../state/store.ts';
@@ -135,7 +136,7 @@ async function runMocha(run: SpecRun, options: SpecRunOptions): Promise<SpecCase
     const kinds = [...new Set(missing.map(([f]) => f.kind))].join(', ');
     mocha.suite.addTest(
       new Mocha.Test('every fact of the plan has a spec', () => {
-        throw new Error(`${missing.length} fact${missing.length === 1 ? ' has' : 's have'} no spec in specs/lab (kinds: ${kinds})`);
+        throw new Error(`${count(missing.length, 'fact')} ${plural(missing.length, 'has', 'have')} no spec in specs/lab (kinds: ${kinds})`);
       }),
     );
   }

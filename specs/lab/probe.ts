@@ -5,6 +5,7 @@ import { AssertionError, expect } from 'chai';
 import { execInContainer } from '../../harness/engine/client.ts';
 import { containerAddresses } from '../../harness/engine/contents.ts';
 import type { ContainerPlan, Fact } from '../../harness/lab/types.ts';
+import { count } from '../../harness/plural.ts';
 import { mapLimit, withDeadline } from '../../harness/wait.ts';
 import { specRun, type LabUnderTest, type SpecRun } from './context.ts';
 
@@ -420,7 +421,7 @@ export function excerpt(host: string, file: string, log: string, since: number, 
     const t = /time="([^"]+)"/.exec(l)?.[1];
     return t !== undefined && Date.parse(t) >= since - 1000;
   });
-  if (during.length) return { host, file, note: `${during.length} line${during.length === 1 ? '' : 's'} logged during the run${during.length > max ? `, the last ${max}` : ''}`, lines: during.slice(-max) };
+  if (during.length) return { host, file, note: `${count(during.length, 'line')} logged during the run${during.length > max ? `, the last ${max}` : ''}`, lines: during.slice(-max) };
   const complaints = lines.filter((l) => /level=(warning|error|fatal|panic)|^panic: |^fatal error: /.test(l));
   if (complaints.length) return { host, file, note: 'nothing logged during the run; its last warnings and errors', lines: complaints.slice(-10) };
   return { host, file, note: 'nothing logged during the run; its last lines', lines: lines.slice(-5) };
