@@ -118,7 +118,14 @@ export async function main(argv: string[]): Promise<void> {
     .addOption(new Option('--concurrency <n>', 'probes in flight at once (default: 8, fewer when the engines are slow)').argParser(positiveInteger))
     .addOption(json())
     .action(wrap(testCommand));
-  program.command('ssh').description('open a shell on a lab host, or run a command there').argument('<host>').argument('[command...]').addOption(labOption()).action(wrap(sshCommand));
+  program
+    .command('ssh')
+    .description('open a shell on a lab host, or run a command there')
+    .argument('<host>')
+    .argument('[command...]')
+    .addOption(labOption())
+    .option('-n, --dry-run', 'print the ssh command line, shell-quoted, and run nothing')
+    .action(wrap(sshCommand));
 
   try {
     await program.parseAsync(argv);
