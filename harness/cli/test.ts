@@ -6,6 +6,7 @@ import type { LabEvent } from '../events.ts';
 import { labDown, openPlan, prepareUp } from '../lifecycle/lab.ts';
 import { setLibvirtMode } from '../providers/index.ts';
 import { count } from '../plural.ts';
+import { shellJoin } from '../quote.ts';
 import { DESTROY_POLICIES, runLabSpecs, shouldDestroy, type DestroyPolicy } from '../lifecycle/test.ts';
 import type { GlobalOptions } from './main.ts';
 import { printJson, say, warn } from './output.ts';
@@ -91,7 +92,7 @@ export async function testCommand(ref: string | undefined, opts: TestOptions, si
     return 0;
   }
   throw new SpecsFailedError(`${report.counts.failed} of ${count(report.counts.tests, 'spec')} failed on lab ${plan.lab}`, {
-    hint: `${summary}.${destroy ? '' : ` Look around: eval "$(overlab env --lab ${labRef} ${plan.dockerHosts[0]})"; \`overlab down --lab ${labRef}\` removes it.`}`,
+    hint: `${summary}.${destroy ? '' : ` Look around: eval "$(${shellJoin(['overlab', 'env', '--lab', labRef, plan.dockerHosts[0]!])})"; \`${shellJoin(['overlab', 'down', '--lab', labRef])}\` removes it.`}`,
   });
 }
 

@@ -98,13 +98,15 @@ export const UNSET_SCRIPT = 'unset DOCKER_HOST DOCKER_TLS_VERIFY DOCKER_CERT_PAT
 /**
  * `overlab env`'s script, as `docker-machine env` printed it. `labRef` is the --lab the user
  * gave, repeated in the hint; the hint is left out when it could not be one comment line.
+ * Each command ends in `;`: the tutorials' unquoted `eval $(docker-machine env H)` joins the
+ * lines into one, where `unset` would otherwise take `export` and the rest as its arguments.
  */
 export function envScript(target: EngineTarget, labRef?: string): string {
   const again = shellJoin(['overlab', 'env', ...(labRef === undefined ? [] : ['--lab', labRef]), target.host]);
   return [
-    `export DOCKER_HOST=${shellQuote(target.dockerHost)}`,
-    'unset DOCKER_TLS_VERIFY DOCKER_CERT_PATH',
-    `export DOCKER_MACHINE_NAME=${shellQuote(target.host)}`,
+    `export DOCKER_HOST=${shellQuote(target.dockerHost)};`,
+    'unset DOCKER_TLS_VERIFY DOCKER_CERT_PATH;',
+    `export DOCKER_MACHINE_NAME=${shellQuote(target.host)};`,
     ...(/[\r\n]/.test(again) ? [] : ['# Run this command to configure your shell:', `# eval "$(${again})"`]),
   ].join('\n');
 }

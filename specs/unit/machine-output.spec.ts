@@ -38,9 +38,9 @@ describe('what env, config and ssh print', () => {
       const target: EngineTarget = { lab: 'tutorial', host: 'mhs-demo0', dockerHost: 'unix:///tmp/overlab/tutorial/mhs-demo0/docker.sock' };
       expect(envScript(target, 'tutorial')).to.equal(
         [
-          'export DOCKER_HOST=unix:///tmp/overlab/tutorial/mhs-demo0/docker.sock',
-          'unset DOCKER_TLS_VERIFY DOCKER_CERT_PATH',
-          'export DOCKER_MACHINE_NAME=mhs-demo0',
+          'export DOCKER_HOST=unix:///tmp/overlab/tutorial/mhs-demo0/docker.sock;',
+          'unset DOCKER_TLS_VERIFY DOCKER_CERT_PATH;',
+          'export DOCKER_MACHINE_NAME=mhs-demo0;',
           '# Run this command to configure your shell:',
           '# eval "$(overlab env --lab tutorial mhs-demo0)"',
         ].join('\n'),
@@ -48,12 +48,19 @@ describe('what env, config and ssh print', () => {
       expect(envScript(target)).to.include('# eval "$(overlab env mhs-demo0)"');
     });
 
+    it("works in the tutorials' unquoted eval $(...) too, and unsets what TLS settings there were", () => {
+      const out = envScript({ lab: 'tutorial', host: 'mhs-demo0', dockerHost: 'unix:///tmp/overlab/tutorial/mhs-demo0/docker.sock' });
+      expect(bash('export DOCKER_TLS_VERIFY=1 DOCKER_CERT_PATH=/c; eval $OUTPUT; printf %s "$DOCKER_HOST ${DOCKER_TLS_VERIFY-unset} ${DOCKER_CERT_PATH-unset} $DOCKER_MACHINE_NAME"', out)).to.equal(
+        'unix:///tmp/overlab/tutorial/mhs-demo0/docker.sock unset unset mhs-demo0',
+      );
+    });
+
     it('single-quotes a socket path with $(...), backquotes, quotes and spaces, and eval gives it back literally', () => {
       const socketPath = `/tmp/${evil}/docker.sock`;
       const target: EngineTarget = { lab: 'x', host: 'h0', dockerHost: dockerHostUrl({ kind: 'socket', socketPath }) };
       const out = envScript(target);
       const quoted = `'unix:///tmp/a b'\\''c"d $(touch ${marker}) \`touch ${marker}\` $HOME ;touch ${marker}/docker.sock'`;
-      expect(out.split('\n')[0]).to.equal(`export DOCKER_HOST=${quoted}`);
+      expect(out.split('\n')[0]).to.equal(`export DOCKER_HOST=${quoted};`);
       expect(bash('eval "$OUTPUT"; printf %s "$DOCKER_HOST"', out)).to.equal(`unix://${socketPath}`);
     });
 
