@@ -27,7 +27,13 @@ export function labStates(): LabState[] {
   if (!existsSync(root)) return [];
   return readdirSync(root, { withFileTypes: true })
     .filter((d) => d.isDirectory())
-    .map((d) => new StateStore(join(root, d.name)).read())
+    .map((d) => {
+      try {
+        return new StateStore(join(root, d.name)).read();
+      } catch {
+        return undefined; // a broken state file is `down --force`'s business, not a listing's
+      }
+    })
     .filter((s): s is LabState => s !== undefined)
     .sort((a, b) => a.lab.localeCompare(b.lab));
 }
