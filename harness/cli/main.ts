@@ -99,7 +99,7 @@ export async function main(argv: string[]): Promise<void> {
   program
     .command('env')
     .description('print the exports that point the docker CLI at a host\'s engine: eval "$(overlab env HOST)"')
-    .argument('<host>')
+    .argument('[host]')
     .addOption(labOption())
     .option('-u, --unset', 'print the commands that undo it')
     .addOption(json())
