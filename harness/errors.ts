@@ -1,5 +1,6 @@
 // Typed errors: one class per failure class, each with the exit status the CLI maps it to.
 // The library throws these; only the CLI turns them into output and exit codes.
+import { count } from './plural.ts';
 
 export abstract class OverlabError extends Error {
   abstract readonly exitCode: number;
@@ -49,7 +50,7 @@ export class LabFileError extends OverlabError {
   constructor(found: LabProblem[]) {
     const problems = found.map((p) => ({ ...p, message: oneLine(p.message) }));
     const n = problems.length;
-    super(`${n} problem${n === 1 ? '' : 's'} in lab file:\n${problems.map(formatProblem).join('\n')}`);
+    super(`${count(n, 'problem')} in lab file:\n${problems.map(formatProblem).join('\n')}`);
     this.problems = problems;
   }
 }

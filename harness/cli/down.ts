@@ -2,6 +2,7 @@
 import { UsageError } from '../errors.ts';
 import { labDown, labNameOf } from '../lifecycle/lab.ts';
 import { downAll } from '../lifecycle/room.ts';
+import { count } from '../plural.ts';
 import type { DestroyReport } from '../providers/provider.ts';
 import type { GlobalOptions } from './main.ts';
 import { printJson, say, warn } from './output.ts';
@@ -36,12 +37,11 @@ export async function downCommand(ref: string | undefined, opts: GlobalOptions &
 
 /** "2 VMs destroyed, 6 processes stopped, 4 namespaces and 1 folder removed": each count of what was named. */
 export function destroySummary(r: DestroyReport): string {
-  const n = (count: number, one: string, many: string) => `${count} ${count === 1 ? one : many}`;
   const parts = [
-    ...(r.vms.length ? [`${n(r.vms.length, 'VM', 'VMs')} destroyed`] : []),
-    ...(r.containers.length ? [`${n(r.containers.length, 'container', 'containers')} removed`] : []),
-    `${n(r.processes.length, 'process', 'processes')} stopped`,
-    `${n(r.namespaces.length, 'namespace', 'namespaces')} and ${n(r.paths.length, 'path', 'paths')} removed`,
+    ...(r.vms.length ? [`${count(r.vms.length, 'VM')} destroyed`] : []),
+    ...(r.containers.length ? [`${count(r.containers.length, 'container')} removed`] : []),
+    `${count(r.processes.length, 'process')} stopped`,
+    `${count(r.namespaces.length, 'namespace')} and ${count(r.paths.length, 'path')} removed`,
   ];
   return parts.join(', ');
 }

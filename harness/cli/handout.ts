@@ -11,6 +11,7 @@ import { handoutHtml, handoutMarkdown, labHandout } from '../render/handout.ts';
 import { stateRoot } from '../state/paths.ts';
 import type { GlobalOptions } from './main.ts';
 import { printJson, say, warn } from './output.ts';
+import { count } from '../plural.ts';
 
 export async function handoutCommand(ref: string | undefined, opts: GlobalOptions & { all?: boolean; out?: string }, signal: AbortSignal): Promise<number> {
   if (opts.all && (ref ?? opts.lab)) throw new UsageError('--all writes a handout for every lab that is up: leave out the lab');
@@ -37,6 +38,6 @@ export async function handoutCommand(ref: string | undefined, opts: GlobalOption
   const page = join(dir, opts.all ? 'handouts.html' : `${plans[0]!.lab}.html`);
   writeFileSync(page, handoutHtml(handouts, pictures));
   if (opts.json) printJson({ ok: true, markdown: files, html: page });
-  else if (!opts.quiet) say(`${files.length} ${files.length === 1 ? 'handout' : 'handouts'}: ${relative(process.cwd(), dir) || '.'}/ (${page.split('/').pop()} prints them all)`);
+  else if (!opts.quiet) say(`${count(files.length, 'handout')}: ${relative(process.cwd(), dir) || '.'}/ (${page.split('/').pop()} prints them all)`);
   return 0;
 }

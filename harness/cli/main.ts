@@ -12,6 +12,9 @@ import { downCommand } from './down.ts';
 import { statusCommand } from './status.ts';
 import { envCommand } from './env.ts';
 import { sshCommand } from './ssh.ts';
+import { configCommand } from './config.ts';
+import { ipCommand } from './ip.ts';
+import { lsCommand } from './ls.ts';
 import { planCommand } from './plan.ts';
 import { testCommand } from './test.ts';
 
@@ -112,11 +115,20 @@ export async function main(argv: string[]): Promise<void> {
   program
     .command('env')
     .description('print the exports that point the docker CLI at a host\'s engine: eval "$(overlab env HOST)"')
-    .argument('<host>')
+    .argument('[host]')
     .addOption(labOption())
     .option('-u, --unset', 'print the commands that undo it')
     .addOption(json())
     .action(wrap(envCommand));
+  program
+    .command('config')
+    .description('print the flags that point the docker CLI at a host\'s engine: docker $(overlab config HOST) ps')
+    .argument('<host>')
+    .addOption(labOption())
+    .addOption(json())
+    .action(wrap(configCommand));
+  program.command('ip').description("print a host's address").argument('<host>').addOption(labOption()).addOption(json()).action(wrap(ipCommand));
+  program.command('ls').description('list every host of every lab in the state root, as docker-machine ls did').addOption(json()).action(wrap(lsCommand));
   program
     .command('test')
     .description('run the acceptance specs against a lab, bringing it up first if it is not; JUnit and JSON reports go to .overlab/<lab>/reports/')
@@ -163,7 +175,14 @@ export async function main(argv: string[]): Promise<void> {
     .option('-w, --watch', 'write the page again whenever a lab changes, until Ctrl-C; the page reloads itself')
     .addOption(json())
     .action(wrap(reportCommand));
-  program.command('ssh').description('open a shell on a lab host, or run a command there').argument('<host>').argument('[command...]').addOption(labOption()).action(wrap(sshCommand));
+  program
+    .command('ssh')
+    .description('open a shell on a lab host, or run a command there')
+    .argument('<host>')
+    .argument('[command...]')
+    .addOption(labOption())
+    .option('-n, --dry-run', 'print the ssh command line, shell-quoted, and run nothing')
+    .action(wrap(sshCommand));
 
   try {
     await program.parseAsync(argv);

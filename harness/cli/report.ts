@@ -10,6 +10,7 @@ import { renderRoomPage } from '../render/room.ts';
 import { stateRoot } from '../state/paths.ts';
 import type { GlobalOptions } from './main.ts';
 import { printJson, say } from './output.ts';
+import { count } from '../plural.ts';
 
 /** How often --watch looks for changes, and how often the page reloads itself in a browser. */
 const WATCH_INTERVAL_MS = 2_000;
@@ -32,7 +33,7 @@ export async function reportCommand(ref: string | undefined, opts: GlobalOptions
   };
   const labs = await write();
   if (opts.json && !opts.watch) printJson({ ok: true, file: out, labs });
-  else if (!opts.quiet) say(`${relative(process.cwd(), out)}: ${labs} ${labs === 1 ? 'lab' : 'labs'}${opts.watch ? ' (rewritten as labs change; Ctrl-C stops)' : ''}`);
+  else if (!opts.quiet) say(`${relative(process.cwd(), out)}: ${count(labs, 'lab')}${opts.watch ? ' (rewritten as labs change; Ctrl-C stops)' : ''}`);
   if (!opts.watch) return 0;
   let seen = roomSignature();
   let written = Date.now();

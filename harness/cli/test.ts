@@ -7,6 +7,8 @@ import { SpecsFailedError, UsageError } from '../errors.ts';
 import type { LabEvent } from '../events.ts';
 import { labDown, openLabPlan, prepareUp } from '../lifecycle/lab.ts';
 import { labsUp } from '../lifecycle/room.ts';
+import { count } from '../plural.ts';
+import { shellJoin } from '../quote.ts';
 import { DESTROY_POLICIES, runLabSpecs, shouldDestroy, type DestroyPolicy } from '../lifecycle/test.ts';
 import { destroySummary } from './down.ts';
 import type { GlobalOptions } from './main.ts';
@@ -89,13 +91,13 @@ export async function testCommand(ref: string | undefined, opts: TestOptions, si
     return passed ? 0 : 1;
   }
   const pairs = report.properties['pairs'] ? ` (pairs: ${report.properties['pairs']})` : '';
-  const summary = `${report.counts.passed} of ${report.counts.tests} specs passed on lab ${plan.lab} in ${seconds.toFixed(1)} s${pairs}; the lab was ${kept}`;
+  const summary = `${report.counts.passed} of ${count(report.counts.tests, 'spec')} passed on lab ${plan.lab} in ${seconds.toFixed(1)} s${pairs}; the lab was ${kept}`;
   if (passed) {
     say(summary);
     return 0;
   }
-  throw new SpecsFailedError(`${report.counts.failed} of ${report.counts.tests} specs failed on lab ${plan.lab}`, {
-    hint: `${summary}.${destroy ? '' : ` Look around: eval "$(overlab env --lab ${labRef} ${plan.dockerHosts[0]})"; \`overlab down --lab ${labRef}\` removes it.`}`,
+  throw new SpecsFailedError(`${report.counts.failed} of ${count(report.counts.tests, 'spec')} failed on lab ${plan.lab}`, {
+    hint: `${summary}.${destroy ? '' : ` Look around: eval "$(${shellJoin(['overlab', 'env', '--lab', labRef, plan.dockerHosts[0]!])})"; \`${shellJoin(['overlab', 'down', '--lab', labRef])}\` removes it.`}`,
   });
 }
 
@@ -137,7 +139,7 @@ async function testRoom(opts: TestOptions, signal: AbortSignal): Promise<number>
     return r;
   });
   const failing = results.filter((r) => !r.ok);
-  const summary = `${results.length} ${results.length === 1 ? 'lab' : 'labs'}: ${results.length - failing.length} passed, ${failing.length} failed${failing.length ? ` (${failing.map((r) => r.lab).join(', ')})` : ''}`;
+  const summary = `${count(results.length, 'lab')}: ${results.length - failing.length} passed, ${failing.length} failed${failing.length ? ` (${failing.map((r) => r.lab).join(', ')})` : ''}`;
   if (json) printJson({ ok: failing.length === 0, summary, labs: results });
   else say(results.length ? summary : 'no lab is up: nothing to test (overlab up --copies N)');
   return failing.length ? 1 : 0;

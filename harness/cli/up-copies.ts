@@ -9,6 +9,7 @@ import { runSteps } from '../steps.ts';
 import { mapLimit } from '../wait.ts';
 import { printJson, say, warn } from './output.ts';
 import type { OutputMode } from './progress.ts';
+import { count } from '../plural.ts';
 
 /** Copies brought up at once by default: up is mostly waiting on engines, but each start takes a core for a moment. */
 export const DEFAULT_COPY_JOBS = 4;
@@ -25,7 +26,7 @@ export async function upCopies(ref: string | undefined, request: CopiesRequest &
   const started = Date.now();
   const copies = await planCopies(ref, request);
   const jobs = Math.max(1, request.jobs ?? DEFAULT_COPY_JOBS);
-  const what = `${copies.plans.length} ${copies.plans.length === 1 ? 'copy' : 'copies'} of ${copies.base} on ${copies.provider}`;
+  const what = `${count(copies.plans.length, 'copy', 'copies')} of ${copies.base} on ${copies.provider}`;
   if (mode === 'human') warn(`${what}, ${Math.min(jobs, copies.plans.length)} at a time: about ${copies.perCopyMiB} MiB each, ${copies.availableMiB} MiB available`);
 
   const upOne = async (plan: Plan, report: (line: string) => void): Promise<CopyOutcome> => {

@@ -4,6 +4,7 @@ import { describeUp } from '../lifecycle/describe.ts';
 import { parseLibvirtMode, providerById, resolveProvider, type ProviderOptions } from '../providers/index.ts';
 import type { LabEvent } from '../events.ts';
 import { UsageError } from '../errors.ts';
+import { shellJoin } from '../quote.ts';
 import type { GlobalOptions } from './main.ts';
 import { runWithProgress, type OutputMode } from './progress.ts';
 import { printJson, say, warn } from './output.ts';
@@ -64,7 +65,7 @@ export async function upCommand(ref: string | undefined, opts: UpOptions, signal
   }
   const seconds = (Date.now() - started) / 1000;
   if (mode === 'json') printJson({ ok: true, lab: plan.lab, provider: run.provider.id, seconds });
-  else if (mode === 'human') say(`lab ${plan.lab} is up (${run.provider.id}, ${seconds.toFixed(1)} s). Try: eval "$(overlab env --lab ${plan.lab} ${plan.dockerHosts[0]})"; docker network ls`);
+  else if (mode === 'human') say(`lab ${plan.lab} is up (${run.provider.id}, ${seconds.toFixed(1)} s). Try: eval "$(${shellJoin(['overlab', 'env', '--lab', ref ?? opts.lab ?? plan.lab, plan.dockerHosts[0]!])})"; docker network ls`);
   return 0;
 }
 

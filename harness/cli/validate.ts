@@ -1,6 +1,7 @@
 // overlab validate: every problem of a lab file, as file:line:column.
 import { LabFileError, formatProblem } from '../errors.ts';
 import { loadLab } from '../lab/load.ts';
+import { count } from '../plural.ts';
 import { resolveLabFile } from '../lifecycle/lab.ts';
 import type { GlobalOptions } from './main.ts';
 import { printJson, say, warn } from './output.ts';
@@ -10,14 +11,14 @@ export async function validateCommand(ref: string | undefined, opts: GlobalOptio
   try {
     const lab = await loadLab(file);
     if (opts.json) printJson({ ok: true, file, lab: lab.name, problems: [] });
-    else say(`${file}: valid lab "${lab.name}" (${lab.hosts.length} hosts, ${lab.networks.length} networks, ${lab.containers.length} containers)`);
+    else say(`${file}: valid lab "${lab.name}" (${count(lab.hosts.length, 'host')}, ${count(lab.networks.length, 'network')}, ${count(lab.containers.length, 'container')})`);
     return 0;
   } catch (e) {
     if (!(e instanceof LabFileError)) throw e;
     if (opts.json) printJson({ ok: false, file, problems: e.problems });
     else {
       for (const p of e.problems) warn(formatProblem(p));
-      warn(`${e.problems.length} problem${e.problems.length === 1 ? '' : 's'}`);
+      warn(count(e.problems.length, 'problem'));
     }
     return e.exitCode;
   }

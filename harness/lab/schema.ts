@@ -4,6 +4,7 @@ import { readFileSync } from 'node:fs';
 import { Ajv, type ErrorObject } from 'ajv';
 import type { LabProblem } from '../errors.ts';
 import { didYouMean, formatPath, quote, type LabSource, type Path } from './source.ts';
+import { count } from '../plural.ts';
 
 export const SCHEMA_PATH = new URL('../../labs/lab.schema.json', import.meta.url);
 export const labSchema = JSON.parse(readFileSync(SCHEMA_PATH, 'utf8')) as Record<string, unknown>;
@@ -137,7 +138,7 @@ function describe(source: LabSource, e: ErrorObject): LabProblem {
       return source.problem(path, `${where} must be at most ${(e.params as { limit: number }).limit}, not ${show(e.data, path)}`);
     case 'minItems': {
       const limit = (e.params as { limit: number }).limit;
-      return source.problem(path, `${where} must list at least ${limit} item${limit === 1 ? '' : 's'}, not an empty list`);
+      return source.problem(path, `${where} must list at least ${count(limit, 'item')}, not an empty list`);
     }
     case 'oneOf': {
       const types = ((e.schema as { type?: string }[]) ?? []).map((b) => article(b.type ?? 'value'));

@@ -20,6 +20,7 @@ import {
   type PairsPolicy,
 } from './grammar.ts';
 import { DEFAULT_IMAGE, type FactVerb, type KvType, type Lab, type LabContainer, type LabFact, type LabHost, type LabNetwork } from './types.ts';
+import { count } from '../plural.ts';
 
 export const DEFAULT_SUBNET = '172.28.128.0/24';
 export const DEFAULT_BOX = 'ubuntu/focal64';
@@ -146,7 +147,7 @@ export function buildLab(src: LabSource, raw: RawLab): { lab: Lab; problems: Lab
   if (subnet && usableAddresses(subnet) < hosts.length + 1) {
     at(
       ['network', 'subnet'],
-      `network.subnet ${formatCidr(subnet)} is too small: it needs room for ${hosts.length} host${hosts.length === 1 ? '' : 's'} and the switch ` +
+      `network.subnet ${formatCidr(subnet)} is too small: it needs room for ${count(hosts.length, 'host')} and the switch ` +
         `(${hosts.length + 1} usable addresses; it has ${usableAddresses(subnet)})`,
     );
   }

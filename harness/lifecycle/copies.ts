@@ -7,6 +7,7 @@ import { UsageError } from '../errors.ts';
 import { cidrSize, cidrsOverlap, formatCidr, formatIpv4, parseCidr, parseIpv4, type Cidr } from '../lab/ipv4.ts';
 import { planLab } from '../lab/plan.ts';
 import type { Lab, Plan } from '../lab/types.ts';
+import { count } from '../plural.ts';
 
 /** A lab name's grammar and length, as lab files have it. */
 const LAB_NAME = /^[a-z][a-z0-9-]*$/;
@@ -83,6 +84,6 @@ export function checkCapacity(perCopyMiB: number, wanted: number, availableMiB: 
   if (wanted <= fits) return { fits };
   return {
     fits,
-    refusal: `${wanted} copies need about ${wanted * perCopyMiB} MiB (${perCopyMiB} MiB each), and ${availableMiB} MiB is available (${Math.round(MEMORY_SHARE * 100)}% of it may be used: ${budget} MiB); this machine can hold ${fits} ${fits === 1 ? 'copy' : 'copies'}`,
+    refusal: `${count(wanted, 'copy', 'copies')} need about ${wanted * perCopyMiB} MiB (${perCopyMiB} MiB each), and ${availableMiB} MiB is available (${Math.round(MEMORY_SHARE * 100)}% of it may be used: ${budget} MiB); this machine can hold ${count(fits, 'copy', 'copies')}`,
   };
 }

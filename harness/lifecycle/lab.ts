@@ -48,16 +48,18 @@ export async function labNameOf(ref: string = DEFAULT_LAB): Promise<string> {
   }
 }
 
-/** The state of every lab under the state root (unreadable ones skipped). */
+/** The state of every lab under the state root ($OVERLAB_HOME or ./.overlab), by name; unreadable ones skipped. */
 export function recordedLabs(): LabState[] {
-  return listDir(stateRoot()).flatMap((name) => {
-    try {
-      const state = new StateStore(labStateDir(name)).read();
-      return state ? [state] : [];
-    } catch {
-      return [];
-    }
-  });
+  return listDir(stateRoot())
+    .flatMap((name) => {
+      try {
+        const state = new StateStore(labStateDir(name)).read();
+        return state ? [state] : [];
+      } catch {
+        return []; // A broken state file is `down --force`'s business, not a listing's.
+      }
+    })
+    .sort((a, b) => a.lab.localeCompare(b.lab));
 }
 
 export async function openPlan(ref?: string): Promise<Plan> {
@@ -69,6 +71,11 @@ export async function openPlan(ref?: string): Promise<Plan> {
  * recorded when it came up, found by name or by its file's path, so a copy (which has no file
  * of its own) and a lab whose file changed since are seen as they are; else the lab file's.
  */
+/** The plan a lab that has a state was brought up from: recorded beside the state, else (older labs) its file's. */
+export async function recordedPlan(state: LabState): Promise<Plan> {
+  return new StateStore(labStateDir(state.lab)).readPlan() ?? planLab(await loadLab(state.file));
+}
+
 export async function openLabPlan(ref: string = DEFAULT_LAB): Promise<Plan> {
   const byName = /^[a-z][a-z0-9-]*$/.test(ref) ? new StateStore(labStateDir(ref)).readPlan() : undefined;
   if (byName) return byName;

@@ -8,6 +8,7 @@ import { expandFacts } from '../lab/facts.ts';
 import type { Plan } from '../lab/types.ts';
 import { clearLabUnderTest, setLabUnderTest, type SpecRun } from '../probes/context.ts';
 import { describeFailure } from '../probes/failure.ts';
+import { count, plural } from '../plural.ts';
 import { writeReports, type ReportFiles, type SpecCase, type SpecReport } from '../report/index.ts';
 import { labStateDir } from '../state/paths.ts';
 import { StateStore } from '../state/store.ts';
@@ -139,7 +140,7 @@ async function runMocha(run: SpecRun, options: SpecRunOptions): Promise<SpecCase
     const kinds = [...new Set(missing.map(([f]) => f.kind))].join(', ');
     mocha.suite.addTest(
       new Mocha.Test('every fact of the plan has a spec', () => {
-        throw new Error(`${missing.length} fact${missing.length === 1 ? ' has' : 's have'} no spec in specs/lab (kinds: ${kinds})`);
+        throw new Error(`${count(missing.length, 'fact')} ${plural(missing.length, 'has', 'have')} no spec in specs/lab (kinds: ${kinds})`);
       }),
     );
   }

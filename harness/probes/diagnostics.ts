@@ -1,6 +1,7 @@
 // What a failed probe's report shows besides its commands: the engine log lines of the hosts
 // involved, logged during the run, and `docker network inspect` of the networks involved.
 import type { Fact } from '../lab/types.ts';
+import { count } from '../plural.ts';
 import type { LabUnderTest } from './context.ts';
 import type { Diagnostics, EngineLogExcerpt, Probe } from './probe.ts';
 
@@ -89,7 +90,7 @@ export function excerpt(host: string, file: string, log: string, since: number, 
     const t = /time="([^"]+)"/.exec(l)?.[1];
     return t !== undefined && Date.parse(t) >= since - 1000;
   });
-  if (during.length) return { host, file, note: `${during.length} line${during.length === 1 ? '' : 's'} logged during the run${during.length > max ? `, the last ${max}` : ''}`, lines: during.slice(-max) };
+  if (during.length) return { host, file, note: `${count(during.length, 'line')} logged during the run${during.length > max ? `, the last ${max}` : ''}`, lines: during.slice(-max) };
   const complaints = lines.filter((l) => /level=(warning|error|fatal|panic)|^panic: |^fatal error: /.test(l));
   if (complaints.length) return { host, file, note: 'nothing logged during the run; its last warnings and errors', lines: complaints.slice(-10) };
   return { host, file, note: 'nothing logged during the run; its last lines', lines: lines.slice(-5) };

@@ -15,7 +15,7 @@ export const EXEC_TIMEOUT_MS = 15_000;
 export const LISTEN_PORT_BASE = 20_000;
 
 export interface ProbeStep {
-  /** Where it ran: "c0 on mhs-demo0", "host mhs-keystore", "engine of mhs-demo0". */
+  /** Where it ran: "c0 on mhs-demo0", "host mh-keystore", "engine of mhs-demo0". */
   where: string;
   command: string;
   /** null while running, or when the command could not be started. */

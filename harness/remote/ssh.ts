@@ -15,6 +15,7 @@ import ssh2 from 'ssh2';
 import type { Client as SshClient, ClientChannel, SFTPWrapper } from 'ssh2';
 import { CommandFailedError, HostUnreachableError } from '../errors.ts';
 import type { Events } from '../events.ts';
+import { count } from '../plural.ts';
 import type { ExecOptions, ExecResult, HostRunner, SshEndpoint } from '../host.ts';
 import { KILL_AFTER_SECONDS, remoteCommand, shellJoin } from './shell.ts';
 
@@ -229,7 +230,7 @@ export class SshConnection {
     }
     const seconds = ((Date.now() - started) / 1000).toFixed(1);
     throw new HostUnreachableError(
-      `cannot reach ${options.host} over SSH (${where}): ${attempts} attempt${attempts === 1 ? '' : 's'} in ${seconds} s (deadline ${(deadlineMs / 1000).toFixed(1)} s); last error: ${last.message}`,
+      `cannot reach ${options.host} over SSH (${where}): ${count(attempts, 'attempt')} in ${seconds} s (deadline ${(deadlineMs / 1000).toFixed(1)} s); last error: ${last.message}`,
       { hint: `Check that ${options.host} is running and its sshd listens on port ${endpoint.port}.`, cause: last },
     );
   }

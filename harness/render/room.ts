@@ -3,6 +3,7 @@
 // stuck and on what. Pure: data in, HTML out.
 import type { SpecReport } from '../report/index.ts';
 import { escapeHtml, inlineSvg } from './handout.ts';
+import { count } from '../plural.ts';
 
 export interface RoomEntry {
   lab: string;
@@ -60,7 +61,7 @@ function labCard(e: RoomEntry, now: number): string {
   const facts = [
     `${escapeHtml(e.provider)}`,
     `${e.hosts.running}/${e.hosts.total} hosts up`,
-    `${e.containers} ${e.containers === 1 ? 'container' : 'containers'}`,
+    count(e.containers, 'container'),
     e.memoryMiB === undefined ? '' : `${e.memoryMiB} MiB`,
     `up ${Math.round(e.ageSeconds / 60)} min`,
   ].filter(Boolean);
@@ -77,7 +78,7 @@ export function renderRoomPage(entries: readonly RoomEntry[], options: { title?:
   const now = options.now ?? Date.now();
   const ordered = roomOrder(entries);
   const tally = (v: RoomVerdict) => ordered.filter((e) => verdictOf(e) === v).length;
-  const summary = `${ordered.length} ${ordered.length === 1 ? 'lab' : 'labs'}: ${tally('passing')} passing, ${tally('failing')} failing, ${tally('down')} not up, ${tally('untested')} not tested`;
+  const summary = `${count(ordered.length, 'lab')}: ${tally('passing')} passing, ${tally('failing')} failing, ${tally('down')} not up, ${tally('untested')} not tested`;
   const refresh = options.refreshSeconds ? `<meta http-equiv="refresh" content="${options.refreshSeconds}">` : '';
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8">${refresh}<title>${escapeHtml(options.title ?? 'overlab room')}</title>

@@ -9,10 +9,10 @@ describe('up --dry-run (netns)', () => {
     const plan = planLab(await loadLab('labs/tutorial.yaml'));
     const hosts = describeUp(plan, new NetnsProvider());
     const of = (h: string) => hosts.find((x) => x.host === h)!.commands;
-    expect(hosts.map((h) => h.host)).to.deep.equal(['(switch)', 'mhs-keystore', 'mhs-demo0', 'mhs-demo1']);
+    expect(hosts.map((h) => h.host)).to.deep.equal(['(switch)', 'mh-keystore', 'mhs-demo0', 'mhs-demo1']);
     expect(of('(switch)')).to.include('ip link add eth1 netns ovl.tutorial.mhs-demo0 type veth peer name p1 netns ovl.tutorial._switch');
-    expect(of('mhs-keystore').find((c) => c.startsWith('consul agent'))).to.include('-bind=172.28.128.5');
-    expect(of('mhs-keystore').find((c) => c.includes('etcd '))).to.match(/^# if consul is not installed: etcd .*--enable-v2=true/);
+    expect(of('mh-keystore').find((c) => c.startsWith('consul agent'))).to.include('-bind=172.28.128.5');
+    expect(of('mh-keystore').find((c) => c.includes('etcd '))).to.match(/^# if consul is not installed: etcd .*--enable-v2=true/);
     const dockerd = of('mhs-demo1').find((c) => c.startsWith('dockerd '))!;
     expect(dockerd).to.include('--cluster-store=consul://172.28.128.5:8500');
     expect(dockerd).to.include('--cluster-advertise=172.28.128.7:2376');

@@ -106,7 +106,7 @@ describe('planLab', () => {
 
     it('plans the hosts with their addresses, hostnames, roles and sizes', () => {
       expect(plan.hosts.map((h) => [h.name, h.hostname, h.address, h.role, h.memory, h.cpus, h.box])).to.deep.equal([
-        ['mhs-keystore', 'mhs-keystore', '172.28.128.5', 'kv', 512, 1, 'ubuntu/focal64'],
+        ['mh-keystore', 'mh-keystore', '172.28.128.5', 'kv', 512, 1, 'ubuntu/focal64'],
         ['mhs-demo0', 'mhs-demo0', '172.28.128.6', 'docker', 1024, 1, 'ubuntu/focal64'],
         ['mhs-demo1', 'mhs-demo1', '172.28.128.7', 'docker', 1024, 1, 'ubuntu/focal64'],
       ]);
@@ -115,7 +115,7 @@ describe('planLab', () => {
     });
 
     it('plans consul on the kv host first, then etcd as fallback', () => {
-      expect(plan.kv).to.include({ host: 'mhs-keystore', address: '172.28.128.5' });
+      expect(plan.kv).to.include({ host: 'mh-keystore', address: '172.28.128.5' });
       expect(plan.kv!.candidates.map((c) => [c.type, c.port, c.clusterStore])).to.deep.equal([
         ['consul', 8500, 'consul://172.28.128.5:8500'],
         ['etcd', 2379, 'etcd://172.28.128.5:2379'],
@@ -149,7 +149,7 @@ describe('planLab', () => {
         });
         expect(h.daemon!.clusterAdvertise).to.not.match(/eth1|enp0s8/);
       }
-      expect(host(plan, 'mhs-keystore').daemon).to.equal(undefined);
+      expect(host(plan, 'mh-keystore').daemon).to.equal(undefined);
     });
 
     it('plans the overlay create body: overlay driver, subnet and .1 gateway, attachable, not internal, no encryption', () => {

@@ -510,7 +510,7 @@ describe('provisioning scripts run against a fake host', function () {
     it("installs the lab's etcd when Consul's package cannot be installed, and tries Consul again the next time", () => {
       const host = fakeHost(OS.jammy, ['172.28.128.5']);
       host.set('apt-fails-consul');
-      const r = host.run(script(tutorial, 'mhs-keystore'));
+      const r = host.run(script(tutorial, 'mh-keystore'));
       expect(r.status, r.stderr).to.equal(0);
       expect(installs(r)).to.deep.equal([`${APT_INSTALL} busybox-static`, `${APT_INSTALL} consul`, `${APT_INSTALL} etcd-server`]);
       expect(r.stderr).to.include('E: Unable to locate package consul');
@@ -521,7 +521,7 @@ describe('provisioning scripts run against a fake host', function () {
       expect(services(r)).to.deep.equal([]);
 
       const before = host.snapshot();
-      const again = host.run(script(tutorial, 'mhs-keystore'));
+      const again = host.run(script(tutorial, 'mh-keystore'));
       expect(again.status, again.stderr).to.equal(0);
       expect(installs(again)).to.deep.equal([`${APT_INSTALL} consul`]);
       expect(again.stdout).to.equal('overlab: kv=etcd\n');
@@ -531,7 +531,7 @@ describe('provisioning scripts run against a fake host', function () {
     it("installs the lab's etcd when HashiCorp's repository cannot be reached", () => {
       const host = fakeHost(OS.bookworm, ['172.28.128.5']);
       host.set('offline');
-      const r = host.run(script(tutorial, 'mhs-keystore'));
+      const r = host.run(script(tutorial, 'mh-keystore'));
       expect(r.status, r.stderr).to.equal(0);
       expect(r.stderr).to.include('cannot fetch https://apt.releases.hashicorp.com/gpg: does this host reach the internet?');
       expect(installs(r)).to.deep.equal([`${APT_INSTALL} busybox-static`, `${APT_INSTALL} etcd-server`]);
@@ -543,7 +543,7 @@ describe('provisioning scripts run against a fake host', function () {
       const host = fakeHost(OS.jammy, ['172.28.128.5']);
       host.set('apt-fails-consul');
       host.set('apt-fails-etcd-server');
-      const r = host.run(script(tutorial, 'mhs-keystore'));
+      const r = host.run(script(tutorial, 'mh-keystore'));
       expect(r.status).to.equal(1);
       expect(r.stderr).to.include('etcd could not be set up on this host (exit 100, see above)');
       expect(r.stderr).to.include('error: no KV store could be set up on this host: tried consul, etcd');
@@ -554,7 +554,7 @@ describe('provisioning scripts run against a fake host', function () {
       const host = fakeHost(OS.jammy, ['172.28.128.5']);
       host.install('usr/bin/consul', '#!/bin/sh\n');
       host.install('usr/bin/busybox', '#!/bin/sh\n');
-      const r = host.run(script(tutorial, 'mhs-keystore'));
+      const r = host.run(script(tutorial, 'mh-keystore'));
       expect(r.status, r.stderr).to.equal(0);
       expect(changes(r)).to.deep.equal([]);
       expect(host.written()).to.deep.equal(['usr/bin/busybox', 'usr/bin/consul']);
@@ -597,7 +597,7 @@ describe('provisioning scripts run against a fake host', function () {
 
     it('fails, naming the address, when the host does not have the lab\'s address', () => {
       const host = fakeHost(OS.jammy, ['10.0.2.15']);
-      const r = host.run(script(tutorial, 'mhs-keystore'));
+      const r = host.run(script(tutorial, 'mh-keystore'));
       expect(r.status).to.equal(1);
       expect(r.stderr).to.include('172.28.128.5 is not an address of this host');
       expect(r.stderr).to.include('error: no KV store could be set up on this host: tried consul, etcd');

@@ -76,16 +76,16 @@ describe('provisioning scripts', () => {
         'shopt -s inherit_errexit',
       ]);
       expect(lines).to.include.members(['OVERLAB_LAB=tutorial', 'OVERLAB_HOST=mhs-demo0', 'require_host']);
-      expect(provisionScript(tutorial, 'mhs-keystore').split('\n')[1]).to.equal(
-        '# overlab provisioning of host mhs-keystore (kv, 172.28.128.5) of lab tutorial (labs/tutorial.yaml): KV store packages.',
+      expect(provisionScript(tutorial, 'mh-keystore').split('\n')[1]).to.equal(
+        '# overlab provisioning of host mh-keystore (kv, 172.28.128.5) of lab tutorial (labs/tutorial.yaml): KV store packages.',
       );
     });
 
     it('carries the libraries a host needs: engine.sh on docker hosts, kv.sh on the kv host', () => {
       const libraries = (s: string) => [...s.matchAll(/^# --- (\w+)\.sh$/gm)].map((m) => m[1]);
       expect(libraries(provisionScript(tutorial, 'mhs-demo0'))).to.deep.equal(['common', 'engine']);
-      expect(libraries(provisionScript(tutorial, 'mhs-keystore'))).to.deep.equal(['common', 'kv']);
-      expect(libraries(provisionScript(variant(tutorial, 'apt', 'swarm'), 'mhs-keystore'))).to.deep.equal(['common']);
+      expect(libraries(provisionScript(tutorial, 'mh-keystore'))).to.deep.equal(['common', 'kv']);
+      expect(libraries(provisionScript(variant(tutorial, 'apt', 'swarm'), 'mh-keystore'))).to.deep.equal(['common']);
     });
 
     it('installs the engine per the plan on a docker host, and no KV store', () => {
@@ -97,7 +97,7 @@ describe('provisioning scripts', () => {
     });
 
     it('installs the KV store packages on the kv host, preferred store first, then the fallback, and no engine', () => {
-      expect(steps(provisionScript(tutorial, 'mhs-keystore'))).to.equal(
+      expect(steps(provisionScript(tutorial, 'mh-keystore'))).to.equal(
         [
           '# --- provisioning',
           'require_host',
@@ -143,7 +143,7 @@ describe('provisioning scripts', () => {
     });
 
     it('installs nothing on the kv host of a lab in swarm mode (no KV store)', () => {
-      expect(steps(provisionScript(variant(tutorial, 'apt', 'swarm'), 'mhs-keystore'))).to.equal(
+      expect(steps(provisionScript(variant(tutorial, 'apt', 'swarm'), 'mh-keystore'))).to.equal(
         '# --- provisioning\nrequire_host\nlog "provisioning for lab $OVERLAB_LAB"\nlog "done"\n',
       );
     });
@@ -162,7 +162,7 @@ describe('provisioning scripts', () => {
     });
 
     it('names the lab\'s hosts when asked for one it does not have', () => {
-      expect(() => provisionScript(tutorial, 'nope')).to.throw(UsageError, 'lab tutorial has no host nope; its hosts are mhs-keystore, mhs-demo0, mhs-demo1');
+      expect(() => provisionScript(tutorial, 'nope')).to.throw(UsageError, 'lab tutorial has no host nope; its hosts are mh-keystore, mhs-demo0, mhs-demo1');
     });
 
     it('quotes what it takes from the lab for bash', () => {
@@ -213,7 +213,7 @@ describe('provisioning scripts', () => {
     });
 
     it('lists the KV store packages and the fallback on the kv host, and says up starts the store', () => {
-      expect(describeProvisioning(tutorial, 'mhs-keystore')).to.deep.equal([
+      expect(describeProvisioning(tutorial, 'mh-keystore')).to.deep.equal([
         '# KV store: consul for 172.28.128.5 (installed here; up starts it)',
         '# 172.28.128.5 must be an address of this host',
         'apt-get install -y busybox-static  # unless installed: the harness probes the store with busybox',
@@ -226,7 +226,7 @@ describe('provisioning scripts', () => {
     });
 
     it('lists nothing for a host that gets nothing, and never a service started', () => {
-      expect(describeProvisioning(variant(tutorial, 'apt', 'swarm'), 'mhs-keystore')).to.deep.equal([]);
+      expect(describeProvisioning(variant(tutorial, 'apt', 'swarm'), 'mh-keystore')).to.deep.equal([]);
       for (const { title, plan } of everyVariant()) {
         for (const h of plan.hosts) {
           expect(describeProvisioning(plan, h.name).filter((l) => /systemctl|systemd-run|docker run|drop-in|daemon\.json/.test(l)), `${title} ${h.name}`).to.deep.equal([]);
@@ -297,7 +297,7 @@ describe('provisioning scripts', () => {
     });
 
     it("says when the kv host runs the lab's fallback", async () => {
-      const outcome = await provisionHost(tutorial, access('mhs-keystore', { exitCode: 0, stdout: 'overlab: kv=etcd\n', stderr: '' }, []), ctxWith());
+      const outcome = await provisionHost(tutorial, access('mh-keystore', { exitCode: 0, stdout: 'overlab: kv=etcd\n', stderr: '' }, []), ctxWith());
       expect(outcome).to.equal("etcd (the lab's fallback)");
       expect(parseProvisionOutcome('noise\noverlab: engine=20.10.24\noverlab: kv=consul\n')).to.deep.equal({ engine: '20.10.24', kv: 'consul' });
     });
@@ -435,7 +435,7 @@ describe('every generated provisioning script passes shellcheck and bash -n', fu
 
     it('bash -n reports a script cut short', () => {
       const file = join(dir, 'cut.sh');
-      const s = provisionScript(tutorial0(), 'mhs-keystore');
+      const s = provisionScript(tutorial0(), 'mh-keystore');
       writeFileSync(file, s.slice(0, s.indexOf('\ndone\n')));
       expect(bashSyntax(file)).to.match(/syntax error|unexpected end of file/);
     });

@@ -277,7 +277,7 @@ engine:
     const conf = '* 172.28.128.6/32 172.28.128.7/32\n';
     const warnings = virtualboxRangeWarnings(plan, conf);
     expect(warnings).to.have.length(1);
-    expect(warnings[0]).to.include('"mhs-keystore"').and.to.include('172.28.128.5');
+    expect(warnings[0]).to.include('"mh-keystore"').and.to.include('172.28.128.5');
   });
 
   it('accepts what networks.conf allows', async () => {

@@ -127,7 +127,7 @@ describe('tutorial lab on real VMs (vagrant + a libvirt of its own, QEMU emulati
     up = true;
     expect(record?.namespace).to.equal(libvirtNamespace(LAB));
     const domains = list(DOMAINS_DIR).filter((f) => f.startsWith(libvirtPrefix(LAB)));
-    expect(domains.sort()).to.deep.equal(['mhs-demo0', 'mhs-demo1', 'mhs-keystore'].map((h) => `${libvirtPrefix(LAB)}${h}.xml`));
+    expect(domains.sort()).to.deep.equal(['mh-keystore', 'mhs-demo0', 'mhs-demo1'].map((h) => `${libvirtPrefix(LAB)}${h}.xml`));
   });
 
   it('passes the same acceptance specs as netns', async function () {
