@@ -10,7 +10,7 @@ import { LABEL_LAB } from '../lab/plan.ts';
 import type { HostRole, Plan } from '../lab/types.ts';
 import { describeProvisioning, type ProvisionOptions } from '../provision/index.ts';
 import { closeSshEngine, sshEngineClient } from '../remote/ssh-engine.ts';
-import { SshRunner } from '../remote/ssh.ts';
+import { SshRunner } from '../remote/runner.ts';
 import { shellJoin } from '../remote/shell.ts';
 import { DATA_ROOT, DOCKER_DROP_IN, DOCKER_UNIT, RESTART_DOCKER_ARGV, SystemdServices, UNIT_PREFIX } from '../remote/systemd-services.ts';
 import type { StateStore } from '../state/store.ts';

@@ -18,7 +18,8 @@ import { removeLabContents } from '../../harness/providers/ssh-hosts.ts';
 import { SshProvider } from '../../harness/providers/ssh/ssh-provider.ts';
 import { closeSshEngine } from '../../harness/remote/ssh-engine.ts';
 import { sshConfigEndpoints } from '../../harness/remote/ssh-config.ts';
-import { SshConnection, SshRunner } from '../../harness/remote/ssh.ts';
+import { SshConnection } from '../../harness/remote/connection.ts';
+import { SshRunner } from '../../harness/remote/runner.ts';
 import { StateStore } from '../../harness/state/store.ts';
 import { freePort, kvLab, leftovers, NOTHING_LEFT, Scratch } from './support/labs.ts';
 

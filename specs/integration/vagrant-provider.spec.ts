@@ -20,7 +20,7 @@ import { sshdConfig } from '../../harness/providers/netns/topology.ts';
 import type { HostAccess, LabContext } from '../../harness/host.ts';
 import { machineStates, parseMachineReadable } from '../../harness/providers/vagrant/machine-readable.ts';
 import { detectHypervisor, VagrantProvider, vagrantUpArgs } from '../../harness/providers/vagrant/vagrant-provider.ts';
-import { SshRunner } from '../../harness/remote/ssh.ts';
+import { SshRunner } from '../../harness/remote/runner.ts';
 import { renderVagrantfile } from '../../harness/render/vagrantfile.ts';
 import { StateStore } from '../../harness/state/store.ts';
 import { freePort } from './support/labs.ts';
