@@ -79,6 +79,7 @@ export async function main(argv: string[]): Promise<void> {
     .option('-p, --provider <provider>', 'override the lab file: auto, netns, vagrant, ssh')
     .option('-n, --dry-run', 'print, per host, every command that would run, and run none')
     .addOption(libvirtOption())
+    .option('--accept-new-host-keys', "ssh provider: trust a machine's host key at first contact (when no known_hosts lists it, and the lab file pins none) and record it in .overlab/<lab>/known_hosts")
     .option('-q, --quiet', 'no progress output')
     .addOption(json())
     .action(wrap(upCommand));

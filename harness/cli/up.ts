@@ -8,9 +8,14 @@ import type { GlobalOptions } from './main.ts';
 import { runWithProgress, type OutputMode } from './progress.ts';
 import { printJson, say, warn } from './output.ts';
 
-export async function upCommand(ref: string | undefined, opts: GlobalOptions & { provider?: string; dryRun?: boolean; libvirt?: string }, signal: AbortSignal): Promise<number> {
+export async function upCommand(
+  ref: string | undefined,
+  opts: GlobalOptions & { provider?: string; dryRun?: boolean; libvirt?: string; acceptNewHostKeys?: boolean },
+  signal: AbortSignal,
+): Promise<number> {
   const plan = await openPlan(ref ?? opts.lab);
   const choice = providerChoice(opts);
+  if (opts.acceptNewHostKeys) choice.providerOptions.acceptNewHostKeys = true;
   opts = { ...opts, ...(choice.provider ? { provider: choice.provider } : {}) };
   if (opts.dryRun) {
     const requested = opts.provider ?? plan.provider;

@@ -1,6 +1,8 @@
 // One SSH connection to one host (ssh2): opened with bounded retries (the only place that
 // retries a connection: a booting machine refuses, resets or times out), never retrying a key
-// the server refuses. Owns the connection's life: whether it is open and why it closed, the
+// the server refuses nor a host key overlab does not trust (HostKeyError); a host key trusted
+// for the first time (or pinned and verified) is recorded in the lab's known_hosts once the
+// handshake completed. Owns the connection's life: whether it is open and why it closed, the
 // error naming the host when it is lost, and keeping the process alive only while an operation
 // is under way. Commands and SFTP go through its session channels (channels.ts); a stream to a
 // unix socket on the host (the engine's) is opened here.
@@ -8,11 +10,12 @@ import { readFileSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import ssh2 from 'ssh2';
 import type { Client as SshClient, ClientChannel, SFTPWrapper } from 'ssh2';
-import { HostUnreachableError } from '../errors.ts';
+import { HostKeyError, HostUnreachableError } from '../errors.ts';
 import type { Events } from '../events.ts';
 import type { SshEndpoint } from '../host.ts';
 import { SessionChannels, type ChannelExecIo, type ChannelExecResult } from './channels.ts';
-import { attempt, describeEndpoint } from './handshake.ts';
+import { attempt, describeEndpoint, TryOtherHostKeyType } from './handshake.ts';
+import { HostKeyCheck } from './host-keys.ts';
 import type { Transport } from './transport.ts';
 
 export type { ChannelExecIo, ChannelExecResult } from './channels.ts';
@@ -58,7 +61,8 @@ export class SshConnection {
 
   /**
    * Connects, retrying failed set-ups until the deadline (a booting machine refuses, resets or
-   * times out). A refused key is not retried. Throws HostUnreachableError naming the host.
+   * times out). A refused key is not retried. Throws HostUnreachableError naming the host, or
+   * HostKeyError (at once) when the host's key is not one the endpoint's policy trusts.
    */
   static async open(endpoint: SshEndpoint, options: SshConnectOptions): Promise<SshConnection> {
     const deadlineMs = options.deadlineMs ?? 60_000;
@@ -78,6 +82,7 @@ export class SshConnection {
         hint: 'overlab needs a private key without a passphrase (OpenSSH, PEM or PPK format).',
       });
     }
+    const check = new HostKeyCheck(options.host, endpoint);
     const started = Date.now();
     let attempts = 0;
     let last: Error = new Error('no attempt made');
@@ -86,10 +91,22 @@ export class SshConnection {
       attempts++;
       const readyTimeout = Math.max(1000, Math.min(options.attemptTimeoutMs ?? 10_000, deadline - Date.now()));
       try {
-        const { client, transport } = await attempt(endpoint, key, readyTimeout, options.signal);
+        const { client, transport, record } = await attempt(endpoint, key, readyTimeout, check, options.signal);
+        if (record) {
+          check.record(record.line);
+          if (record.reason === 'first contact') {
+            options.events?.emit({ type: 'warn', host: options.host, message: `first contact with ${options.host} (${where}): trusted its host key ${record.presented} and recorded it in ${check.recordedIn()}` });
+          }
+        }
         return new SshConnection(options.host, endpoint, client, transport);
       } catch (e) {
         options.signal?.throwIfAborted();
+        if (e instanceof HostKeyError) throw e;
+        // A pinned key of another type: ask again at once (each type once).
+        if (e instanceof TryOtherHostKeyType) continue;
+        // The host offers no other type: what it did present is the answer.
+        const mismatch = check.pinnedMismatch();
+        if (mismatch && /host key format/.test((e as Error).message)) throw mismatch;
         last = e as Error;
         if ((e as { level?: string }).level === 'client-authentication') {
           throw new HostUnreachableError(`cannot log in to ${options.host} over SSH (${where}): the server refused the key ${endpoint.privateKeyPath}`, {
