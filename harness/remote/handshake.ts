@@ -60,7 +60,8 @@ export function attempt(endpoint: SshEndpoint, privateKey: Buffer, readyTimeout:
         }
         refusal = verdict.kind === 'refused' ? verdict.error : new TryOtherHostKeyType(verdict.presented);
       } catch (e) {
-        refusal = e instanceof HostKeyError ? e : new Error(`cannot check the host key: ${(e as Error).message}`);
+        // verify() reports its own troubles as refusals; anything else is a bug, not a reason to trust.
+        refusal = e instanceof HostKeyError ? e : new Error(`cannot check the host key of ${endpoint.host}: ${(e as Error).message}`);
       }
       return false;
     };

@@ -105,7 +105,7 @@ export function hashedHostName(name: string, salt: Buffer): string {
   return `|1|${salt.toString('base64')}|${createHmac('sha1', salt).update(name).digest('base64')}`;
 }
 
-/** Reads the entries of known_hosts files; a missing file has none. */
+/** Reads the entries of known_hosts files; a missing file has none, an unreadable one is an error naming it. */
 export function readKnownHosts(files: readonly string[]): KnownHostEntry[] {
   return files.flatMap((file) => {
     let text: string;
@@ -113,10 +113,7 @@ export function readKnownHosts(files: readonly string[]): KnownHostEntry[] {
       text = readFileSync(file, 'utf8');
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code === 'ENOENT') return [];
-      throw new HostKeyError(
-        { host: file, presented: '', expected: [], message: `cannot read the known_hosts file ${file}: ${(e as Error).message}` },
-        { hint: 'overlab checks every SSH host key against it; make it readable, or move it away.' },
-      );
+      throw new Error(`cannot read the known_hosts file ${file}: ${(e as Error).message}`);
     }
     return parseKnownHosts(text, file);
   });
@@ -184,13 +181,28 @@ export class HostKeyCheck {
     return readKnownHosts([...this.policy.knownHosts, this.policy.recordIn]).filter((e) => e.marker !== 'cert-authority' && entryMatches(e, this.name));
   }
 
-  /** ssh2's `algorithms.serverHostKey` for the next attempt. */
+  /** ssh2's `algorithms.serverHostKey` for the next attempt (an unreadable file is verify's to report). */
   algorithms(): string[] {
-    const known = new Set(this.policy.pinned ? [] : this.entries().filter((e) => !e.marker).map((e) => e.keyType));
+    let known = new Set<string>();
+    try {
+      if (!this.policy.pinned) known = new Set(this.entries().filter((e) => !e.marker).map((e) => e.keyType));
+    } catch {
+      // verify() refuses the host, naming the file.
+    }
     return hostKeyAlgorithms(known, this.triedTypes);
   }
 
+  /** What the key a host presented (its blob) means under the policy. */
   verify(blob: Buffer): HostKeyVerdict {
+    try {
+      return this.decide(blob);
+    } catch (e) {
+      const presented = fingerprint(blob);
+      return this.refuse(`cannot check the host key of ${this.host} (it presented ${presented}): ${(e as Error).message}`, presented, [], 'overlab checks every SSH host key against these files; make it readable, or move it away.');
+    }
+  }
+
+  private decide(blob: Buffer): HostKeyVerdict {
     const presented = fingerprint(blob);
     const type = keyType(blob) ?? 'unknown';
     const shown = `${presented} (${type})`;

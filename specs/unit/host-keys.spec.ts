@@ -201,6 +201,14 @@ describe('host keys', function () {
       );
     });
 
+    it('refuses the host when a known_hosts file cannot be read, naming the file', () => {
+      const check = new HostKeyCheck('d0', endpoint(policy({ knownHosts: [dir], acceptNew: true })));
+      expect(check.algorithms()[0]).to.equal('ssh-ed25519');
+      const e = (check.verify(ed.blob) as { error: HostKeyError }).error;
+      expect(e).to.be.instanceOf(HostKeyError);
+      expect(e.message).to.match(new RegExp(`^cannot check the host key of d0 \\(it presented ${ed.listed.replace(/[+/]/g, '\\$&')}\\): cannot read the known_hosts file ${dir}: EISDIR`));
+    });
+
     it('for hosts overlab created, advises to re-create the lab rather than to accept', () => {
       const e = (new HostKeyCheck('d0', endpoint({ knownHosts: [], recordIn: lab, vouchedBy: 'overlab' })).verify(ed.blob) as { error: HostKeyError }).error;
       expect(e.hint).to.include('overlab down').and.not.include('accept-new');

@@ -237,9 +237,10 @@ export class NetnsProvider implements Provider {
     rmSync(join(sshDir, 'authorized_keys'), { force: true });
     await writeFile(join(sshDir, 'authorized_keys'), await readFile(`${key}.pub`), { mode: 0o600 });
     await writeFile(join(sshDir, 'sshd_config'), sshdConfig({ hostKey, authorizedKeys: join(sshDir, 'authorized_keys') }));
-    const [type, base64] = (await readFile(`${hostKey}.pub`, 'utf8')).trim().split(/\s+/);
+    // The public half from the private key itself (a .pub file could be stale or gone).
+    const [type, base64] = (await execa('ssh-keygen', ['-y', '-f', hostKey])).stdout.trim().split(/\s+/);
     const blob = Buffer.from(base64 ?? '', 'base64');
-    if (type !== 'ssh-ed25519' || blob.length === 0) throw new LabStateError(`the lab's host key ${hostKey}.pub is not an ed25519 public key`, { hint: `Remove ${sshDir} and run \`overlab up\` again.` });
+    if (type !== 'ssh-ed25519' || blob.length === 0) throw new LabStateError(`the lab's host key ${hostKey} is not an ed25519 key`, { hint: `Remove ${sshDir} and run \`overlab up\` again.` });
     return blob;
   }
 
