@@ -35,7 +35,8 @@ export interface AttemptResult {
 
 /**
  * One connection attempt: resolves once authenticated. A key the check refuses ends it with
- * that HostKeyError before authentication (nothing is sent to a host that is not trusted).
+ * that HostKeyError during the key exchange, before authentication: a host that is not trusted
+ * is offered no credentials and runs nothing.
  */
 export function attempt(endpoint: SshEndpoint, privateKey: Buffer, readyTimeout: number, check: HostKeyCheck, signal?: AbortSignal): Promise<AttemptResult> {
   return new Promise((resolve, reject) => {

@@ -13,7 +13,9 @@ import { loadLab } from '../../harness/lab/load.ts';
 import { planLab } from '../../harness/lab/plan.ts';
 import { NetnsProvider, netnsHostKeys } from '../../harness/providers/netns/netns-provider.ts';
 import { laterPolicy, sshCommandArgv } from '../../harness/providers/ssh-hosts.ts';
-import { hostKeyPolicy } from '../../harness/providers/ssh/ssh-provider.ts';
+import { hostKeyPolicy, SshProvider } from '../../harness/providers/ssh/ssh-provider.ts';
+import { providerById } from '../../harness/providers/index.ts';
+import { providerChoice } from '../../harness/cli/up.ts';
 import { vagrantHostKeys } from '../../harness/providers/vagrant/vagrant-provider.ts';
 import {
   entryMatches,
@@ -232,6 +234,13 @@ describe('host keys', function () {
         acceptNew: true,
         vouchedBy: 'user',
       });
+    });
+
+    it('`up --accept-new-host-keys` reaches the ssh provider, and only when given', () => {
+      const given = providerChoice({ provider: 'ssh', acceptNewHostKeys: true }, {});
+      expect(given).to.deep.equal({ provider: 'ssh', providerOptions: { acceptNewHostKeys: true } });
+      expect((providerById('ssh', given.providerOptions) as SshProvider)['options']).to.deep.equal({ acceptNewHostKeys: true });
+      expect((providerById('ssh', providerChoice({ provider: 'ssh' }, {}).providerOptions) as SshProvider)['options']).to.deep.equal({});
     });
 
     it('vagrant trusts on first use only at the first up; netns never trusts a new key', () => {
