@@ -16,6 +16,7 @@ import { EventLog } from '../../harness/events.ts';
 import type { HostAccess, LabContext, SshEndpoint } from '../../harness/host.ts';
 import { loadLab } from '../../harness/lab/load.ts';
 import { planLab } from '../../harness/lab/plan.ts';
+import { recordSshHosts } from '../../harness/providers/ssh-hosts.ts';
 import { SshProvider } from '../../harness/providers/ssh/ssh-provider.ts';
 import { SshConnection } from '../../harness/remote/connection.ts';
 import { fingerprint } from '../../harness/remote/host-keys.ts';
@@ -233,6 +234,29 @@ describe('host keys against real sshd (a netns lab of its own): netns pinning, a
       );
       expect(r.all).to.include(`ssh-keygen -R '[${D0}]:${PORT}' -f ${machinesKnownHosts()}`);
       expect(readFileSync(machinesKnownHosts(), 'utf8')).to.equal(`[${D0}]:${PORT} ${keyA.line}\n`);
+    });
+
+    it('down leaves a machine whose key changed alone, with a warning naming it, and runs nothing there', async () => {
+      const { plan, ctx } = await machinesContext(machinesLab());
+      // kv mode in the state: were the machine trusted by mistake, down would not even leave a swarm there.
+      ctx.store.update((st) => (st.mode = 'kv'));
+      const endpoint: SshEndpoint = {
+        host: D0,
+        port: PORT,
+        username: 'root',
+        privateKeyPath: key,
+        proxy: proxy({ ssh: { address: D0, port: PORT } }),
+        hostKeys: { knownHosts: [userKnownHosts()], recordIn: machinesKnownHosts(), vouchedBy: 'user' },
+      };
+      recordSshHosts(ctx, [{ name: 'd0', address: D0, role: 'docker', ssh: endpoint }], { kind: 'ssh-machines' });
+      const log = join(machinesDir(), 'logs', 'd0.provision.log');
+      const logged = () => (existsSync(log) ? readFileSync(log, 'utf8') : '');
+      const before = logged();
+      const report = await new SshProvider().destroy(plan.lab, ctx, { force: false });
+      expect(report).to.deep.equal({ vms: [], containers: [], processes: [], namespaces: [], paths: [] });
+      const warned = ctx.events.events.find((e) => e.type === 'warn');
+      expect(warned?.message).to.match(new RegExp(`^d0 was left alone, as its host key is not trusted: the host key of d0 .* does not match: expected ${keyA.fingerprint.replace(/[+/]/g, '\\$&')}`));
+      expect(logged(), 'a command ran on the untrusted machine').to.equal(before);
     });
 
     it("trusts a key in the user's ~/.ssh/known_hosts (hashed), and names that file's line when the machine presents another", async () => {
