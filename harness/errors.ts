@@ -95,6 +95,29 @@ export class HostUnreachableError extends OverlabError {
   readonly exitCode = 68; // EX_NOHOST
 }
 
+/**
+ * A host presented an SSH host key overlab does not trust: unknown (first contact without
+ * --accept-new-host-keys) or different from the one expected. Nothing is run on such a host.
+ */
+export class HostKeyError extends OverlabError {
+  readonly exitCode = 76; // EX_PROTOCOL
+  readonly host: string;
+  /** The fingerprint the host presented (`SHA256:...`). */
+  readonly presented: string;
+  /** The fingerprints expected, each with where it came from; empty for an unknown host. */
+  readonly expected: { fingerprint: string; source: string }[];
+
+  constructor(
+    args: { host: string; presented: string; expected: { fingerprint: string; source: string }[]; message: string },
+    options: { hint?: string; cause?: unknown } = {},
+  ) {
+    super(args.message, options);
+    this.host = args.host;
+    this.presented = args.presented;
+    this.expected = args.expected;
+  }
+}
+
 /** Waiting for something to become ready ran out of time; the message names what. */
 export class TimeoutError extends OverlabError {
   readonly exitCode = 75; // EX_TEMPFAIL

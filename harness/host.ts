@@ -24,7 +24,8 @@ export interface HostRunner {
   exec(argv: readonly string[], options?: ExecOptions): Promise<ExecResult>;
 }
 
-export interface SshEndpoint {
+/** Where and as whom to reach a host's sshd: what `vagrant ssh-config` or a lab file says. */
+export interface SshAddress {
   host: string;
   port: number;
   username: string;
@@ -35,6 +36,33 @@ export interface SshEndpoint {
    * hosts, libvirt in a namespace): e.g. nsenter into the lab's switch, then `nc ADDR 22`.
    */
   proxy?: string[];
+}
+
+/**
+ * Which host keys a host may present. Every SSH connection checks one: the key must be listed
+ * for the host (`host`, or `[host]:port` off port 22) in `knownHosts` or `recordIn`, or be the
+ * `pinned` one; a host nothing lists is trusted only with `acceptNew`.
+ */
+export interface HostKeyPolicy {
+  /** known_hosts files read, never written (the user's ~/.ssh/known_hosts for the ssh provider). */
+  knownHosts: string[];
+  /** The lab's own known_hosts (.overlab/<lab>/known_hosts): read, and where keys overlab trusts are recorded. */
+  recordIn: string;
+  /** The fingerprint the lab file gives (`hosts[].ssh.hostKey`, `SHA256:...`): then the only key trusted. */
+  pinned?: { fingerprint: string; source: string };
+  /** First contact: a host no file lists is trusted and its key recorded in `recordIn`. */
+  acceptNew?: boolean;
+  /**
+   * Who vouches for the keys, for what an error advises: `user` (the ssh provider: machines the
+   * user gives, first contact with --accept-new-host-keys) or `overlab` (hosts overlab created
+   * and recorded the keys of: netns, vagrant).
+   */
+  vouchedBy: 'user' | 'overlab';
+}
+
+/** How to reach a host over SSH, and which host keys to trust there. */
+export interface SshEndpoint extends SshAddress {
+  hostKeys: HostKeyPolicy;
 }
 
 /**

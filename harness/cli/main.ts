@@ -90,6 +90,7 @@ export async function main(argv: string[]): Promise<void> {
     .option('--as <name>', 'bring the lab up as one copy of this name')
     .addOption(new Option('--jobs <n>', `copies brought up at once (default ${DEFAULT_COPY_JOBS})`).argParser(positiveInteger))
     .option('--force', 'with --copies: go on even when the memory estimate says the machine cannot hold them')
+    .option('--accept-new-host-keys', "ssh provider: trust a machine's host key at first contact (when no known_hosts lists it, and the lab file pins none) and record it in .overlab/<lab>/known_hosts")
     .option('-q, --quiet', 'no progress output')
     .addOption(json())
     .action(wrap(upCommand));

@@ -18,6 +18,7 @@ export interface UpOptions extends GlobalOptions {
   as?: string;
   jobs?: number;
   force?: boolean;
+  acceptNewHostKeys?: boolean;
 }
 
 export async function upCommand(ref: string | undefined, opts: UpOptions, signal: AbortSignal): Promise<number> {
@@ -72,11 +73,15 @@ export async function upCommand(ref: string | undefined, opts: UpOptions, signal
 /**
  * The provider an `up` asks for and its options, resolved once from the flags (and
  * OVERLAB_LIBVIRT): a lab-owned libvirt is the vagrant provider's, so `--libvirt local` implies
- * `--provider vagrant`.
+ * `--provider vagrant`; `--accept-new-host-keys` lets the ssh provider trust first contacts.
  */
-export function providerChoice(opts: { provider?: string; libvirt?: string }, env: NodeJS.ProcessEnv = process.env): { provider?: string; providerOptions: ProviderOptions } {
+export function providerChoice(
+  opts: { provider?: string; libvirt?: string; acceptNewHostKeys?: boolean },
+  env: NodeJS.ProcessEnv = process.env,
+): { provider?: string; providerOptions: ProviderOptions } {
   const libvirt = parseLibvirtMode(opts.libvirt ?? env['OVERLAB_LIBVIRT']);
-  if (!libvirt) return { ...(opts.provider ? { provider: opts.provider } : {}), providerOptions: {} };
+  const hostKeys: ProviderOptions = opts.acceptNewHostKeys ? { acceptNewHostKeys: true } : {};
+  if (!libvirt) return { ...(opts.provider ? { provider: opts.provider } : {}), providerOptions: hostKeys };
   if (opts.provider && opts.provider !== 'vagrant') throw new UsageError(`--libvirt ${libvirt} needs --provider vagrant; got --provider ${opts.provider}`);
-  return { provider: 'vagrant', providerOptions: { libvirt } };
+  return { provider: 'vagrant', providerOptions: { libvirt, ...hostKeys } };
 }

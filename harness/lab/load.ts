@@ -110,7 +110,7 @@ export interface RawLab {
     box?: string;
     cpus?: number;
     memory?: number;
-    ssh?: { address?: string; user?: string; port?: number; key?: string };
+    ssh?: { address?: string; user?: string; port?: number; key?: string; hostKey?: string };
   }[];
   kv?: { type?: Lab['kv']['type']; fallback?: Lab['kv']['type']; host?: string; port?: number };
   engine?: { version?: string; mode?: Lab['engine']['mode']; install?: Lab['engine']['install']; advertisePort?: number };

@@ -14,6 +14,7 @@ const validateSchema = ajv.compile(labSchema);
 
 const FACT_HELP = 'write "A can reach B", "A cannot reach B", "A resolves B" or "A cannot resolve B"';
 const NAME_HELP = 'use lower-case letters, digits and dashes, starting with a letter';
+const HOST_KEY_HELP = 'write the fingerprint as `ssh-keygen -lf` prints it: SHA256: and 43 base64 characters';
 
 export function schemaProblems(source: LabSource, data: unknown): LabProblem[] {
   if (validateSchema(data)) return [];
@@ -129,7 +130,7 @@ function describe(source: LabSource, e: ErrorObject): LabProblem {
       const length = /\{(\d+),(\d+)\}\$$/.exec(pattern);
       const [min, max] = length ? [Number(length[1]) + 1, Number(length[2]) + 1] : [0, 0];
       const limits = !length ? '' : min === 1 ? `, at most ${max} characters` : `, ${min} to ${max} characters`;
-      const help = path[0] === 'expect' ? FACT_HELP : `${NAME_HELP}${limits}`;
+      const help = path[0] === 'expect' ? FACT_HELP : path[path.length - 1] === 'hostKey' ? HOST_KEY_HELP : `${NAME_HELP}${limits}`;
       return source.problem(path, `${where} ${quote(e.data)} is not valid: ${help}`);
     }
     case 'minimum':

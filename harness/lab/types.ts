@@ -25,6 +25,8 @@ export interface SshAccess {
   user: string;
   port: number;
   key?: string;
+  /** The host key's fingerprint (`SHA256:...`, as `ssh-keygen -lf` prints it): the only key trusted. */
+  hostKey?: string;
 }
 
 export interface LabHost {

@@ -141,7 +141,7 @@ export function buildLab(src: LabSource, raw: RawLab): { lab: Lab; problems: Lab
       box: h.box ?? raw.box ?? DEFAULT_BOX,
       cpus: h.cpus ?? 1,
       memory: h.memory ?? 1024,
-      ssh: { address: h.ssh?.address ?? address, user: h.ssh?.user ?? 'root', port: h.ssh?.port ?? 22, ...(h.ssh?.key ? { key: h.ssh.key } : {}) },
+      ssh: { address: h.ssh?.address ?? address, user: h.ssh?.user ?? 'root', port: h.ssh?.port ?? 22, ...(h.ssh?.key ? { key: h.ssh.key } : {}), ...(h.ssh?.hostKey ? { hostKey: h.ssh.hostKey } : {}) },
     });
   });
   if (subnet && usableAddresses(subnet) < hosts.length + 1) {

@@ -13,6 +13,8 @@ export const LIBVIRT_MODES: readonly LibvirtMode[] = ['local'];
 export interface ProviderOptions {
   /** vagrant: `local` brings up a libvirtd of the lab's own in a namespace (`--libvirt local`). */
   libvirt?: LibvirtMode;
+  /** ssh: trust machines no known_hosts lists yet, recording their keys in the lab's known_hosts (`--accept-new-host-keys`). */
+  acceptNewHostKeys?: boolean;
 }
 
 /** `--libvirt` (or OVERLAB_LIBVIRT) checked: a mode overlab knows, or none. */
@@ -25,7 +27,7 @@ export function parseLibvirtMode(value: string | undefined): LibvirtMode | undef
 const FACTORIES: Record<ProviderId, (options: ProviderOptions) => Provider> = {
   netns: () => new NetnsProvider(),
   vagrant: (options) => new VagrantProvider(options.libvirt ? { libvirt: options.libvirt } : {}),
-  ssh: () => new SshProvider(),
+  ssh: (options) => new SshProvider(options.acceptNewHostKeys ? { acceptNewHostKeys: true } : {}),
 };
 
 export const PROVIDER_IDS: readonly ProviderId[] = ['netns', 'vagrant', 'ssh'];

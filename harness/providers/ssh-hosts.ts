@@ -2,21 +2,24 @@
 // host records in the lab state, connecting (SshRunner + SystemdServices + the engine's unix
 // socket over SSH), the `ssh` command line for `overlab ssh`, and taking away from the machines
 // only what overlab put there (the lab's containers and networks, overlab-* units, the engine
-// drop-in, /var/lib/overlab) while leaving the machines themselves alone.
+// drop-in, /var/lib/overlab) while leaving the machines themselves alone. Host keys are
+// checked on every connection, under the policy each endpoint carries (HostKeyPolicy).
 import { join } from 'node:path';
 import type Docker from 'dockerode';
-import { HostUnreachableError } from '../errors.ts';
+import { HostKeyError, HostUnreachableError } from '../errors.ts';
 import { LABEL_LAB } from '../lab/plan.ts';
 import type { HostRole, Plan } from '../lab/types.ts';
 import { describeProvisioning } from '../provision/index.ts';
 import { closeSshEngine, sshEngineClient } from '../remote/ssh-engine.ts';
-import { SshRunner } from '../remote/ssh.ts';
+import { userKnownHosts } from '../remote/host-keys.ts';
+import { SshRunner } from '../remote/runner.ts';
 import { shellJoin } from '../remote/shell.ts';
 import { DATA_ROOT, DOCKER_DROP_IN, DOCKER_UNIT, RESTART_DOCKER_ARGV, SystemdServices, UNIT_PREFIX } from '../remote/systemd-services.ts';
+import { labKnownHosts } from '../state/paths.ts';
 import type { StateStore } from '../state/store.ts';
 import { mapLimit } from '../wait.ts';
 import { emptyDestroyReport, type DestroyReport } from './provider.ts';
-import type { HostAccess, LabContext, SshEndpoint } from '../host.ts';
+import type { HostAccess, HostKeyPolicy, LabContext, SshEndpoint } from '../host.ts';
 
 /** The engine's socket on a machine whose engine runs as the packaged docker.service. */
 export const ENGINE_SOCKET = '/var/run/docker.sock';
@@ -41,23 +44,41 @@ export function provisionLog(store: StateStore, host: string): string {
   return join(store.dir, 'logs', `${host}.provision.log`);
 }
 
-/** Records the hosts and how to reach them, before anything is done to them. */
+/** The policy for later connections: a first contact is accepted only by the `up` that asked for it. */
+export function laterPolicy(policy: HostKeyPolicy): HostKeyPolicy {
+  const { acceptNew: _, ...rest } = policy;
+  return rest;
+}
+
+/**
+ * Records the hosts and how to reach them, before anything is done to them; the recorded host
+ * key policy never accepts a new key (the lab's known_hosts then holds what was accepted).
+ */
 export function recordSshHosts(ctx: LabContext, specs: readonly SshHostSpec[], resources: Record<string, unknown>): void {
   ctx.store.update((s) => {
     s.resources = { ...s.resources, ...resources };
     for (const h of specs) {
       const previous = s.hosts[h.name]?.resources as Partial<SshHostRecord> | undefined;
-      const record: SshHostRecord = { ...previous, ssh: h.ssh };
+      const record: SshHostRecord = { ...previous, ssh: { ...h.ssh, hostKeys: laterPolicy(h.ssh.hostKeys) } };
       s.hosts[h.name] = { name: h.name, address: h.address, role: h.role, resources: { ...record } };
     }
   });
+}
+
+/**
+ * The endpoint recorded for a host. A record from before host keys were checked has no policy:
+ * it gets the ssh provider's (the user's known_hosts and the lab's), which trusts no new key.
+ */
+export function recordedEndpoint(store: StateStore, record: Partial<SshHostRecord>): SshEndpoint | undefined {
+  if (!record.ssh) return undefined;
+  return { ...record.ssh, hostKeys: record.ssh.hostKeys ?? { knownHosts: [userKnownHosts()], recordIn: labKnownHosts(store.dir), vouchedBy: 'user' } };
 }
 
 /** The endpoints recorded for a lab's hosts, when its state has them. */
 export function recordedEndpoints(store: StateStore): Map<string, SshEndpoint> {
   const out = new Map<string, SshEndpoint>();
   for (const h of Object.values(store.read()?.hosts ?? {})) {
-    const ssh = (h.resources as Partial<SshHostRecord>).ssh;
+    const ssh = recordedEndpoint(store, h.resources as Partial<SshHostRecord>);
     if (ssh) out.set(h.name, ssh);
   }
   return out;
@@ -107,18 +128,40 @@ export async function connectSshHosts(specs: readonly SshHostSpec[], ctx: LabCon
   return settled.map((r, i) => sshHostAccess(specs[i]!, (r as PromiseFulfilledResult<SshRunner>).value, ctx));
 }
 
-/** `ssh` for a person at this machine: the endpoint's key, port and proxy. */
-export function sshCommandArgv(endpoint: SshEndpoint, command: readonly string[], options: { ephemeralHostKeys?: boolean } = {}): string[] {
+/** A UserKnownHostsFile value: the files, blank-separated, any with a blank in double quotes. */
+export function knownHostsOption(files: readonly string[]): string {
+  return files.map((f) => (/\s/.test(f) ? `"${f}"` : f)).join(' ');
+}
+
+/**
+ * OpenSSH options that check the host's key as overlab's connections do: the policy's
+ * known_hosts files and the lab's, nothing else, and no prompt (a host they do not list is
+ * refused; `overlab ssh` connects, and so records a first contact or pinned key, first).
+ */
+export function hostKeyOptions(policy: HostKeyPolicy): string[] {
+  return [
+    '-o', `UserKnownHostsFile=${knownHostsOption([...policy.knownHosts, policy.recordIn])}`,
+    '-o', 'GlobalKnownHostsFile=/dev/null',
+    '-o', 'StrictHostKeyChecking=yes',
+  ];
+}
+
+/**
+ * `ssh` for a person at this machine: the endpoint's key, port, user and proxy, the lab's host
+ * keys. The user is given with `-l` and the host after `--`, so neither can be read as an option.
+ */
+export function sshCommandArgv(endpoint: SshEndpoint, command: readonly string[]): string[] {
   return [
     'ssh',
     '-i', endpoint.privateKeyPath,
     '-p', String(endpoint.port),
-    ...(options.ephemeralHostKeys
-      ? ['-o', 'StrictHostKeyChecking=no', '-o', 'UserKnownHostsFile=/dev/null', '-o', 'IdentitiesOnly=yes', '-o', 'LogLevel=ERROR']
-      : []),
+    '-l', endpoint.username,
+    '-o', 'IdentitiesOnly=yes',
+    ...hostKeyOptions(endpoint.hostKeys),
     ...(endpoint.proxy ? ['-o', `ProxyCommand=${shellJoin(endpoint.proxy)}`] : []),
     ...(command.length ? [] : ['-t']),
-    `${endpoint.username}@${endpoint.host}`,
+    '--',
+    endpoint.host,
     ...command,
   ];
 }
@@ -153,18 +196,24 @@ export async function removeOverlabFromHosts(lab: string, ctx: LabContext, _opti
   const hosts = Object.values(state.hosts);
   await mapLimit(hosts, 8, async (h) => {
     const record = h.resources as Partial<SshHostRecord>;
-    if (!record.ssh) return;
+    const ssh = recordedEndpoint(ctx.store, record);
+    if (!ssh) return;
     let runner: SshRunner;
     try {
-      runner = await SshRunner.connect(record.ssh, { host: h.name, deadlineMs: 15_000, signal: ctx.signal, logFile: provisionLog(ctx.store, h.name), events: ctx.events });
+      runner = await SshRunner.connect(ssh, { host: h.name, deadlineMs: 15_000, signal: ctx.signal, logFile: provisionLog(ctx.store, h.name), events: ctx.events });
     } catch (e) {
+      if (e instanceof HostKeyError) {
+        // Whatever answers is not the machine the lab was made on: nothing is run there.
+        ctx.events.emit({ type: 'warn', host: h.name, message: `${h.name} was left alone, as its host key is not trusted: ${e.message}` });
+        return;
+      }
       if (!(e instanceof HostUnreachableError)) throw e;
       ctx.events.emit({ type: 'warn', host: h.name, message: `${h.name} cannot be reached, so nothing was removed from it: ${e.message}` });
       return;
     }
     try {
       // The kv host may run an engine too (provisioning runs Consul as a container).
-      const docker = sshEngineClient({ ssh: record.ssh, socketPath: ENGINE_SOCKET }, { host: h.name, connectDeadlineMs: 15_000 });
+      const docker = sshEngineClient({ ssh, socketPath: ENGINE_SOCKET }, { host: h.name, connectDeadlineMs: 15_000 });
       try {
         await docker.ping();
         const removed = await removeLabContents(docker, lab);

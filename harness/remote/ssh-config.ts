@@ -1,7 +1,7 @@
 // Reading OpenSSH client configuration as `vagrant ssh-config` prints it (one `Host` block per
 // machine: HostName, User, Port, IdentityFile, maybe ProxyCommand) into an SshEndpoint per
-// host. Pure: text in, data out.
-import type { SshEndpoint } from '../host.ts';
+// host (where and as whom; which host keys to trust is the provider's). Pure: text in, data out.
+import type { SshAddress } from '../host.ts';
 
 export interface SshConfigHost {
   /** The first pattern of the `Host` line (Vagrant: the machine's name). */
@@ -114,13 +114,13 @@ export function proxyArgv(command: string, host: { hostName: string; port: numbe
 }
 
 /** Per host of the text, how to reach it; `home` expands `~` in key paths. */
-export function sshConfigEndpoints(text: string, options: { home?: string } = {}): Map<string, SshEndpoint> {
-  const out = new Map<string, SshEndpoint>();
+export function sshConfigEndpoints(text: string, options: { home?: string } = {}): Map<string, SshAddress> {
+  const out = new Map<string, SshAddress>();
   for (const h of parseSshConfig(text)) {
     if (!h.user) throw new Error(`ssh-config: host ${h.name} has no User`);
     const key = h.identityFiles[0];
     if (!key) throw new Error(`ssh-config: host ${h.name} has no IdentityFile`);
-    const endpoint: SshEndpoint = {
+    const endpoint: SshAddress = {
       host: h.hostName,
       port: h.port,
       username: h.user,

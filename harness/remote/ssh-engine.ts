@@ -6,7 +6,7 @@ import http from 'node:http';
 import type { Duplex } from 'node:stream';
 import Docker from 'dockerode';
 import type { SshEndpoint } from '../host.ts';
-import { SshConnection } from './ssh.ts';
+import { SshConnection } from './connection.ts';
 
 export interface SshEngineOptions {
   /** Name for messages (the lab host); defaults to the SSH address. */

@@ -11,6 +11,15 @@ export function labStateDir(lab: string, env: NodeJS.ProcessEnv = process.env): 
   return join(stateRoot(env), lab);
 }
 
+/**
+ * The lab's own known_hosts: the host keys overlab trusts for the lab's hosts (netns: the key it
+ * generated; vagrant: recorded at the first `up`; ssh: first contacts accepted with
+ * --accept-new-host-keys, and pinned keys once verified).
+ */
+export function labKnownHosts(stateDir: string): string {
+  return join(stateDir, 'known_hosts');
+}
+
 /** Short runtime paths (unix sockets are limited to 108 bytes), outside /run, which each netns host overmounts. */
 export const RUNTIME_ROOT = '/tmp/overlab';
 

@@ -15,10 +15,12 @@ import { loadLab } from '../../harness/lab/load.ts';
 import { planLab } from '../../harness/lab/plan.ts';
 import type { HostAccess, LabContext, SshEndpoint } from '../../harness/host.ts';
 import { removeLabContents } from '../../harness/providers/ssh-hosts.ts';
+import { netnsHostKeys } from '../../harness/providers/netns/netns-provider.ts';
 import { SshProvider } from '../../harness/providers/ssh/ssh-provider.ts';
 import { closeSshEngine } from '../../harness/remote/ssh-engine.ts';
 import { sshConfigEndpoints } from '../../harness/remote/ssh-config.ts';
-import { SshConnection, SshRunner } from '../../harness/remote/ssh.ts';
+import { SshConnection } from '../../harness/remote/connection.ts';
+import { SshRunner } from '../../harness/remote/runner.ts';
 import { StateStore } from '../../harness/state/store.ts';
 import { freePort, kvLab, leftovers, NOTHING_LEFT, Scratch } from './support/labs.ts';
 
@@ -83,7 +85,8 @@ describe('SSH to real hosts (a netns lab with sshd): runner, uploads, logs, retr
         ].join('\n'),
       )
       .join('\n');
-    d0 = sshConfigEndpoints(sshConfigText).get('d0')!;
+    // The netns hosts' key is pinned in the lab's known_hosts: connections trust it and no other.
+    d0 = { ...sshConfigEndpoints(sshConfigText).get('d0')!, hostKeys: netnsHostKeys(join(s.home, LAB)) };
     runner = await SshRunner.connect(d0, { host: 'd0', logFile: logFile(), events });
     opened.push(runner);
   });
@@ -111,7 +114,7 @@ describe('SSH to real hosts (a netns lab with sshd): runner, uploads, logs, retr
     });
 
     it('reaches each host over its own sshd (hostname and address are the host\'s)', async () => {
-      const kv = await SshRunner.connect(sshConfigEndpoints(sshConfigText).get('kv')!, { host: 'kv' });
+      const kv = await SshRunner.connect({ ...sshConfigEndpoints(sshConfigText).get('kv')!, hostKeys: d0.hostKeys }, { host: 'kv' });
       opened.push(kv);
       expect((await kv.exec(['hostname'])).stdout.trim()).to.equal('kv');
       expect((await runner.exec(['hostname'])).stdout.trim()).to.equal('d0');
@@ -269,7 +272,7 @@ describe('SSH to real hosts (a netns lab with sshd): runner, uploads, logs, retr
     it('fails the same way on a closed TCP port (no proxy)', async () => {
       const port = await freePort();
       const started = Date.now();
-      const error = await SshConnection.open({ host: '127.0.0.1', port, username: 'root', privateKeyPath: key }, { host: 'local', deadlineMs: 1000, intervalMs: 100 }).catch((e: unknown) => e);
+      const error = await SshConnection.open({ host: '127.0.0.1', port, username: 'root', privateKeyPath: key, hostKeys: d0.hostKeys }, { host: 'local', deadlineMs: 1000, intervalMs: 100 }).catch((e: unknown) => e);
       expect(error).to.be.instanceOf(HostUnreachableError);
       expect((error as Error).message).to.include('cannot reach local over SSH').and.include('ECONNREFUSED');
       expect(Date.now() - started).to.be.below(3000);
@@ -369,7 +372,10 @@ describe('SSH to real hosts (a netns lab with sshd): runner, uploads, logs, retr
     let store: StateStore;
     let ctx: LabContext;
     let hosts: HostAccess[] = [];
-    const provider = () => new SshProvider({ proxy: (h) => ['nsenter', `--net=/run/netns/${switchNs}`, '--', 'busybox', 'nc', h.ssh.address, String(h.ssh.port)] });
+    // First contact with these machines: accepted (as `up --accept-new-host-keys`), recorded in the lab's known_hosts.
+    const userKnownHosts = () => join(s.dir, 'user_known_hosts');
+    const provider = () =>
+      new SshProvider({ acceptNewHostKeys: true, userKnownHosts: userKnownHosts(), proxy: (h) => ['nsenter', `--net=/run/netns/${switchNs}`, '--', 'busybox', 'nc', h.ssh.address, String(h.ssh.port)] });
     let plan: Awaited<ReturnType<typeof planLab>>;
 
     before(async () => {
@@ -415,7 +421,7 @@ hosts:
     });
 
     it('connect reaches the hosts as recorded', async () => {
-      const again = await new SshProvider().connect(plan, ctx); // no proxy option: the recorded endpoints carry it
+      const again = await new SshProvider().connect(plan, ctx); // no proxy option: the recorded endpoints carry it, and the recorded host key policy
       try {
         expect(await Promise.all(again.map(async (h) => (await h.runner.exec(['hostname'])).stdout.trim()))).to.deep.equal(['kv', 'd0']);
       } finally {
@@ -425,9 +431,11 @@ hosts:
 
     it("gives an ssh command line that the real OpenSSH client runs (with the ProxyCommand)", async () => {
       const argv = provider().sshArgv(hosts[1]!, ctx, ['hostname']);
-      expect(argv.slice(0, 5)).to.deep.equal(['ssh', '-i', key, '-p', '22']);
+      expect(argv.slice(0, 7)).to.deep.equal(['ssh', '-i', key, '-p', '22', '-l', 'root']);
+      expect(argv).to.include('StrictHostKeyChecking=yes').and.include(`UserKnownHostsFile=${userKnownHosts()} ${join(s.dir, 'provider-state', 'known_hosts')}`);
+      // Strict checking against the known_hosts createHosts recorded: the real client trusts the host.
       const [bin, ...args] = argv;
-      const r = await execa(bin!, ['-o', 'StrictHostKeyChecking=no', '-o', 'UserKnownHostsFile=/dev/null', '-o', 'BatchMode=yes', ...args], { reject: false });
+      const r = await execa(bin!, ['-o', 'BatchMode=yes', ...args], { reject: false });
       expect(r.exitCode, r.stderr).to.equal(0);
       expect(r.stdout.trim()).to.equal('d0');
     });
@@ -435,7 +443,7 @@ hosts:
     it('describes the connection and the provisioning of each host for --dry-run', () => {
       const described = provider().describe(plan);
       expect(described.map((d) => d.host)).to.deep.equal(['kv', 'd0']);
-      expect(described[1]!.commands[0]).to.match(new RegExp(`^ssh -i ${key.replace(/[.]/g, '\\.')} -p 22 -o 'ProxyCommand=nsenter .* busybox nc ${D0} 22' root@${D0} true`));
+      expect(described[1]!.commands[0]).to.match(new RegExp(`^ssh -i ${key.replace(/[.]/g, '\\.')} -p 22 -l root .* -o StrictHostKeyChecking=yes -o 'ProxyCommand=nsenter .* busybox nc ${D0} 22' -- ${D0} true`));
       expect(described[1]!.commands.join('\n')).to.include('provision d0');
     });
 

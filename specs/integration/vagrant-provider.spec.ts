@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { expect } from 'chai';
 import { execa } from 'execa';
-import { CommandFailedError, HostUnreachableError } from '../../harness/errors.ts';
+import { CommandFailedError, HostKeyError, HostUnreachableError } from '../../harness/errors.ts';
 import { EventLog } from '../../harness/events.ts';
 import { loadLab } from '../../harness/lab/load.ts';
 import { planLab } from '../../harness/lab/plan.ts';
@@ -20,7 +20,7 @@ import { sshdConfig } from '../../harness/providers/netns/topology.ts';
 import type { HostAccess, LabContext } from '../../harness/host.ts';
 import { machineStates, parseMachineReadable } from '../../harness/providers/vagrant/machine-readable.ts';
 import { detectHypervisor, VagrantProvider, vagrantUpArgs } from '../../harness/providers/vagrant/vagrant-provider.ts';
-import { SshRunner } from '../../harness/remote/ssh.ts';
+import { SshRunner } from '../../harness/remote/runner.ts';
 import { renderVagrantfile } from '../../harness/render/vagrantfile.ts';
 import { StateStore } from '../../harness/state/store.ts';
 import { freePort } from './support/labs.ts';
@@ -182,10 +182,12 @@ describe('vagrant provider against a stand-in vagrant (no VMs)', function () {
     });
 
     it('connects to every machine over SSH with what ssh-config said, and hands back SSH engines on the packaged socket', async () => {
-      const { hosts } = await up('libvirt');
+      const { hosts, ctx } = await up('libvirt');
       expect(hosts.map((h) => h.name)).to.deep.equal(['kv', 'd0', 'd1']);
       for (const h of hosts) {
-        expect(h.ssh).to.deep.equal({ host: '127.0.0.1', port, username: 'root', privateKeyPath: key });
+        // The first up trusts the new machines' host keys (and records them).
+        const hostKeys = { knownHosts: [], recordIn: join(ctx.store.dir, 'known_hosts'), acceptNew: true, vouchedBy: 'overlab' };
+        expect(h.ssh).to.deep.equal({ host: '127.0.0.1', port, username: 'root', privateKeyPath: key, hostKeys });
         expect(await h.runner.exec(['sh', '-c', 'echo ok'])).to.deep.equal({ exitCode: 0, stdout: 'ok\n', stderr: '' });
       }
       expect(hosts[0]!.engine).to.equal(undefined);
@@ -199,7 +201,9 @@ describe('vagrant provider against a stand-in vagrant (no VMs)', function () {
       expect(state.resources).to.deep.include({ kind: 'vagrant', vagrantDir: ctx.store.dir, hypervisor: 'libvirt' });
       expect(Object.keys(state.hosts)).to.deep.equal(['kv', 'd0', 'd1']);
       expect(state.hosts['d1']).to.deep.include({ address: '172.28.128.7', role: 'docker' });
-      expect(state.hosts['d1']!.resources).to.deep.include({ machine: 'd1', ssh: { host: '127.0.0.1', port, username: 'root', privateKeyPath: key } });
+      // Recorded for later connections: no new key is trusted then.
+      const hostKeys = { knownHosts: [], recordIn: join(ctx.store.dir, 'known_hosts'), vouchedBy: 'overlab' };
+      expect(state.hosts['d1']!.resources).to.deep.include({ machine: 'd1', ssh: { host: '127.0.0.1', port, username: 'root', privateKeyPath: key, hostKeys } });
     });
 
     it("streams vagrant's output to logs/vagrant.log and emits each vagrant command", async () => {
@@ -244,7 +248,7 @@ describe('vagrant provider against a stand-in vagrant (no VMs)', function () {
       const provider = new VagrantProvider({ hypervisor: 'virtualbox' });
       const report = await provider.destroy(plan.lab, ctx, { force: false });
       expect(calls().map((c) => [c.args, c.cwd])).to.deep.equal([[['destroy', '-f'], ctx.store.dir]]);
-      expect(report).to.deep.equal({ vms: ['kv', 'd0', 'd1'], containers: [], processes: [], namespaces: [], paths: [join(ctx.store.dir, '.vagrant')] });
+      expect(report).to.deep.equal({ vms: ['kv', 'd0', 'd1'], containers: [], processes: [], namespaces: [], paths: [join(ctx.store.dir, 'known_hosts'), join(ctx.store.dir, '.vagrant')] });
 
       resetCalls();
       const error = await provider.connect(plan, ctx).catch((e: unknown) => e);
@@ -349,10 +353,29 @@ describe('vagrant provider against a stand-in vagrant (no VMs)', function () {
       expect(described[2]!.commands.join('\n')).to.include('provision d0');
     });
 
-    it('gives an ssh command line that the real OpenSSH client runs (host keys not remembered, as Vagrant does)', async () => {
+    it('records the machines\' host keys at the first up, and checks them afterwards', async () => {
+      const { ctx } = await up('libvirt');
+      const known = join(ctx.store.dir, 'known_hosts');
+      const hostKeyPub = readFileSync(join(dir, 'ssh_host_ed25519_key.pub'), 'utf8').split(' ').slice(0, 2).join(' ');
+      // Three machines behind one forwarded port here: one line.
+      expect(readFileSync(known, 'utf8')).to.equal(`[127.0.0.1]:${port} ${hostKeyPub}\n`);
+      expect(ctx.events.events.filter((e) => e.type === 'warn' && e.message.includes('first contact'))).to.have.length.of.at.least(1);
+      const again = await new VagrantProvider().connect(plan, ctx);
+      runners.push(...again);
+      // A different key recorded: later connections refuse the machine, naming both fingerprints.
+      const otherKey = join(dir, 'other_host_key');
+      if (!existsSync(otherKey)) await execa('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-f', otherKey]);
+      writeFileSync(known, `[127.0.0.1]:${port} ${readFileSync(`${otherKey}.pub`, 'utf8').split(' ').slice(0, 2).join(' ')}\n`);
+      const error = await new VagrantProvider().connect(plan, ctx).catch((e: unknown) => e);
+      expect(error).to.be.instanceOf(HostKeyError);
+      expect((error as Error).message).to.match(/^the host key of \w+ \(root@127\.0\.0\.1:\d+\) does not match: expected SHA256:\S+ \(ssh-ed25519, .*known_hosts:1\), presented SHA256:\S+ \(ssh-ed25519\)$/);
+      expect((error as HostKeyError).hint).to.include('overlab down');
+    });
+
+    it('gives an ssh command line that the real OpenSSH client runs, checking the host key the first up recorded', async () => {
       const { hosts, ctx } = await up('libvirt');
       const argv = new VagrantProvider().sshArgv(hosts[1]!, ctx, ['echo', 'from-ssh']);
-      expect(argv).to.include('StrictHostKeyChecking=no').and.include('UserKnownHostsFile=/dev/null');
+      expect(argv).to.include('StrictHostKeyChecking=yes').and.include(`UserKnownHostsFile=${join(ctx.store.dir, 'known_hosts')}`);
       const [bin, ...args] = argv;
       const r = await execa(bin!, ['-o', 'BatchMode=yes', ...args], { reject: false });
       expect(r.exitCode, r.stderr).to.equal(0);

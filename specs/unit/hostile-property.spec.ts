@@ -268,7 +268,9 @@ function checkGenerated(plan: Plan): void {
           expected: (words) => {
             expect(words[1], line).to.equal('-i');
             if (h.ssh.key && !h.ssh.key.startsWith('~/')) expect(words[2]!.endsWith(h.ssh.key), line).to.equal(true);
-            expect(words.slice(-2), line).to.deep.equal([`${h.ssh.user}@${h.ssh.address}`, 'true']);
+            // The user after -l and the address after --: neither can be read as an option.
+            expect(words[words.indexOf('-l') + 1], line).to.equal(h.ssh.user);
+            expect(words.slice(-3), line).to.deep.equal(['--', h.ssh.address, 'true']);
           },
         });
       }

@@ -10,6 +10,9 @@ import { configFlags, dockerHostUrl, envScript, isActive, sshCommandLine, UNSET_
 import { sshCommandArgv } from '../../harness/providers/ssh-hosts.ts';
 import type { SshEndpoint } from '../../harness/host.ts';
 
+/** Host keys play no part in what these commands print. */
+const KEYS: SshEndpoint['hostKeys'] = { knownHosts: [], recordIn: '/nonexistent/known_hosts', vouchedBy: 'overlab' };
+
 describe('what env, config and ssh print', () => {
   let dir: string;
   let marker: string;
@@ -65,7 +68,7 @@ describe('what env, config and ssh print', () => {
     });
 
     it("quotes an ssh endpoint's user and address, and the host name", () => {
-      const ssh: SshEndpoint = { username: `u${evil}`, host: `10.0.0.1${evil}`, port: 2222, privateKeyPath: '/k' };
+      const ssh: SshEndpoint = { username: `u${evil}`, host: `10.0.0.1${evil}`, port: 2222, privateKeyPath: '/k', hostKeys: KEYS };
       const target: EngineTarget = { lab: 'x', host: `h ${evil}`, dockerHost: dockerHostUrl({ kind: 'ssh', ssh, socketPath: '/run/docker.sock' }) };
       const out = envScript(target, `my lab ${evil}`);
       expect(bash('eval "$OUTPUT"; printf "%s\\n%s" "$DOCKER_HOST" "$DOCKER_MACHINE_NAME"', out)).to.equal(`ssh://u${evil}@10.0.0.1${evil}:2222\nh ${evil}`);
@@ -91,7 +94,7 @@ describe('what env, config and ssh print', () => {
       const socket = configFlags({ lab: 'l', host: 'h', dockerHost: dockerHostUrl({ kind: 'socket', socketPath: `/tmp/${evil}` }) });
       expect(socket).to.equal(`'-H=unix:///tmp/a b'\\''c"d $(touch ${marker}) \`touch ${marker}\` $HOME ;touch ${marker}'`);
       expect(words(socket)).to.deep.equal([`-H=unix:///tmp/${evil}`]);
-      const ssh = configFlags({ lab: 'l', host: 'h', dockerHost: dockerHostUrl({ kind: 'ssh', socketPath: '/s', ssh: { username: evil, host: `h${evil}`, port: 22, privateKeyPath: '/k' } }) });
+      const ssh = configFlags({ lab: 'l', host: 'h', dockerHost: dockerHostUrl({ kind: 'ssh', socketPath: '/s', ssh: { username: evil, host: `h${evil}`, port: 22, privateKeyPath: '/k', hostKeys: KEYS } }) });
       expect(words(ssh)).to.deep.equal([`-H=ssh://${evil}@h${evil}:22`]);
       expect(bash('eval "printf %s $OUTPUT"', ssh)).to.equal(`-H=ssh://${evil}@h${evil}:22`);
     });
@@ -99,7 +102,7 @@ describe('what env, config and ssh print', () => {
 
   describe('ssh --dry-run', () => {
     it('prints a command line whose words are exactly the argv ssh would get', () => {
-      const endpoint: SshEndpoint = { username: `root${evil}`, host: `172.28.128.6${evil}`, port: 22, privateKeyPath: `/keys/${evil}/id`, proxy: ['nc', `172.28.128.6${evil}`, '22'] };
+      const endpoint: SshEndpoint = { username: `root${evil}`, host: `172.28.128.6${evil}`, port: 22, privateKeyPath: `/keys/${evil}/id`, hostKeys: KEYS, proxy: ['nc', `172.28.128.6${evil}`, '22'] };
       const argv = sshCommandArgv(endpoint, ['hostname', `; touch ${marker}`]);
       const line = sshCommandLine(argv);
       expect(line).to.match(/^ssh -i '\/keys\/a b'\\''c"d \$\(touch /);

@@ -1,6 +1,9 @@
 // The netns provider: every host is a set of Linux namespaces on this machine (network from
 // `ip netns`, UTS and mount from a holder process), wired to a bridge in a switch namespace by
-// veth pairs, with its own sshd. Engines and KV stores run in them as real processes.
+// veth pairs, with its own sshd. Engines and KV stores run in them as real processes. The
+// hosts' sshd uses a host key overlab generates for the lab; its public key is pinned in the
+// lab's known_hosts (and its fingerprint in the lab state), and every SSH connection to a host,
+// overlab's or `overlab ssh`'s, trusts that key and no other.
 import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { readFile, writeFile } from 'node:fs/promises';
@@ -9,10 +12,12 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { execa } from 'execa';
 import { CommandFailedError, HostUnreachableError, LabStateError } from '../../errors.ts';
 import type { HostPlan, Plan } from '../../lab/types.ts';
-import { labRuntimeDir } from '../../state/paths.ts';
+import { labKnownHosts, labRuntimeDir } from '../../state/paths.ts';
+import { fingerprint, knownHostsLine, knownHostsName } from '../../remote/host-keys.ts';
+import { hostKeyOptions } from '../ssh-hosts.ts';
 import { waitFor } from '../../wait.ts';
 import { emptyDestroyReport, type DestroyReport, type HostCommands, type Provider } from '../provider.ts';
-import type { HostAccess, LabContext } from '../../host.ts';
+import type { HostAccess, HostKeyPolicy, LabContext } from '../../host.ts';
 import { isRunningProcess, processLabel, stopProcess } from '../../system/processes.ts';
 import { findProgram } from '../../system/programs.ts';
 import { NetnsRunner, NetnsServices, type ServiceRecord } from './host.ts';
@@ -42,6 +47,11 @@ interface NetnsHostResources {
   holderPid?: number;
   runtimeDir: string;
   services?: Record<string, ServiceRecord>;
+}
+
+/** The hosts' key is the one overlab generated and pinned in the lab's known_hosts; nothing new is ever trusted. */
+export function netnsHostKeys(stateDir: string): HostKeyPolicy {
+  return { knownHosts: [], recordIn: labKnownHosts(stateDir), vouchedBy: 'overlab' };
 }
 
 export class NetnsProvider implements Provider {
@@ -80,7 +90,12 @@ export class NetnsProvider implements Provider {
     mkdirSync(labDir, { recursive: true });
     const hostsPath = join(labDir, 'hosts');
     writeFileSync(hostsPath, hostsFile(plan));
-    await Promise.all([this.wire(plan, ctx), this.makeKeys(sshDir)]);
+    const [, hostKey] = await Promise.all([this.wire(plan, ctx), this.makeKeys(sshDir)]);
+    // Pin the host key: the lab's known_hosts lists it for every host's address, and nothing else.
+    writeFileSync(labKnownHosts(store.dir), plan.hosts.map((h) => `${knownHostsLine(knownHostsName(h.address, 22), hostKey)}\n`).join(''), { mode: 0o600 });
+    store.update((s) => {
+      s.resources['hostKey'] = fingerprint(hostKey);
+    });
 
     for (const h of plan.hosts) {
       mkdirSync(hostRuntimeDir(plan.lab, h.name), { recursive: true });
@@ -191,10 +206,11 @@ export class NetnsProvider implements Provider {
     const ssh = host.ssh!;
     return [
       'nsenter', `--net=/run/netns/${sw}`, '--',
-      'ssh', '-i', ssh.privateKeyPath, '-p', String(ssh.port),
-      '-o', 'StrictHostKeyChecking=no', '-o', 'UserKnownHostsFile=/dev/null', '-o', 'LogLevel=ERROR', '-o', 'IdentitiesOnly=yes',
+      'ssh', '-i', ssh.privateKeyPath, '-p', String(ssh.port), '-l', ssh.username,
+      '-o', 'IdentitiesOnly=yes', '-o', 'LogLevel=ERROR',
+      ...hostKeyOptions(ssh.hostKeys),
       ...(command.length ? [] : ['-t']),
-      `${ssh.username}@${ssh.host}`, ...command,
+      '--', ssh.host, ...command,
     ];
   }
 
@@ -219,7 +235,8 @@ export class NetnsProvider implements Provider {
     await Promise.all(Object.entries(inside).map(([ns, script]) => batch(['-n', ns], script)));
   }
 
-  private async makeKeys(sshDir: string): Promise<void> {
+  /** The lab's client key and sshd host key (generated once per lab), sshd's config; returns the host key's public blob. */
+  private async makeKeys(sshDir: string): Promise<Buffer> {
     mkdirSync(sshDir, { recursive: true, mode: 0o700 });
     const key = join(sshDir, 'id_ed25519');
     const hostKey = join(sshDir, 'ssh_host_ed25519_key');
@@ -231,6 +248,11 @@ export class NetnsProvider implements Provider {
     rmSync(join(sshDir, 'authorized_keys'), { force: true });
     await writeFile(join(sshDir, 'authorized_keys'), await readFile(`${key}.pub`), { mode: 0o600 });
     await writeFile(join(sshDir, 'sshd_config'), sshdConfig({ hostKey, authorizedKeys: join(sshDir, 'authorized_keys') }));
+    // The public half from the private key itself (a .pub file could be stale or gone).
+    const [type, base64] = (await execa('ssh-keygen', ['-y', '-f', hostKey])).stdout.trim().split(/\s+/);
+    const blob = Buffer.from(base64 ?? '', 'base64');
+    if (type !== 'ssh-ed25519' || blob.length === 0) throw new LabStateError(`the lab's host key ${hostKey} is not an ed25519 key`, { hint: `Remove ${sshDir} and run \`overlab up\` again.` });
+    return blob;
   }
 
   private async startHolder(plan: Plan, h: HostPlan, hostsPath: string, ctx: LabContext): Promise<number> {
@@ -281,6 +303,7 @@ export class NetnsProvider implements Provider {
         username: 'root',
         privateKeyPath: join(sshDir, 'id_ed25519'),
         proxy: ['nsenter', `--net=/run/netns/${switchNamespace(plan.lab)}`, '--', 'busybox', 'nc', h.address, '22'],
+        hostKeys: netnsHostKeys(ctx.store.dir),
       },
       engine: h.role === 'docker' ? { kind: 'socket', socketPath } : undefined,
       engineFlags: this.engineFlagsFor(plan, h.name),

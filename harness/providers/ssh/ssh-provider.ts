@@ -1,15 +1,20 @@
 // The ssh provider: the lab's hosts are machines that already exist, reached over SSH with the
 // address, user, port and key the lab file gives (`hosts[].ssh`). overlab provisions them,
-// runs its services under their systemd, and on `down` removes only what it put there.
+// runs its services under their systemd, and on `down` removes only what it put there. A
+// machine's host key must be in the user's ~/.ssh/known_hosts or the lab's own known_hosts, or
+// be the lab file's `hosts[].ssh.hostKey`; a first contact is trusted only when `up` is asked
+// to (--accept-new-host-keys), and recorded in the lab's known_hosts.
 import { existsSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
-import { PrerequisiteError } from '../../errors.ts';
+import { HostKeyError, PrerequisiteError } from '../../errors.ts';
 import type { HostPlan, Plan } from '../../lab/types.ts';
 import { provisionHost } from '../../provision/index.ts';
 import { expandHome } from '../../remote/ssh-config.ts';
+import { userKnownHosts } from '../../remote/host-keys.ts';
+import { labKnownHosts, labStateDir } from '../../state/paths.ts';
 import type { DestroyReport, HostCommands, Provider } from '../provider.ts';
-import type { HostAccess, LabContext, SshEndpoint } from '../../host.ts';
+import type { HostAccess, HostKeyPolicy, LabContext, SshEndpoint } from '../../host.ts';
 import { connectSshHosts, describeSshHost, recordedEndpoints, recordSshHosts, removeOverlabFromHosts, sshCommandArgv, type SshHostSpec } from '../ssh-hosts.ts';
 
 export interface SshProviderOptions {
@@ -20,9 +25,24 @@ export interface SshProviderOptions {
   proxy?: (host: HostPlan) => string[] | undefined;
   /** Deadline for connecting to each host (default 60 s). */
   connectDeadlineMs?: number;
+  /** `up --accept-new-host-keys`: trust a machine no known_hosts lists, and record its key in the lab's known_hosts. */
+  acceptNewHostKeys?: boolean;
+  /** The user's known_hosts (default ~/.ssh/known_hosts). */
+  userKnownHosts?: string;
 }
 
 const DEFAULT_KEYS = ['id_ed25519', 'id_ecdsa', 'id_rsa'];
+
+/** Which host keys a host may present: its pinned fingerprint, else what the user's and the lab's known_hosts list. */
+export function hostKeyPolicy(plan: Plan, h: HostPlan, options: { stateDir: string; userKnownHosts: string; acceptNew: boolean }): HostKeyPolicy {
+  return {
+    knownHosts: [options.userKnownHosts],
+    recordIn: labKnownHosts(options.stateDir),
+    ...(h.ssh.hostKey ? { pinned: { fingerprint: h.ssh.hostKey, source: `hosts[].ssh.hostKey of ${h.name} in ${plan.file}` } } : {}),
+    ...(options.acceptNew ? { acceptNew: true } : {}),
+    vouchedBy: 'user',
+  };
+}
 
 /** The key for a host: its `ssh.key` (relative to the lab file, `~` expanded), else the user's default key. */
 export function keyFor(plan: Plan, h: HostPlan, home = homedir()): string {
@@ -58,8 +78,13 @@ export class SshProvider implements Provider {
     return undefined; // SSH is a library here; whether each machine answers shows at connect time
   }
 
-  /** `lenient`: a missing key is shown as a placeholder instead of an error (for --dry-run). */
-  private specs(plan: Plan, lenient = false): SshHostSpec[] {
+  /**
+   * `lenient`: a missing key is shown as a placeholder instead of an error (for --dry-run).
+   * `acceptNew`: this connection may trust a first contact (only `createHosts`, when asked).
+   */
+  private specs(plan: Plan, options: { ctx?: LabContext; lenient?: boolean; acceptNew?: boolean } = {}): SshHostSpec[] {
+    const lenient = options.lenient ?? false;
+    const stateDir = options.ctx?.store.dir ?? labStateDir(plan.lab);
     const key = (h: HostPlan) => {
       try {
         return keyFor(plan, h);
@@ -69,7 +94,8 @@ export class SshProvider implements Provider {
       }
     };
     return plan.hosts.map((h) => {
-      const ssh: SshEndpoint = { host: h.ssh.address, port: h.ssh.port, username: h.ssh.user, privateKeyPath: key(h) };
+      const hostKeys = hostKeyPolicy(plan, h, { stateDir, userKnownHosts: this.options.userKnownHosts ?? userKnownHosts(), acceptNew: options.acceptNew ?? false });
+      const ssh: SshEndpoint = { host: h.ssh.address, port: h.ssh.port, username: h.ssh.user, privateKeyPath: key(h), hostKeys };
       const proxy = this.options.proxy?.(h);
       if (proxy) ssh.proxy = proxy;
       return { name: h.name, address: h.address, role: h.role, ssh };
@@ -77,7 +103,7 @@ export class SshProvider implements Provider {
   }
 
   async createHosts(plan: Plan, ctx: LabContext): Promise<HostAccess[]> {
-    const specs = this.specs(plan);
+    const specs = this.specs(plan, { ctx, acceptNew: this.options.acceptNewHostKeys ?? false });
     recordSshHosts(ctx, specs, { kind: 'ssh-machines' });
     return connectSshHosts(specs, ctx, this.deadline());
   }
@@ -85,22 +111,22 @@ export class SshProvider implements Provider {
   /** As recorded when the lab came up (the lab file may have changed since), else from the plan. */
   async connect(plan: Plan, ctx: LabContext): Promise<HostAccess[]> {
     const recorded = recordedEndpoints(ctx.store);
-    const specs = this.specs(plan).map((s) => ({ ...s, ssh: recorded.get(s.name) ?? s.ssh }));
+    const specs = this.specs(plan, { ctx }).map((s) => ({ ...s, ssh: recorded.get(s.name) ?? s.ssh }));
     return connectSshHosts(specs, ctx, this.deadline());
   }
 
   /** Machines have no life cycle here: a host is "reachable" when it answers over SSH within seconds. */
   async hostStates(plan: Plan, ctx: LabContext): Promise<Record<string, string>> {
     const recorded = recordedEndpoints(ctx.store);
-    const specs = this.specs(plan, true).map((s) => ({ ...s, ssh: recorded.get(s.name) ?? s.ssh }));
+    const specs = this.specs(plan, { ctx, lenient: true }).map((s) => ({ ...s, ssh: recorded.get(s.name) ?? s.ssh }));
     const states = await Promise.all(
       specs.map(async (spec) => {
         try {
           const [host] = await connectSshHosts([spec], ctx, { deadlineMs: 5000 });
           const r = await host!.runner.exec(['true'], { timeoutMs: 5000 });
           return [spec.name, r.exitCode === 0 ? 'reachable' : 'unreachable'] as const;
-        } catch {
-          return [spec.name, 'unreachable'] as const;
+        } catch (e) {
+          return [spec.name, e instanceof HostKeyError ? 'host key not trusted' : 'unreachable'] as const;
         }
       }),
     );
@@ -124,7 +150,7 @@ export class SshProvider implements Provider {
   }
 
   describe(plan: Plan): HostCommands[] {
-    return this.specs(plan, true).map((s) => ({ host: s.name, commands: describeSshHost(plan, s, sshCommandArgv(s.ssh, ['true'])) }));
+    return this.specs(plan, { lenient: true }).map((s) => ({ host: s.name, commands: describeSshHost(plan, s, sshCommandArgv(s.ssh, ['true'])) }));
   }
 
   destroy(lab: string, ctx: LabContext, options: { force: boolean }): Promise<DestroyReport> {

@@ -18,7 +18,7 @@ import { listDir } from '../../system/files.ts';
 import { inNamespace, labPrefix, namespaceInode, NETNS_DIR, processesInNamespaces } from '../../system/namespaces.ts';
 import { isAlive, processLabel } from '../../system/processes.ts';
 import { findProgram } from '../../system/programs.ts';
-import type { LabContext, SshEndpoint } from '../../host.ts';
+import type { LabContext, SshAddress } from '../../host.ts';
 import type { LibvirtVagrantSettings } from '../../render/vagrantfile.ts';
 
 /** `--libvirt local` (or OVERLAB_LIBVIRT=local): libvirt in the lab's namespace. */
@@ -84,7 +84,7 @@ export function localLibvirtPlan(plan: Plan, boxName: string): Plan {
 }
 
 /** The endpoint as reached from this machine: through a proxy inside the namespace. */
-export function proxiedEndpoint(ns: string, endpoint: SshEndpoint): SshEndpoint {
+export function proxiedEndpoint<T extends SshAddress>(ns: string, endpoint: T): T {
   return { ...endpoint, proxy: inNamespace(ns, ['busybox', 'nc', endpoint.host, String(endpoint.port)]) };
 }
 

@@ -2,7 +2,9 @@
 // Vagrantfile rendered from the plan, creates the machines (`vagrant up --no-provision`, in
 // parallel only where the hypervisor supports it) and says how to reach them (`vagrant
 // ssh-config`); from there they are SSH hosts like the ssh provider's (shared code in
-// ../ssh/ssh-hosts.ts). `down` is `vagrant destroy -f`. With `libvirt: 'local'` the lab
+// ../ssh-hosts.ts). Host keys: trusted on first use, at the `up` that creates the machines
+// (recorded in .overlab/<lab>/known_hosts), and checked against that record afterwards.
+// `down` is `vagrant destroy -f`. With `libvirt: 'local'` the lab
 // brings its own libvirt in a namespace (./local-libvirt.ts) and the locally built box.
 import { appendFileSync, existsSync, mkdirSync, readFileSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
 import { homedir } from 'node:os';
@@ -18,7 +20,8 @@ import { renderVagrantfile } from '../../render/vagrantfile.ts';
 import { sshConfigEndpoints } from '../../remote/ssh-config.ts';
 import { shellJoin } from '../../remote/shell.ts';
 import { emptyDestroyReport, type DestroyReport, type HostCommands, type Provider } from '../provider.ts';
-import type { HostAccess, LabContext, SshEndpoint } from '../../host.ts';
+import type { HostAccess, HostKeyPolicy, LabContext, SshAddress, SshEndpoint } from '../../host.ts';
+import { labKnownHosts, labStateDir } from '../../state/paths.ts';
 import { connectSshHosts, describeSshHost, recordSshHosts, sshCommandArgv, type SshHostSpec } from '../ssh-hosts.ts';
 import { machineStates, type MachineState } from './machine-readable.ts';
 import { LOCAL_GUEST, LocalLibvirt, localBox, localLibvirtPlan, localLibvirtSettings, localLibvirtUnusableReason, proxiedEndpoint, libvirtNamespace, daemonArgv, type LibvirtMode } from './local-libvirt.ts';
@@ -89,6 +92,11 @@ export function detectHypervisor(env: NodeJS.ProcessEnv = process.env, probe: Hy
   if (virtualbox()) return { hypervisor: 'virtualbox' };
   if (libvirt()) return { hypervisor: 'libvirt' };
   return { reason: 'no usable hypervisor: VirtualBox (VBoxManage) is not installed, and libvirt is not usable (the vagrant-libvirt plugin and a running libvirtd)' };
+}
+
+/** Trust on first use: the `up` that creates the machines records their keys; later connections check them. */
+export function vagrantHostKeys(stateDir: string, firstUp: boolean): HostKeyPolicy {
+  return { knownHosts: [], recordIn: labKnownHosts(stateDir), ...(firstUp ? { acceptNew: true } : {}), vouchedBy: 'overlab' };
 }
 
 export interface VagrantProviderOptions {
@@ -176,10 +184,14 @@ export class VagrantProvider implements Provider {
     return String(r.stdout);
   }
 
-  /** How to reach each of the plan's machines, from `vagrant ssh-config`. */
-  async endpoints(plan: Plan, ctx: LabContext): Promise<SshHostSpec[]> {
+  /**
+   * How to reach each of the plan's machines, from `vagrant ssh-config`; `firstUp` trusts the
+   * host keys the new machines present (and records them), later connections check that record.
+   */
+  async endpoints(plan: Plan, ctx: LabContext, options: { firstUp?: boolean } = {}): Promise<SshHostSpec[]> {
     const text = await this.vagrant(SSH_CONFIG_ARGS, ctx);
-    let parsed: Map<string, SshEndpoint>;
+    const hostKeys = vagrantHostKeys(ctx.store.dir, options.firstUp ?? false);
+    let parsed: Map<string, SshAddress>;
     try {
       parsed = sshConfigEndpoints(text, { home: homedir() });
     } catch (e) {
@@ -191,7 +203,8 @@ export class VagrantProvider implements Provider {
         throw new CommandFailedError({ command: `vagrant ssh-config (in ${ctx.store.dir})`, exitCode: 0, output: `${text}\nno Host block for machine ${h.name}` });
       }
       const local = LocalLibvirt.recorded(ctx);
-      return { name: h.name, address: h.address, role: h.role, ssh: local ? proxiedEndpoint(local.namespace, ssh) : ssh };
+      const endpoint: SshEndpoint = { ...(local ? proxiedEndpoint(local.namespace, ssh) : ssh), hostKeys };
+      return { name: h.name, address: h.address, role: h.role, ssh: endpoint };
     });
   }
 
@@ -230,7 +243,9 @@ export class VagrantProvider implements Provider {
         if (m && names.has(m[1]!) && !m[2]!.startsWith(' -- ')) ctx.events.emit({ type: 'info', host: m[1]!, message: `${m[1]}: ${m[2]}` });
       },
     });
-    const specs = await this.endpoints(plan, ctx);
+    // New machines: whatever an earlier lab of this name recorded is not theirs.
+    rmSync(labKnownHosts(dir), { force: true });
+    const specs = await this.endpoints(plan, ctx, { firstUp: true });
     recordSshHosts(ctx, specs, {});
     return connectSshHosts(specs, ctx, this.deadline());
   }
@@ -261,7 +276,7 @@ export class VagrantProvider implements Provider {
   }
 
   sshArgv(host: HostAccess, _ctx: LabContext, command: string[]): string[] {
-    return sshCommandArgv(host.ssh!, command, { ephemeralHostKeys: true });
+    return sshCommandArgv(host.ssh!, command);
   }
 
   engineFlagsFor(): string[] {
@@ -292,7 +307,7 @@ export class VagrantProvider implements Provider {
         ],
       },
       ...plan.hosts.map((h) => {
-        const ssh: SshEndpoint = { host: 'HOSTNAME', port: 22, username: 'vagrant', privateKeyPath: 'IDENTITYFILE' };
+        const ssh: SshEndpoint = { host: 'HOSTNAME', port: 22, username: 'vagrant', privateKeyPath: 'IDENTITYFILE', hostKeys: vagrantHostKeys(labStateDir(plan.lab), true) };
         return { host: h.name, commands: describeSshHost(local ? localLibvirtPlan(plan, '(local box)') : plan, { name: h.name, address: h.address, role: h.role, ssh }, sshCommandArgv(ssh, ['true'])) };
       }),
     ];
@@ -321,6 +336,11 @@ export class VagrantProvider implements Provider {
     }
     // The machines destroyed, as far as the lab state knew them.
     report.vms.push(...Object.keys(ctx.store.read()?.hosts ?? {}));
+    const knownHosts = labKnownHosts(dir);
+    if (existsSync(knownHosts)) {
+      rmSync(knownHosts, { force: true });
+      report.paths.push(knownHosts);
+    }
     const dotVagrant = join(dir, '.vagrant');
     if (existsSync(dotVagrant)) {
       rmSync(dotVagrant, { recursive: true, force: true });

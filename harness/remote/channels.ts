@@ -1,0 +1,142 @@
+// Session channels on one SSH connection: commands (exec with stdin, streamed output, exit
+// code or signal, a hard timeout) and SFTP sessions. At most 8 are open at once (OpenSSH's
+// MaxSessions defaults to 10), and an open that sshd refuses because a just-closed session is
+// not freed yet is retried for a few seconds. A channel that ends without an exit status means
+// the connection was lost: that is the connection's error to name (`lost`).
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { Client as SshClient, ClientChannel, SFTPWrapper } from 'ssh2';
+
+/** How long a session channel that sshd refuses to open is retried (ssh2 gives such an error a numeric `reason`). */
+const SESSION_OPEN_RETRY_MS = 5_000;
+
+/** Session channels open at once on one connection. */
+const MAX_SESSIONS = 8;
+
+/** Bounds the session channels open at once (OpenSSH's MaxSessions defaults to 10). */
+class Slots {
+  private free: number;
+  private readonly waiting: (() => void)[] = [];
+  constructor(n: number) {
+    this.free = n;
+  }
+  async acquire(): Promise<void> {
+    if (this.free > 0) {
+      this.free--;
+      return;
+    }
+    await new Promise<void>((resolve) => this.waiting.push(resolve));
+  }
+  release(): void {
+    const next = this.waiting.shift();
+    if (next) next();
+    else this.free++;
+  }
+}
+
+export interface ChannelExecIo {
+  input?: string | Buffer;
+  onStdout?: (chunk: Buffer) => void;
+  onStderr?: (chunk: Buffer) => void;
+  /** Close the channel after this long, whatever the remote side does. */
+  hardTimeoutMs?: number;
+}
+
+export interface ChannelExecResult {
+  exitCode: number | null;
+  signal: string | undefined;
+  /** The hard timeout closed the channel. */
+  closedByTimeout: boolean;
+}
+
+/** What the channels need of their connection: whether it is open, the error for its loss, and keeping the process alive while in use. */
+export interface ChannelOwner {
+  isOpen(): boolean;
+  lost(during: string): Error;
+  hold(): void;
+  release(): void;
+}
+
+/** The session channels of one connection. */
+export class SessionChannels {
+  private readonly sessions = new Slots(MAX_SESSIONS);
+
+  constructor(
+    private readonly client: SshClient,
+    private readonly owner: ChannelOwner,
+  ) {}
+
+  /** Runs a command line in a session channel; resolves when the channel closes. */
+  async exec(command: string, io: ChannelExecIo = {}): Promise<ChannelExecResult> {
+    await this.sessions.acquire();
+    this.owner.hold();
+    try {
+      if (!this.owner.isOpen()) throw this.owner.lost(`before running: ${command}`);
+      const channel = await this.openSession<ClientChannel>((cb) => this.client.exec(command, cb), `while starting: ${command}`);
+      const result = await new Promise<ChannelExecResult>((resolve) => {
+        const r: ChannelExecResult = { exitCode: null, signal: undefined, closedByTimeout: false };
+        let timer: NodeJS.Timeout | undefined;
+        channel.on('exit', (code: number | null, signal?: string) => {
+          if (typeof code === 'number') r.exitCode = code;
+          else r.signal = signal ?? 'unknown';
+        });
+        channel.on('data', (d: Buffer) => io.onStdout?.(d));
+        channel.stderr.on('data', (d: Buffer) => io.onStderr?.(d));
+        channel.on('error', () => {});
+        channel.on('close', () => {
+          if (timer) clearTimeout(timer);
+          resolve(r);
+        });
+        if (io.hardTimeoutMs !== undefined) {
+          timer = setTimeout(() => {
+            r.closedByTimeout = true;
+            channel.signal('KILL');
+            channel.close();
+          }, io.hardTimeoutMs);
+        }
+        if (io.input !== undefined) channel.end(io.input);
+        else channel.end();
+      });
+      if (result.exitCode === null && result.signal === undefined && !result.closedByTimeout) throw this.owner.lost(`while running: ${command}`);
+      return result;
+    } finally {
+      this.owner.release();
+      this.sessions.release();
+    }
+  }
+
+  /** Runs `fn` with an SFTP session, closed afterwards. */
+  async sftp<T>(fn: (sftp: SFTPWrapper) => Promise<T>): Promise<T> {
+    await this.sessions.acquire();
+    this.owner.hold();
+    try {
+      if (!this.owner.isOpen()) throw this.owner.lost('before opening SFTP');
+      const sftp = await this.openSession<SFTPWrapper>((cb) => this.client.sftp(cb), 'while opening SFTP');
+      try {
+        return await fn(sftp);
+      } finally {
+        sftp.end();
+      }
+    } finally {
+      this.owner.release();
+      this.sessions.release();
+    }
+  }
+
+  /**
+   * Opens a session channel. sshd frees a closed session only after it has read the close, so a
+   * session opened right after others closed may meet its MaxSessions limit: OpenSSH refuses the
+   * open ("open failed", reason 2) before anything runs, so a refused open is retried for a few seconds.
+   */
+  private async openSession<T>(open: (cb: (err: Error | undefined, channel: T) => void) => void, during: string): Promise<T> {
+    const deadline = Date.now() + SESSION_OPEN_RETRY_MS;
+    for (let delay = 20; ; delay = Math.min(delay * 2, 250)) {
+      try {
+        return await new Promise<T>((resolve, reject) => open((err, channel) => (err ? reject(err) : resolve(channel))));
+      } catch (e) {
+        if (!this.owner.isOpen()) throw this.owner.lost(during);
+        if (typeof (e as { reason?: unknown }).reason !== 'number' || Date.now() + delay > deadline) throw e;
+        await sleep(delay);
+      }
+    }
+  }
+}
