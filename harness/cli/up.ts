@@ -30,7 +30,8 @@ export async function upCommand(ref: string | undefined, opts: GlobalOptions & {
     emit(e: LabEvent) {
       if (e.type === 'command') return;
       if (mode === 'json') process.stdout.write(JSON.stringify({ event: e.type, ...e }) + '\n');
-      else if (e.type === 'warn' || mode === 'human') warn(`${e.type === 'warn' ? 'note' : 'info'}: ${e.message}`);
+      // --quiet: nothing; notes stay in the lab's log and in `overlab status`.
+      else if (mode === 'human') warn(`${e.type === 'warn' ? 'note' : 'info'}: ${e.message}`);
     },
   };
   const started = Date.now();

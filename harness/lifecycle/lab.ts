@@ -1,6 +1,6 @@
 // The lab verbs behind the CLI: open a lab file, bring it up, take it down, report its status.
 // Each takes the lab's lock and keeps its state file true to what exists.
-import { existsSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdirSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type Docker from 'dockerode';
@@ -11,7 +11,7 @@ import { containerAddresses } from '../engine/contents.ts';
 import { loadLab } from '../lab/load.ts';
 import { planLab } from '../lab/plan.ts';
 import type { Plan } from '../lab/types.ts';
-import { providerById, resolveProvider } from '../providers/index.ts';
+import { providerById, requireRoot, resolveProvider } from '../providers/index.ts';
 import type { DestroyReport, HostAccess, Provider, ProviderContext } from '../providers/provider.ts';
 import { labStateDir } from '../state/paths.ts';
 import { StateStore, type LabState } from '../state/store.ts';
@@ -31,6 +31,38 @@ export function resolveLabFile(ref: string = DEFAULT_LAB): string {
 
 export async function openPlan(ref?: string): Promise<Plan> {
   return planLab(await loadLab(resolveLabFile(ref)));
+}
+
+/**
+ * Refuses to act on a lab that is recorded under another provider than the one the caller
+ * named (`--provider`); `auto` and no provider accept any.
+ */
+export function checkRecordedProvider(lab: string, state: LabState | undefined, expected: string | undefined): void {
+  if (!state || !expected || expected === 'auto' || expected === state.provider) return;
+  throw new LabStateError(`lab ${lab} is ${state.phase === 'up' ? 'up' : `recorded (phase ${state.phase})`} on provider ${state.provider}, not ${expected}`, {
+    hint: `Leave out --provider, or pass --provider ${state.provider}; \`overlab down --lab ${lab}\` removes it from ${state.provider}.`,
+  });
+}
+
+/**
+ * What `up` tells the caller also goes to the lab's own log (.overlab/<lab>/logs/overlab.log),
+ * and its notes (warnings) to the state, where `status` shows them: `--quiet` loses nothing.
+ */
+function recordingEvents(store: StateStore, events: Events): Events {
+  const log = join(store.dir, 'logs', 'overlab.log');
+  return {
+    emit(e) {
+      events.emit(e);
+      if (e.type === 'command') return;
+      try {
+        mkdirSync(join(store.dir, 'logs'), { recursive: true });
+        appendFileSync(log, `${new Date().toISOString()} ${e.type === 'warn' ? 'note' : 'info'}: ${e.host ? `${e.host}: ` : ''}${e.message}\n`);
+        if (e.type === 'warn') store.update((s) => (s.notes ??= []).push(e.message));
+      } catch {
+        // The log is a convenience; the event itself was delivered.
+      }
+    },
+  };
 }
 
 export interface LabRun {
@@ -56,8 +88,10 @@ export async function prepareUp(plan: Plan, options: { provider?: string; events
   const unlock = store.lock('up');
   try {
     const existing = store.read();
-    const events = options.events ?? silentEvents;
+    const events = recordingEvents(store, options.events ?? silentEvents);
     if (existing) {
+      checkRecordedProvider(plan.lab, existing, options.provider);
+      requireRoot(existing.provider, `lab ${plan.lab}`);
       const provider = providerById(existing.provider);
       const ctx: ProviderContext = { store, events, signal: options.signal };
       if (existing.phase === 'up') {
@@ -94,12 +128,14 @@ export async function prepareUp(plan: Plan, options: { provider?: string; events
 }
 
 /** Removes everything of the lab; with no state and no `force`, there is nothing to do. */
-export async function labDown(lab: string, options: { force: boolean; events?: Events; signal: AbortSignal }): Promise<DestroyReport & { wasUp: boolean }> {
+export async function labDown(lab: string, options: { force: boolean; provider?: string; events?: Events; signal: AbortSignal }): Promise<DestroyReport & { wasUp: boolean }> {
   const store = new StateStore(labStateDir(lab));
   const unlock = store.lock('down');
   try {
     const state = store.read();
+    checkRecordedProvider(lab, state, options.provider);
     if (!state && !options.force) return { processes: 0, namespaces: [], paths: [], wasUp: false };
+    requireRoot(state?.provider ?? 'netns', `taking lab ${lab} down`);
     if (state) store.update((s) => (s.phase = 'destroying'));
     // Without a state file, leftovers can only be of the embedded provider.
     const provider = providerById(state?.provider ?? 'netns');
@@ -115,10 +151,13 @@ export async function labDown(lab: string, options: { force: boolean; events?: E
 export async function connectLab(
   plan: Plan,
   signal: AbortSignal,
+  options: { provider?: string } = {},
 ): Promise<LabRun & { state: LabState; hosts: Map<string, HostAccess>; engines: Map<string, Docker>; close(): void }> {
   const store = new StateStore(labStateDir(plan.lab));
   const state = store.read();
+  checkRecordedProvider(plan.lab, state, options.provider);
   if (!state) throw new LabStateError(`lab ${plan.lab} is not up`, { hint: `Run \`overlab up --lab ${plan.lab}\`.` });
+  requireRoot(state.provider, `lab ${plan.lab}`);
   if (state.phase !== 'up') throw new LabStateError(`lab ${plan.lab} is not up (phase ${state.phase})`, { hint: `Run \`overlab down --lab ${plan.lab}\`, then \`overlab up --lab ${plan.lab}\`.` });
   const provider = providerById(state.provider);
   const ctx: ProviderContext = { store, events: silentEvents, signal };
@@ -135,14 +174,18 @@ export interface LabStatus {
   provider: string | undefined;
   mode: Plan['mode'];
   kv: { type: string; clusterStore: string; note?: string } | undefined;
+  /** What `up` noted (fallbacks, warnings), also in .overlab/<lab>/logs/overlab.log. */
+  notes: string[];
   hosts: { name: string; address: string; role: string; state: string | undefined; engine: string | undefined; error?: string }[];
   networks: { name: string; subnet: string; driver: string | undefined; scope: string | undefined }[];
   containers: { name: string; host: string; state: string | undefined; addresses: Record<string, string> }[];
 }
 
-export async function labStatus(plan: Plan, signal: AbortSignal): Promise<LabStatus> {
+export async function labStatus(plan: Plan, signal: AbortSignal, options: { provider?: string } = {}): Promise<LabStatus> {
   const store = new StateStore(labStateDir(plan.lab));
   const state = store.read();
+  checkRecordedProvider(plan.lab, state, options.provider);
+  if (state) requireRoot(state.provider, `the status of lab ${plan.lab}`);
   const base: LabStatus = {
     lab: plan.lab,
     file: plan.file,
@@ -150,6 +193,7 @@ export async function labStatus(plan: Plan, signal: AbortSignal): Promise<LabSta
     provider: state?.provider,
     mode: plan.mode,
     kv: state?.kv ? { type: state.kv.type, clusterStore: state.kv.clusterStore, ...(state.kv.announced ? { note: state.kv.announced } : {}) } : undefined,
+    notes: state?.notes ?? [],
     hosts: plan.hosts.map((h) => ({ name: h.name, address: h.address, role: h.role, state: undefined, engine: undefined })),
     networks: plan.networks.map((n) => ({ name: n.name, subnet: n.subnet, driver: undefined, scope: undefined })),
     containers: plan.containers.map((c) => ({ name: c.name, host: c.host, state: undefined, addresses: {} })),
@@ -159,7 +203,7 @@ export async function labStatus(plan: Plan, signal: AbortSignal): Promise<LabSta
   const hostStates = await provider.hostStates(plan, { store, events: silentEvents, signal }).catch(() => ({}) as Record<string, string>);
   for (const h of base.hosts) h.state = hostStates[h.name];
   if (state.phase !== 'up') return base;
-  const { engines, close } = await connectLab(plan, signal);
+  const { engines, close } = await connectLab(plan, signal, options);
   try {
     await fillLiveStatus(base, plan, engines);
   } finally {

@@ -1,5 +1,5 @@
 // Provider registry and `provider: auto` resolution. The only place that names providers.
-import { PrerequisiteError, UsageError } from '../errors.ts';
+import { currentUid, PermissionError, PrerequisiteError, UsageError } from '../errors.ts';
 import type { ProviderName } from '../lab/types.ts';
 import { NetnsProvider } from './netns/netns-provider.ts';
 import type { Provider, ProviderId } from './provider.ts';
@@ -54,9 +54,21 @@ async function hypervisorUsable(): Promise<boolean> {
   return (await providerById('vagrant').unusableReason()) === undefined;
 }
 
+/** Throws the one-line "needs root" error when a provider that needs root runs as another user. */
+export function requireRoot(providerId: string, what: string): void {
+  if (providerId !== 'netns' || process.platform !== 'linux') return;
+  const uid = currentUid();
+  if (uid === undefined || uid === 0) return;
+  throw new PermissionError(`${what} needs root: the netns provider makes namespaces, veths and engines (you are uid ${uid})`, {
+    root: true,
+    hint: 'Run it as root, or with sudo (the overlab command offers sudo itself when it is installed).',
+  });
+}
+
 /** `auto`: vagrant when it and a hypervisor are usable, else netns on Linux as root. */
 export async function resolveProvider(requested: ProviderName): Promise<Provider> {
   if (requested !== 'auto') {
+    requireRoot(requested, `--provider ${requested}`);
     const p = providerById(requested);
     const why = await p.unusableReason();
     if (why) throw new PrerequisiteError(`the ${p.id} provider cannot run here: ${why}`);
@@ -64,9 +76,10 @@ export async function resolveProvider(requested: ProviderName): Promise<Provider
   }
   if (await hypervisorUsable()) return providerById('vagrant');
   const netns = providerById('netns');
+  requireRoot('netns', 'this lab (no usable hypervisor for vagrant, so provider auto means netns)');
   const why = await netns.unusableReason();
   if (!why) return netns;
   throw new PrerequisiteError(`no provider can run here: Vagrant with a hypervisor is not installed, and netns cannot run (${why})`, {
-    hint: 'Install VirtualBox and Vagrant, or run as root on Linux after `sudo scripts/setup-host.sh`.',
+    hint: 'Install VirtualBox and Vagrant, or run as root on Linux after `scripts/setup-host.sh`.',
   });
 }
