@@ -10,7 +10,7 @@ export async function envCommand(host: string, opts: GlobalOptions & { unset?: b
     say('unset DOCKER_HOST DOCKER_TLS_VERIFY DOCKER_CERT_PATH DOCKER_MACHINE_NAME');
     return 0;
   }
-  const { hosts, close } = await connectLab(plan, signal, opts.provider ? { provider: opts.provider } : {});
+  const { hosts, close } = await connectLab(plan, signal, { engines: false, ...(opts.provider ? { provider: opts.provider } : {}) });
   close(); // only the endpoints are printed
   const h = hosts.get(host);
   if (!h) throw new UsageError(`lab ${plan.lab} has no host "${host}" (hosts: ${[...hosts.keys()].join(', ')})`);

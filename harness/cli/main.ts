@@ -177,6 +177,11 @@ function abortStatus(signal: AbortSignal): number {
 
 export async function main(argv: string[], options: { version: string }): Promise<void> {
   const signal = interruptSignal();
+  // A reader that stops early (`overlab status | head -3`) is not an error of overlab's.
+  process.stdout.on('error', (e: NodeJS.ErrnoException) => {
+    if (e.code === 'EPIPE') process.exit(process.exitCode ?? 0);
+    throw e;
+  });
   const dispatch: Dispatch = async (name, args, opts) => {
     const { reportError } = await import('./output.ts');
     try {

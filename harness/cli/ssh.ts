@@ -6,7 +6,7 @@ import type { GlobalOptions } from './main.ts';
 
 export async function sshCommand(host: string, command: string[], opts: GlobalOptions, signal: AbortSignal): Promise<number> {
   const plan = await openPlan(opts.lab);
-  const { hosts, provider, ctx, close } = await connectLab(plan, signal, opts.provider ? { provider: opts.provider } : {});
+  const { hosts, provider, ctx, close } = await connectLab(plan, signal, { engines: false, ...(opts.provider ? { provider: opts.provider } : {}) });
   close(); // the ssh client makes its own connection
   const h = hosts.get(host);
   if (!h) throw new UsageError(`lab ${plan.lab} has no host "${host}" (hosts: ${[...hosts.keys()].join(', ')})`);

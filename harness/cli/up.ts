@@ -19,7 +19,7 @@ export async function upCommand(ref: string | undefined, opts: GlobalOptions & {
   if (opts.dryRun) {
     const requested = opts.provider ?? plan.provider;
     // A dry run shows what would run even where the provider cannot run (e.g. not root).
-    const provider = requested === 'auto' ? await resolveProvider('auto').catch(() => providerById('netns')) : providerById(requested);
+    const provider = requested === 'auto' ? await resolveProvider('auto').catch(() => providerById('netns')) : await providerById(requested);
     const hosts = describeUp(plan, provider);
     if (opts.json) printJson({ lab: plan.lab, provider: provider.id, hosts });
     else for (const h of hosts) say(`# ${h.host}\n${h.commands.join('\n')}\n`);

@@ -1,22 +1,21 @@
 // The lab verbs behind the CLI: open a lab file, bring it up, take it down, report its status.
 // Each takes the lab's lock and keeps its state file true to what exists.
-import { appendFileSync, existsSync, mkdirSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type Docker from 'dockerode';
 import { LabNotFoundError, LabStateError } from '../errors.ts';
 import { silentEvents, type Events } from '../events.ts';
-import { engineClient, releaseAll } from '../engine/client.ts';
-import { containerAddresses } from '../engine/contents.ts';
-import { loadLab } from '../lab/load.ts';
-import { planLab } from '../lab/plan.ts';
+import { engineReader, type EngineReader } from '../engine/reader.ts';
 import type { Plan } from '../lab/types.ts';
 import { providerById, requireRoot, resolveProvider } from '../providers/index.ts';
 import type { DestroyReport, HostAccess, Provider, ProviderContext } from '../providers/provider.ts';
-import { labStateDir } from '../state/paths.ts';
+import { labStateDir, stateRoot } from '../state/paths.ts';
 import { StateStore, type LabState } from '../state/store.ts';
 import type { Step } from '../steps.ts';
-import { upSteps } from './up.ts';
+
+// Heavy modules (the YAML and schema checks, dockerode, the steps of up) are imported where they
+// are needed, so the quick commands (env, status) start quickly.
 
 export const PACKAGE_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 export const DEFAULT_LAB = 'tutorial';
@@ -30,7 +29,55 @@ export function resolveLabFile(ref: string = DEFAULT_LAB): string {
 }
 
 export async function openPlan(ref?: string): Promise<Plan> {
-  return planLab(await loadLab(resolveLabFile(ref)));
+  const file = resolveLabFile(ref);
+  const cached = upLabPlan(file);
+  if (cached) return cached;
+  const [{ loadLab }, { planLab }] = await Promise.all([import('../lab/load.ts'), import('../lab/plan.ts')]);
+  return planLab(await loadLab(file));
+}
+
+/** The plan a lab was brought up with, next to its state: .overlab/<lab>/plan.json. */
+interface RecordedPlan {
+  file: string;
+  mtimeMs: number;
+  size: number;
+  plan: Plan;
+}
+
+function planRecord(store: StateStore): string {
+  return join(store.dir, 'plan.json');
+}
+
+function recordPlan(store: StateStore, plan: Plan): void {
+  const { mtimeMs, size } = statSync(plan.file);
+  writeFileSync(planRecord(store), JSON.stringify({ file: plan.file, mtimeMs, size, plan } satisfies RecordedPlan) + '\n');
+}
+
+/**
+ * The plan of a lab that is up from this very file, unchanged since (same size and time): the
+ * plan the lab runs with, read without parsing and validating the file again.
+ */
+function upLabPlan(file: string): Plan | undefined {
+  let names: string[];
+  try {
+    names = readdirSync(stateRoot());
+  } catch {
+    return undefined;
+  }
+  let current: { mtimeMs: number; size: number } | undefined;
+  for (const name of names) {
+    try {
+      const rec = JSON.parse(readFileSync(join(stateRoot(), name, 'plan.json'), 'utf8')) as RecordedPlan;
+      if (rec.file !== file) continue;
+      current ??= statSync(file);
+      if (rec.mtimeMs !== current.mtimeMs || rec.size !== current.size) continue;
+      if (new StateStore(labStateDir(rec.plan.lab)).read()?.phase !== 'up') continue;
+      return rec.plan;
+    } catch {
+      // No record here, or not a readable one: the file is read as usual.
+    }
+  }
+  return undefined;
 }
 
 /**
@@ -92,11 +139,11 @@ export async function prepareUp(plan: Plan, options: { provider?: string; events
     if (existing) {
       checkRecordedProvider(plan.lab, existing, options.provider);
       requireRoot(existing.provider, `lab ${plan.lab}`);
-      const provider = providerById(existing.provider);
+      const provider = await providerById(existing.provider);
       const ctx: ProviderContext = { store, events, signal: options.signal };
       if (existing.phase === 'up') {
         const hosts = await provider.connect(plan, ctx); // throws when a host is gone
-        releaseAll(hosts, []);
+        for (const h of hosts) h.close?.();
         unlock();
         return { plan, store, provider, ctx, alreadyUp: true, steps: [], finish: () => {} };
       }
@@ -108,6 +155,8 @@ export async function prepareUp(plan: Plan, options: { provider?: string; events
     const now = new Date().toISOString();
     store.write({ version: 1, lab: plan.lab, provider: provider.id, file: plan.file, phase: 'creating', createdAt: now, updatedAt: now, hosts: {}, resources: {} });
     const ctx: ProviderContext = { store, events, signal: options.signal };
+    recordPlan(store, plan);
+    const { upSteps } = await import('./up.ts');
     const { steps, release } = upSteps(plan, { ...ctx, provider });
     const finish = (error?: unknown) => {
       release();
@@ -138,9 +187,10 @@ export async function labDown(lab: string, options: { force: boolean; provider?:
     requireRoot(state?.provider ?? 'netns', `taking lab ${lab} down`);
     if (state) store.update((s) => (s.phase = 'destroying'));
     // Without a state file, leftovers can only be of the embedded provider.
-    const provider = providerById(state?.provider ?? 'netns');
+    const provider = await providerById(state?.provider ?? 'netns');
     const report = await provider.destroy(lab, { store, events: options.events ?? silentEvents, signal: options.signal }, { force: options.force });
     store.remove();
+    rmSync(planRecord(store), { force: true });
     return { ...report, wasUp: state !== undefined };
   } finally {
     unlock();
@@ -151,7 +201,7 @@ export async function labDown(lab: string, options: { force: boolean; provider?:
 export async function connectLab(
   plan: Plan,
   signal: AbortSignal,
-  options: { provider?: string } = {},
+  options: { provider?: string; /** false: hosts only, no engine clients (and no dockerode loaded) */ engines?: boolean } = {},
 ): Promise<LabRun & { state: LabState; hosts: Map<string, HostAccess>; engines: Map<string, Docker>; close(): void }> {
   const store = new StateStore(labStateDir(plan.lab));
   const state = store.read();
@@ -159,10 +209,12 @@ export async function connectLab(
   if (!state) throw new LabStateError(`lab ${plan.lab} is not up`, { hint: `Run \`overlab up --lab ${plan.lab}\`.` });
   requireRoot(state.provider, `lab ${plan.lab}`);
   if (state.phase !== 'up') throw new LabStateError(`lab ${plan.lab} is not up (phase ${state.phase})`, { hint: `Run \`overlab down --lab ${plan.lab}\`, then \`overlab up --lab ${plan.lab}\`.` });
-  const provider = providerById(state.provider);
+  const provider = await providerById(state.provider);
   const ctx: ProviderContext = { store, events: silentEvents, signal };
   const access = await provider.connect(plan, ctx);
   const hosts = new Map(access.map((h) => [h.name, h]));
+  if (options.engines === false) return { plan, store, provider, ctx, state, hosts, engines: new Map(), close: () => access.forEach((h) => h.close?.()) };
+  const { engineClient, releaseAll } = await import('../engine/client.ts');
   const engines = new Map(access.filter((h) => h.engine).map((h) => [h.name, engineClient(h.engine!)]));
   return { plan, store, provider, ctx, state, hosts, engines, close: () => releaseAll(hosts.values(), engines.values()) };
 }
@@ -199,26 +251,28 @@ export async function labStatus(plan: Plan, signal: AbortSignal, options: { prov
     containers: plan.containers.map((c) => ({ name: c.name, host: c.host, state: undefined, addresses: {} })),
   };
   if (!state) return base;
-  const provider = providerById(state.provider);
+  const provider = await providerById(state.provider);
   const hostStates = await provider.hostStates(plan, { store, events: silentEvents, signal }).catch(() => ({}) as Record<string, string>);
   for (const h of base.hosts) h.state = hostStates[h.name];
   if (state.phase !== 'up') return base;
-  const { engines, close } = await connectLab(plan, signal, options);
+  const access = await provider.connect(plan, { store, events: silentEvents, signal });
+  const readers = new Map(await Promise.all(access.filter((h) => h.engine).map(async (h) => [h.name, await engineReader(h.engine!)] as const)));
   try {
-    await fillLiveStatus(base, plan, engines);
+    await fillLiveStatus(base, plan, readers);
   } finally {
-    close();
+    for (const r of readers.values()) r.release();
+    for (const h of access) h.close?.();
   }
   return base;
 }
 
-async function fillLiveStatus(base: LabStatus, plan: Plan, engines: Map<string, Docker>): Promise<void> {
+async function fillLiveStatus(base: LabStatus, plan: Plan, engines: Map<string, EngineReader>): Promise<void> {
   await Promise.all(
     base.hosts.map(async (h) => {
-      const docker = engines.get(h.name);
-      if (!docker) return;
+      const engine = engines.get(h.name);
+      if (!engine) return;
       try {
-        h.engine = ((await docker.version()) as { Version: string }).Version;
+        h.engine = await engine.version();
       } catch (e) {
         h.error = (e as Error).message;
       }
@@ -226,7 +280,7 @@ async function fillLiveStatus(base: LabStatus, plan: Plan, engines: Map<string, 
   );
   const firstEngine = engines.get(plan.dockerHosts[0]!);
   if (firstEngine) {
-    const nets = (await firstEngine.listNetworks().catch(() => [])) as { Name: string; Driver: string; Scope: string }[];
+    const nets = await firstEngine.networks().catch(() => []);
     for (const n of base.networks) {
       const found = nets.find((x) => x.Name === n.name);
       if (found) [n.driver, n.scope] = [found.Driver, found.Scope];
@@ -234,12 +288,12 @@ async function fillLiveStatus(base: LabStatus, plan: Plan, engines: Map<string, 
   }
   await Promise.all(
     base.containers.map(async (c) => {
-      const docker = engines.get(c.host);
-      if (!docker) return;
+      const engine = engines.get(c.host);
+      if (!engine) return;
       try {
-        const info = (await docker.getContainer(c.name).inspect()) as { State: { Status: string } };
+        const info = await engine.container(c.name);
         c.state = info.State.Status;
-        c.addresses = await containerAddresses(docker, c.name);
+        c.addresses = Object.fromEntries(Object.entries(info.NetworkSettings.Networks).map(([n, v]) => [n, v.IPAddress]));
       } catch {
         c.state = 'missing';
       }

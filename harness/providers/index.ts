@@ -1,11 +1,8 @@
 // Provider registry and `provider: auto` resolution. The only place that names providers.
 import { currentUid, PermissionError, PrerequisiteError, UsageError } from '../errors.ts';
 import type { ProviderName } from '../lab/types.ts';
-import { NetnsProvider } from './netns/netns-provider.ts';
 import type { Provider, ProviderId } from './provider.ts';
-import { SshProvider } from './ssh/ssh-provider.ts';
 import type { LibvirtMode } from './vagrant/local-libvirt.ts';
-import { VagrantProvider } from './vagrant/vagrant-provider.ts';
 
 export const LIBVIRT_MODES: readonly LibvirtMode[] = ['local'];
 let libvirtMode: LibvirtMode | undefined;
@@ -27,18 +24,19 @@ function currentLibvirtMode(): LibvirtMode | undefined {
   return env === 'local' ? env : undefined;
 }
 
-const FACTORIES: Record<string, () => Provider> = {
-  netns: () => new NetnsProvider(),
-  vagrant: () => {
+/** Each provider's module is loaded when the provider is used: a netns lab never loads ssh2's or Vagrant's code. */
+const FACTORIES: Record<string, () => Promise<Provider>> = {
+  netns: async () => new (await import('./netns/netns-provider.ts')).NetnsProvider(),
+  vagrant: async () => {
     const libvirt = currentLibvirtMode();
-    return new VagrantProvider(libvirt ? { libvirt } : {});
+    return new (await import('./vagrant/vagrant-provider.ts')).VagrantProvider(libvirt ? { libvirt } : {});
   },
-  ssh: () => new SshProvider(),
+  ssh: async () => new (await import('./ssh/ssh-provider.ts')).SshProvider(),
 };
 
 export const PROVIDER_IDS: readonly ProviderId[] = ['netns', 'vagrant', 'ssh'];
 
-export function providerById(id: string): Provider {
+export async function providerById(id: string): Promise<Provider> {
   const make = FACTORIES[id];
   if (!make) {
     if ((PROVIDER_IDS as readonly string[]).includes(id)) {
@@ -51,7 +49,7 @@ export function providerById(id: string): Provider {
 
 /** Vagrant on PATH with a usable hypervisor: VirtualBox, or vagrant-libvirt with a running libvirtd. */
 async function hypervisorUsable(): Promise<boolean> {
-  return (await providerById('vagrant').unusableReason()) === undefined;
+  return (await (await providerById('vagrant')).unusableReason()) === undefined;
 }
 
 /** Throws the one-line "needs root" error when a provider that needs root runs as another user. */
@@ -69,13 +67,13 @@ export function requireRoot(providerId: string, what: string): void {
 export async function resolveProvider(requested: ProviderName): Promise<Provider> {
   if (requested !== 'auto') {
     requireRoot(requested, `--provider ${requested}`);
-    const p = providerById(requested);
+    const p = await providerById(requested);
     const why = await p.unusableReason();
     if (why) throw new PrerequisiteError(`the ${p.id} provider cannot run here: ${why}`);
     return p;
   }
   if (await hypervisorUsable()) return providerById('vagrant');
-  const netns = providerById('netns');
+  const netns = await providerById('netns');
   requireRoot('netns', 'this lab (no usable hypervisor for vagrant, so provider auto means netns)');
   const why = await netns.unusableReason();
   if (!why) return netns;

@@ -5,7 +5,6 @@ import { spawn } from 'node:child_process';
 import { closeSync, mkdirSync, openSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { execa } from 'execa';
 import { HostUnreachableError } from '../../errors.ts';
 import { isAlive, type StateStore } from '../../state/store.ts';
 import type { ExecOptions, ExecResult, HostRunner, ServiceManager, ServiceSpec } from '../provider.ts';
@@ -32,6 +31,7 @@ export class NetnsRunner implements HostRunner {
         hint: 'Run `overlab down` and `overlab up` again.',
       });
     }
+    const { execa } = await import('execa'); // loaded on first use: `env` and `status` never run a command
     const r = await execa('nsenter', [...nsenterArgs(this.holderPid), ...argv], {
       reject: false,
       ...(options.input === undefined ? { stdin: 'ignore' as const } : { input: options.input }),

@@ -6,7 +6,6 @@ import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { execa } from 'execa';
 import { CommandFailedError, HostUnreachableError, LabStateError } from '../../errors.ts';
 import type { HostPlan, Plan } from '../../lab/types.ts';
 import { labRuntimeDir } from '../../state/paths.ts';
@@ -71,6 +70,7 @@ export class NetnsProvider implements Provider {
     const hostsPath = join(labDir, 'hosts');
     writeFileSync(hostsPath, hostsFile(plan));
     await Promise.all([this.wire(plan, ctx), this.makeKeys(sshDir)]);
+    ctx.signal.throwIfAborted();
 
     for (const h of plan.hosts) {
       mkdirSync(hostRuntimeDir(plan.lab, h.name), { recursive: true });
@@ -80,6 +80,7 @@ export class NetnsProvider implements Provider {
       plan.hosts.map(async (h) => {
         const holderPid = await this.startHolder(plan, h, hostsPath, ctx);
         const access = this.access(plan, h, holderPid, ctx);
+        ctx.signal.throwIfAborted();
         await this.startSshd(h, access, sshDir);
         return access;
       }),
@@ -111,6 +112,7 @@ export class NetnsProvider implements Provider {
   }
 
   async destroy(lab: string, ctx: ProviderContext, options: { force: boolean }): Promise<DestroyReport> {
+    const { execa } = await import('execa'); // loaded on use: `env` and `status` run no command
     const state = ctx.store.read();
     const hosts = Object.values(state?.hosts ?? {});
     const report: DestroyReport = { processes: 0, namespaces: [], paths: [] };
@@ -191,6 +193,7 @@ export class NetnsProvider implements Provider {
   // -- steps of createHosts
 
   private async wire(plan: Plan, ctx: ProviderContext): Promise<void> {
+    const { execa } = await import('execa');
     const taken = namespacesWithPrefix(labPrefix(plan.lab));
     if (taken.length) {
       throw new LabStateError(`namespaces of lab ${plan.lab} already exist (${taken.join(', ')}) but the lab state does not own them`, {
@@ -210,6 +213,7 @@ export class NetnsProvider implements Provider {
   }
 
   private async makeKeys(sshDir: string): Promise<void> {
+    const { execa } = await import('execa');
     mkdirSync(sshDir, { recursive: true, mode: 0o700 });
     const key = join(sshDir, 'id_ed25519');
     const hostKey = join(sshDir, 'ssh_host_ed25519_key');
@@ -237,22 +241,27 @@ export class NetnsProvider implements Provider {
       child.once('spawn', () => resolve(child.pid!));
       child.once('error', reject);
     });
-    ctx.store.update((s) => {
-      s.hosts[h.name]!.resources['holderPid'] = pid;
-    });
-    // Ready when the holder has exec'd sleep, i.e. its hostname and mounts are in place.
-    await waitFor(
-      async () => {
-        if (!isRunningProcess(pid)) {
-          throw new CommandFailedError({ command: `namespace holder of ${h.name}`, exitCode: child.exitCode, output: stderr, host: h.name });
-        }
-        const comm = (await readFile(`/proc/${pid}/comm`, 'utf8')).trim();
-        return comm === 'sleep' ? true : undefined;
-      },
-      { what: `the namespaces of ${h.name}`, timeoutMs: 10_000, intervalMs: 5, signal: ctx.signal },
-    );
-    child.stderr!.destroy();
-    child.unref();
+    try {
+      ctx.store.update((s) => {
+        s.hosts[h.name]!.resources['holderPid'] = pid;
+      });
+      // Ready when the holder has exec'd sleep, i.e. its hostname and mounts are in place.
+      await waitFor(
+        async () => {
+          if (!isRunningProcess(pid)) {
+            throw new CommandFailedError({ command: `namespace holder of ${h.name}`, exitCode: child.exitCode, output: stderr, host: h.name });
+          }
+          const comm = (await readFile(`/proc/${pid}/comm`, 'utf8')).trim();
+          return comm === 'sleep' ? true : undefined;
+        },
+        { what: `the namespaces of ${h.name}`, timeoutMs: 10_000, intervalMs: 5, signal: ctx.signal },
+      );
+    } finally {
+      // Whatever happened (an abort included), the holder outlives this process: its pipe and
+      // handle must not hold the event loop (an interrupted `up` once waited 11 minutes on them).
+      child.stderr!.destroy();
+      child.unref();
+    }
     return pid;
   }
 
