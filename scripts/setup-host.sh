@@ -3,21 +3,21 @@
 # and only what is missing: the netns provider's engine, KV stores, busybox for the test
 # image, sshd, iptables and iproute2; Vagrant for `overlab render` checks; ZooKeeper and a
 # Java runtime with --with-zookeeper. Safe to run again: it changes nothing when all is there.
+# As another user it runs itself again with sudo (or says to run it as root, without sudo).
 set -euo pipefail
 
 with_zookeeper=0
 for arg in "$@"; do
   case "$arg" in
     --with-zookeeper) with_zookeeper=1 ;;
-    -h|--help) sed -n '2,6p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,7p' "$0"; exit 0 ;;
     *) echo "setup-host: unknown option $arg" >&2; exit 64 ;;
   esac
 done
 
-if [ "$(id -u)" -ne 0 ]; then
-  echo "setup-host: run as root (sudo $0)" >&2
-  exit 77
-fi
+# shellcheck source=scripts/lib/need-root.sh
+. "$(dirname "$(readlink -f "$0")")/lib/need-root.sh"
+need_root "$0" "$@"
 if ! command -v apt-get >/dev/null; then
   echo "setup-host: needs apt-get (Debian or Ubuntu); install docker.io, etcd-server, busybox-static, openssh-server, iptables, iproute2 and vagrant by hand" >&2
   exit 69

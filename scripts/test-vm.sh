@@ -1,16 +1,19 @@
 #!/usr/bin/env bash
 # The real-VM tests (specs/vm, outside the normal suite): installs what they need when it is
 # missing (Debian packages: libvirt, vagrant-libvirt, QEMU, dnsmasq), builds the local box when
-# it is not built (scripts/build-box.sh), then runs mocha on specs/vm. Run as root:
-#   sudo npm run test:vm                 prepare, then run the VM specs
-#   sudo npm run test:vm -- --prepare    prepare only (packages and box), print the box name
+# it is not built (scripts/build-box.sh), then runs mocha on specs/vm. Needs root (as another
+# user it runs itself again with sudo):
+#   npm run test:vm                 prepare, then run the VM specs
+#   npm run test:vm -- --prepare    prepare only (packages and box), print the box name
 # Never starts the machine's own libvirtd: the tests start one of the lab's own, in a namespace.
 set -euo pipefail
 
 log() { printf 'test-vm: %s\n' "$*" >&2; }
 die() { log "$1"; exit "${2:-1}"; }
 
-[ "$(id -u)" -eq 0 ] || die "run as root: the tests create namespaces and start libvirtd (sudo $0)" 77
+# shellcheck source=scripts/lib/need-root.sh
+. "$(dirname "$(readlink -f "$0")")/lib/need-root.sh"
+need_root "$0" "$@"
 cd "$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")/.."
 
 # Debian packages the local libvirt needs (NOTES.md, "Real Vagrant VMs here").
