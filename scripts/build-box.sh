@@ -34,7 +34,7 @@ case "${1:-}" in
   *) die "unknown option $1 (try --help)" 64 ;;
 esac
 
-# shellcheck source=scripts/lib/need-root.sh
+# shellcheck disable=SC1091 # scripts/lib/need-root.sh, checked on its own
 . "$(dirname "$(readlink -f "$0")")/lib/need-root.sh"
 need_root "$0" "$@"
 

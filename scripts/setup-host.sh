@@ -15,7 +15,7 @@ for arg in "$@"; do
   esac
 done
 
-# shellcheck source=scripts/lib/need-root.sh
+# shellcheck disable=SC1091 # scripts/lib/need-root.sh, checked on its own
 . "$(dirname "$(readlink -f "$0")")/lib/need-root.sh"
 need_root "$0" "$@"
 if ! command -v apt-get >/dev/null; then

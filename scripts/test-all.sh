@@ -6,7 +6,7 @@
 # Both jobs always run; the exit status is non-zero when either fails. The last lines recap
 # both runners' summaries, the suite's last.
 set -uo pipefail
-# shellcheck source=scripts/lib/need-root.sh
+# shellcheck disable=SC1091 # scripts/lib/need-root.sh, checked on its own
 . "$(dirname "$(readlink -f "$0")")/lib/need-root.sh"
 need_root "$0" "$@"
 cd "$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")/.." || exit

@@ -11,7 +11,7 @@ set -euo pipefail
 log() { printf 'test-vm: %s\n' "$*" >&2; }
 die() { log "$1"; exit "${2:-1}"; }
 
-# shellcheck source=scripts/lib/need-root.sh
+# shellcheck disable=SC1091 # scripts/lib/need-root.sh, checked on its own
 . "$(dirname "$(readlink -f "$0")")/lib/need-root.sh"
 need_root "$0" "$@"
 cd "$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")/.."
