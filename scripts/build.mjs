@@ -22,6 +22,8 @@ try {
   process.exit(0);
 }
 rmSync(join(dist, '.stamp'), { force: true });
+// tsc's incremental record is only good with the output it describes.
+if (!existsSync(join(dist, 'harness', 'cli', 'main.js'))) rmSync(join(dist, '.tsbuildinfo'), { force: true });
 execFileSync(process.execPath, [tsc, '-p', join(root, 'tsconfig.build.json')], { stdio: 'inherit', cwd: root });
 
 /** dist/<path> -> <path>, as a relative link. */
