@@ -59,6 +59,11 @@ describe('root', () => {
     });
   }
 
+  it('the scripts and their shared preamble pass shellcheck (following the source)', () => {
+    const r = spawnSync('/usr/bin/shellcheck', ['-x', 'scripts/lib/need-root.sh', 'scripts/setup-host.sh', 'scripts/test-all.sh', 'scripts/test-vm.sh', 'scripts/build-box.sh', 'scripts/readme-command.sh', '.ci/run'], { cwd: ROOT, encoding: 'utf8' });
+    expect(r.status, r.stdout + r.stderr).to.equal(0);
+  });
+
   describe("the CLI's root check", () => {
     const needsRoot = new PermissionError('lab tutorial needs root', { root: true });
     const base = { uid: 1000, sudo: '/usr/bin/sudo', argv: ['/usr/bin/node', '/clone/bin/overlab.js', 'up', '--quiet'], execPath: '/usr/bin/node', env: { OVERLAB_HOME: '/h', HOME: '/home/u' } };
