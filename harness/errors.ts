@@ -1,5 +1,6 @@
 // Typed errors: one class per failure class, each with the exit status the CLI maps it to.
 // The library throws these; only the CLI turns them into output and exit codes.
+import { statSync } from 'node:fs';
 import { count } from './plural.ts';
 
 export abstract class OverlabError extends Error {
@@ -151,6 +152,57 @@ export class EngineApiError extends OverlabError {
 /** The lab's state forbids the operation (locked by another command, not up, ...). */
 export class LabStateError extends OverlabError {
   readonly exitCode = 73;
+}
+
+/**
+ * This user may not do it: the netns provider needs root, or a state folder or file belongs to
+ * another user. `root` says whether running as root would do it (the CLI then offers sudo).
+ */
+export class PermissionError extends OverlabError {
+  readonly exitCode = 77; // EX_NOPERM
+  readonly root: boolean;
+
+  constructor(message: string, options: { hint?: string; cause?: unknown; root: boolean }) {
+    super(message, options);
+    this.root = options.root;
+  }
+}
+
+/** The uid of whoever runs this process (undefined off POSIX). */
+export function currentUid(): number | undefined {
+  return process.getuid?.();
+}
+
+/**
+ * An fs error of this user's rights (EACCES, EPERM) as a PermissionError naming the path and
+ * its owner; anything else is returned as it is.
+ */
+export function permissionProblem(e: unknown, what: string): unknown {
+  const err = e as NodeJS.ErrnoException;
+  if (!err || (err.code !== 'EACCES' && err.code !== 'EPERM') || !err.path) return e;
+  const { owner, path } = ownerOf(err.path);
+  const me = currentUid();
+  const theirs = owner === undefined ? '' : `${path} belongs to ${owner === 0 ? 'root' : `uid ${owner}`}${me === undefined ? '' : `, not to you (uid ${me})`}; `;
+  return new PermissionError(`cannot ${what} ${err.path}: ${theirs}permission denied`, {
+    cause: e,
+    root: me !== 0,
+    hint:
+      owner !== undefined && owner !== me
+        ? `Run the command as ${owner === 0 ? 'root (overlab offers sudo)' : `uid ${owner}`}, or take the folder back: sudo chown -R ${me ?? '$(id -u)'} ${path}`
+        : 'Run the command as root, or fix the permissions of that path.',
+  });
+}
+
+/** The owner of `path`, or of its nearest existing parent folder. */
+function ownerOf(path: string): { owner: number | undefined; path: string } {
+  for (let p = path; p && p !== '/'; p = p.slice(0, Math.max(p.lastIndexOf('/'), 1))) {
+    try {
+      return { owner: statSync(p).uid, path: p };
+    } catch {
+      // Not there (or not visible): try the parent.
+    }
+  }
+  return { owner: undefined, path };
 }
 
 /** The user asked for something that cannot work (bad flag value, unknown host, ...). */

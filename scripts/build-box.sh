@@ -34,7 +34,9 @@ case "${1:-}" in
   *) die "unknown option $1 (try --help)" 64 ;;
 esac
 
-[ "$(id -u)" -eq 0 ] || die "run as root: debootstrap and chroot need it (sudo $0)" 77
+# shellcheck disable=SC1091 # scripts/lib/need-root.sh, checked on its own
+. "$(dirname "$(readlink -f "$0")")/lib/need-root.sh"
+need_root "$0" "$@"
 
 # --- host tools, from Debian's packages, only what is missing
 missing=()

@@ -1,23 +1,28 @@
 #!/usr/bin/env bash
 # Installs what overlab needs on a Debian/Ubuntu machine, from the distribution's packages,
 # and only what is missing: the netns provider's engine, KV stores, busybox for the test
-# image, sshd, iptables and iproute2; Vagrant for `overlab render` checks; ZooKeeper and a
-# Java runtime with --with-zookeeper. Safe to run again: it changes nothing when all is there.
+# image, sshd, iptables and iproute2; Vagrant for `overlab render` checks; Graphviz for
+# `overlab graph`; Chromium, headless, for the tests that look at pages; ZooKeeper and a Java
+# runtime with --with-zookeeper; libvirt, vagrant-libvirt, QEMU and dnsmasq for
+# `--libvirt local` (real VMs under emulation) with --with-libvirt. Safe to run again: it
+# changes nothing when all is there.
+# As another user it runs itself again with sudo (or says to run it as root, without sudo).
 set -euo pipefail
 
 with_zookeeper=0
+with_libvirt=0
 for arg in "$@"; do
   case "$arg" in
     --with-zookeeper) with_zookeeper=1 ;;
-    -h|--help) sed -n '2,6p' "$0"; exit 0 ;;
+    --with-libvirt) with_libvirt=1 ;;
+    -h|--help) sed -n '2,10p' "$0"; exit 0 ;;
     *) echo "setup-host: unknown option $arg" >&2; exit 64 ;;
   esac
 done
 
-if [ "$(id -u)" -ne 0 ]; then
-  echo "setup-host: run as root (sudo $0)" >&2
-  exit 77
-fi
+# shellcheck disable=SC1091 # scripts/lib/need-root.sh, checked on its own
+. "$(dirname "$(readlink -f "$0")")/lib/need-root.sh"
+need_root "$0" "$@"
 if ! command -v apt-get >/dev/null; then
   echo "setup-host: needs apt-get (Debian or Ubuntu); install docker.io, etcd-server, busybox-static, openssh-server, iptables, iproute2 and vagrant by hand" >&2
   exit 69
@@ -36,9 +41,15 @@ wanted=(
   vagrant:vagrant
   shellcheck:shellcheck
   file:file
+  graphviz:dot
+  chromium:chromium
 )
 if [ "$with_zookeeper" = 1 ]; then
   wanted+=(zookeeper:/usr/share/java/zookeeper.jar default-jre-headless:java)
+fi
+if [ "$with_libvirt" = 1 ]; then
+  # No systemd here: installing libvirt-daemon-system starts no daemon; the lab starts its own.
+  wanted+=(libvirt-daemon-system:libvirtd libvirt-clients:virsh vagrant-libvirt:/usr/share/doc/vagrant-libvirt qemu-system-x86:qemu-system-x86_64 qemu-utils:qemu-img dnsmasq-base:dnsmasq debootstrap:debootstrap e2fsprogs:mkfs.ext4)
 fi
 
 missing=()

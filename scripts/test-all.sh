@@ -1,11 +1,14 @@
 #!/usr/bin/env bash
-# Everything CI runs (npm run test:all, as root): the suite (npm test) and the real-VM job
+# Everything CI runs (npm run test:all, as root; another user's run goes through sudo): the suite (npm test) and the real-VM job
 # (npm run test:vm). The VM job's network- and disk-bound preparation (libvirt packages and the
 # box build, about 4 minutes on a fresh machine) runs beside the suite, which mostly waits on
 # namespaces and engines; the VMs boot after the suite, as QEMU emulation needs both cores.
 # Both jobs always run; the exit status is non-zero when either fails. The last lines recap
 # both runners' summaries, the suite's last.
 set -uo pipefail
+# shellcheck disable=SC1091 # scripts/lib/need-root.sh, checked on its own
+. "$(dirname "$(readlink -f "$0")")/lib/need-root.sh"
+need_root "$0" "$@"
 cd "$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")/.." || exit
 
 log() { printf 'test-all: %s\n' "$*" >&2; }

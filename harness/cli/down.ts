@@ -22,7 +22,7 @@ export async function downCommand(ref: string | undefined, opts: GlobalOptions &
   }
   const lab = await labNameOf(ref ?? opts.lab);
   const started = Date.now();
-  const report = await labDown(lab, { force: !!opts.force, signal });
+  const report = await labDown(lab, { force: !!opts.force, ...(opts.provider ? { provider: opts.provider } : {}), signal });
   const seconds = (Date.now() - started) / 1000;
   if (opts.json) printJson({ ok: true, lab, seconds, ...report });
   else if (!opts.quiet) {

@@ -12,7 +12,7 @@ export async function envCommand(host: string | undefined, opts: GlobalOptions &
     return 0;
   }
   if (host === undefined) throw new UsageError('overlab env needs a HOST (or --unset)', { hint: 'Run `overlab ls` to see the hosts.' });
-  const target = await engineTarget(await openHostLab(host, opts.lab), host, signal);
+  const target = await engineTarget(await openHostLab(host, opts.lab), host, signal, opts.provider);
   if (opts.json) printJson({ DOCKER_HOST: target.dockerHost, DOCKER_MACHINE_NAME: host });
   else say(envScript(target, opts.lab));
   return 0;

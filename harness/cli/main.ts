@@ -1,28 +1,42 @@
 // The overlab command line: parses flags, calls the library, prints. Thin on purpose.
+// Each command's module is imported only when that command runs, so `--version`, `--help` and
+// the light commands never load the engine, SSH or listr2 code the heavy ones need.
 import { Command, InvalidArgumentError, Option } from 'commander';
-import { reportError } from './output.ts';
-import { validateCommand } from './validate.ts';
-import { renderCommand } from './render.ts';
-import { upCommand } from './up.ts';
-import { graphCommand } from './graph.ts';
-import { handoutCommand } from './handout.ts';
-import { reportCommand } from './report.ts';
-import { DEFAULT_COPY_JOBS } from './up-copies.ts';
-import { downCommand } from './down.ts';
-import { statusCommand } from './status.ts';
-import { envCommand } from './env.ts';
-import { sshCommand } from './ssh.ts';
-import { configCommand } from './config.ts';
-import { ipCommand } from './ip.ts';
-import { lsCommand } from './ls.ts';
-import { planCommand } from './plan.ts';
-import { testCommand } from './test.ts';
 
 export interface GlobalOptions {
   lab?: string;
   json?: boolean;
   quiet?: boolean;
+  /** Where a lab is named: the provider the caller expects it on (checked against its state). */
+  provider?: string;
 }
+
+/** A command's function: its positional arguments, its options, then the interrupt signal. */
+type CommandFn = (...args: never[]) => Promise<number | void>;
+
+/** Where each command lives; imported on use. */
+export const COMMAND_MODULES = {
+  validate: () => import('./validate.ts').then((m) => m.validateCommand),
+  plan: () => import('./plan.ts').then((m) => m.planCommand),
+  render: () => import('./render.ts').then((m) => m.renderCommand),
+  up: () => import('./up.ts').then((m) => m.upCommand),
+  down: () => import('./down.ts').then((m) => m.downCommand),
+  status: () => import('./status.ts').then((m) => m.statusCommand),
+  env: () => import('./env.ts').then((m) => m.envCommand),
+  ssh: () => import('./ssh.ts').then((m) => m.sshCommand),
+  test: () => import('./test.ts').then((m) => m.testCommand),
+  config: () => import('./config.ts').then((m) => m.configCommand),
+  ip: () => import('./ip.ts').then((m) => m.ipCommand),
+  ls: () => import('./ls.ts').then((m) => m.lsCommand),
+  graph: () => import('./graph.ts').then((m) => m.graphCommand),
+  handout: () => import('./handout.ts').then((m) => m.handoutCommand),
+  report: () => import('./report.ts').then((m) => m.reportCommand),
+} satisfies Record<string, () => Promise<CommandFn>>;
+
+export type CommandName = keyof typeof COMMAND_MODULES;
+
+/** What an action does with the parsed command: `main` runs it; tests only record it. */
+export type Dispatch = (command: CommandName, args: unknown[], opts: GlobalOptions) => Promise<void>;
 
 function positiveInteger(value: string): number {
   const n = Number(value);
@@ -30,46 +44,30 @@ function positiveInteger(value: string): number {
   return n;
 }
 
-/** Cancels long operations on the first Ctrl-C; a second one exits at once. */
-function interruptSignal(): AbortSignal {
-  const controller = new AbortController();
-  let count = 0;
-  const onSignal = () => {
-    count++;
-    if (count === 1) {
-      process.stderr.write('\noverlab: stopping (Ctrl-C again to quit at once)\n');
-      controller.abort(Object.assign(new Error('interrupted'), { name: 'AbortError' }));
-    } else process.exit(130);
-  };
-  process.on('SIGINT', onSignal);
-  process.on('SIGTERM', onSignal);
-  return controller.signal;
-}
-
-export async function main(argv: string[]): Promise<void> {
-  const signal = interruptSignal();
+/** The command line's grammar, with no side effect until an action runs `dispatch`. */
+export function buildProgram(dispatch: Dispatch, version: string): Command {
   const program = new Command('overlab')
     .description('Turns a YAML lab file into a running multi-host Docker lab and proves overlay networking works.')
+    .version(version, '-V, --version', 'print the version')
     .showHelpAfterError()
     .exitOverride();
   const labOption = () => new Option('-l, --lab <lab>', 'lab file, or the name of a lab in labs/ (default: tutorial)');
   const json = () => new Option('--json', 'machine-readable output');
+  const quiet = (what = 'nothing on success; notes go to the lab\'s log and to `overlab status`') => new Option('-q, --quiet', what);
+  const providerCheck = () =>
+    new Option('-p, --provider <provider>', 'the provider the lab is expected on; refused when the lab is up on another one').choices(['auto', 'netns', 'vagrant', 'ssh']);
   const libvirtOption = () =>
     new Option('--libvirt <mode>', 'vagrant provider: "local" runs a libvirtd of the lab\'s own in a namespace, with QEMU under emulation and the box of scripts/build-box.sh (env OVERLAB_LIBVIRT)').choices(['local']);
-  const wrap =
-    (fn: (...a: never[]) => Promise<number | void>) =>
+  const action =
+    (name: CommandName) =>
     async (...args: unknown[]) => {
-      const opts = args.find((a): a is GlobalOptions => typeof a === 'object' && a !== null && !(a instanceof Command)) ?? {};
-      try {
-        const code = await (fn as (...a: unknown[]) => Promise<number | void>)(...args.slice(0, -1), signal);
-        process.exitCode = code ?? 0;
-      } catch (e) {
-        process.exitCode = reportError(e, !!opts.json);
-      }
+      // commander passes the positional arguments, the options, then the Command itself.
+      const opts = (args[args.length - 2] ?? {}) as GlobalOptions;
+      await dispatch(name, args.slice(0, -1), opts);
     };
 
-  program.command('validate').description('check a lab file and print every problem as file:line:column').argument('[lab]').addOption(labOption()).addOption(json()).action(wrap(validateCommand));
-  program.command('plan').description('print the plan computed from a lab file (JSON)').argument('[lab]').addOption(labOption()).action(wrap(planCommand));
+  program.command('validate').description('check a lab file and print every problem as file:line:column').argument('[lab]').addOption(labOption()).addOption(json()).action(action('validate'));
+  program.command('plan').description('print the plan computed from a lab file (JSON)').argument('[lab]').addOption(labOption()).action(action('plan'));
   program
     .command('render')
     .description("write the lab's Vagrantfile into its state folder (.overlab/<lab>/Vagrantfile)")
@@ -77,59 +75,63 @@ export async function main(argv: string[]): Promise<void> {
     .addOption(labOption())
     .addOption(json())
     .option('--vbox-networks-conf <file>', 'VirtualBox networks.conf to check host-only addresses against', '/etc/vbox/networks.conf')
-    .action(wrap(renderCommand));
+    .action(action('render'));
   program
     .command('up')
     .description('bring a lab up: hosts, KV store, engines, overlay networks, containers')
     .argument('[lab]')
     .addOption(labOption())
-    .option('-p, --provider <provider>', 'override the lab file: auto, netns, vagrant, ssh')
+    .addOption(new Option('-p, --provider <provider>', 'override the lab file: auto, netns, vagrant, ssh').choices(['auto', 'netns', 'vagrant', 'ssh']))
     .option('-n, --dry-run', 'print, per host, every command that would run, and run none')
     .addOption(libvirtOption())
+    .option('--accept-new-host-keys', "ssh provider: trust a machine's host key at first contact (when no known_hosts lists it, and the lab file pins none) and record it in .overlab/<lab>/known_hosts")
     .addOption(new Option('--copies <n>', 'bring up N copies of the lab side by side, named <lab>-01 ... <lab>-NN (a room of students)').argParser(positiveInteger))
     .option('--as <name>', 'bring the lab up as one copy of this name')
-    .addOption(new Option('--jobs <n>', `copies brought up at once (default ${DEFAULT_COPY_JOBS})`).argParser(positiveInteger))
+    .addOption(new Option('--jobs <n>', 'copies brought up at once (default 4)').argParser(positiveInteger))
     .option('--force', 'with --copies: go on even when the memory estimate says the machine cannot hold them')
-    .option('--accept-new-host-keys', "ssh provider: trust a machine's host key at first contact (when no known_hosts lists it, and the lab file pins none) and record it in .overlab/<lab>/known_hosts")
-    .option('-q, --quiet', 'no progress output')
+    .addOption(quiet())
     .addOption(json())
-    .action(wrap(upCommand));
+    .action(action('up'));
   program
     .command('down')
     .description('remove everything the lab created; idempotent')
     .argument('[lab]')
     .addOption(labOption())
+    .addOption(providerCheck())
     .option('-f, --force', 'also find leftovers by the lab name prefix (after a crash or a lost state file)')
     .option('-a, --all', 'take every lab under the state root down')
     .addOption(libvirtOption())
-    .option('-q, --quiet', 'no output')
+    .addOption(quiet('nothing on success'))
     .addOption(json())
-    .action(wrap(downCommand));
+    .action(action('down'));
   program
     .command('status')
-    .description('hosts, engines, KV store, networks and containers of a lab; with --all, every lab on this machine')
+    .description('hosts, engines, KV store, networks and containers of a lab, and the notes of its last up; with --all, every lab on this machine')
     .argument('[lab]')
     .addOption(labOption())
+    .addOption(providerCheck())
     .option('-a, --all', 'every lab under the state root: provider, hosts up, containers, last spec result, age, memory')
     .addOption(json())
-    .action(wrap(statusCommand));
+    .action(action('status'));
   program
     .command('env')
     .description('print the exports that point the docker CLI at a host\'s engine: eval "$(overlab env HOST)"')
     .argument('[host]')
     .addOption(labOption())
+    .addOption(providerCheck())
     .option('-u, --unset', 'print the commands that undo it')
     .addOption(json())
-    .action(wrap(envCommand));
+    .action(action('env'));
   program
     .command('config')
     .description('print the flags that point the docker CLI at a host\'s engine: docker $(overlab config HOST) ps')
     .argument('<host>')
     .addOption(labOption())
+    .addOption(providerCheck())
     .addOption(json())
-    .action(wrap(configCommand));
-  program.command('ip').description("print a host's address").argument('<host>').addOption(labOption()).addOption(json()).action(wrap(ipCommand));
-  program.command('ls').description('list every host of every lab in the state root, as docker-machine ls did').addOption(json()).action(wrap(lsCommand));
+    .action(action('config'));
+  program.command('ip').description("print a host's address").argument('<host>').addOption(labOption()).addOption(json()).action(action('ip'));
+  program.command('ls').description('list every host of every lab in the state root, as docker-machine ls did').addOption(json()).action(action('ls'));
   program
     .command('test')
     .description('run the acceptance specs against a lab, bringing it up first if it is not; JUnit and JSON reports go to .overlab/<lab>/reports/')
@@ -142,12 +144,24 @@ export async function main(argv: string[]): Promise<void> {
         'always',
       ]),
     )
-    .option('-p, --provider <provider>', 'when the lab must be brought up, override the lab file: auto, netns, vagrant, ssh')
+    .addOption(
+      new Option('-p, --provider <provider>', 'when the lab must be brought up, override the lab file; when it is up, the provider it is expected on').choices(['auto', 'netns', 'vagrant', 'ssh']),
+    )
     .addOption(libvirtOption())
     .addOption(new Option('--concurrency <n>', 'probes in flight at once (default: 8, fewer when the engines are slow)').argParser(positiveInteger))
     .option('-a, --all', 'run the specs of every lab that is up, then print the room summary')
+    .addOption(quiet('nothing on success: no progress, no spec lines, no summary'))
     .addOption(json())
-    .action(wrap(testCommand));
+    .action(action('test'));
+  program
+    .command('ssh')
+    .description('open a shell on a lab host, or run a command there')
+    .argument('<host>')
+    .argument('[command...]')
+    .addOption(labOption())
+    .addOption(providerCheck())
+    .option('-n, --dry-run', 'print the ssh command line, shell-quoted, and run nothing')
+    .action(action('ssh'));
   program
     .command('graph')
     .description("draw the lab's topology (hosts and addresses, KV store, overlays, containers); live addresses and states once it is up")
@@ -156,7 +170,8 @@ export async function main(argv: string[]): Promise<void> {
     .addOption(new Option('-f, --format <format>', 'svg (Graphviz), dot, or mermaid (for Markdown)').choices(['svg', 'dot', 'mermaid']).default('svg'))
     .option('-o, --out <file>', 'write it to a file instead of stdout')
     .option('--no-live', 'draw from the plan only, even when the lab is up')
-    .action(wrap(graphCommand));
+    .addOption(quiet('print nothing but the picture'))
+    .action(action('graph'));
   program
     .command('handout')
     .description('write what a student types for a lab (or every lab that is up): Markdown, and one printable HTML page')
@@ -164,31 +179,89 @@ export async function main(argv: string[]): Promise<void> {
     .addOption(labOption())
     .option('-a, --all', 'a handout for every lab that is up (the copies of a room)')
     .option('-o, --out <dir>', 'folder to write them to (default .overlab/handouts)')
+    .addOption(quiet('nothing on success'))
     .addOption(json())
-    .action(wrap(handoutCommand));
+    .action(action('handout'));
   program
     .command('report')
-    .description("write an HTML page of a lab, or with --all of every lab (the room): drawings and spec results, failing labs first")
+    .description('write an HTML page of a lab, or with --all of every lab (the room): drawings and spec results, failing labs first')
     .argument('[lab]')
     .addOption(labOption())
     .option('-a, --all', 'every lab under the state root')
     .option('-o, --out <file>', 'the page to write (default .overlab/room.html, or .overlab/<lab>.html)')
     .option('-w, --watch', 'write the page again whenever a lab changes, until Ctrl-C; the page reloads itself')
+    .addOption(quiet('nothing on success'))
     .addOption(json())
-    .action(wrap(reportCommand));
-  program
-    .command('ssh')
-    .description('open a shell on a lab host, or run a command there')
-    .argument('<host>')
-    .argument('[command...]')
-    .addOption(labOption())
-    .option('-n, --dry-run', 'print the ssh command line, shell-quoted, and run nothing')
-    .action(wrap(sshCommand));
+    .action(action('report'));
+  return program;
+}
 
+/** The exit status for a signal: 128 + its number (SIGINT 130, SIGTERM 143). */
+export const SIGNAL_STATUS = { SIGINT: 130, SIGTERM: 143 } as const;
+
+/** How long after the first signal the process exits even if something still holds it. */
+export const EXIT_DEADLINE_MS = 4_000;
+
+/**
+ * Cancels long operations on the first SIGINT or SIGTERM; a second one exits at once. The
+ * abort reason carries the signal's exit status. If anything still holds the process a while
+ * after the abort (a child's pipe, a socket), a timer ends it: one signal is all a CI runner's
+ * timeout sends.
+ */
+function interruptSignal(): AbortSignal {
+  const controller = new AbortController();
+  const onSignal = (name: keyof typeof SIGNAL_STATUS) => {
+    const status = SIGNAL_STATUS[name];
+    if (controller.signal.aborted) process.exit(status);
+    process.exitCode = status;
+    if (!process.argv.includes('--quiet') && !process.argv.includes('-q')) process.stderr.write(`\noverlab: stopping (${name}; again to quit at once)\n`);
+    controller.abort(Object.assign(new Error(`interrupted by ${name}`), { name: 'AbortError', exitStatus: status }));
+    setTimeout(() => {
+      process.stderr.write(`overlab: still busy ${EXIT_DEADLINE_MS / 1000} s after ${name}; exiting (\`overlab down\` removes what was created)\n`);
+      process.exit(status);
+    }, EXIT_DEADLINE_MS).unref();
+  };
+  process.on('SIGINT', () => onSignal('SIGINT'));
+  process.on('SIGTERM', () => onSignal('SIGTERM'));
+  return controller.signal;
+}
+
+/** The status an aborted command exits with: its signal's, whatever error the abort surfaced as. */
+function abortStatus(signal: AbortSignal): number {
+  return (signal.reason as { exitStatus?: number } | undefined)?.exitStatus ?? 130;
+}
+
+export async function main(argv: string[], options: { version: string }): Promise<void> {
+  const signal = interruptSignal();
+  // A reader that stops early (`overlab status | head -3`) is not an error of overlab's.
+  process.stdout.on('error', (e: NodeJS.ErrnoException) => {
+    if (e.code === 'EPIPE') process.exit(process.exitCode ?? 0);
+    throw e;
+  });
+  const dispatch: Dispatch = async (name, args, opts) => {
+    const { reportError } = await import('./output.ts');
+    try {
+      signal.throwIfAborted();
+      const fn = (await COMMAND_MODULES[name]()) as (...a: unknown[]) => Promise<number | void>;
+      const code = await fn(...args, signal);
+      process.exitCode = signal.aborted ? abortStatus(signal) : (code ?? 0);
+    } catch (e) {
+      const { elevate } = await import('./root.ts');
+      const elevated = await elevate(e, argv, signal);
+      if (elevated !== undefined) process.exitCode = elevated;
+      else if (signal.aborted) {
+        // An interrupted command ends with its signal's status, whatever error the abort surfaced as.
+        reportError(Object.assign(new Error('interrupted'), { name: 'AbortError' }), !!opts.json);
+        process.exitCode = abortStatus(signal);
+      } else process.exitCode = reportError(e, !!opts.json);
+    }
+  };
+  const program = buildProgram(dispatch, options.version);
   try {
     await program.parseAsync(argv);
   } catch (e) {
     const code = (e as { exitCode?: number }).exitCode;
-    process.exitCode = typeof code === 'number' ? (code === 0 ? 0 : 64) : reportError(e, false);
+    if (typeof code === 'number') process.exitCode = code === 0 ? 0 : 64;
+    else process.exitCode = (await import('./output.ts')).reportError(e, false);
   }
 }

@@ -11,13 +11,14 @@ export function table(rows: string[][]): string {
 
 export async function statusCommand(ref: string | undefined, opts: GlobalOptions & { all?: boolean }, signal: AbortSignal): Promise<number> {
   if (opts.all) return roomStatus(!!opts.json, signal);
-  const s = await labStatus(await openLabPlan(ref ?? opts.lab), signal);
+  const s = await labStatus(await openLabPlan(ref ?? opts.lab), signal, opts.provider ? { provider: opts.provider } : {});
   if (opts.json) {
     printJson(s);
     return 0;
   }
   say(`lab ${s.lab} (${s.file}): ${s.phase}${s.provider ? `, provider ${s.provider}` : ''}, mode ${s.mode}`);
   if (s.kv) say(`kv store: ${s.kv.type} at ${s.kv.clusterStore}${s.kv.note ? ` (${s.kv.note})` : ''}`);
+  for (const n of s.notes) say(`note: ${n}`);
   say('');
   say(table([['HOST', 'ADDRESS', 'ROLE', 'STATE', 'ENGINE'], ...s.hosts.map((h) => [h.name, h.address, h.role, h.state ?? '-', h.engine ?? h.error ?? '-'])]));
   if (s.networks.length) {

@@ -34,8 +34,11 @@ export async function testCommand(ref: string | undefined, opts: TestOptions, si
   const plan = await openLabPlan(ref ?? opts.lab);
   const labRef = ref ?? opts.lab ?? plan.lab;
   const json = !!opts.json;
+  // --quiet: nothing on success (notes go to the lab's log and to status); failures still speak.
+  const quiet = !!opts.quiet && !json;
   const events = {
     emit(e: LabEvent) {
+      if (quiet || e.type === 'command') return;
       if (e.type === 'warn' || (e.type === 'info' && !json)) warn(`${e.type === 'warn' ? 'note' : 'info'}: ${e.message}`);
     },
   };
@@ -44,14 +47,14 @@ export async function testCommand(ref: string | undefined, opts: TestOptions, si
   const wasUp = up.alreadyUp;
   const takeDown = async () => {
     const r = await labDown(plan.lab, { force: false, signal });
-    if (!json) say(`lab ${plan.lab} is down: ${destroySummary(r)}`);
+    if (!json && !quiet) say(`lab ${plan.lab} is down: ${destroySummary(r)}`);
   };
   if (wasUp) {
-    if (!json) say(`lab ${plan.lab} is up; running its specs against it`);
+    if (!json && !quiet) say(`lab ${plan.lab} is up; running its specs against it`);
   } else {
     try {
       // With --json, stdout carries only the final document: no progress lines.
-      await runWithProgress(up.steps, json ? 'quiet' : 'human', signal);
+      await runWithProgress(up.steps, json || quiet ? 'quiet' : 'human', signal);
       up.finish();
     } catch (e) {
       up.finish(e);
@@ -63,7 +66,7 @@ export async function testCommand(ref: string | undefined, opts: TestOptions, si
 
   let result: Awaited<ReturnType<typeof runLabSpecs>>;
   try {
-    result = await runLabSpecs(plan, { signal, console: json ? 'none' : 'spec', ...(opts.concurrency ? { concurrency: opts.concurrency } : {}) });
+    result = await runLabSpecs(plan, { signal, console: json || quiet ? 'none' : 'spec', ...(opts.concurrency ? { concurrency: opts.concurrency } : {}) });
   } catch (e) {
     if (policy === 'always' && !signal.aborted) await takeDown();
     throw e;
@@ -71,7 +74,7 @@ export async function testCommand(ref: string | undefined, opts: TestOptions, si
   const { report, files } = result;
   const passed = report.counts.failed === 0;
   const destroy = shouldDestroy(policy, { wasUp, passed });
-  if (!json) say(`reports: ${relative(process.cwd(), files.junit)}, ${relative(process.cwd(), files.json)}`);
+  if (!json && !quiet) say(`reports: ${relative(process.cwd(), files.junit)}, ${relative(process.cwd(), files.json)}`);
   if (destroy) await takeDown();
   const seconds = (Date.now() - started) / 1000;
   const kept = destroy ? 'removed' : `kept (${policy ? `--destroy ${policy}` : wasUp ? 'it was up before' : 'a spec failed'})`;
@@ -93,7 +96,7 @@ export async function testCommand(ref: string | undefined, opts: TestOptions, si
   const pairs = report.properties['pairs'] ? ` (pairs: ${report.properties['pairs']})` : '';
   const summary = `${report.counts.passed} of ${count(report.counts.tests, 'spec')} passed on lab ${plan.lab} in ${seconds.toFixed(1)} s${pairs}; the lab was ${kept}`;
   if (passed) {
-    say(summary);
+    if (!quiet) say(summary);
     return 0;
   }
   throw new SpecsFailedError(`${report.counts.failed} of ${count(report.counts.tests, 'spec')} failed on lab ${plan.lab}`, {

@@ -35,7 +35,7 @@ export async function upCommand(ref: string | undefined, opts: UpOptions, signal
   if (opts.dryRun) {
     const requested = opts.provider ?? plan.provider;
     // A dry run shows what would run even where the provider cannot run (e.g. not root).
-    const provider = requested === 'auto' ? await resolveProvider('auto', choice.providerOptions).catch(() => providerById('netns')) : providerById(requested, choice.providerOptions);
+    const provider = requested === 'auto' ? await resolveProvider('auto', choice.providerOptions).catch(() => providerById('netns')) : await providerById(requested, choice.providerOptions);
     const hosts = describeUp(plan, provider);
     if (opts.json) printJson({ lab: plan.lab, provider: provider.id, hosts });
     else for (const h of hosts) say(`# ${h.host}\n${h.commands.join('\n')}\n`);
@@ -46,7 +46,8 @@ export async function upCommand(ref: string | undefined, opts: UpOptions, signal
     emit(e: LabEvent) {
       if (e.type === 'command') return;
       if (mode === 'json') process.stdout.write(JSON.stringify({ event: e.type, ...e }) + '\n');
-      else if (e.type === 'warn' || mode === 'human') warn(`${e.type === 'warn' ? 'note' : 'info'}: ${e.message}`);
+      // --quiet: nothing; notes stay in the lab's log and in `overlab status`.
+      else if (mode === 'human') warn(`${e.type === 'warn' ? 'note' : 'info'}: ${e.message}`);
     },
   };
   const started = Date.now();

@@ -1,24 +1,23 @@
 // The lab verbs behind the CLI: open a lab file, bring it up, take it down, report its status.
 // Each takes the lab's lock and keeps its state file true to what exists.
-import { existsSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdirSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type Docker from 'dockerode';
 import { LabNotFoundError, LabStateError } from '../errors.ts';
 import { silentEvents, type Events } from '../events.ts';
-import { engineClient, releaseAll } from '../engine/client.ts';
-import { containerAddresses } from '../engine/contents.ts';
-import { loadLab } from '../lab/load.ts';
-import { planLab } from '../lab/plan.ts';
+import { engineReader, type EngineReader } from '../engine/reader.ts';
 import type { Plan } from '../lab/types.ts';
-import { providerById, resolveProvider, type ProviderOptions } from '../providers/index.ts';
+import { providerById, requireRoot, resolveProvider, type ProviderOptions } from '../providers/index.ts';
 import { emptyDestroyReport, type DestroyReport, type Provider } from '../providers/provider.ts';
 import type { HostAccess, LabContext } from '../host.ts';
 import { labStateDir, stateRoot } from '../state/paths.ts';
 import { listDir } from '../system/files.ts';
 import { StateStore, type LabState } from '../state/store.ts';
 import type { Step } from '../steps.ts';
-import { upSteps } from './up.ts';
+
+// Heavy modules (the YAML and schema checks, dockerode, the steps of up) are imported where they
+// are needed, so the quick commands (env, status) start quickly.
 
 export const PACKAGE_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 export const DEFAULT_LAB = 'tutorial';
@@ -40,7 +39,7 @@ export async function labNameOf(ref: string = DEFAULT_LAB): Promise<string> {
   const isName = /^[a-z][a-z0-9-]*$/.test(ref);
   try {
     const file = resolveLabFile(ref);
-    return recordedLabs().find((s) => s.file === file && !s.copyOf)?.lab ?? (await loadLab(file)).name;
+    return recordedLabs().find((s) => s.file === file && !s.copyOf)?.lab ?? (await labNameInFile(file));
   } catch (e) {
     // A lab whose file is gone or broken still comes down by its name.
     if (isName) return ref;
@@ -62,26 +61,69 @@ export function recordedLabs(): LabState[] {
     .sort((a, b) => a.lab.localeCompare(b.lab));
 }
 
+/** The plan of a lab file, read, checked and planned afresh (validate, plan, render, a lab not yet up). */
 export async function openPlan(ref?: string): Promise<Plan> {
-  return planLab(await loadLab(resolveLabFile(ref)));
+  return planFile(resolveLabFile(ref));
+}
+
+async function planFile(file: string): Promise<Plan> {
+  const [{ loadLab }, { planLab }] = await Promise.all([import('../lab/load.ts'), import('../lab/plan.ts')]);
+  return planLab(await loadLab(file));
+}
+
+async function labNameInFile(file: string): Promise<string> {
+  return (await (await import('../lab/load.ts')).loadLab(file)).name;
+}
+
+/**
+ * Refuses to act on a lab that is recorded under another provider than the one the caller
+ * named (`--provider`); `auto` and no provider accept any.
+ */
+export function checkRecordedProvider(lab: string, state: LabState | undefined, expected: string | undefined): void {
+  if (!state || !expected || expected === 'auto' || expected === state.provider) return;
+  throw new LabStateError(`lab ${lab} is ${state.phase === 'up' ? 'up' : `recorded (phase ${state.phase})`} on provider ${state.provider}, not ${expected}`, {
+    hint: `Leave out --provider, or pass --provider ${state.provider}; \`overlab down --lab ${lab}\` removes it from ${state.provider}.`,
+  });
+}
+
+/**
+ * What `up` tells the caller also goes to the lab's own log (.overlab/<lab>/logs/overlab.log),
+ * and its notes (warnings) to the state, where `status` shows them: `--quiet` loses nothing.
+ */
+function recordingEvents(store: StateStore, events: Events): Events {
+  const log = join(store.dir, 'logs', 'overlab.log');
+  return {
+    emit(e) {
+      events.emit(e);
+      if (e.type === 'command') return;
+      try {
+        mkdirSync(join(store.dir, 'logs'), { recursive: true });
+        appendFileSync(log, `${new Date().toISOString()} ${e.type === 'warn' ? 'note' : 'info'}: ${e.host ? `${e.host}: ` : ''}${e.message}\n`);
+        if (e.type === 'warn') store.update((s) => (s.notes ??= []).push(e.message));
+      } catch {
+        // The log is a convenience; the event itself was delivered.
+      }
+    },
+  };
+}
+
+/** The plan a lab that has a state was brought up from: recorded beside the state, else (older labs) its file's. */
+export async function recordedPlan(state: LabState): Promise<Plan> {
+  return new StateStore(labStateDir(state.lab)).readPlan() ?? planFile(state.file);
 }
 
 /**
  * The plan of a lab as commands on a live lab need it (up, status, test, env, ssh ...): the plan
  * recorded when it came up, found by name or by its file's path, so a copy (which has no file
- * of its own) and a lab whose file changed since are seen as they are; else the lab file's.
+ * of its own) and a lab whose file changed since are seen as they are, and quick commands
+ * never parse YAML; else the lab file's.
  */
-/** The plan a lab that has a state was brought up from: recorded beside the state, else (older labs) its file's. */
-export async function recordedPlan(state: LabState): Promise<Plan> {
-  return new StateStore(labStateDir(state.lab)).readPlan() ?? planLab(await loadLab(state.file));
-}
-
 export async function openLabPlan(ref: string = DEFAULT_LAB): Promise<Plan> {
   const byName = /^[a-z][a-z0-9-]*$/.test(ref) ? new StateStore(labStateDir(ref)).readPlan() : undefined;
   if (byName) return byName;
   const file = resolveLabFile(ref);
   const recorded = recordedLabs().find((s) => s.file === file && !s.copyOf);
-  return (recorded && new StateStore(labStateDir(recorded.lab)).readPlan()) || planLab(await loadLab(file));
+  return (recorded && new StateStore(labStateDir(recorded.lab)).readPlan()) || planFile(file);
 }
 
 export interface LabRun {
@@ -110,13 +152,15 @@ export async function prepareUp(
   const unlock = store.lock('up');
   try {
     const existing = store.read();
-    const events = options.events ?? silentEvents;
+    const events = recordingEvents(store, options.events ?? silentEvents);
     if (existing) {
-      const provider = providerById(existing.provider);
+      checkRecordedProvider(plan.lab, existing, options.provider);
+      requireRoot(existing.provider, `lab ${plan.lab}`);
+      const provider = await providerById(existing.provider);
       const ctx: LabContext = { store, events, signal: options.signal };
       if (existing.phase === 'up') {
         const hosts = await provider.connect(plan, ctx); // throws when a host is gone
-        releaseAll(hosts, []);
+        for (const h of hosts) h.close?.();
         unlock();
         return { plan, store, provider, ctx, alreadyUp: true, steps: [], finish: () => {} };
       }
@@ -129,6 +173,7 @@ export async function prepareUp(
     store.write({ version: 1, lab: plan.lab, provider: provider.id, mode: plan.mode, file: plan.file, ...(options.copyOf ? { copyOf: options.copyOf } : {}), phase: 'creating', createdAt: now, updatedAt: now, hosts: {}, resources: {} });
     store.writePlan(plan);
     const ctx: LabContext = { store, events, signal: options.signal };
+    const { upSteps } = await import('./up.ts');
     const { steps, release } = upSteps(plan, { ...ctx, provider });
     const finish = (error?: unknown) => {
       release();
@@ -149,15 +194,17 @@ export async function prepareUp(
 }
 
 /** Removes everything of the lab; with no state and no `force`, there is nothing to do. */
-export async function labDown(lab: string, options: { force: boolean; events?: Events; signal: AbortSignal }): Promise<DestroyReport & { wasUp: boolean }> {
+export async function labDown(lab: string, options: { force: boolean; provider?: string; events?: Events; signal: AbortSignal }): Promise<DestroyReport & { wasUp: boolean }> {
   const store = new StateStore(labStateDir(lab));
   const unlock = store.lock('down');
   try {
     const state = store.read();
+    checkRecordedProvider(lab, state, options.provider);
     if (!state && !options.force) return { ...emptyDestroyReport(), wasUp: false };
+    requireRoot(state?.provider ?? 'netns', `taking lab ${lab} down`);
     if (state) store.update((s) => (s.phase = 'destroying'));
     // Without a state file, leftovers can only be of the embedded provider.
-    const provider = providerById(state?.provider ?? 'netns');
+    const provider = await providerById(state?.provider ?? 'netns');
     const report = await provider.destroy(lab, { store, events: options.events ?? silentEvents, signal: options.signal }, { force: options.force });
     store.remove();
     return { ...report, wasUp: state !== undefined };
@@ -170,15 +217,20 @@ export async function labDown(lab: string, options: { force: boolean; events?: E
 export async function connectLab(
   plan: Plan,
   signal: AbortSignal,
+  options: { provider?: string; /** false: hosts only, no engine clients (and no dockerode loaded) */ engines?: boolean } = {},
 ): Promise<LabRun & { state: LabState; hosts: Map<string, HostAccess>; engines: Map<string, Docker>; close(): void }> {
   const store = new StateStore(labStateDir(plan.lab));
   const state = store.read();
+  checkRecordedProvider(plan.lab, state, options.provider);
   if (!state) throw new LabStateError(`lab ${plan.lab} is not up`, { hint: `Run \`overlab up --lab ${plan.lab}\`.` });
+  requireRoot(state.provider, `lab ${plan.lab}`);
   if (state.phase !== 'up') throw new LabStateError(`lab ${plan.lab} is not up (phase ${state.phase})`, { hint: `Run \`overlab down --lab ${plan.lab}\`, then \`overlab up --lab ${plan.lab}\`.` });
-  const provider = providerById(state.provider);
+  const provider = await providerById(state.provider);
   const ctx: LabContext = { store, events: silentEvents, signal };
   const access = await provider.connect(plan, ctx);
   const hosts = new Map(access.map((h) => [h.name, h]));
+  if (options.engines === false) return { plan, store, provider, ctx, state, hosts, engines: new Map(), close: () => access.forEach((h) => h.close?.()) };
+  const { engineClient, releaseAll } = await import('../engine/client.ts');
   const engines = new Map(access.filter((h) => h.engine).map((h) => [h.name, engineClient(h.engine!)]));
   return { plan, store, provider, ctx, state, hosts, engines, close: () => releaseAll(hosts.values(), engines.values()) };
 }
@@ -190,14 +242,18 @@ export interface LabStatus {
   provider: string | undefined;
   mode: Plan['mode'];
   kv: { type: string; clusterStore: string; note?: string } | undefined;
+  /** What `up` noted (fallbacks, warnings), also in .overlab/<lab>/logs/overlab.log. */
+  notes: string[];
   hosts: { name: string; address: string; role: string; state: string | undefined; engine: string | undefined; error?: string }[];
   networks: { name: string; subnet: string; driver: string | undefined; scope: string | undefined }[];
   containers: { name: string; host: string; state: string | undefined; addresses: Record<string, string> }[];
 }
 
-export async function labStatus(plan: Plan, signal: AbortSignal): Promise<LabStatus> {
+export async function labStatus(plan: Plan, signal: AbortSignal, options: { provider?: string } = {}): Promise<LabStatus> {
   const store = new StateStore(labStateDir(plan.lab));
   const state = store.read();
+  checkRecordedProvider(plan.lab, state, options.provider);
+  if (state) requireRoot(state.provider, `the status of lab ${plan.lab}`);
   const base: LabStatus = {
     lab: plan.lab,
     file: plan.file,
@@ -205,31 +261,34 @@ export async function labStatus(plan: Plan, signal: AbortSignal): Promise<LabSta
     provider: state?.provider,
     mode: plan.mode,
     kv: state?.kv ? { type: state.kv.type, clusterStore: state.kv.clusterStore, ...(state.kv.announced ? { note: state.kv.announced } : {}) } : undefined,
+    notes: state?.notes ?? [],
     hosts: plan.hosts.map((h) => ({ name: h.name, address: h.address, role: h.role, state: undefined, engine: undefined })),
     networks: plan.networks.map((n) => ({ name: n.name, subnet: n.subnet, driver: undefined, scope: undefined })),
     containers: plan.containers.map((c) => ({ name: c.name, host: c.host, state: undefined, addresses: {} })),
   };
   if (!state) return base;
-  const provider = providerById(state.provider);
+  const provider = await providerById(state.provider);
   const hostStates = await provider.hostStates(plan, { store, events: silentEvents, signal }).catch(() => ({}) as Record<string, string>);
   for (const h of base.hosts) h.state = hostStates[h.name];
   if (state.phase !== 'up') return base;
-  const { engines, close } = await connectLab(plan, signal);
+  const access = await provider.connect(plan, { store, events: silentEvents, signal });
+  const readers = new Map(await Promise.all(access.filter((h) => h.engine).map(async (h) => [h.name, await engineReader(h.engine!)] as const)));
   try {
-    await fillLiveStatus(base, plan, engines);
+    await fillLiveStatus(base, plan, readers);
   } finally {
-    close();
+    for (const r of readers.values()) r.release();
+    for (const h of access) h.close?.();
   }
   return base;
 }
 
-async function fillLiveStatus(base: LabStatus, plan: Plan, engines: Map<string, Docker>): Promise<void> {
+async function fillLiveStatus(base: LabStatus, plan: Plan, engines: Map<string, EngineReader>): Promise<void> {
   await Promise.all(
     base.hosts.map(async (h) => {
-      const docker = engines.get(h.name);
-      if (!docker) return;
+      const engine = engines.get(h.name);
+      if (!engine) return;
       try {
-        h.engine = ((await docker.version()) as { Version: string }).Version;
+        h.engine = await engine.version();
       } catch (e) {
         h.error = (e as Error).message;
       }
@@ -237,7 +296,7 @@ async function fillLiveStatus(base: LabStatus, plan: Plan, engines: Map<string, 
   );
   const firstEngine = engines.get(plan.dockerHosts[0]!);
   if (firstEngine) {
-    const nets = (await firstEngine.listNetworks().catch(() => [])) as { Name: string; Driver: string; Scope: string }[];
+    const nets = await firstEngine.networks().catch(() => []);
     for (const n of base.networks) {
       const found = nets.find((x) => x.Name === n.name);
       if (found) [n.driver, n.scope] = [found.Driver, found.Scope];
@@ -245,12 +304,12 @@ async function fillLiveStatus(base: LabStatus, plan: Plan, engines: Map<string, 
   }
   await Promise.all(
     base.containers.map(async (c) => {
-      const docker = engines.get(c.host);
-      if (!docker) return;
+      const engine = engines.get(c.host);
+      if (!engine) return;
       try {
-        const info = (await docker.getContainer(c.name).inspect()) as { State: { Status: string } };
+        const info = await engine.container(c.name);
         c.state = info.State.Status;
-        c.addresses = await containerAddresses(docker, c.name);
+        c.addresses = Object.fromEntries(Object.entries(info.NetworkSettings.Networks).map(([n, v]) => [n, v.IPAddress]));
       } catch {
         c.state = 'missing';
       }

@@ -59,8 +59,8 @@ export interface EngineTarget {
 }
 
 /** Where the engine of a host of a lab that is up listens; a kv host has none (UsageError). */
-export async function engineTarget(plan: Plan, host: string, signal: AbortSignal): Promise<EngineTarget> {
-  const { hosts, close } = await connectLab(plan, signal);
+export async function engineTarget(plan: Plan, host: string, signal: AbortSignal, provider?: string): Promise<EngineTarget> {
+  const { hosts, close } = await connectLab(plan, signal, { engines: false, ...(provider ? { provider } : {}) });
   close(); // only the endpoint is needed
   const h = findHost(plan, hosts, host);
   if (!h.engine) throw new UsageError(`host ${host} runs no Docker engine (role kv); pick one of ${plan.dockerHosts.join(', ')}`);
@@ -163,7 +163,7 @@ async function labMachines(state: LabState, dockerHost: string | undefined, sign
     // The file moved or broke: the state still names the hosts.
     return Object.keys(state.hosts).map((name) => row(name, { error: `lab file ${state.file}: ${(e as Error).message.split('\n')[0]}` }));
   }
-  const provider = providerById(state.provider);
+  const provider = await providerById(state.provider);
   const store = new StateStore(labStateDir(plan.lab));
   const states = await provider.hostStates(plan, { store, events: silentEvents, signal }).catch(() => ({}) as Record<string, string>);
   const rows = plan.hosts.map((h) => row(h.name, { state: states[h.name] ?? 'unknown' }));

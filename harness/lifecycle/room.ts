@@ -87,7 +87,7 @@ export async function labSummaries(signal: AbortSignal, now = Date.now()): Promi
     states.map(async (state): Promise<LabSummary> => {
       const store = new StateStore(labStateDir(state.lab));
       const plan = store.readPlan();
-      const provider = providerById(state.provider);
+      const provider = await providerById(state.provider);
       const ctx = { store, events: silentEvents, signal };
       const hostStates = plan ? await provider.hostStates(plan, ctx).catch(() => ({}) as Record<string, string>) : {};
       const report = lastReport(state.lab);

@@ -1,11 +1,10 @@
 // The providers by id, the options that shape one for an `up`, and `provider: auto` resolution.
-import { PrerequisiteError, UsageError } from '../errors.ts';
+// Each provider's module is loaded when the provider is used: a netns lab never loads ssh2's or
+// Vagrant's code, and commands that need no provider start faster.
+import { currentUid, PermissionError, PrerequisiteError, UsageError } from '../errors.ts';
 import type { ProviderId, ProviderName } from '../lab/types.ts';
-import { NetnsProvider } from './netns/netns-provider.ts';
 import type { Provider } from './provider.ts';
-import { SshProvider } from './ssh/ssh-provider.ts';
 import type { LibvirtMode } from './vagrant/local-libvirt.ts';
-import { VagrantProvider } from './vagrant/vagrant-provider.ts';
 
 export const LIBVIRT_MODES: readonly LibvirtMode[] = ['local'];
 
@@ -24,37 +23,50 @@ export function parseLibvirtMode(value: string | undefined): LibvirtMode | undef
   return value as LibvirtMode;
 }
 
-const FACTORIES: Record<ProviderId, (options: ProviderOptions) => Provider> = {
-  netns: () => new NetnsProvider(),
-  vagrant: (options) => new VagrantProvider(options.libvirt ? { libvirt: options.libvirt } : {}),
-  ssh: (options) => new SshProvider(options.acceptNewHostKeys ? { acceptNewHostKeys: true } : {}),
+const FACTORIES: Record<ProviderId, (options: ProviderOptions) => Promise<Provider>> = {
+  netns: async () => new (await import('./netns/netns-provider.ts')).NetnsProvider(),
+  vagrant: async (options) => new (await import('./vagrant/vagrant-provider.ts')).VagrantProvider(options.libvirt ? { libvirt: options.libvirt } : {}),
+  ssh: async (options) => new (await import('./ssh/ssh-provider.ts')).SshProvider(options.acceptNewHostKeys ? { acceptNewHostKeys: true } : {}),
 };
 
 export const PROVIDER_IDS: readonly ProviderId[] = ['netns', 'vagrant', 'ssh'];
 
-export function providerById(id: string, options: ProviderOptions = {}): Provider {
+export async function providerById(id: string, options: ProviderOptions = {}): Promise<Provider> {
   if (!(PROVIDER_IDS as readonly string[]).includes(id)) throw new UsageError(`unknown provider "${id}" (known: auto, ${PROVIDER_IDS.join(', ')})`);
   return FACTORIES[id as ProviderId](options);
 }
 
 /** Vagrant on PATH with a usable hypervisor: VirtualBox, or vagrant-libvirt with a running libvirtd. */
 async function hypervisorUsable(): Promise<boolean> {
-  return (await providerById('vagrant').unusableReason()) === undefined;
+  return (await (await providerById('vagrant')).unusableReason()) === undefined;
+}
+
+/** Throws the one-line "needs root" error when a provider that needs root runs as another user. */
+export function requireRoot(providerId: string, what: string): void {
+  if (providerId !== 'netns' || process.platform !== 'linux') return;
+  const uid = currentUid();
+  if (uid === undefined || uid === 0) return;
+  throw new PermissionError(`${what} needs root: the netns provider makes namespaces, veths and engines (you are uid ${uid})`, {
+    root: true,
+    hint: 'Run it as root, or with sudo (the overlab command offers sudo itself when it is installed).',
+  });
 }
 
 /** `auto`: vagrant when it and a hypervisor are usable, else netns on Linux as root. */
 export async function resolveProvider(requested: ProviderName, options: ProviderOptions = {}): Promise<Provider> {
   if (requested !== 'auto') {
-    const p = providerById(requested, options);
+    requireRoot(requested, `--provider ${requested}`);
+    const p = await providerById(requested, options);
     const why = await p.unusableReason();
     if (why) throw new PrerequisiteError(`the ${p.id} provider cannot run here: ${why}`);
     return p;
   }
   if (await hypervisorUsable()) return providerById('vagrant', options);
-  const netns = providerById('netns');
+  const netns = await providerById('netns', options);
+  requireRoot('netns', 'this lab (no usable hypervisor for vagrant, so provider auto means netns)');
   const why = await netns.unusableReason();
   if (!why) return netns;
   throw new PrerequisiteError(`no provider can run here: Vagrant with a hypervisor is not installed, and netns cannot run (${why})`, {
-    hint: 'Install VirtualBox and Vagrant, or run as root on Linux after `sudo scripts/setup-host.sh`.',
+    hint: 'Install VirtualBox and Vagrant, or run as root on Linux after `scripts/setup-host.sh`.',
   });
 }

@@ -2,7 +2,7 @@
 // interrupted `up` leaves a state that `down` can clear.
 import { closeSync, openSync, readFileSync, renameSync, rmSync, writeFileSync, writeSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { LabStateError } from '../errors.ts';
+import { LabStateError, permissionProblem } from '../errors.ts';
 import type { EngineMode, Plan, ProviderId } from '../lab/types.ts';
 import { isAlive } from '../system/processes.ts';
 
@@ -35,6 +35,8 @@ export interface LabState {
   /** Provider-wide records (switch namespace, runtime folder, ...). */
   resources: Record<string, unknown>;
   error?: string;
+  /** Warnings `up` gave (a KV fallback, ...), for `status`. */
+  notes?: string[];
 }
 
 export class StateStore {
@@ -54,6 +56,8 @@ export class StateStore {
       return state;
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+      const denied = permissionProblem(e, 'read the lab state');
+      if (denied !== e) throw denied;
       throw new LabStateError(`cannot read the lab state ${this.file}: ${(e as Error).message}`, {
         hint: 'Run `overlab down --force` to remove the lab by its name prefix.',
       });
@@ -62,11 +66,15 @@ export class StateStore {
 
   /** Writes atomically (rename), so a crash never leaves half a state file. */
   write(state: LabState): void {
-    mkdirSync(this.dir, { recursive: true });
     state.updatedAt = new Date().toISOString();
     const tmp = `${this.file}.${process.pid}.tmp`;
-    writeFileSync(tmp, JSON.stringify(state, null, 2) + '\n');
-    renameSync(tmp, this.file);
+    try {
+      mkdirSync(this.dir, { recursive: true });
+      writeFileSync(tmp, JSON.stringify(state, null, 2) + '\n');
+      renameSync(tmp, this.file);
+    } catch (e) {
+      throw permissionProblem(e, 'write the lab state');
+    }
   }
 
   update(fn: (s: LabState) => void): LabState {
@@ -104,8 +112,12 @@ export class StateStore {
 
   /** Takes the lab's lock for one command; a lock whose holder has died is taken over. */
   lock(command: string): () => void {
-    mkdirSync(this.dir, { recursive: true });
     const path = join(this.dir, 'lock');
+    try {
+      mkdirSync(this.dir, { recursive: true });
+    } catch (e) {
+      throw permissionProblem(e, 'make the state folder');
+    }
     for (let attempt = 0; attempt < 2; attempt++) {
       try {
         const fd = openSync(path, 'wx');
@@ -113,7 +125,7 @@ export class StateStore {
         closeSync(fd);
         return () => rmSync(path, { force: true });
       } catch (e) {
-        if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+        if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw permissionProblem(e, 'take the lab lock');
         let holder: { pid: number; command: string } | undefined;
         try {
           holder = JSON.parse(readFileSync(path, 'utf8')) as { pid: number; command: string };

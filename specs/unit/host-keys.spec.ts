@@ -236,11 +236,11 @@ describe('host keys', function () {
       });
     });
 
-    it('`up --accept-new-host-keys` reaches the ssh provider, and only when given', () => {
+    it('`up --accept-new-host-keys` reaches the ssh provider, and only when given', async () => {
       const given = providerChoice({ provider: 'ssh', acceptNewHostKeys: true }, {});
       expect(given).to.deep.equal({ provider: 'ssh', providerOptions: { acceptNewHostKeys: true } });
-      expect((providerById('ssh', given.providerOptions) as SshProvider)['options']).to.deep.equal({ acceptNewHostKeys: true });
-      expect((providerById('ssh', providerChoice({ provider: 'ssh' }, {}).providerOptions) as SshProvider)['options']).to.deep.equal({});
+      expect(((await providerById('ssh', given.providerOptions)) as SshProvider)['options']).to.deep.equal({ acceptNewHostKeys: true });
+      expect(((await providerById('ssh', providerChoice({ provider: 'ssh' }, {}).providerOptions)) as SshProvider)['options']).to.deep.equal({});
     });
 
     it('vagrant trusts on first use only at the first up; netns never trusts a new key', () => {

@@ -4,7 +4,6 @@
 import { spawn } from 'node:child_process';
 import { closeSync, mkdirSync, openSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { execa } from 'execa';
 import { HostUnreachableError } from '../../errors.ts';
 import type { StateStore } from '../../state/store.ts';
 import { isAlive, isRunningProcess, stopProcess } from '../../system/processes.ts';
@@ -32,6 +31,7 @@ export class NetnsRunner implements HostRunner {
         hint: 'Run `overlab down` and `overlab up` again.',
       });
     }
+    const { execa } = await import('execa'); // loaded on first use: `env` and `status` never run a command
     const r = await execa('nsenter', [...nsenterArgs(this.holderPid), ...argv], {
       reject: false,
       ...(options.input === undefined ? { stdin: 'ignore' as const } : { input: options.input }),

@@ -9,7 +9,6 @@ import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { execa } from 'execa';
 import { CommandFailedError, HostUnreachableError, LabStateError } from '../../errors.ts';
 import type { HostPlan, Plan } from '../../lab/types.ts';
 import { labKnownHosts, labRuntimeDir } from '../../state/paths.ts';
@@ -96,6 +95,7 @@ export class NetnsProvider implements Provider {
     store.update((s) => {
       s.resources['hostKey'] = fingerprint(hostKey);
     });
+    ctx.signal.throwIfAborted();
 
     for (const h of plan.hosts) {
       mkdirSync(hostRuntimeDir(plan.lab, h.name), { recursive: true });
@@ -105,6 +105,7 @@ export class NetnsProvider implements Provider {
       plan.hosts.map(async (h) => {
         const holderPid = await this.startHolder(plan, h, hostsPath, ctx);
         const access = this.access(plan, h, holderPid, ctx);
+        ctx.signal.throwIfAborted();
         await this.startSshd(h, access, sshDir);
         return access;
       }),
@@ -136,6 +137,7 @@ export class NetnsProvider implements Provider {
   }
 
   async destroy(lab: string, ctx: LabContext, options: { force: boolean }): Promise<DestroyReport> {
+    const { execa } = await import('execa'); // loaded on use: `env` and `status` run no command
     const state = ctx.store.read();
     const hosts = Object.values(state?.hosts ?? {});
     const report = emptyDestroyReport();
@@ -217,6 +219,7 @@ export class NetnsProvider implements Provider {
   // -- steps of createHosts
 
   private async wire(plan: Plan, ctx: LabContext): Promise<void> {
+    const { execa } = await import('execa');
     const taken = namespacesWithPrefix(labPrefix(plan.lab));
     if (taken.length) {
       throw new LabStateError(`namespaces of lab ${plan.lab} already exist (${taken.join(', ')}) but the lab state does not own them`, {
@@ -237,6 +240,7 @@ export class NetnsProvider implements Provider {
 
   /** The lab's client key and sshd host key (generated once per lab), sshd's config; returns the host key's public blob. */
   private async makeKeys(sshDir: string): Promise<Buffer> {
+    const { execa } = await import('execa');
     mkdirSync(sshDir, { recursive: true, mode: 0o700 });
     const key = join(sshDir, 'id_ed25519');
     const hostKey = join(sshDir, 'ssh_host_ed25519_key');
@@ -269,22 +273,27 @@ export class NetnsProvider implements Provider {
       child.once('spawn', () => resolve(child.pid!));
       child.once('error', reject);
     });
-    ctx.store.update((s) => {
-      s.hosts[h.name]!.resources['holderPid'] = pid;
-    });
-    // Ready when the holder has exec'd sleep, i.e. its hostname and mounts are in place.
-    await waitFor(
-      async () => {
-        if (!isRunningProcess(pid)) {
-          throw new CommandFailedError({ command: `namespace holder of ${h.name}`, exitCode: child.exitCode, output: stderr, host: h.name });
-        }
-        const comm = (await readFile(`/proc/${pid}/comm`, 'utf8')).trim();
-        return comm === 'sleep' ? true : undefined;
-      },
-      { what: `the namespaces of ${h.name}`, timeoutMs: 10_000, intervalMs: 5, signal: ctx.signal },
-    );
-    child.stderr!.destroy();
-    child.unref();
+    try {
+      ctx.store.update((s) => {
+        s.hosts[h.name]!.resources['holderPid'] = pid;
+      });
+      // Ready when the holder has exec'd sleep, i.e. its hostname and mounts are in place.
+      await waitFor(
+        async () => {
+          if (!isRunningProcess(pid)) {
+            throw new CommandFailedError({ command: `namespace holder of ${h.name}`, exitCode: child.exitCode, output: stderr, host: h.name });
+          }
+          const comm = (await readFile(`/proc/${pid}/comm`, 'utf8')).trim();
+          return comm === 'sleep' ? true : undefined;
+        },
+        { what: `the namespaces of ${h.name}`, timeoutMs: 10_000, intervalMs: 5, signal: ctx.signal },
+      );
+    } finally {
+      // Whatever happened (an abort included), the holder outlives this process: its pipe and
+      // handle must not hold the event loop (an interrupted `up` once waited 11 minutes on them).
+      child.stderr!.destroy();
+      child.unref();
+    }
     return pid;
   }
 

@@ -139,7 +139,7 @@ export function localLibvirtUnusableReason(): string | undefined {
   if (process.getuid?.() !== 0) return 'the local libvirt needs root (network namespaces, libvirtd)';
   const missing = LOCAL_LIBVIRT_TOOLS.filter(([bin]) => !findProgram(bin, { systemDirs: true }));
   if (missing.length) {
-    return `the local libvirt needs ${missing.map(([b]) => b).join(', ')}: apt-get install --no-install-recommends ${[...new Set(missing.map(([, p]) => p))].join(' ')} (scripts/test-vm.sh does it)`;
+    return `the local libvirt needs ${missing.map(([b]) => b).join(', ')}: apt-get install --no-install-recommends ${[...new Set(missing.map(([, p]) => p))].join(' ')}; or run scripts/setup-host.sh --with-libvirt, which installs all the local libvirt needs`;
   }
   return undefined;
 }

@@ -129,7 +129,7 @@ export class VagrantProvider implements Provider {
   async unusableReason(): Promise<string | undefined> {
     if (!findProgram('vagrant')) return 'vagrant is not installed (not found on PATH): run `sudo scripts/setup-host.sh` or install it from vagrantup.com';
     if (this.options.libvirt === 'local') {
-      if (!vagrantLibvirtInstalled(homedir())) return 'the vagrant-libvirt plugin is not installed: apt-get install --no-install-recommends vagrant-libvirt (scripts/test-vm.sh does it)';
+      if (!vagrantLibvirtInstalled(homedir())) return 'the vagrant-libvirt plugin is not installed: apt-get install --no-install-recommends vagrant-libvirt; or run scripts/setup-host.sh --with-libvirt, which installs all the local libvirt needs';
       return localLibvirtUnusableReason();
     }
     if (this.options.hypervisor) return undefined;
