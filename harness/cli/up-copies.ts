@@ -28,6 +28,7 @@ export async function upCopies(ref: string | undefined, request: CopiesRequest &
   const jobs = Math.max(1, request.jobs ?? DEFAULT_COPY_JOBS);
   const what = `${count(copies.plans.length, 'copy', 'copies')} of ${copies.base} on ${copies.provider}`;
   if (mode === 'human') warn(`${what}, ${Math.min(jobs, copies.plans.length)} at a time: about ${copies.perCopyMiB} MiB each, ${copies.availableMiB} MiB available`);
+  if (mode !== 'json') for (const w of copies.warnings) warn(`note: ${w}`);
 
   const upOne = async (plan: Plan, report: (line: string) => void): Promise<CopyOutcome> => {
     const t = Date.now();
@@ -77,7 +78,7 @@ export async function upCopies(ref: string | undefined, request: CopiesRequest &
   }
   const failed = outcomes.filter((o) => !o.ok);
   const seconds = (Date.now() - started) / 1000;
-  if (mode === 'json') printJson({ ok: failed.length === 0, base: copies.base, provider: copies.provider, seconds, perCopyMiB: copies.perCopyMiB, copies: outcomes });
+  if (mode === 'json') printJson({ ok: failed.length === 0, base: copies.base, provider: copies.provider, seconds, perCopyMiB: copies.perCopyMiB, warnings: copies.warnings, copies: outcomes });
   else {
     if (mode === 'human') say(`${what}: ${outcomes.length - failed.length} up, ${failed.length} failed, in ${seconds.toFixed(1)} s. See the room: overlab status --all`);
     for (const f of failed) warn(`${f.lab}: ${f.error} (\`overlab down --lab ${f.lab}\` removes what it made)`);

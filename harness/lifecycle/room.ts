@@ -11,6 +11,7 @@ import { providerById, resolveProvider, type ProviderOptions } from '../provider
 import type { DestroyReport } from '../providers/provider.ts';
 import type { SpecReport } from '../report/index.ts';
 import type { RoomEntry } from '../render/room.ts';
+import { VBOX_NETWORKS_CONF, virtualboxRangeWarnings } from '../render/virtualbox.ts';
 import { labStateDir } from '../state/paths.ts';
 import { StateStore, type LabState } from '../state/store.ts';
 import { availableMemoryMiB, checkCapacity, checkCopyName, copyNames, copyPlans } from './copies.ts';
@@ -33,6 +34,8 @@ export interface CopiesPlan {
   plans: Plan[];
   perCopyMiB: number;
   availableMiB: number;
+  /** Copies on a subnet VirtualBox does not allow for host-only networks: the line to add, as `render` says. */
+  warnings: string[];
 }
 
 /** The plans of the copies asked for, after checking the provider can make copies and the machine can hold them. */
@@ -51,7 +54,17 @@ export async function planCopies(ref: string | undefined, request: CopiesRequest
   const wanted = names.length - taken.length;
   const { refusal } = checkCapacity(perCopyMiB, wanted, availableMiB);
   if (refusal && !request.force) throw new PrerequisiteError(`not enough memory: ${refusal}`, { hint: 'Make fewer copies, or pass --force to try anyway.' });
-  return { base: lab.name, provider: provider.id, plans, perCopyMiB, availableMiB };
+  // Each copy on its own subnet is checked as `render` checks a lab (VirtualBox's host-only ranges).
+  const warnings = provider.copies === 'own-subnet' ? plans.flatMap((p) => virtualboxRangeWarnings(p, readIfThere(VBOX_NETWORKS_CONF)).map((w) => `${p.lab}: ${w}`)) : [];
+  return { base: lab.name, provider: provider.id, plans, perCopyMiB, availableMiB, warnings };
+}
+
+function readIfThere(file: string): string | undefined {
+  try {
+    return readFileSync(file, 'utf8');
+  } catch {
+    return undefined;
+  }
 }
 
 // ---------------------------------------------------------------------------------------------
