@@ -13,7 +13,7 @@ import { describeProvisioning } from '../provision/index.ts';
 import { closeSshEngine, sshEngineClient } from '../remote/ssh-engine.ts';
 import { userKnownHosts } from '../remote/host-keys.ts';
 import { SshRunner } from '../remote/runner.ts';
-import { shellJoin } from '../remote/shell.ts';
+import { shellJoin } from '../quote.ts';
 import { DATA_ROOT, DOCKER_DROP_IN, DOCKER_UNIT, RESTART_DOCKER_ARGV, SystemdServices, UNIT_PREFIX } from '../remote/systemd-services.ts';
 import { labKnownHosts } from '../state/paths.ts';
 import type { StateStore } from '../state/store.ts';

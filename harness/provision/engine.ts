@@ -3,7 +3,7 @@
 // is already there. Installing only: the host's service manager configures and starts dockerd
 // at `up`. The bash logic is sh/engine.sh; this file says which of it a lab runs.
 import type { EngineInstall, EngineMode, Plan } from '../lab/types.ts';
-import { shq } from './shell.ts';
+import { shellQuote } from '../quote.ts';
 
 export const DOCKER_APT_KEY = '/etc/apt/keyrings/docker.asc';
 export const DOCKER_APT_SOURCE = '/etc/apt/sources.list.d/docker.list';
@@ -15,7 +15,7 @@ export function installMethod(plan: Pick<Plan, 'engine'>): EngineInstall {
 
 /** The bash lines (over sh/engine.sh) that install the engine and print `overlab: engine=VERSION`. */
 export function engineSection(plan: Pick<Plan, 'engine' | 'mode'>): string {
-  const version = shq(plan.engine.version);
+  const version = shellQuote(plan.engine.version);
   const mode: EngineMode = plan.mode;
   const install = (() => {
     switch (installMethod(plan)) {

@@ -12,7 +12,8 @@ import type { HostPlan, Plan } from '../lab/types.ts';
 import type { HostAccess, LabContext } from '../host.ts';
 import { describeEngine, engineSection } from './engine.ts';
 import { describeKv, kvSection } from './kv.ts';
-import { shellLibrary, shq, type ShellLibrary } from './shell.ts';
+import { shellLibrary, type ShellLibrary } from './shell.ts';
+import { shellQuote } from '../quote.ts';
 
 export { installMethod } from './engine.ts';
 
@@ -47,8 +48,8 @@ export function provisionScript(plan: Plan, hostName: string): string {
     '# Generated from the lab; run as root with `bash -s`. Installs only; a second run changes nothing.',
     'set -euo pipefail',
     'shopt -s inherit_errexit',
-    `OVERLAB_LAB=${shq(plan.lab)}`,
-    `OVERLAB_HOST=${shq(host.name)}`,
+    `OVERLAB_LAB=${shellQuote(plan.lab)}`,
+    `OVERLAB_HOST=${shellQuote(host.name)}`,
     '',
     ...libraries.map(shellLibrary),
     '# --- provisioning',

@@ -7,14 +7,14 @@
 import { basename } from 'node:path';
 import { ZOOKEEPER_JAR } from '../kv/zookeeper.ts';
 import type { KvCandidate, Plan } from '../lab/types.ts';
-import { shq } from './shell.ts';
+import { shellQuote } from '../quote.ts';
 
 // The generated lines reach these paths through the variables of sh/common.sh ($usr_bin,
 // $java_share), which the unit tests point at a fake root.
 
 /** The bash function kv_TYPE that installs one candidate, unless it is installed. */
 function kvFunction(address: string, c: KvCandidate): string {
-  const body: string[] = [`require_address ${shq(address)}`, 'ensure_busybox'];
+  const body: string[] = [`require_address ${shellQuote(address)}`, 'ensure_busybox'];
   switch (c.type) {
     case 'consul':
       body.push('if [ ! -x "$usr_bin/consul" ]; then', '  consul_apt_repo', '  apt_install consul', 'fi');
@@ -51,7 +51,7 @@ export function kvSection(plan: Pick<Plan, 'kv'>): string {
     '  if [ "$kv_rc" = 0 ]; then kv_store=$kv_try; break; fi',
     '  log "$kv_try could not be set up on this host (exit $kv_rc, see above)"',
     'done',
-    `[ -n "$kv_store" ] || die ${shq(`no KV store could be set up on this host: tried ${types.join(', ')}`)}`,
+    `[ -n "$kv_store" ] || die ${shellQuote(`no KV store could be set up on this host: tried ${types.join(', ')}`)}`,
     'outcome kv "$kv_store"',
   ].join('\n');
 }

@@ -1,10 +1,7 @@
-// Quoting for the generated scripts (bash words), and the bash libraries in ./sh/ that the
-// generated scripts carry inline. Pure: strings in, strings out (the libraries are read once,
-// as templates are).
+// The bash libraries in ./sh/ that the generated scripts carry inline (their words are quoted
+// by harness/quote.ts). Pure: strings in, strings out (the libraries are read once, as
+// templates are).
 import { readFileSync } from 'node:fs';
-
-/** A bash word that stands for `s` exactly. */
-export { shellQuote as shq } from '../quote.ts';
 
 export type ShellLibrary = 'common' | 'engine' | 'kv';
 

@@ -9,7 +9,7 @@ import type { Client as SshClient, ServerHostKeyAlgorithm } from 'ssh2';
 import { HostKeyError } from '../errors.ts';
 import type { SshEndpoint } from '../host.ts';
 import type { HostKeyCheck } from './host-keys.ts';
-import { shellJoin } from './shell.ts';
+import { shellJoin } from '../quote.ts';
 import { openTransport, type Transport } from './transport.ts';
 
 const { Client } = ssh2;

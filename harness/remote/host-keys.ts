@@ -10,7 +10,7 @@ import { homedir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { HostKeyError } from '../errors.ts';
 import type { HostKeyPolicy, SshEndpoint } from '../host.ts';
-import { shellQuote } from './shell.ts';
+import { shellQuote } from '../quote.ts';
 
 /** A fingerprint as the lab file and `ssh-keygen -lf` write it. */
 export const FINGERPRINT_PATTERN = /^SHA256:[A-Za-z0-9+/]{43}$/;

@@ -13,4 +13,4 @@ export { fingerprint, HostKeyCheck, knownHostsName, parseKnownHosts, userKnownHo
 export { parseSshConfig, sshConfigEndpoints, type SshConfigHost } from './ssh-config.ts';
 export { closeSshEngine, sshEngineClient } from './ssh-engine.ts';
 export { SystemdServices } from './systemd-services.ts';
-export { remoteCommand, shellJoin, shellQuote } from './shell.ts';
+export { remoteCommand } from './shell.ts';

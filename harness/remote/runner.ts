@@ -10,7 +10,8 @@ import { CommandFailedError } from '../errors.ts';
 import type { Events } from '../events.ts';
 import type { ExecOptions, ExecResult, HostRunner, SshEndpoint } from '../host.ts';
 import { SshConnection, type ChannelExecResult, type SshConnectOptions } from './connection.ts';
-import { KILL_AFTER_SECONDS, remoteCommand, shellJoin } from './shell.ts';
+import { shellJoin } from '../quote.ts';
+import { KILL_AFTER_SECONDS, remoteCommand } from './shell.ts';
 import { uploadFile, type UploadSource } from './upload.ts';
 
 export interface SshRunnerOptions {

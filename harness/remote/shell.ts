@@ -4,7 +4,6 @@
 
 import { shellJoin } from '../quote.ts';
 
-export { shellJoin, shellQuote } from '../quote.ts';
 
 export interface RemoteCommandOptions {
   /** Prefix with `sudo -n` (non-interactive: fails at once instead of asking for a password). */

@@ -7,7 +7,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { connect as netConnect, type Socket } from 'node:net';
 import { Duplex } from 'node:stream';
 import type { SshEndpoint } from '../host.ts';
-import { shellJoin } from './shell.ts';
+import { shellJoin } from '../quote.ts';
 
 /** The byte stream under one SSH connection: a TCP socket, or a proxy command's stdin/stdout. */
 export interface Transport {

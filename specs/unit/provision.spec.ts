@@ -22,7 +22,7 @@ import {
   provisionScript,
   PROVISION_TIMEOUT_MS,
 } from '../../harness/provision/index.ts';
-import { shq } from '../../harness/provision/shell.ts';
+import { shellQuote } from '../../harness/quote.ts';
 import { StateStore, type LabState } from '../../harness/state/store.ts';
 
 const LABS_DIR = new URL('../../labs/', import.meta.url);
@@ -166,8 +166,8 @@ describe('provisioning scripts', () => {
     });
 
     it('quotes what it takes from the lab for bash', () => {
-      expect(shq("lab's")).to.equal(`'lab'\\''s'`);
-      const out = spawnSync('bash', ['-c', `printf '%s' ${shq("it's a $test `x`")}`], { encoding: 'utf8' }).stdout;
+      expect(shellQuote("lab's")).to.equal(`'lab'\\''s'`);
+      const out = spawnSync('bash', ['-c', `printf '%s' ${shellQuote("it's a $test `x`")}`], { encoding: 'utf8' }).stdout;
       expect(out).to.equal("it's a $test `x`");
     });
   });

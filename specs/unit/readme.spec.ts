@@ -137,9 +137,11 @@ describe('README', () => {
       expect(command('test')).to.equal('scripts/setup-host.sh --with-zookeeper && npm ci && npm run test:all');
       for (const b of fenced('sh')) expect(b.text, `README.md:${b.line}`).to.not.match(/(^|&& *)sudo /m);
     });
-    it('.ci/run runs the test block through scripts/readme-command.sh', () => {
+    it('.ci/run runs the up block, then the test block, through scripts/readme-command.sh', () => {
       const ci = readFileSync(join(ROOT, '.ci/run'), 'utf8');
+      expect(ci).to.include('scripts/readme-command.sh up');
       expect(ci).to.include('scripts/readme-command.sh test');
+      expect(ci.indexOf('bash -euo pipefail -c "$up"')).to.be.lessThan(ci.indexOf('exec bash -euo pipefail -c "$tests"'));
       expect(ci).to.not.match(/^npm /m);
     });
   });

@@ -11,7 +11,8 @@ import type { HostPlan, Plan } from '../../harness/lab/types.ts';
 import { keyFor } from '../../harness/providers/ssh/ssh-provider.ts';
 import type { ExecOptions, ExecResult, HostRunner } from '../../harness/host.ts';
 import { expandHome, parseSshConfig, proxyArgv, sshConfigEndpoints, SshConfigSyntaxError } from '../../harness/remote/ssh-config.ts';
-import { formatSeconds, remoteCommand, shellJoin, shellQuote } from '../../harness/remote/shell.ts';
+import { shellJoin, shellQuote } from '../../harness/quote.ts';
+import { formatSeconds, remoteCommand } from '../../harness/remote/shell.ts';
 import {
   daemonJsonConflicts,
   DOCKER_DROP_IN,

@@ -18,7 +18,7 @@ import type { Plan } from '../../lab/types.ts';
 import { provisionHost } from '../../provision/index.ts';
 import { renderVagrantfile } from '../../render/vagrantfile.ts';
 import { sshConfigEndpoints } from '../../remote/ssh-config.ts';
-import { shellJoin } from '../../remote/shell.ts';
+import { shellJoin } from '../../quote.ts';
 import { emptyDestroyReport, type DestroyReport, type HostCommands, type Provider } from '../provider.ts';
 import type { HostAccess, HostKeyPolicy, LabContext, SshAddress, SshEndpoint } from '../../host.ts';
 import { labKnownHosts, labStateDir } from '../../state/paths.ts';
