@@ -14,6 +14,7 @@ import type { RoomEntry } from '../render/room.ts';
 import { VBOX_NETWORKS_CONF, virtualboxRangeWarnings } from '../render/virtualbox.ts';
 import { labStateDir } from '../state/paths.ts';
 import { StateStore, type LabState } from '../state/store.ts';
+import { mapLimit } from '../wait.ts';
 import { availableMemoryMiB, checkCapacity, checkCopyName, copyNames, copyPlans } from './copies.ts';
 import { labGraph } from './graph.ts';
 import { labDown, recordedLabs, resolveLabFile } from './lab.ts';
@@ -125,19 +126,20 @@ export async function labSummaries(signal: AbortSignal, now = Date.now()): Promi
 // down --all
 
 export async function downAll(options: { force: boolean; events?: Events; signal: AbortSignal }): Promise<{ lab: string; report?: DestroyReport; error?: string }[]> {
-  const results: { lab: string; report?: DestroyReport; error?: string }[] = [];
-  // One at a time: a lab's down is quick, and a failure in one must not stop the others.
-  for (const state of recordedLabs()) {
+  // A few at a time: each down mostly waits for daemons to exit; a failure in one stops no other.
+  return mapLimit(recordedLabs(), DOWN_JOBS, async (state) => {
     options.signal.throwIfAborted();
     try {
-      results.push({ lab: state.lab, report: await labDown(state.lab, options) });
+      return { lab: state.lab, report: await labDown(state.lab, options) };
     } catch (e) {
       if (options.signal.aborted) throw e;
-      results.push({ lab: state.lab, error: (e as Error).message });
+      return { lab: state.lab, error: (e as Error).message };
     }
-  }
-  return results;
+  });
 }
+
+/** Labs taken down at once by `down --all`. */
+const DOWN_JOBS = 4;
 
 /** Labs whose specs can run: up, with a recorded plan. */
 export function labsUp(): { state: LabState; plan: Plan }[] {
