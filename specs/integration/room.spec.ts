@@ -2,7 +2,7 @@
 // on purpose (a container moved to another overlay), the room's specs, the room page and a
 // topology picture looked at in headless chromium, a handout's commands typed as a student
 // would, and `down --all` leaving nothing of any copy.
-import { mkdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { expect } from 'chai';
 import { execa } from 'execa';
@@ -109,6 +109,32 @@ describe('a room: three copies of the tutorial (netns, chromium)', function () {
       await screenshot(page, join(SHOTS, 'room.png'));
       expect(readFileSync(join(SHOTS, 'room.png')).subarray(1, 4).toString()).to.equal('PNG');
     });
+  });
+
+  it('report --watch writes the page again when a lab changes, and one SIGINT ends it (130)', async () => {
+    const page = join(s.dir, 'watched.html');
+    const watch = s.spawn(['report', '--all', '--watch', '--out', page]);
+    const until = async (what: string, ok: () => boolean, ms = 20_000) => {
+      const end = Date.now() + ms;
+      while (!ok()) {
+        if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+        await new Promise((r) => setTimeout(r, 100));
+      }
+    };
+    try {
+      await until('the first page', () => existsSync(page));
+      const first = statSync(page).mtimeMs;
+      expect(readFileSync(page, 'utf8')).to.include('<meta http-equiv="refresh"');
+      const t = await s.run(['test', 'rm-tut-01', '--json']);
+      expect(t.exitCode, t.all).to.equal(0);
+      await until('the page to be written again', () => statSync(page).mtimeMs > first);
+    } finally {
+      watch.kill('SIGINT');
+    }
+    const stopped = Date.now();
+    const r = await watch;
+    expect(r.exitCode, r.all).to.equal(130);
+    expect(Date.now() - stopped).to.be.below(5000);
   });
 
   it('the SVG picture of a copy renders in chromium with its hosts, addresses, overlay and containers', async () => {
