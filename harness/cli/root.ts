@@ -2,9 +2,8 @@
 // state folder root owns) runs again under sudo when sudo is installed and this is not root
 // already; otherwise the library's one-line message stands.
 import { spawn } from 'node:child_process';
-import { accessSync, constants } from 'node:fs';
-import { delimiter, join } from 'node:path';
 import { PermissionError } from '../errors.ts';
+import { findProgram } from '../system/programs.ts';
 import { warn } from './output.ts';
 
 /** Variables the command reads, passed through sudo (which starts from a clean environment). */
@@ -15,21 +14,6 @@ export interface Elevation {
   argv: string[];
   /** The one line said before it runs. */
   notice: string;
-}
-
-/** An executable `name` on PATH, or undefined. */
-export function onPath(name: string, env: NodeJS.ProcessEnv = process.env): string | undefined {
-  for (const dir of (env['PATH'] ?? '').split(delimiter)) {
-    if (!dir) continue;
-    const candidate = join(dir, name);
-    try {
-      accessSync(candidate, constants.X_OK);
-      return candidate;
-    } catch {
-      // Not here.
-    }
-  }
-  return undefined;
 }
 
 /**
@@ -53,7 +37,7 @@ export function elevation(
 
 /** Runs the command again under sudo when `elevation` says so; returns its exit status, or undefined. */
 export async function elevate(error: unknown, argv: string[], signal: AbortSignal): Promise<number | undefined> {
-  const plan = elevation(error, { uid: process.getuid?.(), sudo: onPath('sudo'), argv, execPath: process.execPath, env: process.env });
+  const plan = elevation(error, { uid: process.getuid?.(), sudo: findProgram('sudo'), argv, execPath: process.execPath, env: process.env });
   if (!plan || signal.aborted) return undefined;
   warn(plan.notice);
   const child = spawn(plan.argv[0]!, plan.argv.slice(1), { stdio: 'inherit' });
