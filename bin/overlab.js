@@ -27,8 +27,8 @@ async function compiled(command) {
   } catch {
     return undefined;
   }
-  // The sources dist/ is made of: harness/ and the spec context it imports (specs/lab).
-  for (const dir of ['harness', 'specs/lab']) {
+  // The sources dist/ is made of: harness/.
+  for (const dir of ['harness']) {
     for (const entry of readdirSync(`${root}${dir}`, { recursive: true, withFileTypes: true })) {
       if (entry.isFile() && entry.name.endsWith('.ts') && statSync(`${entry.parentPath ?? entry.path}/${entry.name}`).mtimeMs > built) return undefined;
     }

@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // npm run build (and `prepare`, so npm ci/install runs it): compiles harness/ into dist/ with
 // tsconfig.build.json, so bin/overlab.js starts without compiling TypeScript. dist/ mirrors the
-// clone one level down (dist/harness, dist/specs/lab), so it links the folders the code finds
+// clone one level down (dist/harness), so it links the folders the code finds
 // by relative path (labs/, scripts/, the provisioning scripts), and ends with dist/.stamp,
 // whose time bin/overlab.js compares with the sources'. Plain JavaScript: it runs before tsx
 // or anything else is known to be there. Without TypeScript (npm ci --omit=dev) it says so and
