@@ -4,9 +4,16 @@ import { constants, type Stats } from 'node:fs';
 import { open, stat } from 'node:fs/promises';
 import { LabFileError, LabNotFoundError, type LabProblem } from '../errors.ts';
 import { LabSource } from './source.ts';
-import { schemaProblems } from './schema.ts';
+import { labSchema, schemaProblems } from './schema.ts';
 import { buildLab } from './validate.ts';
 import type { Lab } from './types.ts';
+import { count } from '../plural.ts';
+
+const TOP_LEVEL_KEYS = new Set(Object.keys((labSchema['properties'] ?? {}) as Record<string, unknown>));
+
+function isPlainObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
 
 /** Parses and validates lab text (no I/O); throws LabFileError listing every problem found. */
 export function parseLab(text: string, file: string): Lab {
@@ -18,6 +25,12 @@ export function parseLab(text: string, file: string): Lab {
   const data = parsed.data;
   if (data === null || data === undefined) {
     throw new LabFileError([{ file, line: 1, column: 1, message: 'the lab file is empty' }]);
+  }
+  // A mapping with not one lab key is some other file (a credentials file parses as YAML too):
+  // said in one line, quoting none of it.
+  if (isPlainObject(data) && Object.keys(data).length && !Object.keys(data).some((k) => TOP_LEVEL_KEYS.has(k))) {
+    const n = Object.keys(data).length;
+    throw new LabFileError([{ file, line: 1, column: 1, message: `not a lab file: none of its ${count(n, 'top-level key')} is a lab key (a lab file has at least name and hosts)` }]);
   }
   const structural = schemaProblems(source, data);
   if (structural.length) throw new LabFileError(sortProblems(structural));

@@ -106,12 +106,23 @@ describe('lab files', () => {
         expect(r.status).to.equal(65);
         expect(r.stderr).to.equal(`${file}:1:1: the lab file must be a mapping, not a string (a lab file is a mapping that starts with name: and hosts:)\n1 problem\n`);
       }
+      // A shadow file parses as a YAML mapping whose keys hold the password hashes.
+      const shadow = join(dir, 'shadow');
+      writeFileSync(shadow, 'root:$y$j9T$hash:20228:0:99999:7::\ndaemon:*:20228:0:99999:7::\n');
+      const r = validateCli(shadow);
+      expect(r.status).to.equal(65);
+      expect(r.stderr).to.equal(`${shadow}:1:1: not a lab file: none of its 2 top-level keys is a lab key (a lab file has at least name and hosts)\n1 problem\n`);
     });
   });
 
   describe('what messages quote', () => {
-    it('a mapping of secrets: only the keys, cut short', () => {
+    it('a mapping with no lab key: one line, quoting nothing of it', () => {
       const problems = problemsOf(`password: hunter2\n${'k'.repeat(60)}: secret-value\n`);
+      expect(problems.map((p) => `${p.line}:${p.column}: ${p.message}`)).to.deep.equal(['1:1: not a lab file: none of its 2 top-level keys is a lab key (a lab file has at least name and hosts)']);
+    });
+
+    it('a lab file with secrets beside it: only the keys, cut short', () => {
+      const problems = problemsOf(`name: x\npassword: hunter2\n${'k'.repeat(60)}: secret-value\n`);
       const text = problems.map((p) => p.message).join('\n');
       expect(text).not.to.include('hunter2');
       expect(text).not.to.include('secret-value');
