@@ -72,7 +72,7 @@ th.cell.passed { border-top-color: #2e7d32; } th.cell.failed, th.cell.error { bo
 th.cell .id { font-weight: 700; } th.cell .status { font-weight: 700; }
 th.cell.passed .status { color: #2e7d32; } th.cell.failed .status, th.cell.error .status { color: #c62828; }
 .times, .facts { color: #555; font-size: 12px; } .change { color: #6a1b9a; font-weight: 700; font-size: 12px; }
-th.fact { text-align: left; font-weight: normal; max-width: 36em; } .suite { color: #777; }
+th.fact { text-align: left; font-weight: normal; min-width: 22em; max-width: 36em; } .suite { color: #777; }
 td.mark { text-align: center; } td.passed { color: #2e7d32; } td.failed, td.error { color: #c62828; background: #fdecea; } td.na, td.absent { color: #999; }
 td.reason { font-size: 12px; max-width: 24em; } td.reason.failed, td.reason.error { color: #c62828; }
 pre { white-space: pre-wrap; text-align: left; font-size: 11px; background: #f4f4f4; color: #222; padding: .4em; max-width: 48em; max-height: 24em; overflow: auto; }

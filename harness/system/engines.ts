@@ -183,8 +183,13 @@ function alive(pid: number): boolean {
   }
 }
 
-/** The engine's own version string (`Docker version 20.10.24+dfsg1, build 297e128`), as the tree's dockerd says it. */
+/**
+ * The engine's exact version string as its API reports it (`20.10.24+dfsg1`), read from the
+ * tree's `dockerd --version` (`Docker version 20.10.24+dfsg1, build 5d6db84`), so a cell whose
+ * engine never answered is named the same way as one that did.
+ */
 export async function engineVersionString(dockerd: string): Promise<string> {
   const r = await execa(dockerd, ['--version'], { reject: false });
-  return String(r.stdout).trim() || `unknown (${dockerd} --version: exit ${r.exitCode})`;
+  const out = String(r.stdout).trim();
+  return /^Docker version ([^\s,]+)/.exec(out)?.[1] ?? (out || `unknown (${dockerd} --version: exit ${r.exitCode})`);
 }
