@@ -5,7 +5,7 @@
 import { closingLine, type MatrixCellResult, type MatrixReport } from '../report/matrix.ts';
 import { escapeHtml } from './handout.ts';
 
-const MARK: Record<string, string> = { passed: '✓', failed: '✗', pending: '–', 'n/a': 'n/a', error: '!' };
+const MARK: Record<string, string> = { passed: '✓', failed: '✗', pending: '–', 'n/a': 'n/a', 'not-run': '·' };
 
 function secs(ms: number | undefined): string {
   return ms === undefined ? '–' : `${(ms / 1000).toFixed(1)} s`;
@@ -48,7 +48,8 @@ export function renderMatrixPage(r: MatrixReport, options: { title?: string } = 
     .map((row) => {
       const marks = r.cells.map((c) => {
         const s = byCell.get(c.id)!.get(row.key);
-        const state = s ? s.state : c.status === 'n/a' ? 'n/a' : c.specs.length === 0 ? c.status : 'absent';
+        // A cell that ran no spec (n/a, or it died before its specs) marks none as passed or failed: its header says why.
+        const state = s ? s.state : c.status === 'n/a' ? 'n/a' : c.specs.length === 0 ? 'not-run' : 'absent';
         const change = s?.change ? ` data-change="${escapeHtml(s.change)}"` : '';
         const inner =
           s?.state === 'failed'
@@ -73,7 +74,7 @@ th.cell .id { font-weight: 700; } th.cell .status { font-weight: 700; }
 th.cell.passed .status { color: #2e7d32; } th.cell.failed .status, th.cell.error .status { color: #c62828; }
 .times, .facts { color: #555; font-size: 12px; } .change { color: #6a1b9a; font-weight: 700; font-size: 12px; }
 th.fact { text-align: left; font-weight: normal; min-width: 22em; max-width: 36em; } .suite { color: #777; }
-td.mark { text-align: center; } td.passed { color: #2e7d32; } td.failed, td.error { color: #c62828; background: #fdecea; } td.na, td.absent { color: #999; }
+td.mark { text-align: center; } td.passed { color: #2e7d32; } td.failed, td.error { color: #c62828; background: #fdecea; } td.na, td.absent, td.not-run { color: #999; }
 td.reason { font-size: 12px; max-width: 24em; } td.reason.failed, td.reason.error { color: #c62828; }
 pre { white-space: pre-wrap; text-align: left; font-size: 11px; background: #f4f4f4; color: #222; padding: .4em; max-width: 48em; max-height: 24em; overflow: auto; }
 body.only-failures tr.spec:not(.failing) { display: none; }
