@@ -223,6 +223,17 @@ export const SIGNAL_STATUS = { SIGINT: 130, SIGTERM: 143 } as const;
 /** How long after the first signal the process exits even if something still holds it. */
 export const EXIT_DEADLINE_MS = 4_000;
 
+let exitDeadlineMs = EXIT_DEADLINE_MS;
+
+/**
+ * A command whose clean-up after a signal is longer than the deadline and matters more than a
+ * quick exit (the matrix takes every cell's lab down) asks for more time; a second signal
+ * still exits at once.
+ */
+export function extendExitDeadline(ms: number): void {
+  exitDeadlineMs = Math.max(exitDeadlineMs, ms);
+}
+
 /**
  * Cancels long operations on the first SIGINT or SIGTERM; a second one exits at once. The
  * abort reason carries the signal's exit status. If anything still holds the process a while
@@ -238,9 +249,9 @@ function interruptSignal(): AbortSignal {
     if (!process.argv.includes('--quiet') && !process.argv.includes('-q')) process.stderr.write(`\noverlab: stopping (${name}; again to quit at once)\n`);
     controller.abort(Object.assign(new Error(`interrupted by ${name}`), { name: 'AbortError', exitStatus: status }));
     setTimeout(() => {
-      process.stderr.write(`overlab: still busy ${EXIT_DEADLINE_MS / 1000} s after ${name}; exiting (\`overlab down\` removes what was created)\n`);
+      process.stderr.write(`overlab: still busy ${exitDeadlineMs / 1000} s after ${name}; exiting (\`overlab down\` removes what was created)\n`);
       process.exit(status);
-    }, EXIT_DEADLINE_MS).unref();
+    }, exitDeadlineMs).unref();
   };
   process.on('SIGINT', () => onSignal('SIGINT'));
   process.on('SIGTERM', () => onSignal('SIGTERM'));

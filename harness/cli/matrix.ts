@@ -5,7 +5,7 @@
 import { UsageError } from '../errors.ts';
 import { parseEngineList, parseKvList, parseModeList } from '../lab/matrix.ts';
 import { runMatrix, type CellPhase, type MatrixEvent } from '../lifecycle/matrix.ts';
-import type { GlobalOptions } from './main.ts';
+import { extendExitDeadline, type GlobalOptions } from './main.ts';
 import { printJson, say, warn } from './output.ts';
 
 export interface MatrixOptions extends GlobalOptions {
@@ -35,6 +35,8 @@ function pairs(values: string[] | undefined, flag: string): Record<string, strin
 export async function matrixCommand(ref: string | undefined, opts: MatrixOptions, signal: AbortSignal): Promise<number> {
   const json = !!opts.json;
   const quiet = !!opts.quiet;
+  // After Ctrl-C every cell's child stops (up to 5 s) and every cell is taken down: give it the time.
+  extendExitDeadline(60_000);
   const sha = pairs(opts.engineSha256, '--engine-sha256');
   const table = new LiveTable(!json && !quiet && !!process.stdout.isTTY);
   const onEvent = (e: MatrixEvent) => {

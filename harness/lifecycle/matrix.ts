@@ -24,6 +24,7 @@ import { findProgram } from '../system/programs.ts';
 import { mapLimit } from '../wait.ts';
 import { availableMemoryMiB, checkCapacity } from './copies.ts';
 import { labDown, resolveLabFile } from './lab.ts';
+import { readdirSync } from 'node:fs';
 
 export type CellPhase = 'waiting' | 'running' | 'down' | CellStatus;
 
@@ -206,7 +207,7 @@ async function runCell(cell: MatrixCellPlan, ctx: CellContext): Promise<MatrixCe
     if (code === 0 && spec && spec.counts.failed === 0) result.status = 'passed';
     else {
       result.status = CELL_FAILURES.has(code) ? 'failed' : 'error';
-      if (!spec) result.reason = childMessage(String(child.stdout), String(child.stderr), code);
+      if (!spec) result.reason = childMessage(String(child.stdout), String(child.stderr), code) + engineLogLines(cell.lab);
     }
   } finally {
     // Always taken down, interrupted or not: with a signal of its own, as the matrix's own may be aborted.
@@ -243,4 +244,21 @@ function childMessage(stdout: string, stderr: string, code: number): string {
     // not JSON: fall through
   }
   return stderr.trim() || `overlab test exited with status ${code}`;
+}
+
+/** Lines of the engines' logs from their panic on, read before `down` removes the logs: the page shows them under the cell. */
+function engineLogLines(lab: string, max = 25): string {
+  const dir = join(labStateDir(lab), 'logs');
+  let files: string[];
+  try {
+    files = readdirSync(dir).filter((f) => f.endsWith('.dockerd.log'));
+  } catch {
+    return '';
+  }
+  const parts = files.flatMap((f) => {
+    const lines = readFileSync(join(dir, f), 'utf8').split('\n');
+    const at = lines.findIndex((l) => /^panic: |^fatal error: /.test(l));
+    return at < 0 ? [] : [`\n\n${f} (from its panic on):\n${lines.slice(at, at + max).join('\n')}`];
+  });
+  return parts.join('');
 }
