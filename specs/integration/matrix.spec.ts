@@ -145,6 +145,32 @@ describe('overlab matrix on netns: two engine trees x kv+etcd, kv+ZooKeeper, swa
     expect(dom).to.match(/<th class="cell passed" data-cell="201024-et" data-status="passed">/);
   });
 
+  it('Ctrl-C stops every cell and takes each down: nothing is left', async () => {
+    const child = execa('node', [CLI, 'matrix', file, '--engines', 'system', '--kv', 'etcd', '--modes', 'kv,swarm', '--jobs', '2', '--out', join(s.dir, 'out3')], {
+      reject: false,
+      cwd: s.dir,
+      env: { OVERLAB_HOME: s.home, XDG_CACHE_HOME: cache, FORCE_COLOR: '0' },
+      all: true,
+    });
+    // Both cells on their way up (their hosts being made), then the signal.
+    await new Promise<void>((resolve) => {
+      let seen = '';
+      child.stdout!.on('data', (d: Buffer) => {
+        seen += d.toString();
+        if (/sys-sw\s+running/.test(seen)) resolve();
+      });
+    });
+    await new Promise((r) => setTimeout(r, 4000));
+    const signalled = Date.now();
+    child.kill('SIGINT');
+    const r = await child;
+    const seconds = (Date.now() - signalled) / 1000;
+    console.log(`      (ended ${seconds.toFixed(1)} s after SIGINT)`);
+    expect(r.exitCode, r.all).to.equal(130);
+    expect(seconds).to.be.below(30);
+    for (const lab of [`${LAB}-sys-et`, `${LAB}-sys-sw`]) expect(await leftovers(lab), lab).to.deep.equal(NOTHING_LEFT);
+  });
+
   it('leaves no cell lab behind', async () => {
     for (const c of report1.cells) expect(await leftovers(c.lab), c.lab).to.deep.equal(NOTHING_LEFT);
   });
