@@ -50,9 +50,9 @@ export async function matrixCommand(ref: string | undefined, opts: MatrixOptions
   };
   const { report, files, line, exitCode } = await runMatrix({
     ref: ref ?? opts.lab,
-    engines: parseEngineList(opts.engines ?? 'system'),
-    kv: parseKvList(opts.kv ?? 'etcd'),
-    modes: parseModeList(opts.modes ?? 'kv,swarm'),
+    ...(opts.engines ? { engines: parseEngineList(opts.engines) } : {}),
+    ...(opts.kv ? { kv: parseKvList(opts.kv) } : {}),
+    ...(opts.modes ? { modes: parseModeList(opts.modes) } : {}),
     ...(opts.provider ? { provider: opts.provider } : {}),
     ...(opts.jobs ? { jobs: opts.jobs } : {}),
     failFast: !!opts.failFast,

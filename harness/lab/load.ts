@@ -124,5 +124,6 @@ export interface RawLab {
     command?: string | string[];
   }[];
   specs?: { pairs?: string };
+  matrix?: { engines?: string[]; kv?: Lab['kv']['type'][]; modes?: Lab['engine']['mode'][] };
   expect?: string[];
 }

@@ -90,6 +90,8 @@ export interface Lab {
   /** How the acceptance specs run: which pairs of containers the pairwise facts cover. */
   specs: { pairs: PairsPolicy };
   expect: LabFact[];
+  /** The lab's own release matrix (`matrix:`), for `overlab matrix` without axis flags. */
+  matrix?: { engines?: string[]; kv?: KvType[]; modes?: EngineMode[] };
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -434,6 +434,7 @@ export function buildLab(src: LabSource, raw: RawLab): { lab: Lab; problems: Lab
     networks,
     containers,
     specs: { pairs },
+    ...(raw.matrix ? { matrix: raw.matrix } : {}),
     expect,
   };
   return { lab, problems };

@@ -33,7 +33,7 @@ export type MatrixEvent =
   | { type: 'start'; cells: MatrixCellPlan[]; jobs: number; jobsWhy: string; out: string }
   | { type: 'cell'; id: string; phase: CellPhase; ms?: number; detail?: string };
 
-export interface MatrixRequest extends MatrixAxes {
+export interface MatrixRequest extends Partial<Pick<MatrixAxes, 'engines' | 'kv' | 'modes'>>, Omit<MatrixAxes, 'engines' | 'kv' | 'modes'> {
   ref: string | undefined;
   provider?: string;
   jobs?: number;
@@ -68,11 +68,19 @@ export async function runMatrix(req: MatrixRequest): Promise<{ report: MatrixRep
   const lab = await loadLab(resolveLabFile(req.ref));
   const baseText = readFileSync(lab.file, 'utf8');
   const provider = await resolveProvider((req.provider ?? lab.provider) as ProviderName);
-  if (provider.id !== 'netns' && req.engines.some((e) => e !== 'system')) {
+  if (provider.id !== 'netns' && (req.engines ?? lab.matrix?.engines ?? []).some((e) => e !== 'system')) {
     throw new UsageError(`static engine archives run on the netns provider; ${provider.id} hosts install engines by version`, { hint: 'Use --provider netns, or --engines system.' });
   }
   const previous = req.compare ? readPrevious(req.compare) : undefined;
-  const cells = planMatrix(lab, req);
+  // Flags first, then the lab's own `matrix:` block, then this machine's engine in both modes over etcd.
+  const axes: MatrixAxes = {
+    engines: req.engines ?? lab.matrix?.engines ?? ['system'],
+    kv: req.kv ?? lab.matrix?.kv ?? ['etcd'],
+    modes: req.modes ?? lab.matrix?.modes ?? ['kv', 'swarm'],
+    ...(req.sha256 ? { sha256: req.sha256 } : {}),
+    ...(req.cellFlags ? { cellFlags: req.cellFlags } : {}),
+  };
+  const cells = planMatrix(lab, axes);
   const runnable = cells.filter((c) => !c.notApplicable);
   const perCellMiB = runnable.length ? provider.estimateMemoryMiB(planLab({ ...lab, name: runnable[0]!.lab })) : 0;
   const auto = defaultJobs(provider.id, perCellMiB, availableMemoryMiB(), availableParallelism(), runnable.length);

@@ -1,7 +1,9 @@
 // The release matrix, planned: cells, short ids and lab names within 24 characters, the cells
 // that cannot exist with their reason, and each cell's lab file from the base lab's text.
 import { expect } from 'chai';
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { parse } from 'yaml';
 import { loadLab } from '../../harness/lab/load.ts';
 import { cellLabName, cellLabText, parseEngineList, parseKvList, parseModeList, planMatrix } from '../../harness/lab/matrix.ts';
@@ -61,5 +63,20 @@ describe('matrix planning', () => {
     expect(sw).to.not.have.property('kv');
     expect(sw.hosts.map((h: { role?: string }) => h.role ?? 'docker')).to.not.include('kv');
     expect(sw.networks.every((n: { attachable?: boolean }) => n.attachable === true)).to.equal(true);
+  });
+
+  it('reads a lab\'s own matrix: block, and refuses an engine that names no archive', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'overlab-matrix-'));
+    try {
+      const text = readFileSync('labs/tutorial.yaml', 'utf8').replace(/\n?$/, '\nmatrix:\n  engines: [system, "20.10.24"]\n  kv: [etcd, zookeeper]\n  modes: [kv]\n');
+      writeFileSync(join(dir, 'm.yaml'), text);
+      const lab = await loadLab(join(dir, 'm.yaml'));
+      expect(lab.matrix).to.deep.equal({ engines: ['system', '20.10.24'], kv: ['etcd', 'zookeeper'], modes: ['kv'] });
+      writeFileSync(join(dir, 'bad.yaml'), text.replace('"20.10.24"', '"20.10"'));
+      const err = (await loadLab(join(dir, 'bad.yaml')).catch((e: unknown) => e)) as Error;
+      expect(err.message).to.match(/matrix\.engines|engines/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
