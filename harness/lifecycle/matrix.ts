@@ -4,7 +4,7 @@
 // `up` and specs run in a child `overlab test CELL.yaml --json` (one mocha run per process, as
 // `test --all` does: spec files register their tests as they load); `down` runs here, always,
 // whatever happened to the child, so an interrupted matrix leaves nothing behind.
-import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { join, resolve } from 'node:path';
 import { execa } from 'execa';
@@ -24,7 +24,6 @@ import { findProgram } from '../system/programs.ts';
 import { mapLimit } from '../wait.ts';
 import { availableMemoryMiB, checkCapacity } from './copies.ts';
 import { labDown, resolveLabFile } from './lab.ts';
-import { readdirSync } from 'node:fs';
 
 export type CellPhase = 'waiting' | 'running' | 'down' | CellStatus;
 
