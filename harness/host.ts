@@ -75,6 +75,8 @@ export type EngineEndpoint = { kind: 'socket'; socketPath: string } | { kind: 's
 export interface ServiceSpec {
   name: string;
   argv: string[];
+  /** Added to the service's environment (an engine tree's folder first on dockerd's PATH, so it finds that tree's containerd and runc). */
+  env?: Record<string, string>;
 }
 
 /** Starts, watches and stops a host's long-running processes; pids and logs are the provider's. */

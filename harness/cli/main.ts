@@ -31,6 +31,7 @@ export const COMMAND_MODULES = {
   graph: () => import('./graph.ts').then((m) => m.graphCommand),
   handout: () => import('./handout.ts').then((m) => m.handoutCommand),
   report: () => import('./report.ts').then((m) => m.reportCommand),
+  matrix: () => import('./matrix.ts').then((m) => m.matrixCommand),
 } satisfies Record<string, () => Promise<CommandFn>>;
 
 export type CommandName = keyof typeof COMMAND_MODULES;
@@ -193,6 +194,26 @@ export function buildProgram(dispatch: Dispatch, version: string): Command {
     .addOption(quiet('nothing on success'))
     .addOption(json())
     .action(action('report'));
+  const collect = (v: string, prev: string[] = []) => [...prev, v];
+  program
+    .command('matrix')
+    .description('run the specs across engines, modes and KV stores, each cell a lab of its own (up, specs, down); one report (JSON, JUnit, HTML) and what changed')
+    .argument('[lab]')
+    .addOption(labOption())
+    .option('--engines <list>', 'engines: system (this machine\'s) and/or exact versions X.Y.Z (Docker static archives), comma-separated (default: the lab file\'s matrix.engines, else system)')
+    .option('--kv <list>', 'KV stores for kv mode: etcd, zookeeper, consul (default: matrix.kv, else etcd)')
+    .option('--modes <list>', 'kv, swarm (default: matrix.modes, else kv,swarm)')
+    .addOption(new Option('-p, --provider <provider>', 'override the lab file: auto, netns, vagrant, ssh').choices(['auto', 'netns', 'vagrant', 'ssh']))
+    .addOption(new Option('--jobs <n>', 'cells at once (default: from free memory and cores, stated at start)').argParser(positiveInteger))
+    .option('--fail-fast', 'start no further cell once one fails')
+    .option('-o, --out <dir>', 'folder for matrix.json, junit.xml, matrix.html and the cells\' lab files (default .overlab/matrix)')
+    .option('--compare <previous>', 'a previous matrix.json: mark what changed; exit 1 only when something newly fails')
+    .option('--engine-mirror <url>', 'folder URL (http, https, file) holding docker-VERSION.tgz, instead of Docker\'s static download location')
+    .option('--engine-sha256 <version=hex>', 'the SHA-256 a static archive must have (repeatable)', collect)
+    .option('--cell-flag <cell=flag>', 'an extra dockerd flag for one cell, e.g. sys-et=--debug (repeatable)', collect)
+    .addOption(quiet('nothing on success'))
+    .addOption(json())
+    .action(action('matrix'));
   return program;
 }
 
@@ -201,6 +222,17 @@ export const SIGNAL_STATUS = { SIGINT: 130, SIGTERM: 143 } as const;
 
 /** How long after the first signal the process exits even if something still holds it. */
 export const EXIT_DEADLINE_MS = 4_000;
+
+let exitDeadlineMs = EXIT_DEADLINE_MS;
+
+/**
+ * A command whose clean-up after a signal is longer than the deadline and matters more than a
+ * quick exit (the matrix takes every cell's lab down) asks for more time; a second signal
+ * still exits at once.
+ */
+export function extendExitDeadline(ms: number): void {
+  exitDeadlineMs = Math.max(exitDeadlineMs, ms);
+}
 
 /**
  * Cancels long operations on the first SIGINT or SIGTERM; a second one exits at once. The
@@ -217,9 +249,9 @@ function interruptSignal(): AbortSignal {
     if (!process.argv.includes('--quiet') && !process.argv.includes('-q')) process.stderr.write(`\noverlab: stopping (${name}; again to quit at once)\n`);
     controller.abort(Object.assign(new Error(`interrupted by ${name}`), { name: 'AbortError', exitStatus: status }));
     setTimeout(() => {
-      process.stderr.write(`overlab: still busy ${EXIT_DEADLINE_MS / 1000} s after ${name}; exiting (\`overlab down\` removes what was created)\n`);
+      process.stderr.write(`overlab: still busy ${exitDeadlineMs / 1000} s after ${name}; exiting (\`overlab down\` removes what was created)\n`);
       process.exit(status);
-    }, EXIT_DEADLINE_MS).unref();
+    }, exitDeadlineMs).unref();
   };
   process.on('SIGINT', () => onSignal('SIGINT'));
   process.on('SIGTERM', () => onSignal('SIGTERM'));

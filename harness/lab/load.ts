@@ -6,7 +6,7 @@ import { LabFileError, LabNotFoundError, type LabProblem } from '../errors.ts';
 import { LabSource } from './source.ts';
 import { labSchema, schemaProblems } from './schema.ts';
 import { buildLab } from './validate.ts';
-import type { Lab } from './types.ts';
+import type { EngineSource, Lab } from './types.ts';
 import { count } from '../plural.ts';
 
 const TOP_LEVEL_KEYS = new Set(Object.keys((labSchema['properties'] ?? {}) as Record<string, unknown>));
@@ -126,7 +126,7 @@ export interface RawLab {
     ssh?: { address?: string; user?: string; port?: number; key?: string; hostKey?: string };
   }[];
   kv?: { type?: Lab['kv']['type']; fallback?: Lab['kv']['type']; host?: string; port?: number };
-  engine?: { version?: string; mode?: Lab['engine']['mode']; install?: Lab['engine']['install']; advertisePort?: number };
+  engine?: { version?: string; mode?: Lab['engine']['mode']; install?: Lab['engine']['install']; advertisePort?: number; source?: EngineSource; sha256?: string; flags?: string[] };
   networks?: { name: string; subnet: string; gateway?: string; internal?: boolean; encrypted?: boolean; attachable?: boolean }[];
   containers?: {
     name: string;
@@ -137,5 +137,6 @@ export interface RawLab {
     command?: string | string[];
   }[];
   specs?: { pairs?: string };
+  matrix?: { engines?: string[]; kv?: Lab['kv']['type'][]; modes?: Lab['engine']['mode'][] };
   expect?: string[];
 }

@@ -9,6 +9,8 @@ export type KvType = 'consul' | 'etcd' | 'zookeeper';
 export type EngineMode = 'kv' | 'swarm';
 export type HostRole = 'kv' | 'docker';
 export type EngineInstall = 'apt' | 'distro' | 'preinstalled';
+/** netns: this machine's engine binaries, or Docker's static release archive of engine.version. */
+export type EngineSource = 'system' | 'static';
 
 export const KV_TYPES: readonly KvType[] = ['consul', 'etcd', 'zookeeper'];
 export const DEFAULT_IMAGE = 'overlab/busybox:latest';
@@ -82,12 +84,14 @@ export interface Lab {
   subnet: string;
   hosts: LabHost[];
   kv: { type: KvType; fallback: KvType | undefined; host: string | undefined; port: number | undefined };
-  engine: { version: string; mode: EngineMode; install: EngineInstall; advertisePort: number };
+  engine: { version: string; mode: EngineMode; install: EngineInstall; advertisePort: number; source: EngineSource; sha256: string | undefined; flags: string[] };
   networks: LabNetwork[];
   containers: LabContainer[];
   /** How the acceptance specs run: which pairs of containers the pairwise facts cover. */
   specs: { pairs: PairsPolicy };
   expect: LabFact[];
+  /** The lab's own release matrix (`matrix:`), for `overlab matrix` without axis flags. */
+  matrix?: { engines?: string[]; kv?: KvType[]; modes?: EngineMode[] };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -204,7 +208,8 @@ export interface Plan {
   provider: ProviderName;
   subnet: string;
   mode: EngineMode;
-  engine: { version: string; install: EngineInstall; advertisePort: number };
+  // source, sha256 and flags are optional: plans recorded by older versions lack them.
+  engine: { version: string; install: EngineInstall; advertisePort: number; source?: EngineSource; sha256?: string; flags?: string[] };
   kv: KvPlan | undefined;
   hosts: HostPlan[];
   /** Docker hosts in lab order; in swarm mode the first is the manager. */

@@ -183,6 +183,13 @@ export function buildLab(src: LabSource, raw: RawLab): { lab: Lab; problems: Lab
     );
   }
 
+  // A static archive is one exact release (docker-X.Y.Z.tgz): a series or a moving name names no file.
+  const source = raw.engine?.source ?? 'system';
+  if (source === 'static' && !/^\d+\.\d+\.\d+$/.test(version)) {
+    at(['engine', 'version'], `engine.source static needs an exact engine.version X.Y.Z (the archive docker-X.Y.Z.tgz); got ${quote(version)}`);
+  }
+  if (source !== 'static' && raw.engine?.sha256 !== undefined) at(['engine', 'sha256'], 'engine.sha256 checks a static archive: it needs engine.source static');
+
   // -- kv store
   const kvType = raw.kv?.type ?? 'consul';
   const kvHosts = hosts.filter((h) => h.role === 'kv');
@@ -415,10 +422,19 @@ export function buildLab(src: LabSource, raw: RawLab): { lab: Lab; problems: Lab
     subnet: subnetText,
     hosts,
     kv: { type: kvType, fallback: raw.kv?.fallback, host: kvHost, port: raw.kv?.port },
-    engine: { version, mode, install: raw.engine?.install ?? 'apt', advertisePort: raw.engine?.advertisePort ?? DEFAULT_ADVERTISE_PORT },
+    engine: {
+      version,
+      mode,
+      install: raw.engine?.install ?? 'apt',
+      advertisePort: raw.engine?.advertisePort ?? DEFAULT_ADVERTISE_PORT,
+      source,
+      sha256: raw.engine?.sha256,
+      flags: raw.engine?.flags ?? [],
+    },
     networks,
     containers,
     specs: { pairs },
+    ...(raw.matrix ? { matrix: raw.matrix } : {}),
     expect,
   };
   return { lab, problems };

@@ -11,6 +11,8 @@ import type { KvCandidate, Plan } from '../lab/types.ts';
 import type { Provider } from '../providers/provider.ts';
 import type { HostAccess, LabContext } from '../host.ts';
 import { stateRoot } from '../state/paths.ts';
+import { UsageError } from '../errors.ts';
+import { engineVersionString, resolveEngineTree, type EngineTree } from '../system/engines.ts';
 import type { Step } from '../steps.ts';
 
 export interface UpContext extends LabContext {
@@ -34,12 +36,35 @@ export function upSteps(plan: Plan, ctx: UpContext): { steps: Step[]; release: (
   const dockerAccess = () => plan.dockerHosts.map(host);
   const steps: Step[] = [];
 
+  // engine.source static: one fetch (or cache hit) shared by every host's engine, started with
+  // the hosts so the download overlaps their creation. Only netns runs engines from a tree.
+  let fetching: Promise<EngineTree> | undefined;
+  const engineTree = async (): Promise<EngineTree> => {
+    if (ctx.provider.id !== 'netns') {
+      throw new UsageError(`engine.source static runs on the netns provider; ${ctx.provider.id} hosts install engines by version (engine.install)`);
+    }
+    fetching ??= resolveEngineTree(plan.engine.version, {
+      ...(process.env['OVERLAB_ENGINE_MIRROR'] ? { mirror: process.env['OVERLAB_ENGINE_MIRROR'] } : {}),
+      ...(plan.engine.sha256 ? { sha256: plan.engine.sha256 } : {}),
+      signal: ctx.signal,
+    }).then(async (t) => {
+      const version = await engineVersionString(join(t.bin, 'dockerd'));
+      ctx.store.update((s) => {
+        s.resources['engineTree'] = { bin: t.bin, url: t.url, sha256: t.sha256, version };
+      });
+      ctx.events.emit({ type: 'info', message: `engine ${plan.engine.version}: ${t.fetched ? 'fetched' : 'cached'} ${t.url} (sha256 ${t.sha256.slice(0, 12)}…), ${version}` });
+      return t;
+    });
+    return fetching;
+  };
+
   steps.push({
     title: `Create hosts (${ctx.provider.id})`,
     tasks: () => [
       {
         title: plan.hosts.map((h) => `${h.name} ${h.address}`).join(', '),
         run: async () => {
+          if (plan.engine.source === 'static') void engineTree().catch(() => undefined); // errors surface in the engines' step
           const [hosts] = await Promise.all([
             ctx.provider.createHosts(plan, ctx),
             buildTestImageTar(join(stateRoot(), 'cache')).then((t) => (live.imageTar = t)),
@@ -97,8 +122,15 @@ export function upSteps(plan: Plan, ctx: UpContext): { steps: Step[]; release: (
           host: h.name,
           run: async (signal: AbortSignal) => {
             const access = host(h.name);
-            const flags = [...access.engineFlags, ...daemonFlags(h.daemon!, live.kv)];
-            await access.services.start({ name: 'dockerd', argv: ['dockerd', ...flags] });
+            const flags = [...access.engineFlags, ...daemonFlags(h.daemon!, live.kv), ...(plan.engine.flags ?? [])];
+            const tree = plan.engine.source === 'static' ? await engineTree() : undefined;
+            await access.services.start({
+              name: 'dockerd',
+              argv: [tree ? join(tree.bin, 'dockerd') : 'dockerd', ...flags],
+              // The tree's folder first on PATH: dockerd starts its own containerd, which starts the
+              // tree's shim and runc, all found there, never the machine's.
+              ...(tree ? { env: { PATH: `${tree.bin}:${process.env['PATH'] ?? '/usr/sbin:/usr/bin:/sbin:/bin'}` } } : {}),
+            });
             const docker = engineClient(access.engine!);
             const version = await waitForEngine(access, docker, signal);
             await guardEngine([access], 'while importing the test image', () => loadTestImage(docker, live.imageTar!));

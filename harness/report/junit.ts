@@ -35,10 +35,10 @@ export function renderJunit(r: SpecReport): string {
 /** Characters XML 1.0 cannot hold at all (control characters but tab, newline, return). */
 const INVALID = /[^\t\n\r\x20-\uD7FF\uE000-\uFFFD\u{10000}-\u{10FFFF}]/gu;
 
-function text(s: string): string {
+export function text(s: string): string {
   return s.replace(INVALID, '\uFFFD').replaceAll('&', '&amp;').replaceAll('<', '&lt;').replaceAll('>', '&gt;');
 }
 
-function attr(s: string): string {
+export function attr(s: string): string {
   return text(s).replaceAll('"', '&quot;').replaceAll('\n', '&#10;').replaceAll('\r', '&#13;').replaceAll('\t', '&#9;');
 }

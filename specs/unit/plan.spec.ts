@@ -101,7 +101,7 @@ describe('planLab', () => {
 
     it('plans the lab-wide settings', () => {
       expect(plan).to.include({ lab: 'tutorial', file: 'labs/tutorial.yaml', provider: 'auto', subnet: '172.28.128.0/24', mode: 'kv' });
-      expect(plan.engine).to.deep.equal({ version: '20.10', install: 'apt', advertisePort: 2376 });
+      expect(plan.engine).to.deep.equal({ version: '20.10', install: 'apt', advertisePort: 2376, source: 'system', flags: [] });
     });
 
     it('plans the hosts with their addresses, hostnames, roles and sizes', () => {

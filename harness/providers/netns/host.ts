@@ -69,6 +69,7 @@ export class NetnsServices implements ServiceManager {
       const child = spawn('nsenter', [...nsenterArgs(this.holderPid), ...spec.argv], {
         detached: true,
         stdio: ['ignore', fd, fd],
+        ...(spec.env ? { env: { ...process.env, ...spec.env } } : {}),
       });
       const pid = await new Promise<number>((resolve, reject) => {
         child.once('spawn', () => resolve(child.pid!));

@@ -1,0 +1,271 @@
+// `matrix` as a library verb: every cell of a release matrix (engine x mode x KV store) as a
+// lab of its own (`<lab>-<cell>`), brought up, tested and taken down, a few side by side; one
+// report of all of them (JSON, JUnit, HTML), compared with a previous run when asked. Each cell's
+// `up` and specs run in a child `overlab test CELL.yaml --json` (one mocha run per process, as
+// `test --all` does: spec files register their tests as they load); `down` runs here, always,
+// whatever happened to the child, so an interrupted matrix leaves nothing behind.
+import { mkdirSync, readdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
+import { join, resolve } from 'node:path';
+import { execa } from 'execa';
+import { LabNotFoundError, UsageError } from '../errors.ts';
+import { loadLab } from '../lab/load.ts';
+import { cellLabText, planMatrix, type MatrixAxes, type MatrixCellPlan } from '../lab/matrix.ts';
+import { planLab } from '../lab/plan.ts';
+import type { ProviderName } from '../lab/types.ts';
+import { resolveProvider } from '../providers/index.ts';
+import type { SpecReport } from '../report/index.ts';
+import { cellCounts, closingLine, compareReports, renderMatrixJunit, type CellStatus, type MatrixCellResult, type MatrixReport } from '../report/matrix.ts';
+import { renderMatrixPage } from '../render/matrix.ts';
+import { labStateDir } from '../state/paths.ts';
+import { StateStore } from '../state/store.ts';
+import { engineVersionString } from '../system/engines.ts';
+import { findProgram } from '../system/programs.ts';
+import { mapLimit } from '../wait.ts';
+import { availableMemoryMiB, checkCapacity } from './copies.ts';
+import { labDown, resolveLabFile } from './lab.ts';
+
+export type CellPhase = 'waiting' | 'running' | 'down' | CellStatus;
+
+/** What the matrix tells its caller as it goes (the library never prints). */
+export type MatrixEvent =
+  | { type: 'start'; cells: MatrixCellPlan[]; jobs: number; jobsWhy: string; out: string }
+  | { type: 'cell'; id: string; phase: CellPhase; ms?: number; detail?: string };
+
+export interface MatrixRequest extends Partial<Pick<MatrixAxes, 'engines' | 'kv' | 'modes'>>, Omit<MatrixAxes, 'engines' | 'kv' | 'modes'> {
+  ref: string | undefined;
+  provider?: string;
+  jobs?: number;
+  failFast?: boolean;
+  out: string;
+  compare?: string;
+  /** Folder URL holding docker-VERSION.tgz (http, https, file). */
+  mirror?: string;
+  /** The CLI that runs each cell: node, its flags and the entry script (`overlab test CELL --json`). */
+  cli: { node: string; execArgv: string[]; script: string };
+  signal: AbortSignal;
+  onEvent?: (e: MatrixEvent) => void;
+}
+
+export interface MatrixFiles {
+  json: string;
+  junit: string;
+  html: string;
+}
+
+/** Cells at once: what memory holds (80% of MemAvailable at the provider's estimate) and one per core; one off netns. */
+export function defaultJobs(providerId: string, perCellMiB: number, availableMiB: number, cores: number, runnable: number): { jobs: number; why: string } {
+  if (providerId !== 'netns') return { jobs: 1, why: `${providerId} machines are made one cell at a time` };
+  const { fits } = checkCapacity(perCellMiB, runnable, availableMiB);
+  const jobs = Math.max(1, Math.min(fits, cores, runnable));
+  return { jobs, why: `${cores} cores, ${availableMiB} MiB available at about ${perCellMiB} MiB per cell` };
+}
+
+export async function runMatrix(req: MatrixRequest): Promise<{ report: MatrixReport; files: MatrixFiles; line: string; exitCode: number }> {
+  const started = Date.now();
+  const emit = req.onEvent ?? (() => {});
+  const lab = await loadLab(resolveLabFile(req.ref));
+  const baseText = readFileSync(lab.file, 'utf8');
+  const provider = await resolveProvider((req.provider ?? lab.provider) as ProviderName);
+  if (provider.id !== 'netns' && (req.engines ?? lab.matrix?.engines ?? []).some((e) => e !== 'system')) {
+    throw new UsageError(`static engine archives run on the netns provider; ${provider.id} hosts install engines by version`, { hint: 'Use --provider netns, or --engines system.' });
+  }
+  const previous = req.compare ? readPrevious(req.compare) : undefined;
+  // Flags first, then the lab's own `matrix:` block, then this machine's engine in both modes over etcd.
+  const axes: MatrixAxes = {
+    engines: req.engines ?? lab.matrix?.engines ?? ['system'],
+    kv: req.kv ?? lab.matrix?.kv ?? ['etcd'],
+    modes: req.modes ?? lab.matrix?.modes ?? ['kv', 'swarm'],
+    ...(req.sha256 ? { sha256: req.sha256 } : {}),
+    ...(req.cellFlags ? { cellFlags: req.cellFlags } : {}),
+  };
+  const cells = planMatrix(lab, axes);
+  const runnable = cells.filter((c) => !c.notApplicable);
+  const perCellMiB = runnable.length ? provider.estimateMemoryMiB(planLab({ ...lab, name: runnable[0]!.lab })) : 0;
+  const auto = defaultJobs(provider.id, perCellMiB, availableMemoryMiB(), availableParallelism(), runnable.length);
+  const jobs = req.jobs ?? auto.jobs;
+  const out = resolve(req.out);
+  mkdirSync(join(out, 'cells'), { recursive: true });
+  emit({ type: 'start', cells, jobs, jobsWhy: req.jobs ? '--jobs' : auto.why, out });
+
+  let systemVersion: Promise<string> | undefined;
+  const systemEngine = () => (systemVersion ??= engineVersionString(findProgram('dockerd', { systemDirs: true }) ?? 'dockerd'));
+  let stopAfter: string | undefined;
+  const results = new Map<string, MatrixCellResult>();
+
+  await mapLimit(runnable, jobs, async (cell) => {
+    if (req.signal.aborted) return;
+    if (stopAfter) {
+      results.set(cell.id, naResult(cell, provider.id, `not run: --fail-fast stopped the matrix after cell ${stopAfter} failed`));
+      emit({ type: 'cell', id: cell.id, phase: 'n/a' });
+      return;
+    }
+    const r = await runCell(cell, { ...req, providerId: provider.id, out, baseText, systemEngine, emit });
+    results.set(cell.id, r);
+    if (req.failFast && (r.status === 'failed' || r.status === 'error')) stopAfter ??= cell.id;
+  });
+  req.signal.throwIfAborted();
+
+  const all = cells.map((c) => results.get(c.id) ?? naResult(c, provider.id, c.notApplicable ?? 'not run'));
+  const report: MatrixReport = {
+    lab: lab.name,
+    file: lab.file,
+    provider: provider.id,
+    startedAt: new Date(started).toISOString(),
+    ms: Date.now() - started,
+    jobs,
+    cells: all,
+    counts: cellCounts(all),
+  };
+  if (previous) compareReports(report, previous.report, previous.name);
+  const files = writeMatrixReports(report, out);
+  const failing = report.counts.failed + report.counts.error > 0;
+  // With --compare, what was already failing is known: only what newly fails fails the run.
+  const exitCode = report.compare ? (report.compare.newlyFailing > 0 ? 1 : 0) : failing ? 1 : 0;
+  return { report, files, line: closingLine(report), exitCode };
+}
+
+function readPrevious(path: string): { report: MatrixReport; name: string } {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (e) {
+    throw new LabNotFoundError(`cannot read --compare ${path}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+  }
+  try {
+    const report = JSON.parse(text) as MatrixReport;
+    if (!Array.isArray(report.cells)) throw new Error('no cells');
+    return { report, name: path };
+  } catch {
+    throw new UsageError(`--compare ${path} is not a matrix.json of overlab matrix`);
+  }
+}
+
+export function writeMatrixReports(report: MatrixReport, out: string): MatrixFiles {
+  const files = { json: join(out, 'matrix.json'), junit: join(out, 'junit.xml'), html: join(out, 'matrix.html') };
+  const write = (path: string, text: string) => {
+    const tmp = `${path}.${process.pid}.tmp`;
+    writeFileSync(tmp, text);
+    renameSync(tmp, path);
+  };
+  write(files.json, JSON.stringify(report, null, 2) + '\n');
+  write(files.junit, renderMatrixJunit(report));
+  write(files.html, renderMatrixPage(report));
+  return files;
+}
+
+function naResult(cell: MatrixCellPlan, provider: string, reason: string): MatrixCellResult {
+  return {
+    id: cell.id,
+    lab: cell.lab,
+    engine: { requested: cell.engine.requested, source: cell.engine.source, version: undefined },
+    kv: cell.kv,
+    mode: cell.mode,
+    provider,
+    status: 'n/a',
+    reason,
+    durations: { totalMs: 0 },
+    counts: { tests: 0, passed: 0, failed: 0, pending: 0 },
+    specs: [],
+  };
+}
+
+interface CellContext extends MatrixRequest {
+  providerId: string;
+  out: string;
+  baseText: string;
+  systemEngine: () => Promise<string>;
+  emit: (e: MatrixEvent) => void;
+}
+
+/** Exit statuses of `overlab test` that mean the engine under test failed, not the harness: 1 specs failed, 71 an engine died. */
+const CELL_FAILURES = new Set([1, 71]);
+
+async function runCell(cell: MatrixCellPlan, ctx: CellContext): Promise<MatrixCellResult> {
+  const started = Date.now();
+  const file = join(ctx.out, 'cells', `${cell.id}.yaml`);
+  const sha256 = cell.engine.source === 'static' ? ctx.sha256?.[cell.engine.version] : undefined;
+  writeFileSync(file, cellLabText(ctx.baseText, cell, { provider: ctx.providerId, ...(sha256 ? { sha256 } : {}) }));
+  ctx.emit({ type: 'cell', id: cell.id, phase: 'running' });
+  const result: MatrixCellResult = { ...naResult(cell, ctx.providerId, ''), status: 'error' };
+  delete result.reason;
+  try {
+    const child = await execa(ctx.cli.node, [...ctx.cli.execArgv, ctx.cli.script, 'test', file, '--json', '--destroy', 'never', '--provider', ctx.providerId], {
+      reject: false,
+      cancelSignal: ctx.signal,
+      stdin: 'ignore',
+      env: { ...(ctx.mirror ? { OVERLAB_ENGINE_MIRROR: ctx.mirror } : {}), OVERLAB_NO_SUDO: '1', FORCE_COLOR: '0' },
+    });
+    const childMs = Date.now() - started;
+    if (ctx.signal.aborted) return result;
+    const spec = readReport(cell.lab, started);
+    const state = new StateStore(labStateDir(cell.lab)).read();
+    const tree = state?.resources['engineTree'] as { version?: string; url?: string; sha256?: string } | undefined;
+    result.engine.version = spec?.properties['engine'] ?? tree?.version ?? (cell.engine.source === 'system' ? await ctx.systemEngine() : undefined);
+    if (tree?.url) result.engine.url = tree.url;
+    if (tree?.sha256) result.engine.sha256 = tree.sha256;
+    if (spec) {
+      result.counts = spec.counts;
+      result.specs = spec.cases.map((c) => ({ suite: c.suite, title: c.title, state: c.state, ms: c.ms, ...(c.failure ? { failure: c.failure } : {}) }));
+      result.durations.specsMs = spec.ms;
+      result.durations.upMs = Math.max(0, childMs - spec.ms);
+    } else result.durations.upMs = childMs;
+    const code = child.exitCode ?? -1;
+    if (code === 0 && spec && spec.counts.failed === 0) result.status = 'passed';
+    else {
+      result.status = CELL_FAILURES.has(code) ? 'failed' : 'error';
+      if (!spec) result.reason = childMessage(String(child.stdout), String(child.stderr), code) + engineLogLines(cell.lab);
+    }
+  } finally {
+    // Always taken down, interrupted or not: with a signal of its own, as the matrix's own may be aborted.
+    ctx.emit({ type: 'cell', id: cell.id, phase: 'down' });
+    const downStarted = Date.now();
+    try {
+      await labDown(cell.lab, { force: true, signal: new AbortController().signal });
+    } catch (e) {
+      result.reason = `${result.reason ? `${result.reason}\n` : ''}down failed: ${(e as Error).message}`;
+    }
+    result.durations.downMs = Date.now() - downStarted;
+    result.durations.totalMs = Date.now() - started;
+    if (!ctx.signal.aborted) ctx.emit({ type: 'cell', id: cell.id, phase: result.status, ms: result.durations.totalMs, ...(result.reason ? { detail: result.reason.split('\n')[0]! } : {}) });
+  }
+  return result;
+}
+
+/** The cell's spec report, if its specs ran in this matrix (not one left from an earlier run). */
+function readReport(lab: string, since: number): SpecReport | undefined {
+  try {
+    const r = JSON.parse(readFileSync(join(labStateDir(lab), 'reports', 'report.json'), 'utf8')) as SpecReport;
+    return Date.parse(r.startedAt) >= since - 1000 ? r : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** What the child said when it could not run the specs: its error and hint (the engine's panic, quoted), else its stderr. */
+function childMessage(stdout: string, stderr: string, code: number): string {
+  try {
+    const j = JSON.parse(stdout) as { message?: string; hint?: string };
+    if (j.message) return `${j.message}${j.hint ? `\n${j.hint}` : ''}`;
+  } catch {
+    // not JSON: fall through
+  }
+  return stderr.trim() || `overlab test exited with status ${code}`;
+}
+
+/** Lines of the engines' logs from their panic on, read before `down` removes the logs: the page shows them under the cell. */
+function engineLogLines(lab: string, max = 25): string {
+  const dir = join(labStateDir(lab), 'logs');
+  let files: string[];
+  try {
+    files = readdirSync(dir).filter((f) => f.endsWith('.dockerd.log'));
+  } catch {
+    return '';
+  }
+  const parts = files.flatMap((f) => {
+    const lines = readFileSync(join(dir, f), 'utf8').split('\n');
+    const at = lines.findIndex((l) => /^panic: |^fatal error: /.test(l));
+    return at < 0 ? [] : [`\n\n${f} (from its panic on):\n${lines.slice(at, at + max).join('\n')}`];
+  });
+  return parts.join('');
+}

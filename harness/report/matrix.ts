@@ -1,0 +1,201 @@
+// Reports of a release matrix: the data (MatrixReport: every cell with its engine version
+// string, KV store, mode, provider, durations and every spec), what changed since a previous
+// run (--compare), the closing line, and the JUnit rendering (a testsuite per cell). Pure.
+import { hostname } from 'node:os';
+import type { SpecCase } from './index.ts';
+import { attr, text } from './junit.ts';
+
+/** passed: every spec passed; failed: a spec failed, or the engine under test died; error: the cell could not run (a download, a missing store); n/a: the cell cannot exist. */
+export type CellStatus = 'passed' | 'failed' | 'error' | 'n/a';
+
+export type Change = 'newly failing' | 'newly passing' | 'new' | 'gone';
+
+export interface MatrixSpec {
+  suite: string;
+  title: string;
+  state: SpecCase['state'];
+  ms: number;
+  failure?: SpecCase['failure'];
+  change?: Change;
+}
+
+export interface MatrixCellResult {
+  id: string;
+  lab: string;
+  engine: {
+    requested: string;
+    source: 'system' | 'static';
+    /** The engine's own version string, as it reported it (API, else `dockerd --version`). */
+    version: string | undefined;
+    /** Static archives: where the tree came from and its sum. */
+    url?: string;
+    sha256?: string;
+  };
+  kv: string;
+  mode: string;
+  provider: string;
+  status: CellStatus;
+  /** n/a: why the cell cannot exist; error and failed without specs: what happened (quoted). */
+  reason?: string;
+  durations: { totalMs: number; upMs?: number; specsMs?: number; downMs?: number };
+  counts: { tests: number; passed: number; failed: number; pending: number };
+  specs: MatrixSpec[];
+  change?: Change;
+}
+
+export interface MatrixReport {
+  lab: string;
+  file: string;
+  provider: string;
+  startedAt: string;
+  ms: number;
+  jobs: number;
+  cells: MatrixCellResult[];
+  counts: { cells: number; passed: number; failed: number; error: number; na: number };
+  /** With --compare: the previous report, and what changed (cells and specs counted alike). */
+  compare?: { previous: string; newlyFailing: number; newlyPassing: number; new: number; gone: number; goneCells: { id: string; status: CellStatus }[] };
+}
+
+export function cellCounts(cells: readonly MatrixCellResult[]): MatrixReport['counts'] {
+  const n = (s: CellStatus) => cells.filter((c) => c.status === s).length;
+  return { cells: cells.length, passed: n('passed'), failed: n('failed'), error: n('error'), na: n('n/a') };
+}
+
+const bad = (s: string | undefined) => s === 'failed' || s === 'error';
+const good = (s: string | undefined) => s === 'passed';
+
+function changeOf(now: string, before: string | undefined, existed: boolean): Change | undefined {
+  if (!existed) return 'new';
+  if (bad(now) && !bad(before)) return 'newly failing';
+  if (good(now) && bad(before)) return 'newly passing';
+  return undefined;
+}
+
+/**
+ * Marks what changed since `previous` in `report` (in place): each cell and each spec is new,
+ * newly failing or newly passing; cells and specs only in the previous run are gone. Cells are
+ * matched by id, specs by suite and title within a cell. An n/a cell changes nothing.
+ */
+export function compareReports(report: MatrixReport, previous: MatrixReport, previousName: string): MatrixReport {
+  const before = new Map(previous.cells.map((c) => [c.id, c]));
+  let newlyFailing = 0;
+  let newlyPassing = 0;
+  let added = 0;
+  let gone = 0;
+  const tally = (c: Change | undefined) => {
+    if (c === 'newly failing') newlyFailing++;
+    else if (c === 'newly passing') newlyPassing++;
+    else if (c === 'new') added++;
+  };
+  for (const cell of report.cells) {
+    const old = before.get(cell.id);
+    const change = cell.status === 'n/a' ? (old ? undefined : 'new') : changeOf(cell.status, old?.status, old !== undefined);
+    if (change) cell.change = change;
+    tally(change);
+    if (!old || cell.status === 'n/a') continue;
+    const oldSpecs = new Map(old.specs.map((s) => [`${s.suite}\n${s.title}`, s]));
+    for (const spec of cell.specs) {
+      const o = oldSpecs.get(`${spec.suite}\n${spec.title}`);
+      // A cell that could not run its specs before says nothing about each spec.
+      const c = old.specs.length === 0 ? undefined : changeOf(spec.state, o?.state, o !== undefined);
+      if (c) spec.change = c;
+      tally(c);
+      oldSpecs.delete(`${spec.suite}\n${spec.title}`);
+    }
+    // Specs of a cell that now ran none are not gone: the cell's own change says it.
+    if (cell.specs.length) gone += oldSpecs.size;
+  }
+  const goneCells = previous.cells.filter((c) => !report.cells.some((n) => n.id === c.id)).map((c) => ({ id: c.id, status: c.status }));
+  gone += goneCells.length;
+  report.compare = { previous: previousName, newlyFailing, newlyPassing, new: added, gone, goneCells };
+  return report;
+}
+
+/** "9 cells: 6 passed, 1 failed, 2 n/a; 1 newly failing since PREVIOUS" */
+export function closingLine(r: MatrixReport): string {
+  const c = r.counts;
+  const parts = [`${c.passed} passed`, `${c.failed} failed`, ...(c.error ? [`${c.error} could not run`] : []), `${c.na} n/a`];
+  let line = `${c.cells} ${c.cells === 1 ? 'cell' : 'cells'}: ${parts.join(', ')}`;
+  if (r.compare) {
+    const k = r.compare;
+    const changes = [
+      `${k.newlyFailing} newly failing`,
+      ...(k.newlyPassing ? [`${k.newlyPassing} newly passing`] : []),
+      ...(k.new ? [`${k.new} new`] : []),
+      ...(k.gone ? [`${k.gone} gone`] : []),
+    ];
+    line += `; ${changes.join(', ')} since ${k.previous}`;
+  }
+  return line;
+}
+
+/** JUnit: one testsuite per cell (its properties: engine, kv, mode, provider, status, change); an n/a cell is one skipped case with its reason; a cell that ran no spec is one case failing (or erring) with what happened. */
+export function renderMatrixJunit(r: MatrixReport): string {
+  const seconds = (ms: number) => (ms / 1000).toFixed(3);
+  const out: string[] = ['<?xml version="1.0" encoding="UTF-8"?>'];
+  const suites = r.cells.map((cell) => {
+    const cases: string[] = [];
+    let tests = 0;
+    let failures = 0;
+    let errors = 0;
+    let skipped = 0;
+    if (cell.specs.length === 0) {
+      tests = 1;
+      const name = cell.status === 'n/a' ? 'not applicable' : 'the cell runs its specs';
+      const open = `    <testcase classname="${attr(`overlab.matrix.${cell.id}`)}" name="${attr(name)}" time="${seconds(cell.durations.totalMs)}"`;
+      if (cell.status === 'passed') cases.push(`${open}/>`);
+      else if (cell.status === 'n/a') {
+        skipped = 1;
+        cases.push(`${open}>`, `      <skipped message="${attr(cell.reason ?? 'not applicable')}"/>`, '    </testcase>');
+      } else {
+        const tag = cell.status === 'error' ? 'error' : 'failure';
+        if (tag === 'error') errors = 1;
+        else failures = 1;
+        cases.push(`${open}>`, `      <${tag} message="${attr((cell.reason ?? cell.status).split('\n')[0]!)}" type="Cell${cell.status === 'error' ? 'Error' : 'Failure'}">${text(cell.reason ?? '')}</${tag}>`, '    </testcase>');
+      }
+    }
+    for (const s of cell.specs) {
+      tests++;
+      const open = `    <testcase classname="${attr(`overlab.matrix.${cell.id}.${s.suite}`)}" name="${attr(s.title)}" time="${seconds(s.ms)}"`;
+      if (s.state === 'passed' && !s.change) {
+        cases.push(`${open}/>`);
+        continue;
+      }
+      cases.push(`${open}>`);
+      if (s.change) cases.push(`      <properties><property name="change" value="${attr(s.change)}"/></properties>`);
+      if (s.state === 'pending') {
+        skipped++;
+        cases.push('      <skipped/>');
+      } else if (s.state === 'failed' && s.failure) {
+        const tag = s.failure.kind === 'error' ? 'error' : 'failure';
+        if (tag === 'error') errors++;
+        else failures++;
+        cases.push(`      <${tag} message="${attr(s.failure.message)}" type="${tag === 'error' ? 'ProbeError' : 'AssertionError'}">${text(s.failure.detail)}</${tag}>`);
+      }
+      cases.push('    </testcase>');
+    }
+    const props: Record<string, string> = {
+      cell: cell.id,
+      lab: cell.lab,
+      status: cell.status,
+      'engine.requested': cell.engine.requested,
+      'engine.source': cell.engine.source,
+      engine: cell.engine.version ?? 'unknown',
+      kv: cell.kv,
+      mode: cell.mode,
+      provider: cell.provider,
+      ...(cell.change ? { change: cell.change } : {}),
+      ...(cell.reason ? { reason: cell.reason.split('\n')[0]! } : {}),
+    };
+    return [
+      `  <testsuite name="${attr(`overlab matrix ${cell.id}`)}" tests="${tests}" failures="${failures}" errors="${errors}" skipped="${skipped}" time="${seconds(cell.durations.totalMs)}" hostname="${attr(hostname())}">`,
+      '    <properties>',
+      ...Object.entries(props).map(([k, v]) => `      <property name="${attr(k)}" value="${attr(v)}"/>`),
+      '    </properties>',
+      ...cases,
+      '  </testsuite>',
+    ].join('\n');
+  });
+  out.push(`<testsuites name="${attr(`overlab matrix ${r.lab}`)}" time="${seconds(r.ms)}">`, ...suites, '</testsuites>', '');
+  return out.join('\n');
+}

@@ -1,0 +1,195 @@
+// Engine trees: Docker's static release archives (docker-VERSION.tgz, the layout of
+// download.docker.com/linux/static: docker/dockerd, docker/containerd, docker/runc, ...),
+// fetched once into the user's cache ($XDG_CACHE_HOME/overlab/engines/VERSION/), checked
+// against a SHA-256 when one is given, and unpacked. Providers only ever see the resolved tree.
+// Ground floor: no engine, SSH or provider code here, only files, HTTP and tar.
+import { createHash } from 'node:crypto';
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { execa } from 'execa';
+import { PrerequisiteError } from '../errors.ts';
+
+/** Where Docker publishes its static builds for this machine's architecture. */
+export const DOCKER_STATIC_URL = `https://download.docker.com/linux/static/stable/${process.arch === 'arm64' ? 'aarch64' : 'x86_64'}`;
+
+/** The binaries a tree must hold for overlab to run an engine from it (dockerd finds the rest on its PATH). */
+export const ENGINE_TREE_BINARIES = ['dockerd', 'docker', 'containerd', 'containerd-shim-runc-v2', 'runc', 'docker-init', 'docker-proxy'];
+
+export function engineCacheRoot(env: NodeJS.ProcessEnv = process.env): string {
+  return join(env['XDG_CACHE_HOME'] || join(homedir(), '.cache'), 'overlab', 'engines');
+}
+
+/** The archive's address: the mirror (a folder URL holding docker-VERSION.tgz) or Docker's own. */
+export function archiveUrl(version: string, mirror?: string): string {
+  return `${(mirror || DOCKER_STATIC_URL).replace(/\/+$/, '')}/docker-${version}.tgz`;
+}
+
+/** A download, a checksum or an unpacking failed: names the URL and the cause. */
+export class EngineFetchError extends PrerequisiteError {}
+
+export interface EngineTree {
+  version: string;
+  /** The folder holding dockerd, containerd, runc...: the daemon's PATH starts here. */
+  bin: string;
+  url: string;
+  sha256: string;
+  /** True when this call downloaded it; false when the cache had it. */
+  fetched: boolean;
+}
+
+export interface FetchOptions {
+  mirror?: string;
+  sha256?: string;
+  cacheRoot?: string;
+  signal?: AbortSignal;
+}
+
+interface Record_ {
+  version: string;
+  url: string;
+  sha256: string;
+  fetchedAt: string;
+}
+
+/**
+ * The engine tree of `version`, from the cache or fetched into it. Safe when several cells ask
+ * for one version at once: one fetches under a lock, the others wait and find it cached. The
+ * tree is unpacked beside its final place and renamed into it, so a half-unpacked tree is never
+ * seen, and an interrupted fetch leaves only a temporary folder the next fetch removes.
+ */
+export async function resolveEngineTree(version: string, options: FetchOptions = {}): Promise<EngineTree> {
+  if (!/^\d+\.\d+\.\d+$/.test(version)) throw new EngineFetchError(`engine version "${version}" names no static archive: it must be X.Y.Z`);
+  const root = options.cacheRoot ?? engineCacheRoot();
+  const dir = join(root, version);
+  const url = archiveUrl(version, options.mirror);
+  const cached = () => readCached(dir, version, url, options.sha256);
+  const hit = cached();
+  if (hit) return hit;
+  mkdirSync(root, { recursive: true });
+  const unlock = await lock(join(root, `${version}.lock`), options.signal);
+  try {
+    const again = cached(); // another cell may have fetched it while this one waited
+    if (again) return again;
+    const tmp = join(root, `.${version}.${process.pid}.tmp`);
+    for (const stale of readdirSync(root).filter((f) => f.startsWith(`.${version}.`))) rmSync(join(root, stale), { recursive: true, force: true });
+    mkdirSync(tmp, { recursive: true });
+    try {
+      const archive = join(tmp, `docker-${version}.tgz`);
+      writeFileSync(archive, await download(url, options.signal));
+      const sha256 = createHash('sha256').update(readFileSync(archive)).digest('hex');
+      if (options.sha256 && options.sha256 !== sha256) {
+        throw new EngineFetchError(`${url}: SHA-256 is ${sha256}, expected ${options.sha256}`, { hint: 'The archive is not the one the lab names: check the mirror, or the sha256 given.' });
+      }
+      const r = await execa('tar', ['-xzf', archive, '-C', tmp], { reject: false, ...(options.signal ? { cancelSignal: options.signal } : {}) });
+      if (r.exitCode !== 0) throw new EngineFetchError(`${url}: cannot unpack it: ${String(r.stderr).trim() || `tar exit ${r.exitCode}`}`);
+      rmSync(archive);
+      const missing = ENGINE_TREE_BINARIES.filter((b) => !existsSync(join(tmp, 'docker', b)));
+      if (missing.length) throw new EngineFetchError(`${url}: not a Docker static archive: docker/${missing.join(', docker/')} missing`);
+      const record: Record_ = { version, url, sha256, fetchedAt: new Date().toISOString() };
+      writeFileSync(join(tmp, 'overlab-engine.json'), JSON.stringify(record, null, 2) + '\n');
+      rmSync(dir, { recursive: true, force: true });
+      renameSync(tmp, dir);
+      return { version, bin: join(dir, 'docker'), url, sha256, fetched: true };
+    } finally {
+      rmSync(tmp, { recursive: true, force: true });
+    }
+  } finally {
+    unlock();
+  }
+}
+
+function readCached(dir: string, version: string, url: string, sha256: string | undefined): EngineTree | undefined {
+  try {
+    const rec = JSON.parse(readFileSync(join(dir, 'overlab-engine.json'), 'utf8')) as Record_;
+    // A cached tree of another checksum than the one asked for is not the engine wanted.
+    if (sha256 && rec.sha256 !== sha256) return undefined;
+    if (ENGINE_TREE_BINARIES.some((b) => !existsSync(join(dir, 'docker', b)))) return undefined;
+    return { version, bin: join(dir, 'docker'), url: rec.url ?? url, sha256: rec.sha256, fetched: false };
+  } catch {
+    return undefined;
+  }
+}
+
+async function download(url: string, signal?: AbortSignal): Promise<Buffer> {
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    throw new EngineFetchError(`${url}: not a URL (--engine-mirror takes http://, https:// or file:// folder URLs)`);
+  }
+  if (parsed.protocol === 'file:') {
+    try {
+      return readFileSync(fileURLToPath(parsed));
+    } catch (e) {
+      throw new EngineFetchError(`cannot fetch ${url}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+    }
+  }
+  if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') throw new EngineFetchError(`cannot fetch ${url}: ${parsed.protocol} is not http, https or file`);
+  let res: Response;
+  try {
+    res = await fetch(url, signal ? { signal } : {});
+  } catch (e) {
+    const cause = (e as { cause?: { code?: string; message?: string } }).cause;
+    throw new EngineFetchError(`cannot fetch ${url}: ${cause?.code ?? cause?.message ?? (e as Error).message}`, { hint: 'No internet here? Serve the archives from a folder and pass --engine-mirror file:///that/folder.' });
+  }
+  if (!res.ok) throw new EngineFetchError(`cannot fetch ${url}: HTTP ${res.status} ${res.statusText}`);
+  return Buffer.from(await res.arrayBuffer());
+}
+
+/** An exclusive lock file (O_EXCL); one left by a dead process (its pid gone) is taken over. */
+async function lock(path: string, signal?: AbortSignal): Promise<() => void> {
+  for (;;) {
+    try {
+      const fd = openSync(path, 'wx');
+      writeFileSync(fd, String(process.pid));
+      closeSync(fd);
+      return () => rmSync(path, { force: true });
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+    }
+    const holder = Number(readFileSafe(path));
+    if (Number.isInteger(holder) && holder > 0 && !alive(holder)) rmSync(path, { force: true });
+    else if (Date.now() - mtime(path) > 10 * 60_000) rmSync(path, { force: true });
+    signal?.throwIfAborted();
+    await sleep(100);
+  }
+}
+
+function readFileSafe(p: string): string {
+  try {
+    return readFileSync(p, 'utf8');
+  } catch {
+    return '';
+  }
+}
+
+function mtime(p: string): number {
+  try {
+    return statSync(p).mtimeMs;
+  } catch {
+    return Date.now();
+  }
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/**
+ * The engine's exact version string as its API reports it (`20.10.24+dfsg1`), read from the
+ * tree's `dockerd --version` (`Docker version 20.10.24+dfsg1, build 5d6db84`), so a cell whose
+ * engine never answered is named the same way as one that did.
+ */
+export async function engineVersionString(dockerd: string): Promise<string> {
+  const r = await execa(dockerd, ['--version'], { reject: false });
+  const out = String(r.stdout).trim();
+  return /^Docker version ([^\s,]+)/.exec(out)?.[1] ?? (out || `unknown (${dockerd} --version: exit ${r.exitCode})`);
+}
