@@ -163,6 +163,7 @@ export function buildProgram(dispatch: Dispatch, version: string): Command {
     .addOption(libvirtOption())
     .addOption(new Option('--concurrency <n>', 'probes in flight at once (default: 8, fewer when the engines are slow)').argParser(positiveInteger))
     .option('-a, --all', 'run the specs of every lab that is up, then print the room summary')
+    .option('--faults', 'run the fault specs instead: partition, KV outage or unreachable manager, engine restart and kill, slow link; recovery times measured (reports in .overlab/<lab>/reports/faults/)')
     .addOption(quiet('nothing on success: no progress, no spec lines, no summary'))
     .addOption(json())
     .action(action('test'));

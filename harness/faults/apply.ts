@@ -12,7 +12,9 @@ import type { FaultRecord } from '../state/faults.ts';
 import type { LabState } from '../state/store.ts';
 import {
   clearQdiscArgv,
+  engineExecRoot,
   enginePidfile,
+  STALE_CONTAINERD_SCRIPT,
   interfaceWithAddress,
   kernelLacksQdisc,
   NETEM_CONFIG,
@@ -30,7 +32,7 @@ export const FAULT_COMMAND_TIMEOUT_MS = 20_000;
 
 /** The live lab a fault acts on. */
 export interface FaultTarget {
-  plan: Plan;
+  plan: Pick<Plan, 'lab' | 'mode' | 'kv' | 'hosts' | 'dockerHosts'>;
   state: LabState;
   hosts: Map<string, HostAccess>;
   signal: AbortSignal;
@@ -125,6 +127,7 @@ export async function startEngine(t: FaultTarget, name: string, timeoutMs = 60_0
   const docker = engineClient(host.engine!);
   try {
     if (!(await host.services.isRunning(ENGINE))) {
+      await mustRun(host, ['sh', '-c', STALE_CONTAINERD_SCRIPT, 'sh', engineExecRoot(host.engineFlags)]);
       await host.services.start({ name: ENGINE, argv: [ENGINE, ...host.engineFlags, ...daemonFlags(plan.daemon!, chosenKv(t))] });
     }
     return await waitForEngine(host, docker, t.signal, timeoutMs);

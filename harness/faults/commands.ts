@@ -101,3 +101,30 @@ export function enginePidfile(flags: readonly string[]): string {
 export function faultsOn(faults: readonly FaultRecord[], host: string | undefined): FaultRecord[] {
   return host === undefined ? [...faults] : faults.filter((f) => f.host === host);
 }
+
+/** dockerd's exec root, from its flags (`--exec-root=PATH`); else the default. */
+export function engineExecRoot(flags: readonly string[]): string {
+  const f = flags.find((x) => x.startsWith('--exec-root='));
+  return f ? f.slice('--exec-root='.length) : '/var/run/docker';
+}
+
+/**
+ * Run before an engine killed with SIGKILL is started again, with its exec root as $1. The
+ * containerd that engine ran itself dies with it, but stays a zombie until the machine's init
+ * reaps it; dockerd counts a zombie in its containerd pidfile as running, waits for its socket,
+ * and gives up ("timeout waiting for containerd to start"). Waits up to 10 s for it to go; a
+ * zombie's pidfile is removed (the process is dead), so dockerd starts a containerd afresh. A
+ * containerd that really runs, or one of the machine's own (no pidfile), is left alone.
+ */
+export const STALE_CONTAINERD_SCRIPT = `f="$1/containerd/containerd.pid"
+[ -f "$f" ] || exit 0
+pid=$(cat "$f")
+i=0
+while [ "$i" -lt 100 ]; do
+  st=$(sed 's/^.*) //' "/proc/$pid/stat" 2>/dev/null | cut -d' ' -f1)
+  [ -z "$st" ] && exit 0
+  [ "$st" = Z ] && { rm -f "$f"; exit 0; }
+  sleep 0.1
+  i=$((i + 1))
+done
+`;
