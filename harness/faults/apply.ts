@@ -6,6 +6,7 @@ import { CommandFailedError, HostUnreachableError, PrerequisiteError, UsageError
 import type { ExecResult, HostAccess } from '../host.ts';
 import { daemonFlags } from '../engine/daemon.ts';
 import { engineClient, releaseEngine, waitForEngine } from '../engine/client.ts';
+import { startContainer } from '../engine/contents.ts';
 import { KV_SERVICE, startKvStore } from '../kv/run.ts';
 import type { KvCandidate, Plan } from '../lab/types.ts';
 import type { FaultRecord } from '../state/faults.ts';
@@ -32,7 +33,7 @@ export const FAULT_COMMAND_TIMEOUT_MS = 20_000;
 
 /** The live lab a fault acts on. */
 export interface FaultTarget {
-  plan: Pick<Plan, 'lab' | 'mode' | 'kv' | 'hosts' | 'dockerHosts'>;
+  plan: Pick<Plan, 'lab' | 'mode' | 'kv' | 'hosts' | 'dockerHosts' | 'containers'>;
   state: LabState;
   hosts: Map<string, HostAccess>;
   signal: AbortSignal;
@@ -120,7 +121,12 @@ export async function killEngine(t: FaultTarget, name: string): Promise<FaultRec
   return { kind: 'engine-killed', host: name, since: new Date().toISOString() };
 }
 
-/** Starts the engine with the flags `up` gave it and waits for /_ping; returns its version. */
+/**
+ * Starts the engine with the flags `up` gave it, waits for /_ping, and starts the lab's
+ * containers on it that are not running; returns its version. An engine started after SIGKILL
+ * (dockerd 20.10, no live-restore) stops the containers it finds still running and does not
+ * restart them, whatever their restart policy: the lab is only whole again once they run.
+ */
 export async function startEngine(t: FaultTarget, name: string, timeoutMs = 60_000): Promise<string> {
   const host = dockerHost(t, name);
   const plan = t.plan.hosts.find((h) => h.name === name)!;
@@ -130,7 +136,13 @@ export async function startEngine(t: FaultTarget, name: string, timeoutMs = 60_0
       await mustRun(host, ['sh', '-c', STALE_CONTAINERD_SCRIPT, 'sh', engineExecRoot(host.engineFlags)]);
       await host.services.start({ name: ENGINE, argv: [ENGINE, ...host.engineFlags, ...daemonFlags(plan.daemon!, chosenKv(t))] });
     }
-    return await waitForEngine(host, docker, t.signal, timeoutMs);
+    const version = await waitForEngine(host, docker, t.signal, timeoutMs);
+    for (const c of t.plan.containers.filter((x) => x.host === name)) {
+      const container = docker.getContainer(c.name);
+      const info = (await container.inspect()) as { State: { Running: boolean } };
+      if (!info.State.Running) await startContainer(container);
+    }
+    return version;
   } finally {
     releaseEngine(docker);
   }
