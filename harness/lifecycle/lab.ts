@@ -314,7 +314,7 @@ async function fillLiveStatus(base: LabStatus, plan: Plan, engines: Map<string, 
       try {
         h.engine = await withDeadline(engine.version(), STATUS_WAIT_MS, () => new Error(`the engine on ${h.name} did not answer within ${STATUS_WAIT_MS / 1000} s`));
       } catch (e) {
-        h.error ??= (e as Error).message;
+        h.error ??= `engine not answering: ${(e as Error).message}`;
       }
     }),
   );

@@ -4,7 +4,9 @@
 // harness/probes/context.ts; nothing here re-reads the lab file.
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
+import { LabStateError } from '../errors.ts';
 import { expandFacts } from '../lab/facts.ts';
+import { describeFault } from '../state/faults.ts';
 import { faultFacts } from '../lab/fault-facts.ts';
 import type { Plan } from '../lab/types.ts';
 import { clearLabUnderTest, setLabUnderTest, type SpecRun } from '../probes/context.ts';
@@ -69,6 +71,12 @@ export async function runLabSpecs(plan: Plan, options: SpecRunOptions): Promise<
   try {
     const { state, hosts, engines, close } = await connectLab(plan, options.signal);
     try {
+      // The fault specs each start from a whole lab: one with a fault already in place would judge that fault, not theirs.
+      if (options.faults && state.faults?.length) {
+        throw new LabStateError(`lab ${plan.lab} has faults in place: ${state.faults.map(describeFault).join('; ')}`, {
+          hint: `Run \`overlab fault heal --lab ${plan.lab}\` first.`,
+        });
+      }
       const versions = await Promise.all(
         [...engines].map(async ([h, docker]) => {
           try {
@@ -98,6 +106,8 @@ export async function runLabSpecs(plan: Plan, options: SpecRunOptions): Promise<
         facts: String(expanded.facts.length),
         pairs: `${expanded.policy} (${expanded.kept} of ${expanded.total} ordered pairs of containers)`,
         ...(options.faults ? { suite: 'faults' } : {}),
+        // Specs run on a lab with faults in place on purpose say so in their reports.
+        ...(state.faults?.length ? { faults: state.faults.map(describeFault).join('; ') } : {}),
         concurrency: String(concurrency),
         pace: String(pace),
         'exec.ms': Object.entries(execMs)
