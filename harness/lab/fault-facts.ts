@@ -6,7 +6,7 @@ import { SWARM_PORT } from './validate.ts';
 import type { Fact, FaultFact, Plan } from './types.ts';
 
 /** How long reach may take to come back after a fault is undone (times the lab's pace). */
-export const RECOVERY_BOUND_S = 30;
+export const RECOVERY_BOUND_S = 20;
 /** The delay the latency fact adds on the subject host's underlay. */
 export const LATENCY_MS = 100;
 

@@ -73,7 +73,7 @@ describe('faults on a live kv lab (etcd)', function () {
     expect(na[0]!.reason).to.include('CONFIG_NET_SCH_NETEM');
     expect(r.counts).to.include({ notApplicable: 1, failed: 0 });
     const partition = r.cases.find((c) => c.suite === 'partition')!;
-    expect(partition.measured?.['recovery.ms']).to.be.a('number').and.lessThan(30_000);
+    expect(partition.measured?.['recovery.ms']).to.be.a('number').and.lessThan(20_000);
     const junit = readFileSync(join(s.home, lab, 'reports', 'faults', 'junit.xml'), 'utf8');
     expect(junit).to.match(/<property name="recovery.ms" value="\d+"\/>/);
     expect(junit).to.include('<skipped message="not applicable: the kernel of d1 has no netem qdisc');
@@ -102,7 +102,7 @@ describe('faults on a live kv lab (etcd)', function () {
     expect((await run(['ssh', 'd1', `iptables -I INPUT ${rule}`])).exitCode).to.equal(0);
     try {
       const broken = notPassed(await faultSpecs());
-      expect(broken).to.include('partition | while d1 is partitioned, c1 on it is unreachable from c0 on d0, and reachable again by name within 30 s of heal (the time is measured)');
+      expect(broken).to.include('partition | while d1 is partitioned, c1 on it is unreachable from c0 on d0, and reachable again by name within 20 s of heal (the time is measured)');
     } finally {
       expect((await run(['ssh', 'd1', `iptables -D INPUT ${rule}`])).exitCode).to.equal(0);
     }
