@@ -4,7 +4,7 @@ import { appendFileSync, existsSync, mkdirSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type Docker from 'dockerode';
-import { LabNotFoundError, LabStateError } from '../errors.ts';
+import { HostUnreachableError, LabNotFoundError, LabStateError } from '../errors.ts';
 import { silentEvents, type Events } from '../events.ts';
 import { engineReader, type EngineReader } from '../engine/reader.ts';
 import type { Plan } from '../lab/types.ts';
@@ -284,7 +284,19 @@ export async function labStatus(plan: Plan, signal: AbortSignal, options: { prov
   const hostStates = await provider.hostStates(plan, { store, events: silentEvents, signal }).catch(() => ({}) as Record<string, string>);
   for (const h of base.hosts) h.state = hostStates[h.name];
   if (state.phase !== 'up') return base;
-  const access = await provider.connect(plan, { store, events: silentEvents, signal });
+  let access: HostAccess[];
+  try {
+    access = await withDeadline(provider.connect(plan, { store, events: silentEvents, signal }), STATUS_WAIT_MS * 3, () => new HostUnreachableError(`the hosts of lab ${plan.lab} did not answer within ${(STATUS_WAIT_MS * 3) / 1000} s`));
+  } catch (e) {
+    // A host that cannot be reached is what status must show, not a reason to show nothing.
+    if (!(e instanceof HostUnreachableError)) throw e;
+    for (const h of base.hosts) {
+      if (h.state === 'running' && !e.message.includes(`host ${h.name} `)) continue;
+      h.error = e.message;
+      h.state = h.state === 'gone' ? 'gone (unreachable)' : 'unreachable';
+    }
+    return base;
+  }
   const readers = new Map(await Promise.all(access.filter((h) => h.engine).map(async (h) => [h.name, await engineReader(h.engine!)] as const)));
   try {
     // A host that does not run a command within the bound is shown as unreachable, named; status never hangs on it.
