@@ -181,9 +181,17 @@ describe('faults on a live swarm lab', function () {
     expect(manager?.measured?.['manager.lost.ms']).to.be.a('number');
   });
 
-  it('down with the manager partitioned and the worker engine dead leaves nothing', async () => {
+  it('status shows a host that is gone as unreachable; down with the manager partitioned, an engine dead and a host gone leaves nothing', async () => {
     expect((await run(['fault', 'partition', 'manager'])).exitCode).to.equal(0);
     expect((await run(['fault', 'kill-engine', 'worker'])).exitCode).to.equal(0);
+    // The worker's namespace holder (a process of this lab's own) ends: the host is gone.
+    const state = JSON.parse(readFileSync(join(s.home, lab, 'state.json'), 'utf8'));
+    process.kill(state.hosts.worker.resources.holderPid as number, 'SIGKILL');
+    const status = await run(['status', '--json']);
+    expect(status.exitCode, status.all).to.equal(0);
+    const worker = JSON.parse(status.stdout).hosts.find((h: { name: string }) => h.name === 'worker');
+    expect(worker.state).to.include('unreachable');
+    expect(worker.error).to.include('worker');
     const down = await s.run(['down', lab]);
     expect(down.exitCode, down.all).to.equal(0);
     expect(await leftovers(lab)).to.deep.equal(NOTHING_LEFT);
