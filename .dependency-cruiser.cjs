@@ -1,7 +1,7 @@
 // The layering of harness/, checked in CI (`npm run lint:layers`). From the ground up:
 //   errors, host contract, events, quoting, waiting, system/  (the ground floor)
 //   lab/, state/, report/                                      (pure planning, records)
-//   remote/, engine/, kv/, provision/, render/, probes/        (shared machinery)
+//   remote/, engine/, kv/, provision/, render/, probes/, faults/ (shared machinery)
 //   providers/                                                 (create hosts; one folder each)
 //   lifecycle/                                                 (up, down, test, status)
 //   cli/                                                       (flags in, text out)
@@ -14,7 +14,7 @@ module.exports = {
       name: 'shared-imports-provider-or-above',
       severity: 'error',
       comment: 'Shared code works through the host contract (harness/host.ts), never through providers, lifecycle, the CLI or the specs.',
-      from: { path: '^harness/(?:[^/]+\\.ts$|lab/|state/|report/|system/|remote/|engine/|kv/|provision/|render/|probes/)' },
+      from: { path: '^harness/(?:[^/]+\\.ts$|lab/|state/|report/|system/|remote/|engine/|kv/|provision/|render/|probes/|faults/)' },
       to: { path: '^(?:harness/(?:providers|lifecycle|cli)/|specs/)' },
     },
     {
@@ -22,7 +22,7 @@ module.exports = {
       severity: 'error',
       comment: 'The ground floor and the pure planning layer do not reach for SSH, engines, provisioning or probes.',
       from: { path: '^harness/(?:[^/]+\\.ts$|lab/|state/|report/|system/)' },
-      to: { path: '^harness/(?:remote|engine|provision|render|probes)/' },
+      to: { path: '^harness/(?:remote|engine|provision|render|probes|faults)/' },
     },
     {
       name: 'provider-imports-lifecycle-or-cli',

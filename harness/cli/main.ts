@@ -1,7 +1,7 @@
 // The overlab command line: parses flags, calls the library, prints. Thin on purpose.
 // Each command's module is imported only when that command runs, so `--version`, `--help` and
 // the light commands never load the engine, SSH or listr2 code the heavy ones need.
-import { Command, InvalidArgumentError, Option } from 'commander';
+import { Argument, Command, InvalidArgumentError, Option } from 'commander';
 
 export interface GlobalOptions {
   lab?: string;
@@ -32,12 +32,25 @@ export const COMMAND_MODULES = {
   handout: () => import('./handout.ts').then((m) => m.handoutCommand),
   report: () => import('./report.ts').then((m) => m.reportCommand),
   matrix: () => import('./matrix.ts').then((m) => m.matrixCommand),
+  fault: () => import('./fault.ts').then((m) => m.faultCommand),
 } satisfies Record<string, () => Promise<CommandFn>>;
 
 export type CommandName = keyof typeof COMMAND_MODULES;
 
 /** What an action does with the parsed command: `main` runs it; tests only record it. */
 export type Dispatch = (command: CommandName, args: unknown[], opts: GlobalOptions) => Promise<void>;
+
+function nonNegativeNumber(value: string): number {
+  const n = Number(value);
+  if (!Number.isFinite(n) || n < 0) throw new InvalidArgumentError('It must be a number of 0 or more.');
+  return n;
+}
+
+function percent(value: string): number {
+  const n = nonNegativeNumber(value);
+  if (n > 100) throw new InvalidArgumentError('It must be a percentage, 0 to 100.');
+  return n;
+}
 
 function positiveInteger(value: string): number {
   const n = Number(value);
@@ -151,6 +164,7 @@ export function buildProgram(dispatch: Dispatch, version: string): Command {
     .addOption(libvirtOption())
     .addOption(new Option('--concurrency <n>', 'probes in flight at once (default: 8, fewer when the engines are slow)').argParser(positiveInteger))
     .option('-a, --all', 'run the specs of every lab that is up, then print the room summary')
+    .option('--faults', 'run the fault specs instead: partition, KV outage or unreachable manager, engine restart and kill, slow link; recovery times measured (reports in .overlab/<lab>/reports/faults/)')
     .addOption(quiet('nothing on success: no progress, no spec lines, no summary'))
     .addOption(json())
     .action(action('test'));
@@ -214,6 +228,22 @@ export function buildProgram(dispatch: Dispatch, version: string): Command {
     .addOption(quiet('nothing on success'))
     .addOption(json())
     .action(action('matrix'));
+  program
+    .command('fault')
+    .description(
+      "put a fault in place on a live lab, recorded in its state (status shows it; heal and down undo it): partition HOST [--from HOST], heal [HOST], kv-down, kv-up, restart-engine HOST, kill-engine HOST, latency HOST --ms N [--loss P], rate HOST --mbit N",
+    )
+    // Kept in step with FAULT_VERBS in ./fault.ts (not imported: the table loads command modules on use).
+    .addArgument(new Argument('<verb>').choices(['partition', 'heal', 'kv-down', 'kv-up', 'restart-engine', 'kill-engine', 'latency', 'rate']))
+    .argument('[host]')
+    .addOption(labOption())
+    .option('--from <host>', 'partition: cut the host off from this host only (default: from every host)')
+    .addOption(new Option('--ms <n>', 'latency: delay added on the host\'s underlay, in ms').argParser(nonNegativeNumber))
+    .addOption(new Option('--loss <percent>', 'latency: packets lost, in percent').argParser(percent))
+    .addOption(new Option('--mbit <n>', 'rate: the underlay\'s rate limit, in Mbit/s').argParser(positiveInteger))
+    .addOption(quiet('nothing on success'))
+    .addOption(json())
+    .action(action('fault'));
   return program;
 }
 

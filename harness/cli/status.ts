@@ -3,6 +3,7 @@ import { labStatus, openLabPlan } from '../lifecycle/lab.ts';
 import { labSummaries, type LabSummary } from '../lifecycle/room.ts';
 import type { GlobalOptions } from './main.ts';
 import { printJson, say } from './output.ts';
+import { describeFault } from '../state/faults.ts';
 
 export function table(rows: string[][]): string {
   const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => (r[i] ?? '').length)));
@@ -19,6 +20,7 @@ export async function statusCommand(ref: string | undefined, opts: GlobalOptions
   say(`lab ${s.lab} (${s.file}): ${s.phase}${s.provider ? `, provider ${s.provider}` : ''}, mode ${s.mode}`);
   if (s.kv) say(`kv store: ${s.kv.type} at ${s.kv.clusterStore}${s.kv.note ? ` (${s.kv.note})` : ''}`);
   for (const n of s.notes) say(`note: ${n}`);
+  for (const f of s.faults) say(`fault: ${describeFault(f)} since ${f.since} (\`overlab fault heal\` undoes it)`);
   say('');
   say(table([['HOST', 'ADDRESS', 'ROLE', 'STATE', 'ENGINE'], ...s.hosts.map((h) => [h.name, h.address, h.role, h.state ?? '-', h.engine ?? h.error ?? '-'])]));
   if (s.networks.length) {

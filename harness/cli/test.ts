@@ -22,11 +22,13 @@ export interface TestOptions extends GlobalOptions {
   libvirt?: string;
   concurrency?: number;
   all?: boolean;
+  faults?: boolean;
 }
 
 export async function testCommand(ref: string | undefined, opts: TestOptions, signal: AbortSignal): Promise<number> {
   if (opts.all) {
     if (ref ?? opts.lab) throw new UsageError('--all runs the specs of every lab that is up: leave out the lab');
+    if (opts.faults) throw new UsageError('--faults runs against one lab at a time: leave out --all');
     return testRoom(opts, signal);
   }
   const policy = destroyPolicy(opts.destroy);
@@ -66,7 +68,7 @@ export async function testCommand(ref: string | undefined, opts: TestOptions, si
 
   let result: Awaited<ReturnType<typeof runLabSpecs>>;
   try {
-    result = await runLabSpecs(plan, { signal, console: json || quiet ? 'none' : 'spec', ...(opts.concurrency ? { concurrency: opts.concurrency } : {}) });
+    result = await runLabSpecs(plan, { signal, console: json || quiet ? 'none' : 'spec', ...(opts.concurrency ? { concurrency: opts.concurrency } : {}), ...(opts.faults ? { faults: true } : {}) });
   } catch (e) {
     if (policy === 'always' && !signal.aborted) await takeDown();
     throw e;
@@ -89,12 +91,23 @@ export async function testCommand(ref: string | undefined, opts: TestOptions, si
       counts: report.counts,
       properties: report.properties,
       reports: files,
-      cases: report.cases.map((c) => ({ suite: c.suite, title: c.title, state: c.state, ms: c.ms, ...(c.failure ? { failure: { kind: c.failure.kind, message: c.failure.message } } : {}) })),
+      cases: report.cases.map((c) => ({
+        suite: c.suite,
+        title: c.title,
+        state: c.state,
+        ms: c.ms,
+        ...(c.measured ? { measured: c.measured } : {}),
+        ...(c.reason ? { reason: c.reason } : {}),
+        ...(c.failure ? { failure: { kind: c.failure.kind, message: c.failure.message } } : {}),
+      })),
     });
     return passed ? 0 : 1;
   }
   const pairs = report.properties['pairs'] ? ` (pairs: ${report.properties['pairs']})` : '';
-  const summary = `${report.counts.passed} of ${count(report.counts.tests, 'spec')} passed on lab ${plan.lab} in ${seconds.toFixed(1)} s${pairs}; the lab was ${kept}`;
+  const na = report.counts.notApplicable ? `, ${report.counts.notApplicable} n/a` : '';
+  const summary = `${report.counts.passed} of ${count(report.counts.tests, opts.faults ? 'fault spec' : 'spec')} passed${na} on lab ${plan.lab} in ${seconds.toFixed(1)} s${opts.faults ? '' : pairs}; the lab was ${kept}`;
+  // An n/a case says why on a line of its own: it was not proven, and the reader must see that.
+  if (!quiet) for (const c of report.cases.filter((x) => x.state === 'n/a')) say(`n/a: ${c.title}: ${c.reason}`);
   if (passed) {
     if (!quiet) say(summary);
     return 0;

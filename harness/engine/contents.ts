@@ -76,7 +76,10 @@ export async function runContainer(docker: Docker, plan: Plan, c: ContainerPlan)
       Image: c.image,
       Cmd: c.command,
       Labels: { [LABEL_LAB]: plan.lab, [LABEL_HOST]: c.host },
-      HostConfig: { NetworkMode: first!.network, Init: false },
+      // unless-stopped: an engine that restarts or is killed and started again (`overlab fault`)
+      // brings the lab's containers back by itself, as a production host would; a container the
+      // user stops stays stopped.
+      HostConfig: { NetworkMode: first!.network, Init: false, RestartPolicy: { Name: 'unless-stopped' } },
       NetworkingConfig: { EndpointsConfig: { [first!.network]: endpointConfig(first!) } },
     });
     for (const a of rest) await docker.getNetwork(a.network).connect({ Container: c.name, EndpointConfig: endpointConfig(a) });

@@ -4,7 +4,7 @@ import { appendFileSync, existsSync, mkdirSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type Docker from 'dockerode';
-import { LabNotFoundError, LabStateError } from '../errors.ts';
+import { HostUnreachableError, LabNotFoundError, LabStateError } from '../errors.ts';
 import { silentEvents, type Events } from '../events.ts';
 import { engineReader, type EngineReader } from '../engine/reader.ts';
 import type { Plan } from '../lab/types.ts';
@@ -15,6 +15,8 @@ import { labStateDir, stateRoot } from '../state/paths.ts';
 import { listDir } from '../system/files.ts';
 import { StateStore, type LabState } from '../state/store.ts';
 import type { Step } from '../steps.ts';
+import type { FaultRecord } from '../state/faults.ts';
+import { withDeadline } from '../wait.ts';
 
 // Heavy modules (the YAML and schema checks, dockerode, the steps of up) are imported where they
 // are needed, so the quick commands (env, status) start quickly.
@@ -202,6 +204,11 @@ export async function labDown(lab: string, options: { force: boolean; provider?:
     checkRecordedProvider(lab, state, options.provider);
     if (!state && !options.force) return { ...emptyDestroyReport(), wasUp: false };
     requireRoot(state?.provider ?? 'netns', `taking lab ${lab} down`);
+    // Faults that would outlive the lab on a machine it does not own are undone first (bounded, never fatal).
+    if (state?.phase === 'up' && state.faults?.length) {
+      const { healBeforeDown } = await import('./fault.ts');
+      await healBeforeDown(await recordedPlan(state), store, options.events ?? silentEvents, options.signal);
+    }
     if (state) store.update((s) => (s.phase = 'destroying'));
     // Without a state file, leftovers can only be of the embedded provider.
     const provider = await providerById(state?.provider ?? 'netns');
@@ -247,7 +254,12 @@ export interface LabStatus {
   hosts: { name: string; address: string; role: string; state: string | undefined; engine: string | undefined; error?: string }[];
   networks: { name: string; subnet: string; driver: string | undefined; scope: string | undefined }[];
   containers: { name: string; host: string; state: string | undefined; addresses: Record<string, string> }[];
+  /** Faults in place on purpose (`overlab fault`), as recorded. */
+  faults: FaultRecord[];
 }
+
+/** How long `status` waits for a host or an engine before it shows it as unreachable. */
+export const STATUS_WAIT_MS = 5_000;
 
 export async function labStatus(plan: Plan, signal: AbortSignal, options: { provider?: string } = {}): Promise<LabStatus> {
   const store = new StateStore(labStateDir(plan.lab));
@@ -265,15 +277,39 @@ export async function labStatus(plan: Plan, signal: AbortSignal, options: { prov
     hosts: plan.hosts.map((h) => ({ name: h.name, address: h.address, role: h.role, state: undefined, engine: undefined })),
     networks: plan.networks.map((n) => ({ name: n.name, subnet: n.subnet, driver: undefined, scope: undefined })),
     containers: plan.containers.map((c) => ({ name: c.name, host: c.host, state: undefined, addresses: {} })),
+    faults: state?.faults ?? [],
   };
   if (!state) return base;
   const provider = await providerById(state.provider);
   const hostStates = await provider.hostStates(plan, { store, events: silentEvents, signal }).catch(() => ({}) as Record<string, string>);
   for (const h of base.hosts) h.state = hostStates[h.name];
   if (state.phase !== 'up') return base;
-  const access = await provider.connect(plan, { store, events: silentEvents, signal });
+  let access: HostAccess[];
+  try {
+    access = await withDeadline(provider.connect(plan, { store, events: silentEvents, signal }), STATUS_WAIT_MS * 3, () => new HostUnreachableError(`the hosts of lab ${plan.lab} did not answer within ${(STATUS_WAIT_MS * 3) / 1000} s`));
+  } catch (e) {
+    // A host that cannot be reached is what status must show, not a reason to show nothing.
+    if (!(e instanceof HostUnreachableError)) throw e;
+    for (const h of base.hosts) {
+      if (h.state === 'running' && !e.message.includes(`host ${h.name} `)) continue;
+      h.error = e.message;
+      h.state = h.state === 'gone' ? 'gone (unreachable)' : 'unreachable';
+    }
+    return base;
+  }
   const readers = new Map(await Promise.all(access.filter((h) => h.engine).map(async (h) => [h.name, await engineReader(h.engine!)] as const)));
   try {
+    // A host that does not run a command within the bound is shown as unreachable, named; status never hangs on it.
+    await Promise.all(
+      access.map(async (h) => {
+        const row = base.hosts.find((x) => x.name === h.name);
+        const r = await withDeadline(h.runner.exec(['true'], { timeoutMs: STATUS_WAIT_MS }), STATUS_WAIT_MS + 1000, () => new Error('timed out')).catch((e: Error) => e);
+        if (row && (r instanceof Error || r.exitCode !== 0)) {
+          row.state = 'unreachable';
+          row.error = `${h.name} did not run a command within ${STATUS_WAIT_MS / 1000} s${r instanceof Error ? `: ${r.message}` : ` (exit ${r.exitCode})`}`;
+        }
+      }),
+    );
     await fillLiveStatus(base, plan, readers);
   } finally {
     for (const r of readers.values()) r.release();
@@ -288,15 +324,15 @@ async function fillLiveStatus(base: LabStatus, plan: Plan, engines: Map<string, 
       const engine = engines.get(h.name);
       if (!engine) return;
       try {
-        h.engine = await engine.version();
+        h.engine = await withDeadline(engine.version(), STATUS_WAIT_MS, () => new Error(`the engine on ${h.name} did not answer within ${STATUS_WAIT_MS / 1000} s`));
       } catch (e) {
-        h.error = (e as Error).message;
+        h.error ??= `engine not answering: ${(e as Error).message}`;
       }
     }),
   );
   const firstEngine = engines.get(plan.dockerHosts[0]!);
   if (firstEngine) {
-    const nets = await firstEngine.networks().catch(() => []);
+    const nets = await withDeadline(firstEngine.networks(), STATUS_WAIT_MS, () => new Error('no answer')).catch(() => []);
     for (const n of base.networks) {
       const found = nets.find((x) => x.Name === n.name);
       if (found) [n.driver, n.scope] = [found.Driver, found.Scope];
@@ -307,7 +343,7 @@ async function fillLiveStatus(base: LabStatus, plan: Plan, engines: Map<string, 
       const engine = engines.get(c.host);
       if (!engine) return;
       try {
-        const info = await engine.container(c.name);
+        const info = await withDeadline(engine.container(c.name), STATUS_WAIT_MS, () => new Error('no answer'));
         c.state = info.State.Status;
         c.addresses = Object.fromEntries(Object.entries(info.NetworkSettings.Networks).map(([n, v]) => [n, v.IPAddress]));
       } catch {

@@ -4,7 +4,10 @@
 // harness/probes/context.ts; nothing here re-reads the lab file.
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
+import { LabStateError } from '../errors.ts';
 import { expandFacts } from '../lab/facts.ts';
+import { describeFault } from '../state/faults.ts';
+import { faultFacts } from '../lab/fault-facts.ts';
 import type { Plan } from '../lab/types.ts';
 import { clearLabUnderTest, setLabUnderTest, type SpecRun } from '../probes/context.ts';
 import { describeFailure } from '../probes/failure.ts';
@@ -16,6 +19,8 @@ import { connectLab, PACKAGE_ROOT } from './lab.ts';
 import { calibrate, concurrencyFor } from './pace.ts';
 
 export const LAB_SPECS_DIR = join(PACKAGE_ROOT, 'specs', 'lab');
+/** The fault specs (`test --faults`): what must survive a partition, a KV outage, an engine restart. */
+export const FAULT_SPECS_DIR = join(PACKAGE_ROOT, 'specs', 'faults');
 
 export const DESTROY_POLICIES = ['never', 'passing', 'always'] as const;
 export type DestroyPolicy = (typeof DESTROY_POLICIES)[number];
@@ -36,17 +41,22 @@ export interface SpecRunOptions {
   console: 'spec' | 'none';
   /** Probes in flight at once (default: 8 on a lab of pace 1, fewer on a slower one). */
   concurrency?: number;
+  /**
+   * Run the fault specs instead (specs/faults, facts from harness/lab/fault-facts.ts), one at a
+   * time: each puts a fault on the live lab and undoes it.
+   */
+  faults?: boolean;
 }
 
 /** The spec files in reading order: the data plane from the ground up, then the lab's own claims; others after. */
 const SPEC_ORDER = ['networks', 'reach', 'dns', 'isolation', 'cluster', 'stated'];
 
-export function specFiles(): string[] {
+export function specFiles(dir: string = LAB_SPECS_DIR): string[] {
   const rank = (f: string) => {
     const i = SPEC_ORDER.indexOf(f.replace(/\.spec\.ts$/, ''));
     return i < 0 ? SPEC_ORDER.length : i;
   };
-  return readdirSync(LAB_SPECS_DIR)
+  return readdirSync(dir)
     .filter((f) => f.endsWith('.spec.ts'))
     .sort((a, b) => rank(a) - rank(b) || a.localeCompare(b));
 }
@@ -61,6 +71,12 @@ export async function runLabSpecs(plan: Plan, options: SpecRunOptions): Promise<
   try {
     const { state, hosts, engines, close } = await connectLab(plan, options.signal);
     try {
+      // The fault specs each start from a whole lab: one with a fault already in place would judge that fault, not theirs.
+      if (options.faults && state.faults?.length) {
+        throw new LabStateError(`lab ${plan.lab} has faults in place: ${state.faults.map(describeFault).join('; ')}`, {
+          hint: `Run \`overlab fault heal --lab ${plan.lab}\` first.`,
+        });
+      }
       const versions = await Promise.all(
         [...engines].map(async ([h, docker]) => {
           try {
@@ -72,9 +88,10 @@ export async function runLabSpecs(plan: Plan, options: SpecRunOptions): Promise<
       );
       // Before any probe: how fast the engines run a command decides the probes' time allowances.
       const { execMs, pace } = await calibrate(plan, engines);
-      const concurrency = concurrencyFor(pace, options.concurrency);
+      // Faults are put in place one at a time: two at once would make each other's verdicts.
+      const concurrency = options.faults ? 1 : concurrencyFor(pace, options.concurrency);
       // The plan states pairwise facts per network; the specs get one per pair the lab's specs.pairs keeps.
-      const expanded = expandFacts(plan);
+      const expanded = options.faults ? { facts: faultFacts(plan), policy: 'fault subject', kept: 1, total: 1 } : expandFacts(plan);
       const properties: Record<string, string> = {
         lab: plan.lab,
         file: plan.file,
@@ -88,6 +105,9 @@ export async function runLabSpecs(plan: Plan, options: SpecRunOptions): Promise<
         hosts: plan.hosts.map((h) => h.name).join(', '),
         facts: String(expanded.facts.length),
         pairs: `${expanded.policy} (${expanded.kept} of ${expanded.total} ordered pairs of containers)`,
+        ...(options.faults ? { suite: 'faults' } : {}),
+        // Specs run on a lab with faults in place on purpose say so in their reports.
+        ...(state.faults?.length ? { faults: state.faults.map(describeFault).join('; ') } : {}),
         concurrency: String(concurrency),
         pace: String(pace),
         'exec.ms': Object.entries(execMs)
@@ -105,10 +125,11 @@ export async function runLabSpecs(plan: Plan, options: SpecRunOptions): Promise<
           properties,
           startedAt: new Date(startedAt).toISOString(),
           ms: Date.now() - startedAt,
-          counts: { tests: cases.length, passed: count('passed'), failed: count('failed'), pending: count('pending') },
+          counts: { tests: cases.length, passed: count('passed'), failed: count('failed'), pending: count('pending'), notApplicable: count('n/a') },
           cases,
         };
-        return { report, files: writeReports(report, reportsDir(plan.lab)) };
+        // The fault specs' reports stand beside the lab specs' (which `status --all` reads), never over them.
+        return { report, files: writeReports(report, options.faults ? join(reportsDir(plan.lab), 'faults') : reportsDir(plan.lab)) };
       } finally {
         clearLabUnderTest();
       }
@@ -127,7 +148,8 @@ async function runMocha(run: SpecRun, options: SpecRunOptions): Promise<SpecCase
   // An `it` only awaits its probe from the shared pool, so mocha's durations include time spent
   // waiting in line: a high `slow` keeps the console from flagging them (reports use probe times).
   const mocha = new Mocha({ reporter: options.console === 'spec' ? 'spec' : Silent, slow: 10_000 });
-  for (const f of specFiles()) mocha.addFile(join(LAB_SPECS_DIR, f));
+  const dir = options.faults ? FAULT_SPECS_DIR : LAB_SPECS_DIR;
+  for (const f of specFiles(dir)) mocha.addFile(join(dir, f));
   const n = ++runCount;
   // mocha 11 takes an esmDecorator for the import URL (not in @types/mocha 10).
   const loader = mocha as unknown as { loadFilesAsync(o: { esmDecorator: (url: URL) => URL }): Promise<void> };
@@ -140,7 +162,7 @@ async function runMocha(run: SpecRun, options: SpecRunOptions): Promise<SpecCase
     const kinds = [...new Set(missing.map(([f]) => f.kind))].join(', ');
     mocha.suite.addTest(
       new Mocha.Test('every fact of the plan has a spec', () => {
-        throw new Error(`${count(missing.length, 'fact')} ${plural(missing.length, 'has', 'have')} no spec in specs/lab (kinds: ${kinds})`);
+        throw new Error(`${count(missing.length, 'fact')} ${plural(missing.length, 'has', 'have')} no spec in ${options.faults ? 'specs/faults' : 'specs/lab'} (kinds: ${kinds})`);
       }),
     );
   }
@@ -153,6 +175,8 @@ async function runMocha(run: SpecRun, options: SpecRunOptions): Promise<SpecCase
     const c: SpecCase = { suite: test.parent?.titlePath().join(' / ') ?? '', title: test.title, state, ms: outcome?.ms ?? test.duration ?? 0 };
     if (record) c.fact = record.fact;
     if (outcome) c.steps = outcome.steps;
+    if (outcome?.measured) c.measured = outcome.measured;
+    if (state === 'pending' && outcome?.notApplicable) [c.state, c.reason] = ['n/a', outcome.notApplicable];
     if (outcome?.diagnostics) c.diagnostics = outcome.diagnostics;
     if (state === 'failed') {
       const detail = outcome && !outcome.ok ? describeFailure(outcome) : (err?.message ?? 'failed');

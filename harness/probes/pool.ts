@@ -7,7 +7,8 @@ import type { Fact } from '../lab/types.ts';
 import { mapLimit, withDeadline } from '../wait.ts';
 import { specRun, type SpecRun } from './context.ts';
 import { diagnose } from './diagnostics.ts';
-import { PROBE_DEADLINE_MS, Probe, ProbeError, type AddressBook, type ProbeOutcome } from './probe.ts';
+import { isFaultFact } from '../lab/fault-facts.ts';
+import { FAULT_PROBE_DEADLINE_MS, NotApplicable, PROBE_DEADLINE_MS, Probe, ProbeError, type AddressBook, type ProbeOutcome } from './probe.ts';
 
 /** The outcome of fact `index`; the first call starts every probe of the run. */
 export function outcomeOf(index: number): Promise<ProbeOutcome> {
@@ -78,11 +79,13 @@ async function runProbe(run: SpecRun, index: number, probe: Probe): Promise<Prob
   const fn = run.probes.get(fact.kind);
   try {
     if (!fn) throw new ProbeError(`no spec file probes facts of kind ${fact.kind}`);
-    const ms = PROBE_DEADLINE_MS * run.lab.pace;
+    const ms = (isFaultFact(fact) ? FAULT_PROBE_DEADLINE_MS : PROBE_DEADLINE_MS) * run.lab.pace;
     await withDeadline(fn(fact, probe), ms, () => new ProbeError(`the probe did not finish within ${ms / 1000} s`));
-    return { ok: true, steps: probe.steps, ms: Date.now() - started };
+    return { ok: true, steps: probe.steps, ms: Date.now() - started, ...measuredOf(probe) };
   } catch (e) {
+    if (e instanceof NotApplicable) return { ok: true, notApplicable: e.message, steps: probe.steps, ms: Date.now() - started };
     const outcome: ProbeOutcome = {
+      ...measuredOf(probe),
       ok: false,
       failure: (e as Error).message,
       failureKind: e instanceof AssertionError ? 'assertion' : 'error',
@@ -97,6 +100,10 @@ async function runProbe(run: SpecRun, index: number, probe: Probe): Promise<Prob
     }
     return outcome;
   }
+}
+
+function measuredOf(probe: Probe): Pick<ProbeOutcome, 'measured'> {
+  return Object.keys(probe.measured).length ? { measured: { ...probe.measured } } : {};
 }
 
 function deferred<T>() {

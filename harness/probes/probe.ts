@@ -9,6 +9,8 @@ import type { LabUnderTest } from './context.ts';
 
 /** No probe may run longer than this (times the lab's pace), so every `it` ends even when an engine hangs. */
 export const PROBE_DEADLINE_MS = 60_000;
+/** A fault spec's bound: the fault, the waits for it to take and to be undone, each bounded on its own. */
+export const FAULT_PROBE_DEADLINE_MS = 180_000;
 /** What a `docker exec` may take by default (times the lab's pace): the engine's allowance, not the property's. */
 export const EXEC_TIMEOUT_MS = 15_000;
 /** Ports for the tcp listeners: one per fact, so concurrent probes never share one. */
@@ -50,6 +52,15 @@ export interface ProbeOutcome {
   steps: ProbeStep[];
   diagnostics?: Diagnostics;
   ms: number;
+  /** Times the probe measured (recovery after a fault is undone, a round trip), ms by name. */
+  measured?: Record<string, number>;
+  /** The property cannot be checked here, and why (a kernel without netem): reported n/a, never passed. */
+  notApplicable?: string;
+}
+
+/** The fact does not apply on this lab (a kernel feature it needs is missing); the message says why. */
+export class NotApplicable extends Error {
+  override name = 'NotApplicable';
 }
 
 /** The probe could not run (missing container, tool, engine error): not a verdict on the property. */
@@ -62,6 +73,8 @@ export type AddressBook = Map<string, Record<string, string> | Error>;
 /** Runs one fact's commands and records them; spec files assert on what it returns with chai. */
 export class Probe {
   readonly steps: ProbeStep[] = [];
+  /** What the probe measured, for the reports. */
+  readonly measured: Record<string, number> = {};
   /** The last foreground command: the one an assertion that follows is about. */
   decisive: ProbeStep | undefined;
 
@@ -183,6 +196,11 @@ export class Probe {
       await release().catch(() => {});
       await listener;
     }
+  }
+
+  /** Records a measured time (ms) under `name`, for the JSON and JUnit reports. */
+  measure(name: string, ms: number): void {
+    this.measured[name] = ms;
   }
 
   /** Runs `fn` alone among the probes that share this lock (counter-based checks). */

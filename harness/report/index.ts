@@ -6,7 +6,8 @@ import { renderJunit } from './junit.ts';
 
 export { renderJunit } from './junit.ts';
 
-export type CaseState = 'passed' | 'failed' | 'pending';
+/** 'n/a': the fact cannot be checked on this lab (e.g. no netem in its kernel); `reason` says why. */
+export type CaseState = 'passed' | 'failed' | 'pending' | 'n/a';
 
 export interface CaseFailure {
   /** The first line of the failure: what does not hold. */
@@ -29,6 +30,10 @@ export interface SpecCase {
   steps?: unknown[];
   diagnostics?: unknown;
   failure?: CaseFailure;
+  /** Why the case is n/a. */
+  reason?: string;
+  /** Times the probe measured, ms by name (e.g. `recovery.ms` after a fault is undone). */
+  measured?: Record<string, number>;
 }
 
 export interface SpecReport {
@@ -38,7 +43,8 @@ export interface SpecReport {
   properties: Record<string, string>;
   startedAt: string;
   ms: number;
-  counts: { tests: number; passed: number; failed: number; pending: number };
+  /** `notApplicable`: cases that are n/a (absent in reports from before it existed). */
+  counts: { tests: number; passed: number; failed: number; pending: number; notApplicable?: number };
   cases: SpecCase[];
 }
 

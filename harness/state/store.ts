@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { LabStateError, permissionProblem } from '../errors.ts';
 import type { EngineMode, Plan, ProviderId } from '../lab/types.ts';
 import { isAlive } from '../system/processes.ts';
+import type { FaultRecord } from './faults.ts';
 
 export type LabPhase = 'creating' | 'up' | 'failed' | 'destroying';
 
@@ -37,6 +38,8 @@ export interface LabState {
   error?: string;
   /** Warnings `up` gave (a KV fallback, ...), for `status`. */
   notes?: string[];
+  /** Faults put in place on purpose (`overlab fault`), until `heal` or `down` undoes them. */
+  faults?: FaultRecord[];
 }
 
 export class StateStore {

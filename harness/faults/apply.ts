@@ -1,0 +1,222 @@
+// Putting faults in place on a live lab and taking them away, through the host contract only:
+// commands run by each host's HostRunner (inside its namespaces on netns, over SSH on vagrant
+// and ssh), services stopped and started by its ServiceManager. No provider is named here.
+// Every command is bounded; a host that does not answer is named in a HostUnreachableError.
+import { CommandFailedError, HostUnreachableError, PrerequisiteError, UsageError } from '../errors.ts';
+import type { ExecResult, HostAccess } from '../host.ts';
+import { daemonFlags } from '../engine/daemon.ts';
+import { engineClient, releaseEngine, waitForEngine } from '../engine/client.ts';
+import { startContainer } from '../engine/contents.ts';
+import { KV_SERVICE, startKvStore } from '../kv/run.ts';
+import type { KvCandidate, Plan } from '../lab/types.ts';
+import type { FaultRecord } from '../state/faults.ts';
+import type { LabState } from '../state/store.ts';
+import {
+  clearQdiscArgv,
+  engineExecRoot,
+  enginePidfile,
+  STALE_CONTAINERD_SCRIPT,
+  interfaceWithAddress,
+  kernelLacksQdisc,
+  NETEM_CONFIG,
+  netemArgv,
+  netemInConfig,
+  partitionScript,
+  tbfArgv,
+  unpartitionScript,
+} from './commands.ts';
+
+/** The engine's service name on every ServiceManager. */
+export const ENGINE = 'dockerd';
+/** How long one command of a fault may take on a host before the host counts as unreachable. */
+export const FAULT_COMMAND_TIMEOUT_MS = 20_000;
+
+/** The live lab a fault acts on. */
+export interface FaultTarget {
+  plan: Pick<Plan, 'lab' | 'mode' | 'kv' | 'hosts' | 'dockerHosts' | 'containers'>;
+  state: LabState;
+  hosts: Map<string, HostAccess>;
+  signal: AbortSignal;
+}
+
+export function hostOf(t: FaultTarget, name: string): HostAccess {
+  const h = t.hosts.get(name);
+  if (!h) throw new UsageError(`lab ${t.plan.lab} has no host ${name}; its hosts are ${[...t.hosts.keys()].join(', ')}`);
+  return h;
+}
+
+function dockerHost(t: FaultTarget, name: string): HostAccess {
+  const h = hostOf(t, name);
+  if (!t.plan.dockerHosts.includes(name)) throw new UsageError(`${name} runs no Docker engine in lab ${t.plan.lab}; its docker hosts are ${t.plan.dockerHosts.join(', ')}`);
+  return h;
+}
+
+async function run(host: HostAccess, argv: string[], options: { input?: string } = {}): Promise<ExecResult> {
+  const r = await host.runner.exec(argv, { timeoutMs: FAULT_COMMAND_TIMEOUT_MS, ...(options.input === undefined ? {} : { input: options.input }) });
+  if (r.exitCode === 124) {
+    throw new HostUnreachableError(`host ${host.name} did not answer within ${FAULT_COMMAND_TIMEOUT_MS / 1000} s (running ${argv.join(' ')})`, {
+      hint: 'Check it with `overlab status`; `overlab down` removes the lab even so.',
+    });
+  }
+  return r;
+}
+
+async function mustRun(host: HostAccess, argv: string[], options: { input?: string } = {}): Promise<ExecResult> {
+  const r = await run(host, argv, options);
+  if (r.exitCode !== 0) throw new CommandFailedError({ command: argv.join(' '), exitCode: r.exitCode, output: `${r.stdout}${r.stderr}`, host: host.name });
+  return r;
+}
+
+/** The interface that holds the host's lab address: its underlay (eth1 on netns, whatever a VM or machine calls it). */
+export async function underlayInterface(host: HostAccess): Promise<string> {
+  const r = await mustRun(host, ['ip', '-o', '-4', 'addr', 'show']);
+  const iface = interfaceWithAddress(r.stdout, host.address);
+  if (!iface) throw new CommandFailedError({ command: 'ip -o -4 addr show', exitCode: 0, output: `no interface holds ${host.address}\n${r.stdout}`, host: host.name });
+  return iface;
+}
+
+/** Cuts a host off: from every other host, or from one; SSH stays open so overlab can heal it. */
+export async function partition(t: FaultTarget, name: string, options: { from?: string; tcpPort?: number } = {}): Promise<FaultRecord> {
+  const host = hostOf(t, name);
+  if (options.from === name) throw new UsageError(`a host cannot be partitioned from itself (${name})`);
+  const from = options.from ? { host: options.from, address: hostOf(t, options.from).address } : undefined;
+  const iface = await underlayInterface(host);
+  await mustRun(host, ['sh', '-s'], { input: partitionScript({ iface, ...(from ? { from: from.address } : {}), ...(options.tcpPort ? { tcpPort: options.tcpPort } : {}) }) });
+  return { kind: 'partition', host: name, ...(from ? { from } : {}), ...(options.tcpPort ? { tcpPort: options.tcpPort } : {}), since: new Date().toISOString() };
+}
+
+/** Removes overlab's chain from a host; nothing else of its firewall. */
+export async function unpartition(host: HostAccess): Promise<void> {
+  await mustRun(host, ['sh', '-s'], { input: unpartitionScript() });
+}
+
+function kvHost(t: FaultTarget): HostAccess {
+  if (t.plan.mode !== 'kv' || !t.plan.kv) throw new UsageError(`lab ${t.plan.lab} has no KV store (mode ${t.plan.mode})`);
+  return hostOf(t, t.plan.kv.host);
+}
+
+/** The store `up` chose (the preferred one, or the lab's fallback). */
+function chosenKv(t: FaultTarget): KvCandidate | undefined {
+  return t.plan.kv?.candidates.find((c) => c.type === t.state.kv?.type) ?? t.plan.kv?.candidates[0];
+}
+
+export async function kvDown(t: FaultTarget): Promise<FaultRecord> {
+  const host = kvHost(t);
+  await host.services.stop(KV_SERVICE);
+  return { kind: 'kv-down', host: host.name, since: new Date().toISOString() };
+}
+
+/** Starts the KV store again (its data folder kept) and waits until it answers. */
+export async function kvUp(t: FaultTarget): Promise<void> {
+  const host = kvHost(t);
+  if (await host.services.isRunning(KV_SERVICE)) return;
+  await startKvStore(chosenKv(t)!, host, t.signal);
+}
+
+/** SIGKILL to the engine, by the pid in its pidfile (per host on netns; the machine's own on a VM). */
+export async function killEngine(t: FaultTarget, name: string): Promise<FaultRecord> {
+  const host = dockerHost(t, name);
+  const pidfile = enginePidfile(host.engineFlags);
+  await mustRun(host, ['sh', '-c', 'pid=$(cat "$1") && kill -KILL "$pid" && while kill -0 "$pid" 2>/dev/null; do sleep 0.05; done', 'sh', pidfile]);
+  return { kind: 'engine-killed', host: name, since: new Date().toISOString() };
+}
+
+/**
+ * Starts the engine with the flags `up` gave it, waits for /_ping, and starts the lab's
+ * containers on it that are not running; returns its version. An engine started after SIGKILL
+ * (dockerd 20.10, no live-restore) stops the containers it finds still running and does not
+ * restart them, whatever their restart policy: the lab is only whole again once they run.
+ */
+export async function startEngine(t: FaultTarget, name: string, timeoutMs = 60_000): Promise<string> {
+  const host = dockerHost(t, name);
+  const plan = t.plan.hosts.find((h) => h.name === name)!;
+  const docker = engineClient(host.engine!);
+  try {
+    if (!(await host.services.isRunning(ENGINE))) {
+      await mustRun(host, ['sh', '-c', STALE_CONTAINERD_SCRIPT, 'sh', engineExecRoot(host.engineFlags)]);
+      await host.services.start({ name: ENGINE, argv: [ENGINE, ...host.engineFlags, ...daemonFlags(plan.daemon!, chosenKv(t))] });
+    }
+    const version = await waitForEngine(host, docker, t.signal, timeoutMs);
+    for (const c of t.plan.containers.filter((x) => x.host === name)) {
+      const container = docker.getContainer(c.name);
+      const info = (await container.inspect()) as { State: { Running: boolean } };
+      if (!info.State.Running) await startContainer(container);
+    }
+    return version;
+  } finally {
+    releaseEngine(docker);
+  }
+}
+
+/** A clean restart: the service stopped (SIGTERM), started again with the same flags. */
+export async function restartEngine(t: FaultTarget, name: string): Promise<string> {
+  const host = dockerHost(t, name);
+  await host.services.stop(ENGINE);
+  return startEngine(t, name);
+}
+
+/** Delay (and loss) on the host's underlay with netem; refused, naming the kernel option, where the kernel has none. */
+export async function latency(t: FaultTarget, name: string, ms: number, loss?: number): Promise<FaultRecord> {
+  const host = hostOf(t, name);
+  const iface = await underlayInterface(host);
+  const argv = netemArgv(iface, ms, loss);
+  const r = await run(host, argv);
+  if (r.exitCode !== 0) {
+    if (kernelLacksQdisc(r.stderr)) throw await netemMissing(host, r.stderr);
+    throw new CommandFailedError({ command: argv.join(' '), exitCode: r.exitCode, output: `${r.stdout}${r.stderr}`, host: host.name });
+  }
+  return { kind: 'latency', host: name, ms, ...(loss ? { loss } : {}), since: new Date().toISOString() };
+}
+
+/** Whether the host's kernel can add delay (netem), and if not why: for the specs' n/a. */
+export async function netemUnavailable(host: HostAccess): Promise<string | undefined> {
+  const iface = await underlayInterface(host);
+  // A qdisc on lo tells without touching the underlay; removed at once.
+  const r = await run(host, ['sh', '-c', 'tc qdisc add dev lo root netem delay 1ms && tc qdisc del dev lo root']);
+  if (r.exitCode === 0) return undefined;
+  if (kernelLacksQdisc(r.stderr)) return (await netemMissing(host, r.stderr)).message;
+  return `netem could not be tried on ${host.name} (${iface}): ${r.stderr.trim()}`;
+}
+
+async function netemMissing(host: HostAccess, stderr: string): Promise<PrerequisiteError> {
+  const config = await run(host, ['sh', '-c', 'zcat /proc/config.gz 2>/dev/null || cat /boot/config-$(uname -r) 2>/dev/null']);
+  const setting = config.exitCode === 0 && config.stdout ? (netemInConfig(config.stdout) ?? 'not set') : 'unknown (no /proc/config.gz)';
+  return new PrerequisiteError(
+    `the kernel of ${host.name} has no netem qdisc (${NETEM_CONFIG} ${setting}), so no delay or loss can be added: ${stderr.trim().split('\n')[0]}`,
+    { hint: `A kernel with ${NETEM_CONFIG}=y or =m (and the module loaded) has it, as the VMs' Debian kernel does; \`overlab fault rate\` (tbf) works here.` },
+  );
+}
+
+/** A rate limit on the host's underlay (token bucket). */
+export async function rate(t: FaultTarget, name: string, mbit: number): Promise<FaultRecord> {
+  const host = hostOf(t, name);
+  const iface = await underlayInterface(host);
+  await mustRun(host, tbfArgv(iface, mbit));
+  return { kind: 'rate', host: name, mbit, since: new Date().toISOString() };
+}
+
+/** Removes the root qdisc from the underlay; none there is fine. */
+export async function clearQdisc(host: HostAccess): Promise<void> {
+  const iface = await underlayInterface(host);
+  const r = await run(host, clearQdiscArgv(iface));
+  if (r.exitCode !== 0 && !/No such file|Cannot delete qdisc with handle of zero|Invalid handle/i.test(r.stderr)) {
+    throw new CommandFailedError({ command: clearQdiscArgv(iface).join(' '), exitCode: r.exitCode, output: r.stderr, host: host.name });
+  }
+}
+
+/** Undoes one recorded fault. */
+export async function undo(t: FaultTarget, f: FaultRecord): Promise<void> {
+  switch (f.kind) {
+    case 'partition':
+      return unpartition(hostOf(t, f.host));
+    case 'kv-down':
+      return kvUp(t);
+    case 'engine-killed':
+      await startEngine(t, f.host);
+      return;
+    case 'latency':
+    case 'rate':
+      return clearQdisc(hostOf(t, f.host));
+  }
+}
+

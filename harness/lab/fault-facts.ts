@@ -1,0 +1,69 @@
+// The facts `overlab test --faults` proves, planned from the lab (pure): for one cross-host pair
+// of containers, what must hold while the KV store is down (kv mode) or the manager is
+// unreachable (swarm mode), and that reach comes back within a bound once a partition is
+// healed, an engine restarted, or a killed engine started again; and reach under added delay.
+import { SWARM_PORT } from './validate.ts';
+import type { Fact, FaultFact, Plan } from './types.ts';
+
+/** How long reach may take to come back after a fault is undone (times the lab's pace). */
+export const RECOVERY_BOUND_S = 20;
+/** The delay the latency fact adds on the subject host's underlay. */
+export const LATENCY_MS = 100;
+
+/**
+ * The subject of the faults: the last docker host with a container that shares a network with
+ * a container elsewhere (never the swarm manager, whose outage has a fact of its own), that
+ * container (`to`) and its peer (`from`, on another host). Undefined when no two containers on
+ * different hosts share a network: then there is nothing a fault could break.
+ */
+export function faultSubject(plan: Pick<Plan, 'mode' | 'dockerHosts' | 'containers'>): { host: string; from: string; to: string; network: string } | undefined {
+  const manager = plan.mode === 'swarm' ? plan.dockerHosts[0] : undefined;
+  const hosts = [...plan.dockerHosts].reverse().filter((h) => h !== manager);
+  for (const host of hosts) {
+    for (const to of plan.containers.filter((c) => c.host === host)) {
+      for (const from of plan.containers.filter((c) => c.host !== host)) {
+        const shared = to.networks.find((n) => from.networks.some((m) => m.network === n.network));
+        if (shared) return { host, from: from.name, to: to.name, network: shared.network };
+      }
+    }
+  }
+  return undefined;
+}
+
+const FAULT_KINDS: ReadonlySet<string> = new Set<FaultFact['kind']>([
+  'kv-outage-reach',
+  'kv-outage-create',
+  'kv-recovered-create',
+  'manager-outage-reach',
+  'partition-heal',
+  'engine-restart',
+  'engine-kill',
+  'latency',
+]);
+
+export function isFaultFact(f: Fact): f is FaultFact {
+  return FAULT_KINDS.has(f.kind);
+}
+
+export function faultFacts(plan: Pick<Plan, 'mode' | 'kv' | 'dockerHosts' | 'containers'>): FaultFact[] {
+  const s = faultSubject(plan);
+  if (!s) return [];
+  const pair = { from: s.from, to: s.to, network: s.network };
+  const facts: FaultFact[] = [];
+  if (plan.mode === 'kv' && plan.kv) {
+    const kvHost = plan.kv.host;
+    facts.push(
+      { kind: 'kv-outage-reach', kvHost, ...pair },
+      { kind: 'kv-outage-create', kvHost, host: plan.dockerHosts[0]! },
+      { kind: 'kv-recovered-create', kvHost, host: plan.dockerHosts[0]!, boundS: RECOVERY_BOUND_S },
+    );
+  }
+  if (plan.mode === 'swarm') facts.push({ kind: 'manager-outage-reach', host: plan.dockerHosts[0]!, port: SWARM_PORT, ...pair });
+  facts.push(
+    { kind: 'partition-heal', host: s.host, ...pair, boundS: RECOVERY_BOUND_S },
+    { kind: 'engine-restart', host: s.host, ...pair, boundS: RECOVERY_BOUND_S },
+    { kind: 'engine-kill', host: s.host, ...pair, boundS: RECOVERY_BOUND_S },
+    { kind: 'latency', host: s.host, ms: LATENCY_MS, ...pair },
+  );
+  return facts;
+}

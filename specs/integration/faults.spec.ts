@@ -1,0 +1,199 @@
+// Faults on purpose, on live netns labs: the fault specs pass in kv mode (etcd) and swarm mode,
+// with recovery times in the reports and the latency spec n/a on this kernel (no netem); each
+// fault left in place breaks what it should (lab specs and fault specs fail), heal restores it;
+// and `down` with faults in place leaves nothing. Labs ft-*, subnets 172.28.192-193.0/24.
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { expect } from 'chai';
+import { leftovers, NOTHING_LEFT, Scratch, shippedLab, type TestRun } from './support/labs.ts';
+
+type FaultRun = Omit<TestRun, 'cases' | 'counts'> & {
+  counts: TestRun['counts'] & { notApplicable: number };
+  cases: (TestRun['cases'][number] & { measured?: Record<string, number>; reason?: string })[];
+};
+const notPassed = (run: TestRun) => run.cases.filter((c) => c.state !== 'passed' && c.state !== 'n/a').map((c) => `${c.suite} | ${c.title}`);
+
+function kvFaultLab(name: string): string {
+  return `name: ${name}
+provider: netns
+network:
+  subnet: 172.28.192.0/24
+hosts:
+  - name: kv
+    role: kv
+  - name: d0
+  - name: d1
+kv:
+  type: etcd
+engine:
+  mode: kv
+networks:
+  - name: net
+    subnet: 10.0.4.0/24
+containers:
+  - name: c0
+    host: d0
+    networks: [net]
+  - name: c1
+    host: d1
+    networks: [net]
+`;
+}
+
+describe('faults on a live kv lab (etcd)', function () {
+  this.timeout(180_000);
+  const lab = 'ft-kv';
+  let s: Scratch;
+  const run = (args: string[]) => s.run([...args, '--lab', lab], { timeoutMs: 170_000 });
+  const faultSpecs = async (): Promise<FaultRun> => JSON.parse((await run(['test', '--faults', '--json', '--destroy', 'never'])).stdout);
+  const labSpecs = async (): Promise<TestRun> => JSON.parse((await run(['test', '--json', '--destroy', 'never'])).stdout);
+  const fault = async (...args: string[]) => {
+    const r = await run(['fault', ...args]);
+    expect(r.exitCode, r.all).to.equal(0);
+    return r;
+  };
+
+  before(async () => {
+    s = new Scratch();
+    const up = await s.run(['up', '--lab', s.lab(lab, kvFaultLab(lab)), '--quiet']);
+    expect(up.exitCode, up.all).to.equal(0);
+  });
+  after(async () => {
+    await s.run(['down', '--force', lab]);
+    expect(await leftovers(lab)).to.deep.equal(NOTHING_LEFT);
+    s.dispose();
+  });
+
+  it('the fault specs pass; latency is n/a naming CONFIG_NET_SCH_NETEM; recovery times are in the JSON and JUnit reports', async () => {
+    const r = await faultSpecs();
+    expect(notPassed(r), JSON.stringify(r.cases, null, 2)).to.deep.equal([]);
+    expect(r.cases.map((c) => c.suite)).to.include.members(['KV store outage', 'partition', 'engine restart', 'engine kill', 'slow link']);
+    const na = r.cases.filter((c) => c.state === 'n/a');
+    expect(na.map((c) => c.suite)).to.deep.equal(['slow link']);
+    expect(na[0]!.reason).to.include('CONFIG_NET_SCH_NETEM');
+    expect(r.counts).to.include({ notApplicable: 1, failed: 0 });
+    const partition = r.cases.find((c) => c.suite === 'partition')!;
+    expect(partition.measured?.['recovery.ms']).to.be.a('number').and.lessThan(20_000);
+    const junit = readFileSync(join(s.home, lab, 'reports', 'faults', 'junit.xml'), 'utf8');
+    expect(junit).to.match(/<property name="recovery.ms" value="\d+"\/>/);
+    expect(junit).to.include('<skipped message="not applicable: the kernel of d1 has no netem qdisc');
+    // The run leaves no fault recorded.
+    expect(JSON.parse((await run(['status', '--json'])).stdout).faults).to.deep.equal([]);
+  });
+
+  it('a partition left in place makes the cross-host reach specs fail; status shows it; heal restores them', async () => {
+    const applied = JSON.parse((await fault('partition', 'd1', '--json')).stdout);
+    expect(applied.applied).to.include({ kind: 'partition', host: 'd1' });
+    try {
+      const status = JSON.parse((await run(['status', '--json'])).stdout);
+      expect(status.faults.map((f: { kind: string; host: string }) => `${f.kind} ${f.host}`)).to.deep.equal(['partition d1']);
+      expect((await run(['status'])).stdout).to.include('fault: partition of d1 from every host');
+      const broken = notPassed(await labSpecs());
+      expect(broken).to.include('reachability | c0 on d0 reaches c1 on d1 over net by address (icmp)');
+      expect(broken).to.include('reachability | c1 on d1 reaches c0 on d0 over net by name (tcp)');
+    } finally {
+      await fault('heal', 'd1');
+    }
+    expect(notPassed(await labSpecs())).to.deep.equal([]);
+  });
+
+  it('a partition heal cannot undo (a VXLAN drop of its own) makes the partition fault spec fail', async () => {
+    const rule = '-p udp --dport 4789 -j DROP';
+    expect((await run(['ssh', 'd1', `iptables -I INPUT ${rule}`])).exitCode).to.equal(0);
+    try {
+      const broken = notPassed(await faultSpecs());
+      expect(broken).to.include('partition | while d1 is partitioned, c1 on it is unreachable from c0 on d0, and reachable again by name within 20 s of heal (the time is measured)');
+    } finally {
+      expect((await run(['ssh', 'd1', `iptables -D INPUT ${rule}`])).exitCode).to.equal(0);
+    }
+  });
+
+  it('a killed engine left dead makes the specs of its containers fail; heal brings engine and containers back', async () => {
+    await fault('kill-engine', 'd1');
+    try {
+      const status = JSON.parse((await run(['status', '--json'])).stdout);
+      expect(status.hosts.find((h: { name: string }) => h.name === 'd1').engine).to.equal(undefined);
+      const broken = notPassed(await labSpecs());
+      expect(broken).to.include('reachability | c0 on d0 reaches c1 on d1 over net by name (icmp)');
+    } finally {
+      await fault('heal');
+    }
+    expect(notPassed(await labSpecs())).to.deep.equal([]);
+  });
+
+  it('latency is refused on this kernel, naming CONFIG_NET_SCH_NETEM, and records nothing; rate (tbf) works and heals', async () => {
+    const r = await run(['fault', 'latency', 'd1', '--ms', '100']);
+    expect(r.exitCode, r.all).to.equal(69);
+    expect(r.stderr).to.include('CONFIG_NET_SCH_NETEM');
+    expect(JSON.parse((await run(['status', '--json'])).stdout).faults).to.deep.equal([]);
+    await fault('rate', 'd1', '--mbit', '10');
+    const healed = JSON.parse((await fault('heal', '--json')).stdout);
+    expect(healed.healed.map((f: { kind: string }) => f.kind)).to.deep.equal(['rate']);
+  });
+
+  it('kv-down makes network creation fail with an error naming the store; kv-up restores it', async () => {
+    await fault('kv-down');
+    try {
+      const { DOCKER_HOST } = JSON.parse((await run(['env', 'd0', '--json'])).stdout);
+      const { execa } = await import('execa');
+      const create = await execa('docker', ['network', 'create', '-d', 'overlay', 'ft-probe'], { env: { DOCKER_HOST }, reject: false });
+      expect(create.exitCode).to.not.equal(0);
+      expect(create.stderr).to.match(/etcd|store/i);
+    } finally {
+      await fault('kv-up');
+    }
+  });
+
+  it('down with a partition, the KV store down, a dead engine and a rate limit in place leaves nothing', async () => {
+    await fault('partition', 'd1');
+    await fault('kv-down');
+    await fault('kill-engine', 'd0');
+    await fault('rate', 'd1', '--mbit', '5');
+    const down = await s.run(['down', lab]);
+    expect(down.exitCode, down.all).to.equal(0);
+    expect(await leftovers(lab)).to.deep.equal(NOTHING_LEFT);
+  });
+});
+
+describe('faults on a live swarm lab', function () {
+  this.timeout(180_000);
+  const lab = 'ft-swm';
+  let s: Scratch;
+  const run = (args: string[]) => s.run([...args, '--lab', lab], { timeoutMs: 170_000 });
+
+  before(async () => {
+    s = new Scratch();
+    const text = shippedLab('swarm.yaml', lab).replaceAll('172.28.129.', '172.28.193.');
+    const up = await s.run(['up', '--lab', s.lab(lab, text), '--quiet']);
+    expect(up.exitCode, up.all).to.equal(0);
+  });
+  after(async () => {
+    await s.run(['down', '--force', lab]);
+    expect(await leftovers(lab)).to.deep.equal(NOTHING_LEFT);
+    s.dispose();
+  });
+
+  it('the fault specs pass: with the manager unreachable the containers keep reaching each other; partition, restart and kill recover', async () => {
+    const r: FaultRun = JSON.parse((await run(['test', '--faults', '--json', '--destroy', 'never'])).stdout);
+    expect(notPassed(r), JSON.stringify(r.cases, null, 2)).to.deep.equal([]);
+    const manager = r.cases.find((c) => c.suite === 'unreachable swarm manager');
+    expect(manager?.state).to.equal('passed');
+    expect(manager?.measured?.['manager.lost.ms']).to.be.a('number');
+  });
+
+  it('status shows a host that is gone as unreachable; down with the manager partitioned, an engine dead and a host gone leaves nothing', async () => {
+    expect((await run(['fault', 'partition', 'manager'])).exitCode).to.equal(0);
+    expect((await run(['fault', 'kill-engine', 'worker'])).exitCode).to.equal(0);
+    // The worker's namespace holder (a process of this lab's own) ends: the host is gone.
+    const state = JSON.parse(readFileSync(join(s.home, lab, 'state.json'), 'utf8'));
+    process.kill(state.hosts.worker.resources.holderPid as number, 'SIGKILL');
+    const status = await run(['status', '--json']);
+    expect(status.exitCode, status.all).to.equal(0);
+    const worker = JSON.parse(status.stdout).hosts.find((h: { name: string }) => h.name === 'worker');
+    expect(worker.state).to.include('unreachable');
+    expect(worker.error).to.include('worker');
+    const down = await s.run(['down', lab]);
+    expect(down.exitCode, down.all).to.equal(0);
+    expect(await leftovers(lab)).to.deep.equal(NOTHING_LEFT);
+  });
+});
