@@ -62,7 +62,7 @@ function endpointConfig(a: ContainerPlan['networks'][number]) {
 }
 
 /** Creates, connects and starts a container unless it runs already; returns its addresses by network. */
-export async function runContainer(docker: Docker, plan: Plan, c: ContainerPlan): Promise<Record<string, string>> {
+export async function runContainer(docker: Docker, plan: Pick<Plan, 'lab'>, c: ContainerPlan): Promise<Record<string, string>> {
   const existing = docker.getContainer(c.name);
   let running = false;
   try {

@@ -6,7 +6,7 @@ import { CommandFailedError, HostUnreachableError, PrerequisiteError, UsageError
 import type { ExecResult, HostAccess } from '../host.ts';
 import { daemonFlags } from '../engine/daemon.ts';
 import { engineClient, releaseEngine, waitForEngine } from '../engine/client.ts';
-import { startContainer } from '../engine/contents.ts';
+import { runContainer, startContainer } from '../engine/contents.ts';
 import { KV_SERVICE, startKvStore } from '../kv/run.ts';
 import type { KvCandidate, Plan } from '../lab/types.ts';
 import type { FaultRecord } from '../state/faults.ts';
@@ -127,6 +127,9 @@ export async function killEngine(t: FaultTarget, name: string): Promise<FaultRec
  * (dockerd 20.10, no live-restore) stops the containers it finds still running and does not
  * restart them, whatever their restart policy: the lab is only whole again once they run.
  */
+/** What the engine says when a container's swarm network attachment went with a killed engine. */
+const SWARM_ATTACHMENT_LOST = /network \S+ not found/;
+
 export async function startEngine(t: FaultTarget, name: string, timeoutMs = 60_000): Promise<string> {
   const host = dockerHost(t, name);
   const plan = t.plan.hosts.find((h) => h.name === name)!;
@@ -140,7 +143,17 @@ export async function startEngine(t: FaultTarget, name: string, timeoutMs = 60_0
     for (const c of t.plan.containers.filter((x) => x.host === name)) {
       const container = docker.getContainer(c.name);
       const info = (await container.inspect()) as { State: { Running: boolean } };
-      if (!info.State.Running) await startContainer(container);
+      if (info.State.Running) continue;
+      try {
+        await startContainer(container);
+      } catch (e) {
+        // A swarm-scoped (attachable) network's attachment does not survive the engine's kill:
+        // the start fails with "network ... not found". The container is made again as `up`
+        // made it; any other failure stands.
+        if (!SWARM_ATTACHMENT_LOST.test(String((e as Error).message))) throw e;
+        await container.remove({ force: true });
+        await runContainer(docker, t.plan, c);
+      }
     }
     return version;
   } finally {
