@@ -27,7 +27,7 @@ export async function downCommand(ref: string | undefined, opts: GlobalOptions &
   if (opts.json) printJson({ ok: true, lab, seconds, ...report });
   else if (!opts.quiet) {
     say(
-      report.wasUp || report.namespaces.length
+      report.wasUp || report.namespaces.length || report.processes.length || report.paths.length
         ? `lab ${lab} is down (${seconds.toFixed(1)} s): ${destroySummary(report)}`
         : `lab ${lab} is not up; nothing to do${opts.force ? ' (no leftovers found)' : ''}`,
     );

@@ -91,6 +91,10 @@ export function mountNamespaceOf(pid: number): number | undefined {
   return nsInode(pid, 'mnt');
 }
 
+export function netNamespaceOf(pid: number): number | undefined {
+  return nsInode(pid, 'net');
+}
+
 /** argv run inside a named namespace's network (nsenter, not `ip netns exec`, which remounts /sys). */
 export function inNamespace(ns: string, argv: readonly string[]): string[] {
   return ['nsenter', `--net=${join(NETNS_DIR, ns)}`, '--', ...argv];

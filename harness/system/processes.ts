@@ -1,6 +1,6 @@
 // Processes of this machine by pid: alive or not, and stopping one within a deadline. Labs stop
 // their daemons by the pids they recorded, never by process name (other labs share the names).
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 
 /** The process exists (possibly as a zombie, or owned by another user). */
@@ -43,6 +43,26 @@ export async function stopProcess(pid: number, graceMs = 10_000): Promise<void> 
   // A process in uninterruptible sleep can outlive SIGKILL for a while: bounded, never forever.
   const killDeadline = Date.now() + 5_000;
   while (isRunningProcess(pid) && Date.now() < killDeadline) await sleep(10);
+}
+
+/**
+ * Pids of the processes whose command line names something under `dir` (a lab's runtime
+ * folder: its daemons' sockets, data and pid files). Finds a lab's daemons even when the
+ * namespaces they run in have lost their names.
+ */
+export function processesNaming(dir: string): number[] {
+  const prefix = dir.endsWith('/') ? dir : `${dir}/`;
+  const found: number[] = [];
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry) || Number(entry) === process.pid) continue;
+    try {
+      const argv = readFileSync(`/proc/${entry}/cmdline`, 'utf8').split('\0');
+      if (argv.some((a) => a.includes(prefix))) found.push(Number(entry));
+    } catch {
+      // Gone while we looked.
+    }
+  }
+  return found;
 }
 
 /** "dockerd (pid 123)": how a report names a process (its command name, read before it goes). */

@@ -2,15 +2,18 @@
 // the stock docker CLI, refuse to be brought up twice, live side by side, and leave nothing
 // behind after `down`, after a killed `up`, and after an interrupted one.
 import { expect } from 'chai';
-import { readFileSync } from 'node:fs';
+import { readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { execa } from 'execa';
 import { kvLab, leftovers, NOTHING_LEFT, Scratch } from './support/labs.ts';
+import { labRuntimeDir } from '../../harness/state/paths.ts';
+import { labPrefix, namespacesWithPrefix } from '../../harness/system/namespaces.ts';
+import { processesNaming } from '../../harness/system/processes.ts';
 
 describe('netns provider (real namespaces, dockerd, etcd)', function () {
   this.timeout(180_000);
   let s: Scratch;
-  const labs = ['it-kv', 'it-kv2', 'it-swarm', 'it-kill', 'it-int'];
+  const labs = ['it-kv', 'it-kv2', 'it-swarm', 'it-kill', 'it-int', 'it-orph'];
 
   before(() => {
     s = new Scratch();
@@ -18,6 +21,21 @@ describe('netns provider (real namespaces, dockerd, etcd)', function () {
   after(async () => {
     for (const lab of labs) await s.run(['down', '--force', lab]);
     s.dispose();
+  });
+
+  it('down --force stops daemons whose namespaces lost their names (deleted under them) and its state', async () => {
+    const file = s.lab('it-orph', kvLab('it-orph', { third: 146 }));
+    const up = await s.run(['up', '--lab', file, '--json']);
+    expect(up.exitCode, up.all).to.equal(0);
+    // What another tool (or a crashed run sharing the name) can do: the names go, the daemons stay.
+    for (const ns of namespacesWithPrefix(labPrefix('it-orph'))) await execa('ip', ['netns', 'delete', ns]);
+    rmSync(join(s.home, 'it-orph'), { recursive: true, force: true });
+    expect(processesNaming(labRuntimeDir('it-orph')), 'daemons of the lab still running').to.not.be.empty;
+    const down = await s.run(['down', '--force', 'it-orph', '--json']);
+    expect(down.exitCode, down.all).to.equal(0);
+    expect((JSON.parse(down.stdout) as { processes: string[] }).processes.some((p) => p.startsWith('dockerd (pid '))).to.equal(true);
+    expect(processesNaming(labRuntimeDir('it-orph'))).to.deep.equal([]);
+    expect(await leftovers('it-orph')).to.deep.equal(NOTHING_LEFT);
   });
 
   describe('kv mode with etcd (consul preferred, etcd the declared fallback)', () => {

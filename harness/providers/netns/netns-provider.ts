@@ -17,10 +17,10 @@ import { hostKeyOptions } from '../ssh-hosts.ts';
 import { waitFor } from '../../wait.ts';
 import { emptyDestroyReport, type DestroyReport, type HostCommands, type Provider } from '../provider.ts';
 import type { HostAccess, HostKeyPolicy, LabContext } from '../../host.ts';
-import { isRunningProcess, processLabel, stopProcess } from '../../system/processes.ts';
+import { isRunningProcess, processesNaming, processLabel, stopProcess } from '../../system/processes.ts';
 import { findProgram } from '../../system/programs.ts';
 import { NetnsRunner, NetnsServices, type ServiceRecord } from './host.ts';
-import { labPrefix, mountNamespaceOf, namespaceInode, namespacesWithPrefix, processesInNamespaces } from '../../system/namespaces.ts';
+import { labPrefix, mountNamespaceOf, namespaceInode, namespacesWithPrefix, netNamespaceOf, processesInNamespaces } from '../../system/namespaces.ts';
 import { mountsUnder, removeCgroups } from './leftovers.ts';
 import { estimateNetnsMemoryMiB, netnsMemoryInUseMiB } from './memory.ts';
 import { cgroupParent, hostNamespace, hostRuntimeDir, hostsFile, sshdConfig, switchAddress, switchNamespace, wiringScripts } from './topology.ts';
@@ -163,13 +163,20 @@ export class NetnsProvider implements Provider {
       ...(state?.resources['switch'] ? [String(state.resources['switch'])] : []),
       ...(options.force || !state ? namespacesWithPrefix(labPrefix(lab)) : []),
     ]);
-    const netInodes = new Set([...namespaces].map(namespaceInode).filter((i): i is number => i !== undefined));
+    // Daemons whose namespaces lost their names (deleted while they ran) are still known by
+    // the lab's runtime folder on their command line: their namespaces are the lab's too.
+    // Never the machine's own namespaces (a shell of the user's may name the folder too).
+    const own = new Set([netNamespaceOf(process.pid), mountNamespaceOf(process.pid), netNamespaceOf(1), mountNamespaceOf(1)]);
+    const labs = (i: number | undefined): i is number => i !== undefined && !own.has(i);
+    const named = processesNaming(labRuntimeDir(lab));
+    const netInodes = new Set([...[...namespaces].map(namespaceInode), ...named.map(netNamespaceOf)].filter(labs));
     const mntInodes = new Set(
-      hosts
-        .map((h) => (h.resources as unknown as NetnsHostResources).holderPid)
-        .filter((p): p is number => p !== undefined && isRunningProcess(p))
+      [
+        ...hosts.map((h) => (h.resources as unknown as NetnsHostResources).holderPid).filter((p): p is number => p !== undefined && isRunningProcess(p)),
+        ...named,
+      ]
         .map(mountNamespaceOf)
-        .filter((i): i is number => i !== undefined),
+        .filter(labs),
     );
     for (let round = 0; round < 50; round++) {
       const pids = processesInNamespaces(netInodes, mntInodes);
