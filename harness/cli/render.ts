@@ -1,10 +1,11 @@
 // overlab render: the lab's Vagrantfile in its state folder, with VirtualBox range warnings.
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { openPlan } from '../lifecycle/lab.ts';
 import { renderVagrantfile } from '../render/vagrantfile.ts';
 import { virtualboxRangeWarnings } from '../render/virtualbox.ts';
 import { labStateDir } from '../state/paths.ts';
+import { readTextIfThere } from '../system/files.ts';
 import type { GlobalOptions } from './main.ts';
 import { printJson, say, warn } from './output.ts';
 
@@ -14,13 +15,7 @@ export async function renderCommand(ref: string | undefined, opts: GlobalOptions
   mkdirSync(dir, { recursive: true });
   const path = join(dir, 'Vagrantfile');
   writeFileSync(path, renderVagrantfile(plan, { source: relative(process.cwd(), plan.file) }));
-  let conf: string | undefined;
-  try {
-    conf = readFileSync(opts.vboxNetworksConf, 'utf8');
-  } catch {
-    conf = undefined;
-  }
-  const warnings = virtualboxRangeWarnings(plan, conf);
+  const warnings = virtualboxRangeWarnings(plan, readTextIfThere(opts.vboxNetworksConf));
   if (opts.json) printJson({ ok: true, lab: plan.lab, vagrantfile: path, warnings });
   else {
     say(path);

@@ -24,6 +24,7 @@ import { findProgram } from '../system/programs.ts';
 import { mapLimit } from '../wait.ts';
 import { availableMemoryMiB, checkCapacity } from './copies.ts';
 import { labDown, resolveLabFile } from './lab.ts';
+import { lastReport } from './room.ts';
 
 export type CellPhase = 'waiting' | 'running' | 'down' | CellStatus;
 
@@ -198,7 +199,7 @@ async function runCell(cell: MatrixCellPlan, ctx: CellContext): Promise<MatrixCe
     });
     const childMs = Date.now() - started;
     if (ctx.signal.aborted) return result;
-    const spec = readReport(cell.lab, started);
+    const spec = readCellReport(cell.lab, started);
     const state = new StateStore(labStateDir(cell.lab)).read();
     const tree = state?.resources['engineTree'] as { version?: string; url?: string; sha256?: string } | undefined;
     result.engine.version = spec?.properties['engine'] ?? tree?.version ?? (cell.engine.source === 'system' ? await ctx.systemEngine() : undefined);
@@ -233,13 +234,9 @@ async function runCell(cell: MatrixCellPlan, ctx: CellContext): Promise<MatrixCe
 }
 
 /** The cell's spec report, if its specs ran in this matrix (not one left from an earlier run). */
-function readReport(lab: string, since: number): SpecReport | undefined {
-  try {
-    const r = JSON.parse(readFileSync(join(labStateDir(lab), 'reports', 'report.json'), 'utf8')) as SpecReport;
-    return Date.parse(r.startedAt) >= since - 1000 ? r : undefined;
-  } catch {
-    return undefined;
-  }
+function readCellReport(lab: string, since: number): SpecReport | undefined {
+  const r = lastReport(lab);
+  return r && Date.parse(r.startedAt) >= since - 1000 ? r : undefined;
 }
 
 /** What the child said when it could not run the specs: its error and hint (the engine's panic, quoted), else its stderr. */

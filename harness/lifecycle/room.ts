@@ -1,7 +1,7 @@
 // The room: every lab on this machine at once, for a teacher. Copies of one lab brought up
 // side by side (`up --copies N`, `up --as NAME`), and `status`, `test` and `down` over every
 // recorded lab, each lab from its recorded state and plan, never from its lab file.
-import { existsSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { PrerequisiteError, UsageError } from '../errors.ts';
 import { silentEvents, type Events } from '../events.ts';
@@ -9,11 +9,12 @@ import { loadLab } from '../lab/load.ts';
 import type { Plan } from '../lab/types.ts';
 import { providerById, resolveProvider, type ProviderOptions } from '../providers/index.ts';
 import type { DestroyReport } from '../providers/provider.ts';
-import type { SpecReport } from '../report/index.ts';
+import { readReport, type SpecReport } from '../report/index.ts';
 import type { RoomEntry } from '../render/room.ts';
 import { VBOX_NETWORKS_CONF, virtualboxRangeWarnings } from '../render/virtualbox.ts';
 import { labStateDir } from '../state/paths.ts';
 import { StateStore, type LabState } from '../state/store.ts';
+import { readTextIfThere } from '../system/files.ts';
 import { mapLimit } from '../wait.ts';
 import { availableMemoryMiB, checkCapacity, checkCopyName, copyNames, copyPlans } from './copies.ts';
 import { labGraph } from './graph.ts';
@@ -56,16 +57,8 @@ export async function planCopies(ref: string | undefined, request: CopiesRequest
   const { refusal } = checkCapacity(perCopyMiB, wanted, availableMiB);
   if (refusal && !request.force) throw new PrerequisiteError(`not enough memory: ${refusal}`, { hint: 'Make fewer copies, or pass --force to try anyway.' });
   // Each copy on its own subnet is checked as `render` checks a lab (VirtualBox's host-only ranges).
-  const warnings = provider.copies === 'own-subnet' ? plans.flatMap((p) => virtualboxRangeWarnings(p, readIfThere(VBOX_NETWORKS_CONF)).map((w) => `${p.lab}: ${w}`)) : [];
+  const warnings = provider.copies === 'own-subnet' ? plans.flatMap((p) => virtualboxRangeWarnings(p, readTextIfThere(VBOX_NETWORKS_CONF)).map((w) => `${p.lab}: ${w}`)) : [];
   return { base: lab.name, provider: provider.id, plans, perCopyMiB, availableMiB, warnings };
-}
-
-function readIfThere(file: string): string | undefined {
-  try {
-    return readFileSync(file, 'utf8');
-  } catch {
-    return undefined;
-  }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -87,12 +80,7 @@ export interface LabSummary {
 
 /** The last spec report of a lab, if `overlab test` ran on it. */
 export function lastReport(lab: string): SpecReport | undefined {
-  const file = join(labStateDir(lab), 'reports', 'report.json');
-  try {
-    return JSON.parse(readFileSync(file, 'utf8')) as SpecReport;
-  } catch {
-    return undefined;
-  }
+  return readReport(join(labStateDir(lab), 'reports'));
 }
 
 export async function labSummaries(signal: AbortSignal, now = Date.now()): Promise<LabSummary[]> {

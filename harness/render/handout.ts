@@ -4,6 +4,7 @@
 // the topology's picture when there is one). Pure.
 import type { Plan } from '../lab/types.ts';
 import { shellQuote } from '../quote.ts';
+import { escapeHtml, inlineSvg } from './html.ts';
 
 export interface HandoutSection {
   title: string;
@@ -74,16 +75,6 @@ export function handoutMarkdown(h: Handout): string {
     out.push('```sh', ...s.commands, '```', '');
   }
   return out.join('\n');
-}
-
-export function escapeHtml(s: string): string {
-  return s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;').replace(/'/g, '&#39;');
-}
-
-/** Inline SVG from Graphviz without its XML prologue and doctype, safe to embed in a page. */
-export function inlineSvg(svg: string): string {
-  const at = svg.indexOf('<svg');
-  return at < 0 ? '' : svg.slice(at);
 }
 
 /** One printable page for all the handouts: a page per lab. `pictures` are SVG texts by lab. */

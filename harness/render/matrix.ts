@@ -3,7 +3,7 @@
 // with engine version, KV store, mode and durations, changes since the compared run, a filter
 // to failures, and every failure opening its diagnostics. Pure: data in, HTML out.
 import { closingLine, type MatrixCellResult, type MatrixReport } from '../report/matrix.ts';
-import { escapeHtml } from './handout.ts';
+import { escapeHtml } from './html.ts';
 
 const MARK: Record<string, string> = { passed: '✓', failed: '✗', pending: '–', 'n/a': 'n/a', 'not-run': '·' };
 

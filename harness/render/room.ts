@@ -2,7 +2,7 @@
 // drawing and its last spec results, failing labs first, so a teacher sees at a glance who is
 // stuck and on what. Pure: data in, HTML out.
 import type { SpecReport } from '../report/index.ts';
-import { escapeHtml, inlineSvg } from './handout.ts';
+import { escapeHtml, inlineSvg } from './html.ts';
 import { count } from '../plural.ts';
 
 export interface RoomEntry {

@@ -1,6 +1,6 @@
 // Reports of a spec run against a live lab: the data (SpecReport), its JUnit XML and JSON
 // renderings, and writing both into the lab's state folder (.overlab/<lab>/reports/).
-import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { renderJunit } from './junit.ts';
 
@@ -60,6 +60,15 @@ export function writeReports(report: SpecReport, dir: string): ReportFiles {
   writeAtomically(files.junit, renderJunit(report));
   writeAtomically(files.json, JSON.stringify(report, null, 2) + '\n');
   return files;
+}
+
+/** The report `writeReports` left in `dir`, or undefined when there is none (or none readable). */
+export function readReport(dir: string): SpecReport | undefined {
+  try {
+    return JSON.parse(readFileSync(join(dir, 'report.json'), 'utf8')) as SpecReport;
+  } catch {
+    return undefined;
+  }
 }
 
 function writeAtomically(path: string, text: string): void {

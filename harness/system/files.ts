@@ -1,5 +1,5 @@
-// Folder listings where a missing or unreadable folder simply has nothing in it.
-import { readdirSync, statSync } from 'node:fs';
+// Folders and optional files where missing or unreadable simply means nothing there.
+import { readdirSync, readFileSync, statSync } from 'node:fs';
 
 /** The names in a folder, or none when it does not exist or cannot be read. */
 export function listDir(dir: string): string[] {
@@ -7,6 +7,15 @@ export function listDir(dir: string): string[] {
     return readdirSync(dir);
   } catch {
     return [];
+  }
+}
+
+/** A text file's contents, or undefined when it does not exist or cannot be read (an optional config). */
+export function readTextIfThere(path: string): string | undefined {
+  try {
+    return readFileSync(path, 'utf8');
+  } catch {
+    return undefined;
   }
 }
 
