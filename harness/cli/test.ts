@@ -10,6 +10,7 @@ import { labsUp } from '../lifecycle/room.ts';
 import { count } from '../plural.ts';
 import { shellJoin } from '../quote.ts';
 import { DESTROY_POLICIES, runLabSpecs, shouldDestroy, type DestroyPolicy } from '../lifecycle/test.ts';
+import { summaryLines } from '../report/index.ts';
 import { destroySummary } from './down.ts';
 import type { GlobalOptions } from './main.ts';
 import { providerChoice } from './up.ts';
@@ -89,12 +90,22 @@ export async function testCommand(ref: string | undefined, opts: TestOptions, si
       counts: report.counts,
       properties: report.properties,
       reports: files,
-      cases: report.cases.map((c) => ({ suite: c.suite, title: c.title, state: c.state, ms: c.ms, ...(c.failure ? { failure: { kind: c.failure.kind, message: c.failure.message } } : {}) })),
+      cases: report.cases.map((c) => ({
+        suite: c.suite,
+        title: c.title,
+        state: c.state,
+        ms: c.ms,
+        ...(c.reason ? { reason: c.reason } : {}),
+        ...(c.failure ? { failure: { kind: c.failure.kind, message: c.failure.message } } : {}),
+      })),
     });
     return passed ? 0 : 1;
   }
   const pairs = report.properties['pairs'] ? ` (pairs: ${report.properties['pairs']})` : '';
-  const summary = `${report.counts.passed} of ${count(report.counts.tests, 'spec')} passed on lab ${plan.lab} in ${seconds.toFixed(1)} s${pairs}; the lab was ${kept}`;
+  const lines = summaryLines(report);
+  // Each spec a host cannot run gets its own line: never passed, never dropped silently.
+  if (!quiet) for (const l of lines.notApplicable) say(l);
+  const summary = `${lines.counts} on lab ${plan.lab} in ${seconds.toFixed(1)} s${pairs}; the lab was ${kept}`;
   if (passed) {
     if (!quiet) say(summary);
     return 0;

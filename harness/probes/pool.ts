@@ -60,7 +60,8 @@ function startProbes(run: SpecRun): Promise<ProbeOutcome>[] {
       }),
     );
     const probe = async (i: number) => pending[i]!.resolve(await runProbe(run, i, new Probe(lab, book, i, serial)));
-    const all = facts.map((_, i) => i);
+    for (const [i, reason] of run.notApplicable) pending[i]!.resolve({ ok: false, failure: `not applicable: ${reason}`, failureKind: 'error', steps: [], ms: 0 });
+    const all = facts.map((_, i) => i).filter((i) => !run.notApplicable.has(i));
     await Promise.all([
       mapLimit(all.filter((i) => !mostlyWaits(facts[i]!)), lab.concurrency, probe),
       mapLimit(all.filter((i) => mostlyWaits(facts[i]!)), lab.concurrency * WAITING_LANE_FACTOR, probe),

@@ -6,7 +6,8 @@ import { renderJunit } from './junit.ts';
 
 export { renderJunit } from './junit.ts';
 
-export type CaseState = 'passed' | 'failed' | 'pending';
+/** 'n/a': a host cannot run the spec (its kernel lacks a feature); never passed, never dropped. */
+export type CaseState = 'passed' | 'failed' | 'pending' | 'n/a';
 
 export interface CaseFailure {
   /** The first line of the failure: what does not hold. */
@@ -29,6 +30,8 @@ export interface SpecCase {
   steps?: unknown[];
   diagnostics?: unknown;
   failure?: CaseFailure;
+  /** Why the spec is not applicable ("kernel has no IP_VS (CONFIG_IP_VS) on h1"), for state 'n/a'. */
+  reason?: string;
 }
 
 export interface SpecReport {
@@ -38,8 +41,21 @@ export interface SpecReport {
   properties: Record<string, string>;
   startedAt: string;
   ms: number;
-  counts: { tests: number; passed: number; failed: number; pending: number };
+  counts: { tests: number; passed: number; failed: number; pending: number; na: number };
   cases: SpecCase[];
+}
+
+/**
+ * The terminal summary of a run: one line of counts (passed, failed, n/a), then one line per
+ * spec that was not applicable, naming why. The CLI prints it; JUnit and JSON carry the same counts.
+ */
+export function summaryLines(r: SpecReport): { counts: string; notApplicable: string[] } {
+  const na = r.cases.filter((c) => c.state === 'n/a');
+  const parts = [`${r.counts.passed} passed`, `${r.counts.failed} failed`, ...(r.counts.na ? [`${r.counts.na} n/a`] : []), ...(r.counts.pending ? [`${r.counts.pending} pending`] : [])];
+  return {
+    counts: `${parts.join(', ')} of ${r.counts.tests} ${r.counts.tests === 1 ? 'spec' : 'specs'}`,
+    notApplicable: na.map((c) => `n/a: ${c.suite} | ${c.title}: ${c.reason ?? 'unknown reason'}`),
+  };
 }
 
 export interface ReportFiles {
