@@ -23,6 +23,7 @@ export interface TestOptions extends GlobalOptions {
   libvirt?: string;
   concurrency?: number;
   all?: boolean;
+  allowMissing?: boolean;
 }
 
 export async function testCommand(ref: string | undefined, opts: TestOptions, signal: AbortSignal): Promise<number> {
@@ -44,7 +45,7 @@ export async function testCommand(ref: string | undefined, opts: TestOptions, si
     },
   };
   const started = Date.now();
-  const up = await prepareUp(plan, { ...(choice.provider ? { provider: choice.provider } : {}), providerOptions: choice.providerOptions, events, signal });
+  const up = await prepareUp(plan, { ...(choice.provider ? { provider: choice.provider } : {}), providerOptions: choice.providerOptions, events, signal, allowMissing: !!opts.allowMissing });
   const wasUp = up.alreadyUp;
   const takeDown = async () => {
     const r = await labDown(plan.lab, { force: false, signal });

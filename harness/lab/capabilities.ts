@@ -47,11 +47,20 @@ export function judgeKernel(input: { config: string; configSource: string; loade
   return out;
 }
 
-/** What a fact needs of every docker host, and of the hosts it runs on. */
-export function factNeeds(f: Fact): Capability[] {
+/**
+ * What a fact needs of the docker hosts. Traffic between hosts on an encrypted overlay needs
+ * ESP: without it the engines program no IPsec state and the packets go nowhere.
+ */
+export function factNeeds(f: Fact, plan: Pick<Plan, 'networks' | 'containers'>): Capability[] {
+  const encrypted = (n: string) => plan.networks.some((x) => x.name === n && x.encrypted);
+  const host = (c: string) => plan.containers.find((x) => x.name === c)?.host;
   switch (f.kind) {
+    case 'reach':
+      return encrypted(f.network) && host(f.from) !== host(f.to) ? ['esp'] : [];
+    case 'service-reach':
+      return encrypted(f.network) ? ['esp'] : [];
     case 'service-vip-spread':
-      return ['ip_vs'];
+      return encrypted(f.network) ? ['ip_vs', 'esp'] : ['ip_vs'];
     case 'service-published':
       return f.mode === 'ingress' ? ['ip_vs'] : [];
     case 'overlay-wire':
@@ -73,9 +82,9 @@ export function missingReason(cap: Capability, hosts: string[]): string {
  * Why a fact cannot run on these hosts, or undefined when it can. Only a capability known to be
  * missing makes a fact not applicable; one nothing could tell about runs (and fails for real if absent).
  */
-export function notApplicable(f: Fact, caps: HostCapabilities[]): string | undefined {
+export function notApplicable(f: Fact, plan: Pick<Plan, 'networks' | 'containers'>, caps: HostCapabilities[]): string | undefined {
   const reasons: string[] = [];
-  for (const cap of factNeeds(f)) {
+  for (const cap of factNeeds(f, plan)) {
     const lacking = caps.filter((c) => (cap === 'capture' ? !c.capture : c.kernel[cap].present === false)).map((c) => c.host);
     if (lacking.length) reasons.push(missingReason(cap, lacking));
   }

@@ -102,7 +102,7 @@ export async function runLabSpecs(plan: Plan, options: SpecRunOptions): Promise<
       for (const c of caps) properties[`capabilities.${c.host}`] = describeCapabilities(c);
       const notApplicableFacts = new Map<number, string>();
       expanded.facts.forEach((f, i) => {
-        const reason = notApplicable(f, caps);
+        const reason = notApplicable(f, plan, caps);
         if (reason) notApplicableFacts.set(i, reason);
       });
       const run = setLabUnderTest({ plan: { ...plan, facts: expanded.facts }, state, hosts, engines, signal: options.signal, concurrency, pace, startedAt }, notApplicableFacts);
