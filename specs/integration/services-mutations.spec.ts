@@ -60,24 +60,36 @@ describe('services mutations: each release spec fails when its property breaks (
     expect(xml.match(/<skipped message="not applicable: /g)?.length).to.equal(na.length);
   });
 
-  it('pausing one task of web on its node makes "reaches each task of web" fail; unpausing restores it', async () => {
-    let where: string | undefined;
-    let id = '';
+  /** The node running a task (by its container name prefix, "web.2.") and the container's id. */
+  const taskContainer = async (prefix: string) => {
     for (const h of hosts) {
-      id = await docker(h, ['ps', '-q', '--filter', 'name=web.2.']);
-      if (id) {
-        where = h;
-        break;
-      }
+      const id = await docker(h, ['ps', '-q', '--filter', `name=${prefix}`]);
+      if (id) return { where: h, id };
     }
-    expect(where, 'the node running web.2').to.be.a('string');
-    await docker(where!, ['pause', id]);
+    throw new Error(`no node runs a container named ${prefix}*`);
+  };
+
+  it('pausing one task of web on its node makes "reaches each task of web" fail; unpausing restores it', async () => {
+    const { where, id } = await taskContainer('web.2.');
+    await docker(where, ['pause', id]);
     try {
       const broken = failing(await specs());
       expect(broken).to.include('services | probe on node1 reaches each of the 3 tasks of web over front, on whichever host it runs');
       expect(broken.every((t) => /\bweb\b/.test(t)), broken.join('\n')).to.equal(true);
     } finally {
-      await docker(where!, ['unpause', id]);
+      await docker(where, ['unpause', id]);
+    }
+    expect(failing(await specs())).to.deep.equal([]);
+  });
+
+  it('pausing a task of api makes "port 9090 of api (host mode) answers on the nodes its tasks run on" fail; unpausing restores it', async () => {
+    const { where, id } = await taskContainer('api.1.');
+    await docker(where, ['pause', id]);
+    try {
+      const broken = failing(await specs());
+      expect(broken).to.include('published ports | port 9090 of api (host mode) answers only on the nodes its tasks run on, each by a task there');
+    } finally {
+      await docker(where, ['unpause', id]);
     }
     expect(failing(await specs())).to.deep.equal([]);
   });
