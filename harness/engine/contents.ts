@@ -119,6 +119,8 @@ export interface ServiceTask {
   /** The docker host (node hostname) the task runs on. */
   node: string;
   state: string;
+  /** What the swarm says went wrong with the task ("No such image", "host-mode port already in use"), or ''. */
+  error: string;
   /** The task's address on each network it joined. */
   addresses: Record<string, string>;
 }
@@ -136,7 +138,7 @@ export async function createService(docker: Docker, v: ServicePlan): Promise<str
 export async function serviceTasks(manager: Docker, service: string): Promise<ServiceTask[]> {
   const [tasks, nodes] = await Promise.all([
     manager.listTasks({ filters: { service: [service], 'desired-state': ['running'] } }) as Promise<
-      { ID: string; Slot?: number; NodeID?: string; Status: { State: string }; NetworksAttachments?: { Network: { Spec: { Name: string } }; Addresses?: string[] }[] }[]
+      { ID: string; Slot?: number; NodeID?: string; Status: { State: string; Err?: string }; NetworksAttachments?: { Network: { Spec: { Name: string } }; Addresses?: string[] }[] }[]
     >,
     manager.listNodes() as Promise<{ ID: string; Description: { Hostname: string } }[]>,
   ]);
@@ -146,6 +148,7 @@ export async function serviceTasks(manager: Docker, service: string): Promise<Se
     slot: t.Slot ?? 0,
     node: hostname.get(t.NodeID ?? '') ?? '',
     state: t.Status.State,
+    error: t.Status.Err ?? '',
     addresses: Object.fromEntries((t.NetworksAttachments ?? []).map((a) => [a.Network.Spec.Name, (a.Addresses?.[0] ?? '').replace(/\/\d+$/, '')])),
   }));
 }
@@ -173,6 +176,16 @@ export async function waitForServiceTasks(manager: Docker, v: { name: string; re
       const running = tasks.filter((t) => t.state === 'running' && v.networks.every((n) => t.addresses[n]));
       return running.length === v.replicas && tasks.length === v.replicas ? running : undefined;
     },
-    { what: `${v.replicas} tasks of service ${v.name} to run`, timeoutMs, intervalMs: 250, signal },
+    {
+      what: `${v.replicas} tasks of service ${v.name} to run`,
+      timeoutMs,
+      intervalMs: 250,
+      signal,
+      // Which task is stuck where, and why: the state a timeout leaves is the diagnosis.
+      detail: async () =>
+        (await serviceTasks(manager, v.name).catch(() => []))
+          .map((t) => `  ${v.name}-${t.slot} on ${t.node || '(no node)'}: ${t.state}${t.error ? ` (${t.error})` : ''}`)
+          .join('\n') || '  no task listed',
+    },
   );
 }
