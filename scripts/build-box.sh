@@ -16,7 +16,7 @@ disk_gib=4
 # Packages debootstrap unpacks into the minimal base.
 base_packages=systemd-sysv,openssh-server,sudo,iproute2,ifupdown,isc-dhcp-client,linux-image-cloud-amd64,ca-certificates,iputils-ping
 # Packages installed in a chroot afterwards: what overlab runs on a host.
-chroot_packages=(dbus docker.io etcd-server busybox-static iptables)
+chroot_packages=(dbus docker.io etcd-server busybox-static iptables tcpdump)
 # Host tools: package:command that proves it is installed.
 host_tools=(debootstrap:debootstrap e2fsprogs:mkfs.ext4 qemu-utils:qemu-img vagrant:vagrant)
 

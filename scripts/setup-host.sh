@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs what overlab needs on a Debian/Ubuntu machine, from the distribution's packages,
 # and only what is missing: the netns provider's engine, KV stores, busybox for the test
-# image, sshd, iptables and iproute2; Vagrant for `overlab render` checks; Graphviz for
+# image, sshd, iptables and iproute2, tcpdump for the underlay captures of the wire specs; Vagrant for `overlab render` checks; Graphviz for
 # `overlab graph`; Chromium, headless, for the tests that look at pages; ZooKeeper and a Java
 # runtime with --with-zookeeper; libvirt, vagrant-libvirt, QEMU and dnsmasq for
 # `--libvirt local` (real VMs under emulation) with --with-libvirt. Safe to run again: it
@@ -37,6 +37,7 @@ wanted=(
   openssh-client:ssh
   iptables:iptables
   iproute2:ip
+  tcpdump:tcpdump
   util-linux:nsenter
   vagrant:vagrant
   shellcheck:shellcheck

@@ -103,6 +103,7 @@ export function buildProgram(dispatch: Dispatch, version: string): Command {
     .option('--as <name>', 'bring the lab up as one copy of this name')
     .addOption(new Option('--jobs <n>', 'copies brought up at once (default 4)').argParser(positiveInteger))
     .option('--force', 'with --copies: go on even when the memory estimate says the machine cannot hold them')
+    .option('--allow-missing', "bring the lab up even when the hosts' kernel lacks a feature it needs (IP_VS, INET_ESP); the specs that need it report n/a")
     .addOption(quiet())
     .addOption(json())
     .action(action('up'));
@@ -165,6 +166,7 @@ export function buildProgram(dispatch: Dispatch, version: string): Command {
     .addOption(new Option('--concurrency <n>', 'probes in flight at once (default: 8, fewer when the engines are slow)').argParser(positiveInteger))
     .option('-a, --all', 'run the specs of every lab that is up, then print the room summary')
     .option('--faults', 'run the fault specs instead: partition, KV outage or unreachable manager, engine restart and kill, slow link; recovery times measured (reports in .overlab/<lab>/reports/faults/)')
+    .option('--allow-missing', "when the lab must be brought up: even when the hosts' kernel lacks a feature it needs (those specs report n/a)")
     .addOption(quiet('nothing on success: no progress, no spec lines, no summary'))
     .addOption(json())
     .action(action('test'));

@@ -10,6 +10,7 @@ import { labsUp } from '../lifecycle/room.ts';
 import { count } from '../plural.ts';
 import { shellJoin } from '../quote.ts';
 import { DESTROY_POLICIES, runLabSpecs, shouldDestroy, type DestroyPolicy } from '../lifecycle/test.ts';
+import { summaryLines } from '../report/index.ts';
 import { destroySummary } from './down.ts';
 import type { GlobalOptions } from './main.ts';
 import { providerChoice } from './up.ts';
@@ -23,6 +24,7 @@ export interface TestOptions extends GlobalOptions {
   concurrency?: number;
   all?: boolean;
   faults?: boolean;
+  allowMissing?: boolean;
 }
 
 export async function testCommand(ref: string | undefined, opts: TestOptions, signal: AbortSignal): Promise<number> {
@@ -45,7 +47,7 @@ export async function testCommand(ref: string | undefined, opts: TestOptions, si
     },
   };
   const started = Date.now();
-  const up = await prepareUp(plan, { ...(choice.provider ? { provider: choice.provider } : {}), providerOptions: choice.providerOptions, events, signal });
+  const up = await prepareUp(plan, { ...(choice.provider ? { provider: choice.provider } : {}), providerOptions: choice.providerOptions, events, signal, allowMissing: !!opts.allowMissing });
   const wasUp = up.alreadyUp;
   const takeDown = async () => {
     const r = await labDown(plan.lab, { force: false, signal });
@@ -104,10 +106,10 @@ export async function testCommand(ref: string | undefined, opts: TestOptions, si
     return passed ? 0 : 1;
   }
   const pairs = report.properties['pairs'] ? ` (pairs: ${report.properties['pairs']})` : '';
-  const na = report.counts.notApplicable ? `, ${report.counts.notApplicable} n/a` : '';
-  const summary = `${report.counts.passed} of ${count(report.counts.tests, opts.faults ? 'fault spec' : 'spec')} passed${na} on lab ${plan.lab} in ${seconds.toFixed(1)} s${opts.faults ? '' : pairs}; the lab was ${kept}`;
-  // An n/a case says why on a line of its own: it was not proven, and the reader must see that.
-  if (!quiet) for (const c of report.cases.filter((x) => x.state === 'n/a')) say(`n/a: ${c.title}: ${c.reason}`);
+  const lines = summaryLines(report);
+  // Each spec that could not be checked here gets its own line: never passed, never dropped silently.
+  if (!quiet) for (const l of lines.notApplicable) say(l);
+  const summary = `${lines.counts}${opts.faults ? ' (fault specs)' : ''} on lab ${plan.lab} in ${seconds.toFixed(1)} s${opts.faults ? '' : pairs}; the lab was ${kept}`;
   if (passed) {
     if (!quiet) say(summary);
     return 0;

@@ -19,6 +19,7 @@ export interface UpOptions extends GlobalOptions {
   jobs?: number;
   force?: boolean;
   acceptNewHostKeys?: boolean;
+  allowMissing?: boolean;
 }
 
 export async function upCommand(ref: string | undefined, opts: UpOptions, signal: AbortSignal): Promise<number> {
@@ -51,7 +52,7 @@ export async function upCommand(ref: string | undefined, opts: UpOptions, signal
     },
   };
   const started = Date.now();
-  const run = await prepareUp(plan, { ...(opts.provider ? { provider: opts.provider } : {}), providerOptions: choice.providerOptions, events, signal });
+  const run = await prepareUp(plan, { ...(opts.provider ? { provider: opts.provider } : {}), providerOptions: choice.providerOptions, events, signal, allowMissing: !!opts.allowMissing });
   if (run.alreadyUp) {
     if (mode === 'json') printJson({ ok: true, lab: plan.lab, alreadyUp: true });
     else if (mode === 'human') say(`lab ${plan.lab} is already up; nothing changed (overlab status --lab ${plan.lab})`);

@@ -11,7 +11,7 @@ export async function validateCommand(ref: string | undefined, opts: GlobalOptio
   try {
     const lab = await loadLab(file);
     if (opts.json) printJson({ ok: true, file, lab: lab.name, problems: [] });
-    else say(`${file}: valid lab "${lab.name}" (${count(lab.hosts.length, 'host')}, ${count(lab.networks.length, 'network')}, ${count(lab.containers.length, 'container')})`);
+    else say(`${file}: valid lab "${lab.name}" (${count(lab.hosts.length, 'host')}, ${count(lab.networks.length, 'network')}, ${count(lab.containers.length, 'container')}${lab.services.length ? `, ${count(lab.services.length, 'service')}` : ''})`);
     return 0;
   } catch (e) {
     if (!(e instanceof LabFileError)) throw e;

@@ -2,7 +2,7 @@
 // networks and the containers, all from the plan.
 import type Docker from 'dockerode';
 import { LABEL_HOST, LABEL_LAB } from '../lab/plan.ts';
-import type { ContainerPlan, NetworkPlan, Plan } from '../lab/types.ts';
+import type { ContainerPlan, NetworkPlan, Plan, ServicePlan } from '../lab/types.ts';
 import { waitFor } from '../wait.ts';
 
 export const SWARM_PORT = 2377;
@@ -111,4 +111,84 @@ export async function startContainer(container: { start(): Promise<unknown> }): 
 export async function containerAddresses(docker: Docker, name: string): Promise<Record<string, string>> {
   const info = (await docker.getContainer(name).inspect()) as { NetworkSettings: { Networks: Record<string, { IPAddress: string }> } };
   return Object.fromEntries(Object.entries(info.NetworkSettings.Networks).map(([n, v]) => [n, v.IPAddress]));
+}
+
+// ---------------------------------------------------------------------------------------------
+// Swarm services
+
+export interface ServiceTask {
+  id: string;
+  slot: number;
+  /** The docker host (node hostname) the task runs on. */
+  node: string;
+  state: string;
+  /** What the swarm says went wrong with the task ("No such image", "host-mode port already in use"), or ''. */
+  error: string;
+  /** The task's address on each network it joined. */
+  addresses: Record<string, string>;
+}
+
+/** Creates the service unless it exists; returns its id. */
+export async function createService(docker: Docker, v: ServicePlan): Promise<string> {
+  const existing = (await docker.listServices({ filters: { name: [v.name] } })) as { ID: string; Spec: { Name: string } }[];
+  const found = existing.find((s) => s.Spec.Name === v.name);
+  if (found) return found.ID;
+  const created = (await docker.createService(v.create as never)) as { id?: string; ID?: string };
+  return created.id ?? created.ID ?? '';
+}
+
+/** The service's tasks the swarm wants running, with their node's hostname and addresses. */
+export async function serviceTasks(manager: Docker, service: string): Promise<ServiceTask[]> {
+  const [tasks, nodes] = await Promise.all([
+    manager.listTasks({ filters: { service: [service], 'desired-state': ['running'] } }) as Promise<
+      { ID: string; Slot?: number; NodeID?: string; Status: { State: string; Err?: string }; NetworksAttachments?: { Network: { Spec: { Name: string } }; Addresses?: string[] }[] }[]
+    >,
+    manager.listNodes() as Promise<{ ID: string; Description: { Hostname: string } }[]>,
+  ]);
+  const hostname = new Map(nodes.map((n) => [n.ID, n.Description.Hostname]));
+  return tasks.map((t) => ({
+    id: t.ID,
+    slot: t.Slot ?? 0,
+    node: hostname.get(t.NodeID ?? '') ?? '',
+    state: t.Status.State,
+    error: t.Status.Err ?? '',
+    addresses: Object.fromEntries((t.NetworksAttachments ?? []).map((a) => [a.Network.Spec.Name, (a.Addresses?.[0] ?? '').replace(/\/\d+$/, '')])),
+  }));
+}
+
+/** The service's virtual IP on each network (vip mode), from its endpoint. */
+export async function serviceVips(manager: Docker, service: string): Promise<Record<string, string>> {
+  const info = (await manager.getService(service).inspect()) as { Endpoint?: { VirtualIPs?: { NetworkID: string; Addr: string }[] } };
+  const nets = (await manager.listNetworks()) as { Id: string; Name: string }[];
+  const name = new Map(nets.map((n) => [n.Id, n.Name]));
+  return Object.fromEntries((info.Endpoint?.VirtualIPs ?? []).map((v) => [name.get(v.NetworkID) ?? v.NetworkID, v.Addr.replace(/\/\d+$/, '')]));
+}
+
+/** Sets the service's replica count (docker service scale). */
+export async function scaleService(manager: Docker, service: string, replicas: number): Promise<void> {
+  const s = manager.getService(service);
+  const info = (await s.inspect()) as { Version: { Index: number }; Spec: { Mode: { Replicated?: { Replicas: number } } } };
+  await s.update({ version: info.Version.Index, ...info.Spec, Mode: { Replicated: { Replicas: replicas } } } as never);
+}
+
+/** Waits, bounded, until `replicas` tasks of the service run (with an address on each of its networks). */
+export async function waitForServiceTasks(manager: Docker, v: { name: string; replicas: number; networks: string[] }, signal: AbortSignal, timeoutMs = 90_000): Promise<ServiceTask[]> {
+  return waitFor(
+    async () => {
+      const tasks = await serviceTasks(manager, v.name);
+      const running = tasks.filter((t) => t.state === 'running' && v.networks.every((n) => t.addresses[n]));
+      return running.length === v.replicas && tasks.length === v.replicas ? running : undefined;
+    },
+    {
+      what: `${v.replicas} tasks of service ${v.name} to run`,
+      timeoutMs,
+      intervalMs: 250,
+      signal,
+      // Which task is stuck where, and why: the state a timeout leaves is the diagnosis.
+      detail: async () =>
+        (await serviceTasks(manager, v.name).catch(() => []))
+          .map((t) => `  ${v.name}-${t.slot} on ${t.node || '(no node)'}: ${t.state}${t.error ? ` (${t.error})` : ''}`)
+          .join('\n') || '  no task listed',
+    },
+  );
 }

@@ -128,6 +128,16 @@ export interface RawLab {
   kv?: { type?: Lab['kv']['type']; fallback?: Lab['kv']['type']; host?: string; port?: number };
   engine?: { version?: string; mode?: Lab['engine']['mode']; install?: Lab['engine']['install']; advertisePort?: number; source?: EngineSource; sha256?: string; flags?: string[] };
   networks?: { name: string; subnet: string; gateway?: string; internal?: boolean; encrypted?: boolean; attachable?: boolean }[];
+  services?: {
+    name: string;
+    image?: string;
+    replicas?: number;
+    networks: string[];
+    endpointMode?: 'vip' | 'dnsrr';
+    port?: number;
+    publish?: { published: number; mode?: 'ingress' | 'host' }[];
+    placement?: string[];
+  }[];
   containers?: {
     name: string;
     host: string;

@@ -2,7 +2,7 @@
 // spec consumes. No I/O.
 import { kvCandidate } from '../kv/stores.ts';
 import { KV_PORTS } from './validate.ts';
-import type { ContainerPlan, DaemonPlan, HostPlan, KvPlan, Lab, NetworkPlan, Plan, PlanFact } from './types.ts';
+import type { ContainerPlan, DaemonPlan, HostPlan, KvPlan, Lab, LabService, NetworkPlan, Plan, PlanFact, ServicePlan } from './types.ts';
 
 /** VXLAN adds 50 bytes to every frame (libnetwork drivers/overlay: vxlanEncap). */
 export const VXLAN_OVERHEAD = 50;
@@ -39,6 +39,7 @@ export function planLab(lab: Lab): Plan {
     },
   }));
   const containers = lab.containers.map((c): ContainerPlan => ({ ...c }));
+  const services = lab.services.map((v): ServicePlan => ({ ...v, createOn: dockerHosts[0]!, create: serviceCreate(lab, v, dockerHosts) }));
   const plan: Plan = {
     lab: lab.name,
     file: lab.file,
@@ -59,11 +60,45 @@ export function planLab(lab: Lab): Plan {
     dockerHosts,
     networks,
     containers,
+    services,
     specs: { pairs: lab.specs.pairs },
     facts: [],
   };
   plan.facts = planFacts(plan, lab);
   return plan;
+}
+
+/** A task's hostname: the service and the task's slot ("web-2"), so an answer names the task that gave it. */
+export const TASK_HOSTNAME = '{{.Service.Name}}-{{.Task.Slot}}';
+
+/**
+ * The engine API body that creates a service. Each task answers its hostname on the service's
+ * port (busybox nc -ll forks per connection), so a probe knows which task it reached.
+ * Placement on several hosts is "not on the others": swarm constraints are all ANDed.
+ */
+export function serviceCreate(lab: Lab, v: LabService, dockerHosts: string[]): Record<string, unknown> {
+  const hostname = (h: string) => lab.hosts.find((x) => x.name === h)?.name ?? h;
+  const constraints = v.placement.length === 0 ? [] : v.placement.length === 1 ? [`node.hostname==${hostname(v.placement[0]!)}`] : dockerHosts.filter((h) => !v.placement.includes(h)).map((h) => `node.hostname!=${hostname(h)}`);
+  return {
+    Name: v.name,
+    Labels: { [LABEL_LAB]: lab.name },
+    TaskTemplate: {
+      ContainerSpec: {
+        Image: v.image,
+        Hostname: TASK_HOSTNAME,
+        Command: ['sh', '-c', `trap 'exit 0' TERM; nc -ll -p ${v.port} -e hostname & wait`],
+        Labels: { [LABEL_LAB]: lab.name },
+      },
+      Placement: { Constraints: constraints },
+      Networks: v.networks.map((n) => ({ Target: n })),
+      RestartPolicy: { Condition: 'any', Delay: 1_000_000_000 },
+    },
+    Mode: { Replicated: { Replicas: v.replicas } },
+    EndpointSpec: {
+      Mode: v.endpointMode,
+      Ports: v.publish.map((p) => ({ Protocol: 'tcp', TargetPort: v.port, PublishedPort: p.published, PublishMode: p.mode })),
+    },
+  };
 }
 
 function planKv(lab: Lab): KvPlan | undefined {
@@ -140,6 +175,45 @@ export function planFacts(plan: Plan, lab: Lab): PlanFact[] {
     }
   }
 
+  facts.push(...serviceFacts(plan, membersOf));
+
   for (const fact of lab.expect) facts.push({ kind: 'stated', fact });
+  return facts;
+}
+
+/**
+ * The release specs of swarm mode: for each service, from the first standalone container on
+ * each of its networks, its tasks are reached, its name and tasks.NAME resolve, connections to
+ * a VIP spread over every replica, answers follow a scale, and its published ports answer; and
+ * for each overlay with members on two hosts, what crosses the underlay (ESP or VXLAN).
+ */
+function serviceFacts(plan: Plan, membersOf: Map<string, ContainerPlan[]>): PlanFact[] {
+  if (plan.mode !== 'swarm') return [];
+  const facts: PlanFact[] = [];
+  for (const v of plan.services) {
+    let first: { from: string; network: string } | undefined;
+    for (const network of v.networks) {
+      const from = membersOf.get(network)?.[0]?.name;
+      if (!from) continue;
+      first ??= { from, network };
+      facts.push(
+        { kind: 'service-reach', service: v.name, from, network },
+        { kind: 'service-name', service: v.name, from, network, endpointMode: v.endpointMode },
+        { kind: 'service-tasks-name', service: v.name, from, network },
+      );
+    }
+    if (first && v.endpointMode === 'vip' && v.replicas > 1) facts.push({ kind: 'service-vip-spread', service: v.name, ...first, replicas: v.replicas });
+    // One more task of a service publishing in host mode may find no node with the port free.
+    if (first && !v.publish.some((p) => p.mode === 'host')) facts.push({ kind: 'service-scale', service: v.name, ...first, replicas: v.replicas });
+    const prober = plan.containers[0]?.name;
+    if (prober) for (const p of v.publish) facts.push({ kind: 'service-published', service: v.name, from: prober, published: p.published, mode: p.mode });
+  }
+  if (plan.services.length) {
+    for (const n of plan.networks) {
+      const [a, ...rest] = membersOf.get(n.name)!;
+      const b = a && rest.find((c) => c.host !== a.host);
+      if (a && b) facts.push({ kind: 'overlay-wire', network: n.name, from: a.name, to: b.name, encrypted: n.encrypted });
+    }
+  }
   return facts;
 }

@@ -64,6 +64,24 @@ export interface LabContainer {
   command: string[];
 }
 
+export type EndpointMode = 'vip' | 'dnsrr';
+export type PublishMode = 'ingress' | 'host';
+/** The tcp port a service's tasks answer on when the lab file names none. */
+export const DEFAULT_SERVICE_PORT = 8080;
+
+export interface LabService {
+  name: string;
+  image: string;
+  replicas: number;
+  networks: string[];
+  endpointMode: EndpointMode;
+  /** The tcp port each task's listener answers its hostname on. */
+  port: number;
+  publish: { published: number; mode: PublishMode }[];
+  /** Docker hosts the tasks may run on; empty: any. */
+  placement: string[];
+}
+
 export type FactVerb = 'can reach' | 'cannot reach' | 'resolves' | 'cannot resolve';
 
 export interface LabFact {
@@ -87,6 +105,8 @@ export interface Lab {
   engine: { version: string; mode: EngineMode; install: EngineInstall; advertisePort: number; source: EngineSource; sha256: string | undefined; flags: string[] };
   networks: LabNetwork[];
   containers: LabContainer[];
+  /** Swarm services (swarm mode only). */
+  services: LabService[];
   /** How the acceptance specs run: which pairs of containers the pairwise facts cover. */
   specs: { pairs: PairsPolicy };
   expect: LabFact[];
@@ -168,6 +188,13 @@ export interface ContainerPlan {
   networks: LabAttachment[];
 }
 
+export interface ServicePlan extends LabService {
+  /** The manager, whose engine creates the service. */
+  createOn: string;
+  /** The engine API body for POST /services/create. */
+  create: Record<string, unknown>;
+}
+
 /**
  * A fact the specs prove, one `it` each. Derived facts come from the topology, stated ones from
  * `expect`. The plan states the pairwise ones (reach, resolve, no-resolve, isolated) per network
@@ -184,6 +211,15 @@ export type Fact =
   | { kind: 'swarm-ready'; hosts: string[] }
   | { kind: 'internal-no-route'; container: string; network: string }
   | { kind: 'stated'; fact: LabFact }
+  // Services (swarm mode): `from` is a standalone container on the service's network.
+  | { kind: 'service-reach'; service: string; from: string; network: string }
+  | { kind: 'service-name'; service: string; from: string; network: string; endpointMode: EndpointMode }
+  | { kind: 'service-tasks-name'; service: string; from: string; network: string }
+  | { kind: 'service-scale'; service: string; from: string; network: string; replicas: number }
+  | { kind: 'service-vip-spread'; service: string; from: string; network: string; replicas: number }
+  | { kind: 'service-published'; service: string; from: string; published: number; mode: PublishMode }
+  // What crosses the underlay between two hosts for traffic on an overlay: ESP when encrypted, VXLAN (udp 4789) when not.
+  | { kind: 'overlay-wire'; network: string; from: string; to: string; encrypted: boolean }
   | FaultFact;
 
 /**
@@ -232,6 +268,7 @@ export interface Plan {
   dockerHosts: string[];
   networks: NetworkPlan[];
   containers: ContainerPlan[];
+  services: ServicePlan[];
   /** How the specs run: which pairs of containers the pairwise facts are expanded for. */
   specs: { pairs: PairsPolicy };
   facts: PlanFact[];

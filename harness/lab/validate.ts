@@ -19,7 +19,7 @@ import {
   usableAddresses,
   type PairsPolicy,
 } from './grammar.ts';
-import { DEFAULT_IMAGE, type FactVerb, type KvType, type Lab, type LabContainer, type LabFact, type LabHost, type LabNetwork } from './types.ts';
+import { DEFAULT_IMAGE, DEFAULT_SERVICE_PORT, type LabService, type FactVerb, type KvType, type Lab, type LabContainer, type LabFact, type LabHost, type LabNetwork } from './types.ts';
 import { count } from '../plural.ts';
 
 export const DEFAULT_SUBNET = '172.28.128.0/24';
@@ -397,6 +397,51 @@ export function buildLab(src: LabSource, raw: RawLab): { lab: Lab; problems: Lab
     }
   });
 
+  // -- services: swarm mode only; their names share the DNS with containers; a published port
+  // is taken on every node (ingress: the routing mesh listens everywhere) or on the nodes that
+  // may run a task (host mode), so it must not clash with the lab's own ports there.
+  const services: LabService[] = [];
+  const serviceIndex = new Map<string, number>();
+  (raw.services ?? []).forEach((v, i) => {
+    if (mode !== 'swarm') return void at(['services', i], `service ${quote(v.name)}: services need engine.mode swarm (the swarm schedules their tasks)`);
+    grammar(['services', i, 'image'], `services[${i}].image`, v.image, imageProblem);
+    if (serviceIndex.has(v.name)) at(['services', i, 'name'], `duplicate service name ${quote(v.name)} (first at services[${serviceIndex.get(v.name)}])`);
+    else serviceIndex.set(v.name, i);
+    if (containerIndex.has(v.name) || hostByName.has(v.name)) {
+      at(['services', i, 'name'], `service ${quote(v.name)} has the name of a ${containerIndex.has(v.name) ? 'container' : 'host'}; DNS would answer ${quote(v.name)} with either`);
+    }
+    v.networks.forEach((n, j) => {
+      if (!netIndex.has(n)) at(['services', i, 'networks', j], `service ${quote(v.name)}: network ${quote(n)} is not a network of this lab${didYouMean(n, networkNames)}`);
+      else if (v.networks.indexOf(n) !== j) at(['services', i, 'networks', j], `service ${quote(v.name)} lists network ${quote(n)} twice`);
+    });
+    const placement = v.placement ?? [];
+    placement.forEach((h, j) => {
+      const host = hostByName.get(h);
+      if (!host) at(['services', i, 'placement', j], `service ${quote(v.name)}: host ${quote(h)} is not a host of this lab${didYouMean(h, [...hostByName.keys()])}`);
+      else if (host.role !== 'docker') at(['services', i, 'placement', j], `service ${quote(v.name)}: host ${quote(h)} has role ${host.role} and runs no engine`);
+    });
+    const publish = (v.publish ?? []).map((p) => ({ published: p.published, mode: p.mode ?? 'ingress' }));
+    publish.forEach((p, j) => {
+      if (p.mode === 'ingress' && (v.endpointMode ?? 'vip') === 'dnsrr') {
+        at(['services', i, 'publish', j], `service ${quote(v.name)}: the routing mesh (ingress) needs a VIP; with endpointMode dnsrr publish in mode host`);
+      }
+      const on = p.mode === 'ingress' || placement.length === 0 ? docker.map((h) => h.name) : placement.filter((h) => hostByName.get(h)?.role === 'docker');
+      for (const h of on) {
+        usePort(h, { port: p.published, use: `service ${v.name}`, path: ['services', i, 'publish', j, 'published'], setting: `services[${i}].publish[${j}].published ${p.published} (${p.mode})` });
+      }
+    });
+    services.push({
+      name: v.name,
+      image: v.image ?? DEFAULT_IMAGE,
+      replicas: v.replicas ?? 1,
+      networks: v.networks,
+      endpointMode: v.endpointMode ?? 'vip',
+      port: v.port ?? DEFAULT_SERVICE_PORT,
+      publish,
+      placement,
+    });
+  });
+
   // -- stated facts
   const expect: LabFact[] = [];
   const namesOnAnyNetwork = new Set(containers.flatMap((c) => [c.name, ...c.networks.flatMap((a) => a.aliases)]));
@@ -433,6 +478,7 @@ export function buildLab(src: LabSource, raw: RawLab): { lab: Lab; problems: Lab
     },
     networks,
     containers,
+    services,
     specs: { pairs },
     ...(raw.matrix ? { matrix: raw.matrix } : {}),
     expect,

@@ -4,10 +4,12 @@ import { appendFileSync, existsSync, mkdirSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type Docker from 'dockerode';
-import { HostUnreachableError, LabNotFoundError, LabStateError } from '../errors.ts';
+import { HostUnreachableError, LabNotFoundError, LabStateError, PrerequisiteError } from '../errors.ts';
 import { silentEvents, type Events } from '../events.ts';
 import { engineReader, type EngineReader } from '../engine/reader.ts';
+import { KERNEL_FEATURES, labNeeds } from '../lab/capabilities.ts';
 import type { Plan } from '../lab/types.ts';
+import { probeCapabilities } from '../probes/capabilities.ts';
 import { providerById, requireRoot, resolveProvider, type ProviderOptions } from '../providers/index.ts';
 import { emptyDestroyReport, type DestroyReport, type Provider } from '../providers/provider.ts';
 import type { HostAccess, LabContext } from '../host.ts';
@@ -148,7 +150,7 @@ export interface UpResult {
  */
 export async function prepareUp(
   plan: Plan,
-  options: { provider?: string; providerOptions?: ProviderOptions; copyOf?: string; events?: Events; signal: AbortSignal },
+  options: { provider?: string; providerOptions?: ProviderOptions; copyOf?: string; events?: Events; signal: AbortSignal; allowMissing?: boolean },
 ): Promise<UpResult & LabRun> {
   const store = new StateStore(labStateDir(plan.lab));
   const unlock = store.lock('up');
@@ -171,6 +173,7 @@ export async function prepareUp(
       });
     }
     const provider = await resolveProvider((options.provider ?? plan.provider) as Plan['provider'], options.providerOptions);
+    if (!options.allowMissing) await requireCapabilities(plan, provider);
     const now = new Date().toISOString();
     store.write({ version: 1, lab: plan.lab, provider: provider.id, mode: plan.mode, file: plan.file, ...(options.copyOf ? { copyOf: options.copyOf } : {}), phase: 'creating', createdAt: now, updatedAt: now, hosts: {}, resources: {} });
     store.writePlan(plan);
@@ -350,5 +353,23 @@ async function fillLiveStatus(base: LabStatus, plan: Plan, engines: Map<string, 
         c.state = 'missing';
       }
     }),
+  );
+}
+
+/**
+ * Stops `up` before anything is created when the lab needs a kernel feature (IP_VS for VIPs and
+ * the routing mesh, INET_ESP for encrypted overlays) that the provider can already tell is
+ * missing. --allow-missing brings the lab up anyway; the specs that need it then report n/a.
+ */
+async function requireCapabilities(plan: Plan, provider: Provider): Promise<void> {
+  const needs = labNeeds(plan);
+  const runner = provider.kernelRunner?.();
+  if (!needs.length || !runner) return;
+  const caps = await probeCapabilities('this machine', runner);
+  const missing = needs.filter((n) => caps.kernel[n.capability].present === false);
+  if (!missing.length) return;
+  throw new PrerequisiteError(
+    `lab ${plan.lab} needs what the ${provider.id} hosts' kernel lacks: ${missing.map((m) => `${KERNEL_FEATURES[m.capability].name} (${caps.kernel[m.capability].evidence}) for ${m.why}`).join('; ')}`,
+    { hint: 'Nothing was created. Bring it up anyway with --allow-missing (the specs that need it report n/a), or use a provider whose kernel has it (--provider vagrant).' },
   );
 }

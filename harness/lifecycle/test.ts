@@ -5,9 +5,11 @@
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { LabStateError } from '../errors.ts';
+import { notApplicable } from '../lab/capabilities.ts';
 import { expandFacts } from '../lab/facts.ts';
-import { describeFault } from '../state/faults.ts';
 import { faultFacts } from '../lab/fault-facts.ts';
+import { describeCapabilities, probeCapabilities } from '../probes/capabilities.ts';
+import { describeFault } from '../state/faults.ts';
 import type { Plan } from '../lab/types.ts';
 import { clearLabUnderTest, setLabUnderTest, type SpecRun } from '../probes/context.ts';
 import { describeFailure } from '../probes/failure.ts';
@@ -114,7 +116,16 @@ export async function runLabSpecs(plan: Plan, options: SpecRunOptions): Promise<
           .map(([h, ms]) => `${h} ${ms}`)
           .join(', '),
       };
-      const run = setLabUnderTest({ plan: { ...plan, facts: expanded.facts }, state, hosts, engines, signal: options.signal, concurrency, pace, startedAt });
+      // Before the specs: what each docker host's kernel, tools and engine can run. A fact a
+      // host cannot run is reported not applicable with the reason, never probed, never passed.
+      const caps = await Promise.all(plan.dockerHosts.map((h) => probeCapabilities(h, hosts.get(h)!.runner, engines.get(h))));
+      for (const c of caps) properties[`capabilities.${c.host}`] = describeCapabilities(c);
+      const notApplicableFacts = new Map<number, string>();
+      expanded.facts.forEach((f, i) => {
+        const reason = notApplicable(f, plan, caps);
+        if (reason) notApplicableFacts.set(i, reason);
+      });
+      const run = setLabUnderTest({ plan: { ...plan, facts: expanded.facts }, state, hosts, engines, signal: options.signal, concurrency, pace, startedAt }, notApplicableFacts);
       try {
         const cases = await runMocha(run, options);
         options.signal.throwIfAborted();
@@ -125,7 +136,7 @@ export async function runLabSpecs(plan: Plan, options: SpecRunOptions): Promise<
           properties,
           startedAt: new Date(startedAt).toISOString(),
           ms: Date.now() - startedAt,
-          counts: { tests: cases.length, passed: count('passed'), failed: count('failed'), pending: count('pending'), notApplicable: count('n/a') },
+          counts: { tests: cases.length, passed: count('passed'), failed: count('failed'), pending: count('pending'), na: count('n/a') },
           cases,
         };
         // The fault specs' reports stand beside the lab specs' (which `status --all` reads), never over them.
@@ -172,6 +183,7 @@ async function runMocha(run: SpecRun, options: SpecRunOptions): Promise<SpecCase
   const caseOf = (test: Mocha.Runnable, state: SpecCase['state'], err?: Error): SpecCase => {
     const record = run.records.get(test);
     const outcome = record?.outcome;
+    if (record?.notApplicable) return { suite: test.parent?.titlePath().join(' / ') ?? '', title: test.title, state: 'n/a', ms: 0, fact: record.fact, reason: record.notApplicable };
     const c: SpecCase = { suite: test.parent?.titlePath().join(' / ') ?? '', title: test.title, state, ms: outcome?.ms ?? test.duration ?? 0 };
     if (record) c.fact = record.fact;
     if (outcome) c.steps = outcome.steps;

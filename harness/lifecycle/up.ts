@@ -3,7 +3,7 @@
 import type Docker from 'dockerode';
 import { join } from 'node:path';
 import { daemonFlags } from '../engine/daemon.ts';
-import { containerAddresses, createNetwork, initSwarm, joinSwarm, runContainer, waitForNetwork, waitForSwarmReady } from '../engine/contents.ts';
+import { containerAddresses, createNetwork, createService, waitForServiceTasks, initSwarm, joinSwarm, runContainer, waitForNetwork, waitForSwarmReady } from '../engine/contents.ts';
 import { engineClient, guardEngine, releaseAll, waitForEngine } from '../engine/client.ts';
 import { buildTestImageTar, loadTestImage } from '../engine/image.ts';
 import { chooseKvStore, startKvStore } from '../kv/run.ts';
@@ -194,6 +194,25 @@ export function upSteps(plan: Plan, ctx: UpContext): { steps: Step[]; release: (
           },
         }));
       },
+    });
+  }
+
+  if (plan.services.length) {
+    const manager = plan.dockerHosts[0]!;
+    steps.push({
+      title: 'Deploy services',
+      tasks: () =>
+        plan.services.map((v) => ({
+          title: `${v.name} (${v.replicas} ${v.endpointMode})`,
+          host: manager,
+          run: (signal: AbortSignal) =>
+            guardEngine(dockerAccess(), `while deploying service ${v.name}`, async () => {
+              await createService(engine(manager), v);
+              // Bounded: a task that cannot start (image, placement) fails up here, not in the specs.
+              const tasks = await waitForServiceTasks(engine(manager), v, signal);
+              return tasks.map((t) => `${v.name}-${t.slot} on ${t.node}`).join(', ');
+            }),
+        })),
     });
   }
 

@@ -35,6 +35,8 @@ export interface SpecRecord {
   fact: Fact;
   index: number;
   outcome?: ProbeOutcome;
+  /** Set when the fact is not applicable on this lab's hosts. */
+  notApplicable?: string;
 }
 
 export interface SpecRun {
@@ -45,6 +47,8 @@ export interface SpecRun {
   records: WeakMap<object, SpecRecord>;
   /** Indices of plan.facts that got an `it`. */
   covered: Set<number>;
+  /** Facts a host cannot run, by index, with the reason: they get an `it` reported n/a and no probe. */
+  notApplicable: Map<number, string>;
   /** Outcome per fact index, started on the first `it` (every file is loaded by then). */
   outcomes?: Promise<ProbeOutcome>[];
 }
@@ -52,8 +56,8 @@ export interface SpecRun {
 let current: SpecRun | undefined;
 
 /** Sets the lab for the next mocha run; returns the run's registries for the reporter. */
-export function setLabUnderTest(lab: LabUnderTest): SpecRun {
-  current = { lab, probes: new Map(), records: new WeakMap(), covered: new Set() };
+export function setLabUnderTest(lab: LabUnderTest, notApplicable: Map<number, string> = new Map()): SpecRun {
+  current = { lab, probes: new Map(), records: new WeakMap(), covered: new Set(), notApplicable };
   return current;
 }
 

@@ -61,11 +61,15 @@ function startProbes(run: SpecRun): Promise<ProbeOutcome>[] {
       }),
     );
     const probe = async (i: number) => pending[i]!.resolve(await runProbe(run, i, new Probe(lab, book, i, serial)));
-    const all = facts.map((_, i) => i);
+    for (const [i, reason] of run.notApplicable) pending[i]!.resolve({ ok: false, failure: `not applicable: ${reason}`, failureKind: 'error', steps: [], ms: 0 });
+    const all = facts.map((_, i) => i).filter((i) => !run.notApplicable.has(i));
+    // A scale changes the service under every other service probe: it runs once they are done.
+    const last = (i: number) => facts[i]!.kind === 'service-scale';
     await Promise.all([
-      mapLimit(all.filter((i) => !mostlyWaits(facts[i]!)), lab.concurrency, probe),
-      mapLimit(all.filter((i) => mostlyWaits(facts[i]!)), lab.concurrency * WAITING_LANE_FACTOR, probe),
+      mapLimit(all.filter((i) => !last(i) && !mostlyWaits(facts[i]!)), lab.concurrency, probe),
+      mapLimit(all.filter((i) => !last(i) && mostlyWaits(facts[i]!)), lab.concurrency * WAITING_LANE_FACTOR, probe),
     ]);
+    await mapLimit(all.filter(last), 1, probe);
   })().catch((e: unknown) => {
     for (const p of pending) p.resolve({ ok: false, failure: `the probes could not start: ${(e as Error).message}`, failureKind: 'error', steps: [], ms: 0 });
   });

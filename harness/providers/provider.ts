@@ -2,7 +2,7 @@
 // runner and an engine endpoint), and destroys what it created. Engines, KV stores, networks,
 // containers and specs are shared code working through what it hands back.
 import type { Plan, ProviderId } from '../lab/types.ts';
-import type { HostAccess, LabContext } from '../host.ts';
+import type { HostAccess, HostRunner, LabContext } from '../host.ts';
 
 /** One host's commands, as `up --dry-run` prints them. */
 export interface HostCommands {
@@ -31,6 +31,12 @@ export interface Provider {
   describe(plan: Plan): HostCommands[];
   /** dockerd flags this provider adds on a host (paths, sockets), for `up --dry-run`. */
   engineFlagsFor(plan: Plan, host: string): string[];
+  /**
+   * A runner that sees the kernel the hosts will run on, before any host exists (netns: this
+   * machine's), so `up` can stop before creating anything when the lab needs a kernel feature
+   * it lacks. Absent where the kernel is a VM's or a remote machine's: the specs tell instead.
+   */
+  kernelRunner?(): HostRunner;
   /** Why this provider cannot run here, or undefined when it can. */
   unusableReason(): Promise<string | undefined>;
   /** Creates the hosts (recording each resource in the lab state first) and says how to reach them. */

@@ -48,7 +48,7 @@ const SHOWN_FAILURES = 5;
 function labCard(e: RoomEntry, now: number): string {
   const v = verdictOf(e);
   const r = e.report;
-  const counts = r ? `${r.counts.passed} of ${r.counts.tests} specs passed${r.counts.failed ? `, ${r.counts.failed} failed` : ''} (tested ${ago(r.startedAt, now)})` : 'no spec run yet: overlab test --all';
+  const counts = r ? `${r.counts.passed} of ${r.counts.tests} specs passed${r.counts.failed ? `, ${r.counts.failed} failed` : ''}${r.counts.na ? `, ${r.counts.na} n/a` : ''} (tested ${ago(r.startedAt, now)})` : 'no spec run yet: overlab test --all';
   const failed = (r?.cases ?? []).filter((c) => c.state === 'failed');
   const failures = failed
     .slice(0, SHOWN_FAILURES)

@@ -6,7 +6,7 @@ import { renderJunit } from './junit.ts';
 
 export { renderJunit } from './junit.ts';
 
-/** 'n/a': the fact cannot be checked on this lab (e.g. no netem in its kernel); `reason` says why. */
+/** 'n/a': the fact cannot be checked on this lab (a host's kernel lacks a feature, e.g. IP_VS or netem); `reason` says why. Never passed, never dropped. */
 export type CaseState = 'passed' | 'failed' | 'pending' | 'n/a';
 
 export interface CaseFailure {
@@ -43,9 +43,22 @@ export interface SpecReport {
   properties: Record<string, string>;
   startedAt: string;
   ms: number;
-  /** `notApplicable`: cases that are n/a (absent in reports from before it existed). */
-  counts: { tests: number; passed: number; failed: number; pending: number; notApplicable?: number };
+  /** `na`: cases that are not applicable (0 in reports from before it existed). */
+  counts: { tests: number; passed: number; failed: number; pending: number; na: number };
   cases: SpecCase[];
+}
+
+/**
+ * The terminal summary of a run: one line of counts (passed, failed, n/a), then one line per
+ * spec that was not applicable, naming why. The CLI prints it; JUnit and JSON carry the same counts.
+ */
+export function summaryLines(r: SpecReport): { counts: string; notApplicable: string[] } {
+  const na = r.cases.filter((c) => c.state === 'n/a');
+  const parts = [`${r.counts.passed} passed`, `${r.counts.failed} failed`, ...(r.counts.na ? [`${r.counts.na} n/a`] : []), ...(r.counts.pending ? [`${r.counts.pending} pending`] : [])];
+  return {
+    counts: `${parts.join(', ')} of ${r.counts.tests} ${r.counts.tests === 1 ? 'spec' : 'specs'}`,
+    notApplicable: na.map((c) => `n/a: ${c.suite} | ${c.title}: ${c.reason ?? 'unknown reason'}`),
+  };
 }
 
 export interface ReportFiles {

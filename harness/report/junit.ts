@@ -7,7 +7,7 @@ export function renderJunit(r: SpecReport): string {
   const seconds = (ms: number) => (ms / 1000).toFixed(3);
   const out: string[] = ['<?xml version="1.0" encoding="UTF-8"?>'];
   const errors = r.cases.filter((c) => c.failure?.kind === 'error').length;
-  const counts = `tests="${r.counts.tests}" failures="${r.counts.failed - errors}" errors="${errors}" skipped="${r.counts.pending + (r.counts.notApplicable ?? 0)}" time="${seconds(r.ms)}"`;
+  const counts = `tests="${r.counts.tests}" failures="${r.counts.failed - errors}" errors="${errors}" skipped="${r.counts.pending + r.counts.na}" time="${seconds(r.ms)}"`;
   out.push(`<testsuites name="overlab" ${counts}>`);
   out.push(`  <testsuite name="${attr(`overlab lab ${r.lab}`)}" ${counts} timestamp="${attr(r.startedAt.replace(/\.\d+Z$/, ''))}" hostname="${attr(hostname())}">`);
   out.push('    <properties>');
@@ -27,7 +27,7 @@ export function renderJunit(r: SpecReport): string {
       out.push('      </properties>');
     }
     if (c.state === 'pending') out.push('      <skipped/>');
-    else if (c.state === 'n/a') out.push(`      <skipped message="${attr(`not applicable: ${c.reason ?? ''}`)}"/>`);
+    else if (c.state === 'n/a') out.push(`      <skipped message="${attr(`not applicable: ${c.reason ?? 'unknown reason'}`)}"/>`);
     else if (c.failure) {
       const tag = c.failure.kind === 'error' ? 'error' : 'failure';
       const type = c.failure.kind === 'error' ? 'ProbeError' : 'AssertionError';

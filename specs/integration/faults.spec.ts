@@ -8,7 +8,7 @@ import { expect } from 'chai';
 import { leftovers, NOTHING_LEFT, Scratch, shippedLab, type TestRun } from './support/labs.ts';
 
 type FaultRun = Omit<TestRun, 'cases' | 'counts'> & {
-  counts: TestRun['counts'] & { notApplicable: number };
+  counts: TestRun['counts'] & { na: number };
   cases: (TestRun['cases'][number] & { measured?: Record<string, number>; reason?: string })[];
 };
 const notPassed = (run: TestRun) => run.cases.filter((c) => c.state !== 'passed' && c.state !== 'n/a').map((c) => `${c.suite} | ${c.title}`);
@@ -71,7 +71,7 @@ describe('faults on a live kv lab (etcd)', function () {
     const na = r.cases.filter((c) => c.state === 'n/a');
     expect(na.map((c) => c.suite)).to.deep.equal(['slow link']);
     expect(na[0]!.reason).to.include('CONFIG_NET_SCH_NETEM');
-    expect(r.counts).to.include({ notApplicable: 1, failed: 0 });
+    expect(r.counts).to.include({ na: 1, failed: 0 });
     const partition = r.cases.find((c) => c.suite === 'partition')!;
     expect(partition.measured?.['recovery.ms']).to.be.a('number').and.lessThan(20_000);
     const junit = readFileSync(join(s.home, lab, 'reports', 'faults', 'junit.xml'), 'utf8');

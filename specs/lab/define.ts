@@ -27,8 +27,11 @@ export function factSpecs<K extends Fact['kind']>(suite: string, kind: K, spec: 
     this.timeout(0); // each probe has its own deadline; an `it` only waits for the pool
     for (const { fact, index } of facts) {
       run.covered.add(index);
-      const record: SpecRecord = { fact, index };
+      const na = run.notApplicable.get(index);
+      const record: SpecRecord = { fact, index, ...(na ? { notApplicable: na } : {}) };
+      // Not applicable: mocha skips it (pending), the runner reports it n/a with the reason.
       const test = it(spec.title(fact, run.lab), async function () {
+        if (na) this.skip();
         record.outcome = await outcomeOf(index);
         if (!record.outcome.ok) throw specFailure(record.outcome);
         // Not applicable here (the reason goes to the reports): skipped, never counted as passed.

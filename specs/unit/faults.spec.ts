@@ -177,7 +177,7 @@ describe('faults: verbs and reports', () => {
       properties: {},
       startedAt: '2026-12-02T18:00:00.000Z',
       ms: 1000,
-      counts: { tests: 3, passed: 2, failed: 0, pending: 0, notApplicable: 1 },
+      counts: { tests: 3, passed: 2, failed: 0, pending: 0, na: 1 },
       cases: [
         { suite: 'partition', title: 'p', state: 'passed', ms: 10, measured: { 'recovery.ms': 142 } },
         { suite: 'slow link', title: 'l', state: 'n/a', ms: 1, reason: 'the kernel of d1 has no netem qdisc (CONFIG_NET_SCH_NETEM not set)' },

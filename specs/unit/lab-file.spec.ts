@@ -126,7 +126,7 @@ describe('lab files', () => {
       const text = problems.map((p) => p.message).join('\n');
       expect(text).not.to.include('hunter2');
       expect(text).not.to.include('secret-value');
-      expect(problems.map((p) => p.message)).to.include(`unknown key "${'k'.repeat(40)}…" (known: name, description, provider, box, network, hosts, kv, engine, networks, containers, matrix, specs, expect)`);
+      expect(problems.map((p) => p.message)).to.include(`unknown key "${'k'.repeat(40)}…" (known: name, description, provider, box, network, hosts, kv, engine, networks, containers, matrix, services, specs, expect)`);
     });
 
     it('a YAML syntax error: the token cut short, never the line', () => {

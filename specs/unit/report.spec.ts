@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { renderJunit, type SpecReport } from '../../harness/report/index.ts';
+import { renderJunit, summaryLines, type SpecReport } from '../../harness/report/index.ts';
 import { shouldDestroy } from '../../harness/lifecycle/test.ts';
 import { ipCounters, nslookupAnswers, pingReplyFrom } from '../../harness/probes/busybox.ts';
 
@@ -10,7 +10,7 @@ describe('spec reports', () => {
     properties: { provider: 'netns', engine: '20.10.24', kv: 'etcd', mode: 'kv' },
     startedAt: '2026-11-23T18:00:00.123Z',
     ms: 1500,
-    counts: { tests: 3, passed: 1, failed: 2, pending: 0 },
+    counts: { tests: 3, passed: 1, failed: 2, pending: 0, na: 0 },
     cases: [
       { suite: 'reachability', title: 'c0 on mhs-demo0 reaches c1 on mhs-demo1 over my-net by name (icmp)', state: 'passed', ms: 12 },
       { suite: 'isolation', title: 'a "quoted" <title> & more', state: 'failed', ms: 900, failure: { kind: 'assertion', message: 'got a reply\nfrom 10.0.5.2', detail: 'ping -c 1 10.0.5.2\nexit 0 <ok> \u0001' } },
@@ -62,5 +62,43 @@ describe('reading busybox output', () => {
   it('reads the kernel IP counters', () => {
     const snmp = 'Ip: Forwarding DefaultTTL FragCreates ReasmOKs\nIp: 1 64 2 0\nIcmp: InMsgs\nIcmp: 3\n';
     expect(ipCounters(snmp)).to.deep.equal({ Forwarding: 1, DefaultTTL: 64, FragCreates: 2, ReasmOKs: 0 });
+  });
+});
+
+describe('spec reports: not applicable', () => {
+  const reason = 'kernel has no IP_VS (CONFIG_IP_VS) on sv-a, sv-b: service VIPs and the routing mesh';
+  const report: SpecReport = {
+    lab: 'services',
+    file: 'labs/services.yaml',
+    properties: { provider: 'netns' },
+    startedAt: '2026-12-02T18:00:00.000Z',
+    ms: 2000,
+    counts: { tests: 4, passed: 2, failed: 1, pending: 0, na: 1 },
+    cases: [
+      { suite: 'services', title: 'probe reaches every task of web', state: 'passed', ms: 10 },
+      { suite: 'services', title: 'tasks.web resolves to every task', state: 'passed', ms: 10 },
+      { suite: 'services', title: 'web answers', state: 'failed', ms: 10, failure: { kind: 'assertion', message: 'no answer', detail: 'nc' } },
+      { suite: 'service VIPs', title: 'connections to the VIP of web reach each of its 3 replicas', state: 'n/a', ms: 0, reason },
+    ],
+  };
+
+  it('JUnit, JSON and the terminal summary agree on passed, failed and n/a counts', () => {
+    const xml = renderJunit(report);
+    const suite = /<testsuites [^>]*tests="(\d+)" failures="(\d+)" errors="(\d+)" skipped="(\d+)"/.exec(xml)!;
+    const [tests, failures, errors, skipped] = suite.slice(1).map(Number) as [number, number, number, number];
+    const json = JSON.parse(JSON.stringify(report)) as SpecReport;
+    const lines = summaryLines(report);
+    const fromJson = { passed: json.cases.filter((c) => c.state === 'passed').length, failed: json.cases.filter((c) => c.state === 'failed').length, na: json.cases.filter((c) => c.state === 'n/a').length };
+    const fromSummary = /^(\d+) passed, (\d+) failed, (\d+) n\/a of (\d+) specs$/.exec(lines.counts)!.slice(1).map(Number);
+    expect(fromJson).to.deep.equal({ passed: 2, failed: 1, na: 1 });
+    expect(fromSummary).to.deep.equal([fromJson.passed, fromJson.failed, fromJson.na, json.cases.length]);
+    expect([tests - failures - errors - skipped, failures + errors, skipped]).to.deep.equal([fromJson.passed, fromJson.failed, fromJson.na]);
+    expect(lines.notApplicable).to.deep.equal([`n/a: service VIPs | connections to the VIP of web reach each of its 3 replicas: ${reason}`]);
+  });
+
+  it('reports an n/a spec as a skipped testcase whose message names the missing kernel feature', () => {
+    const xml = renderJunit(report);
+    expect(xml).to.include(`<skipped message="not applicable: ${reason}"/>`);
+    expect(xml).to.not.match(/n\/a[^]*<failure[^>]*VIP/);
   });
 });

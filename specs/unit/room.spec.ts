@@ -147,7 +147,7 @@ describe('workshops (pure)', () => {
       properties: {},
       startedAt: '2026-12-02T10:00:00.000Z',
       ms: 1000,
-      counts: { tests: 12, passed: 12 - failed, failed, pending: 0 },
+      counts: { tests: 12, passed: 12 - failed, failed, pending: 0, na: 0 },
       cases: failed ? [{ suite: 'reachability', title: 'c0 on a reaches c1 on b over n by address (icmp)', state: 'failed', ms: 1, failure: { kind: 'assertion', message: 'no <reply>', detail: 'ping: <b>' } }] : [],
     });
     const entry = (lab: string, phase: string, r: SpecReport | undefined): RoomEntry => ({ lab, copyOf: 't', provider: 'netns', phase, hosts: { total: 3, running: 3 }, containers: 2, ageSeconds: 60, memoryMiB: 300, report: r, svg: undefined });

@@ -16,7 +16,7 @@ import { fingerprint, knownHostsLine, knownHostsName } from '../../remote/host-k
 import { hostKeyOptions } from '../ssh-hosts.ts';
 import { waitFor } from '../../wait.ts';
 import { emptyDestroyReport, type DestroyReport, type HostCommands, type Provider } from '../provider.ts';
-import type { HostAccess, HostKeyPolicy, LabContext } from '../../host.ts';
+import type { HostAccess, HostKeyPolicy, HostRunner, LabContext } from '../../host.ts';
 import { isRunningProcess, processesNaming, processLabel, stopProcess } from '../../system/processes.ts';
 import { findProgram } from '../../system/programs.ts';
 import { NetnsRunner, NetnsServices, type ServiceRecord } from './host.ts';
@@ -134,6 +134,17 @@ export class NetnsProvider implements Provider {
         return [h.name, pid === undefined ? 'not created' : isRunningProcess(pid) ? 'running' : 'gone'];
       }),
     );
+  }
+
+  /** Namespaces share this machine's kernel: what it has, every host of the lab has. */
+  kernelRunner(): HostRunner {
+    return {
+      async exec(argv, options = {}) {
+        const { execa } = await import('execa');
+        const r = await execa(argv[0]!, argv.slice(1), { reject: false, ...(options.timeoutMs ? { timeout: options.timeoutMs } : {}), ...(options.input ? { input: options.input } : {}) });
+        return { exitCode: r.timedOut ? 124 : (r.exitCode ?? 1), stdout: String(r.stdout), stderr: String(r.stderr) };
+      },
+    };
   }
 
   async destroy(lab: string, ctx: LabContext, options: { force: boolean }): Promise<DestroyReport> {

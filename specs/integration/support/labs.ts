@@ -59,8 +59,8 @@ export function shippedLab(file: string, name: string): string {
 /** `overlab test --json` output. */
 export interface TestRun {
   ok: boolean;
-  counts: { tests: number; passed: number; failed: number; pending: number };
-  cases: { suite: string; title: string; state: string; failure?: { kind: string; message: string } }[];
+  counts: { tests: number; passed: number; failed: number; pending: number; na: number };
+  cases: { suite: string; title: string; state: string; reason?: string; failure?: { kind: string; message: string } }[];
   properties: Record<string, string>;
 }
 

