@@ -1,6 +1,20 @@
 // dockerd settings from the plan: command-line flags (netns, the systemd drop-in), for the KV
-// store actually chosen on the kv host; never daemon.json. And reading an engine's panics.
+// store actually chosen on the kv host; never daemon.json. The engine's whole service (argv and
+// environment), the same for `up` and for an engine a fault restarts. And reading an engine's panics.
+import { join } from 'node:path';
+import type { ServiceSpec } from '../host.ts';
 import type { DaemonPlan, KvCandidate } from '../lab/types.ts';
+
+/** The engine's service name on every ServiceManager. */
+export const ENGINE_SERVICE_NAME = 'dockerd';
+
+/**
+ * The environment every lab engine runs with. A swarm task would first try to pull its image
+ * from a registry, even when the node has it (the test image is imported on every host, and no
+ * registry may be reached from a lab): with this set, as moby's own integration daemons run,
+ * the node uses the image it has.
+ */
+export const ENGINE_ENV: Readonly<Record<string, string>> = { DOCKER_SERVICE_PREFER_OFFLINE_IMAGE: '1' };
 
 export function daemonFlags(d: DaemonPlan, kv?: KvCandidate): string[] {
   const flags: string[] = [];
@@ -9,6 +23,32 @@ export function daemonFlags(d: DaemonPlan, kv?: KvCandidate): string[] {
   if (d.clusterAdvertise) flags.push(`--cluster-advertise=${d.clusterAdvertise}`);
   for (const [k, v] of Object.entries(d.labels)) flags.push(`--label=${k}=${v}`);
   return flags;
+}
+
+export interface EngineServiceInput {
+  /** What the provider adds (sockets, folders). */
+  providerFlags: readonly string[];
+  daemon: DaemonPlan;
+  /** The KV store chosen on the kv host (kv mode). */
+  kv?: KvCandidate | undefined;
+  /** engine.flags of the lab file. */
+  extraFlags?: readonly string[] | undefined;
+  /** The engine tree's bin folder (engine.source static), or undefined for the host's own dockerd. */
+  treeBin?: string | undefined;
+}
+
+/** dockerd as a service: its argv and environment. */
+export function engineServiceSpec(i: EngineServiceInput): ServiceSpec {
+  return {
+    name: ENGINE_SERVICE_NAME,
+    argv: [i.treeBin ? join(i.treeBin, 'dockerd') : 'dockerd', ...i.providerFlags, ...daemonFlags(i.daemon, i.kv), ...(i.extraFlags ?? [])],
+    env: {
+      ...ENGINE_ENV,
+      // The tree's folder first on PATH: dockerd starts its own containerd, which starts the
+      // tree's shim and runc, all found there, never the machine's.
+      ...(i.treeBin ? { PATH: `${i.treeBin}:${process.env['PATH'] ?? '/usr/sbin:/usr/bin:/sbin:/bin'}` } : {}),
+    },
+  };
 }
 
 /**

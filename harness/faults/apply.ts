@@ -4,7 +4,7 @@
 // Every command is bounded; a host that does not answer is named in a HostUnreachableError.
 import { CommandFailedError, HostUnreachableError, PrerequisiteError, UsageError } from '../errors.ts';
 import type { ExecResult, HostAccess } from '../host.ts';
-import { daemonFlags } from '../engine/daemon.ts';
+import { ENGINE_SERVICE_NAME as ENGINE, engineServiceSpec } from '../engine/daemon.ts';
 import { engineClient, releaseEngine, waitForEngine } from '../engine/client.ts';
 import { runContainer, startContainer } from '../engine/contents.ts';
 import { KV_SERVICE, startKvStore } from '../kv/run.ts';
@@ -26,14 +26,12 @@ import {
   unpartitionScript,
 } from './commands.ts';
 
-/** The engine's service name on every ServiceManager. */
-export const ENGINE = 'dockerd';
 /** How long one command of a fault may take on a host before the host counts as unreachable. */
 export const FAULT_COMMAND_TIMEOUT_MS = 20_000;
 
 /** The live lab a fault acts on. */
 export interface FaultTarget {
-  plan: Pick<Plan, 'lab' | 'mode' | 'kv' | 'hosts' | 'dockerHosts' | 'containers'>;
+  plan: Pick<Plan, 'lab' | 'mode' | 'kv' | 'hosts' | 'dockerHosts' | 'containers' | 'engine'>;
   state: LabState;
   hosts: Map<string, HostAccess>;
   signal: AbortSignal;
@@ -137,7 +135,11 @@ export async function startEngine(t: FaultTarget, name: string, timeoutMs = 60_0
   try {
     if (!(await host.services.isRunning(ENGINE))) {
       await mustRun(host, ['sh', '-c', STALE_CONTAINERD_SCRIPT, 'sh', engineExecRoot(host.engineFlags)]);
-      await host.services.start({ name: ENGINE, argv: [ENGINE, ...host.engineFlags, ...daemonFlags(plan.daemon!, chosenKv(t))] });
+      // As up started it: the same flags, environment and engine tree.
+      const tree = t.state.resources['engineTree'] as { bin?: string } | undefined;
+      await host.services.start(
+        engineServiceSpec({ providerFlags: host.engineFlags, daemon: plan.daemon!, kv: chosenKv(t), extraFlags: t.plan.engine.flags, treeBin: tree?.bin }),
+      );
     }
     const version = await waitForEngine(host, docker, t.signal, timeoutMs);
     for (const c of t.plan.containers.filter((x) => x.host === name)) {

@@ -1,6 +1,6 @@
 // `up --dry-run`: every command `up` would run, per host, from the plan and the provider,
 // written as the shell and docker CLI equivalents of what the harness does through its APIs.
-import { daemonFlags } from '../engine/daemon.ts';
+import { engineServiceSpec } from '../engine/daemon.ts';
 import { kvArgv } from '../kv/run.ts';
 import type { Plan } from '../lab/types.ts';
 import type { HostCommands, Provider } from '../providers/provider.ts';
@@ -19,8 +19,10 @@ export function describeUp(plan: Plan, provider: Provider): HostCommands[] {
     });
   }
   for (const h of plan.hosts.filter((x) => x.daemon)) {
-    const flags = [...provider.engineFlagsFor(plan, h.name), ...daemonFlags(h.daemon!)];
-    add(h.name, sh(['dockerd', ...flags]));
+    const engine = engineServiceSpec({ providerFlags: provider.engineFlagsFor(plan, h.name), daemon: h.daemon!, extraFlags: plan.engine.flags });
+    // NAME=value words stay unquoted: quoted, the shell would take them for the command.
+    const env = Object.entries(engine.env ?? {}).map(([k, v]) => `${k}=${sh([v])} `).join('');
+    add(h.name, `${env}${sh(engine.argv)}`);
     add(h.name, 'docker import -c \'CMD ["sh"]\' busybox-rootfs.tar overlab/busybox:latest');
   }
   if (plan.mode === 'swarm') {

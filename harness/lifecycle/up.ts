@@ -2,7 +2,7 @@
 // networks, containers. Shared by every provider; each step records what it made.
 import type Docker from 'dockerode';
 import { join } from 'node:path';
-import { daemonFlags } from '../engine/daemon.ts';
+import { engineServiceSpec } from '../engine/daemon.ts';
 import { containerAddresses, createNetwork, createService, waitForServiceTasks, initSwarm, joinSwarm, runContainer, waitForNetwork, waitForSwarmReady } from '../engine/contents.ts';
 import { engineClient, guardEngine, releaseAll, waitForEngine } from '../engine/client.ts';
 import { buildTestImageTar, loadTestImage } from '../engine/image.ts';
@@ -122,15 +122,10 @@ export function upSteps(plan: Plan, ctx: UpContext): { steps: Step[]; release: (
           host: h.name,
           run: async (signal: AbortSignal) => {
             const access = host(h.name);
-            const flags = [...access.engineFlags, ...daemonFlags(h.daemon!, live.kv), ...(plan.engine.flags ?? [])];
             const tree = plan.engine.source === 'static' ? await engineTree() : undefined;
-            await access.services.start({
-              name: 'dockerd',
-              argv: [tree ? join(tree.bin, 'dockerd') : 'dockerd', ...flags],
-              // The tree's folder first on PATH: dockerd starts its own containerd, which starts the
-              // tree's shim and runc, all found there, never the machine's.
-              ...(tree ? { env: { PATH: `${tree.bin}:${process.env['PATH'] ?? '/usr/sbin:/usr/bin:/sbin:/bin'}` } } : {}),
-            });
+            await access.services.start(
+              engineServiceSpec({ providerFlags: access.engineFlags, daemon: h.daemon!, kv: live.kv, extraFlags: plan.engine.flags, treeBin: tree?.bin }),
+            );
             const docker = engineClient(access.engine!);
             const version = await waitForEngine(access, docker, signal);
             await guardEngine([access], 'while importing the test image', () => loadTestImage(docker, live.imageTar!));

@@ -31,12 +31,13 @@ export function serviceDataDir(service: string): string {
   return `${DATA_ROOT}/${service}`;
 }
 
-/** The drop-in that runs docker.service's dockerd with the lab's flags (and only those). */
-export function dockerDropIn(flags: readonly string[], dockerd = DEFAULT_DOCKERD): string {
+/** The drop-in that runs docker.service's dockerd with the lab's flags (and only those) and environment. */
+export function dockerDropIn(flags: readonly string[], dockerd = DEFAULT_DOCKERD, env: Readonly<Record<string, string>> = {}): string {
   const argv = [dockerd, '-H', 'fd://', '--containerd=/run/containerd/containerd.sock', ...flags];
   return [
     '# Written by overlab: the lab\'s engine flags. `overlab down` removes this file.',
     '[Service]',
+    ...Object.entries(env).map(([k, v]) => `Environment=${systemdQuote(`${k}=${v}`)}`),
     '# An empty ExecStart= clears the packaged one; a second ExecStart would be an error.',
     'ExecStart=',
     `ExecStart=${systemdJoin(argv)}`,
@@ -118,7 +119,7 @@ export class SystemdServices implements ServiceManager {
 
   async start(spec: ServiceSpec): Promise<void> {
     this.startedAt.set(spec.name, Math.floor(Date.now() / 1000));
-    if (spec.name === ENGINE_SERVICE) return this.startEngine(spec.argv.slice(1));
+    if (spec.name === ENGINE_SERVICE) return this.startEngine(spec.argv.slice(1), spec.env);
     const unit = unitName(spec.name);
     this.options.record?.({ unit });
     await this.must(['mkdir', '-p', serviceDataDir(spec.name)]);
@@ -130,7 +131,7 @@ export class SystemdServices implements ServiceManager {
    * The engine is the packaged docker.service: a drop-in with the flags, then a restart. A
    * daemon.json that sets what the flags set is refused before anything is written.
    */
-  private async startEngine(flags: string[]): Promise<void> {
+  private async startEngine(flags: string[], env: Readonly<Record<string, string>> = {}): Promise<void> {
     const found = await this.runner.exec(['sh', '-c', 'command -v dockerd']);
     const dockerd = found.exitCode === 0 && found.stdout.trim().startsWith('/') ? found.stdout.trim() : DEFAULT_DOCKERD;
     const conflicts = daemonJsonConflicts((await this.must(READ_DAEMON_JSON_ARGV)).stdout, flags);
@@ -142,7 +143,7 @@ export class SystemdServices implements ServiceManager {
       );
     }
     this.options.record?.({ dropIn: DOCKER_DROP_IN });
-    await this.must(writeFileArgv(DOCKER_DROP_IN, DOCKER_DROP_IN_DIR), dockerDropIn(flags, dockerd));
+    await this.must(writeFileArgv(DOCKER_DROP_IN, DOCKER_DROP_IN_DIR), dockerDropIn(flags, dockerd, env));
     const r = await this.runner.exec(RESTART_DOCKER_ARGV);
     if (r.exitCode !== 0) {
       const journal = await this.readLog(ENGINE_SERVICE);

@@ -13,7 +13,8 @@ describe('up --dry-run (netns)', () => {
     expect(of('(switch)')).to.include('ip link add eth1 netns ovl.tutorial.mhs-demo0 type veth peer name p1 netns ovl.tutorial._switch');
     expect(of('mh-keystore').find((c) => c.startsWith('consul agent'))).to.include('-bind=172.28.128.5');
     expect(of('mh-keystore').find((c) => c.includes('etcd '))).to.match(/^# if consul is not installed: etcd .*--enable-v2=true/);
-    const dockerd = of('mhs-demo1').find((c) => c.startsWith('dockerd '))!;
+    // Swarm tasks use the image the node has: no engine of a lab reaches for a registry.
+    const dockerd = of('mhs-demo1').find((c) => c.startsWith('DOCKER_SERVICE_PREFER_OFFLINE_IMAGE=1 dockerd '))!;
     expect(dockerd).to.include('--cluster-store=consul://172.28.128.5:8500');
     expect(dockerd).to.include('--cluster-advertise=172.28.128.7:2376');
     expect(dockerd).to.include('--host=unix:///tmp/overlab/tutorial/mhs-demo1/docker.sock');

@@ -178,6 +178,11 @@ describe('systemd services: generated unit text and commands (systemd itself is 
     expect(text).not.to.match(/hosts/);
   });
 
+  it('gives dockerd the engine environment (swarm tasks use the image the node has) as Environment= lines', () => {
+    const text = dockerDropIn([], '/usr/bin/dockerd', { DOCKER_SERVICE_PREFER_OFFLINE_IMAGE: '1', ODD: 'a b' });
+    expect(text).to.include('[Service]\nEnvironment=DOCKER_SERVICE_PREFER_OFFLINE_IMAGE=1\nEnvironment="ODD=a b"\n');
+  });
+
   it('uses the dockerd the host has', () => {
     expect(dockerDropIn([], '/usr/sbin/dockerd')).to.include('ExecStart=/usr/sbin/dockerd -H fd://');
   });
