@@ -2,6 +2,7 @@
 // Each command's module is imported only when that command runs, so `--version`, `--help` and
 // the light commands never load the engine, SSH or listr2 code the heavy ones need.
 import { Argument, Command, InvalidArgumentError, Option } from 'commander';
+import { FAULT_SPEC_KINDS } from '../lab/fault-spec-kinds.ts';
 
 export interface GlobalOptions {
   lab?: string;
@@ -165,7 +166,7 @@ export function buildProgram(dispatch: Dispatch, version: string): Command {
     .addOption(libvirtOption())
     .addOption(new Option('--concurrency <n>', 'probes in flight at once (default: 8, fewer when the engines are slow)').argParser(positiveInteger))
     .option('-a, --all', 'run the specs of every lab that is up, then print the room summary')
-    .option('--faults', 'run the fault specs instead: partition, KV outage or unreachable manager, engine restart and kill, slow link; recovery times measured (reports in .overlab/<lab>/reports/faults/)')
+    .option('--faults [kinds]', `run the fault specs instead: partition, KV outage or unreachable manager, engine restart and kill, slow link; recovery times measured (reports in .overlab/<lab>/reports/faults/); only the kinds listed, comma-separated, when given (${FAULT_SPEC_KINDS.join(', ')})`)
     .option('--allow-missing', "when the lab must be brought up: even when the hosts' kernel lacks a feature it needs (those specs report n/a)")
     .addOption(quiet('nothing on success: no progress, no spec lines, no summary'))
     .addOption(json())

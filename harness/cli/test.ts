@@ -5,6 +5,7 @@ import { execa } from 'execa';
 import { mapLimit } from '../wait.ts';
 import { SpecsFailedError, UsageError } from '../errors.ts';
 import type { LabEvent } from '../events.ts';
+import { faultSpecKindsFrom } from '../lab/fault-spec-kinds.ts';
 import { labDown, openLabPlan, prepareUp } from '../lifecycle/lab.ts';
 import { labsUp } from '../lifecycle/room.ts';
 import { count } from '../plural.ts';
@@ -23,7 +24,8 @@ export interface TestOptions extends GlobalOptions {
   libvirt?: string;
   concurrency?: number;
   all?: boolean;
-  faults?: boolean;
+  /** --faults alone: every fault spec; --faults KINDS: those. */
+  faults?: boolean | string;
   allowMissing?: boolean;
 }
 
@@ -70,7 +72,7 @@ export async function testCommand(ref: string | undefined, opts: TestOptions, si
 
   let result: Awaited<ReturnType<typeof runLabSpecs>>;
   try {
-    result = await runLabSpecs(plan, { signal, console: json || quiet ? 'none' : 'spec', ...(opts.concurrency ? { concurrency: opts.concurrency } : {}), ...(opts.faults ? { faults: true } : {}) });
+    result = await runLabSpecs(plan, { signal, console: json || quiet ? 'none' : 'spec', ...(opts.concurrency ? { concurrency: opts.concurrency } : {}), ...(opts.faults ? { faults: typeof opts.faults === 'string' ? faultSpecKindsFrom(opts.faults) : true } : {}) });
   } catch (e) {
     if (policy === 'always' && !signal.aborted) await takeDown();
     throw e;

@@ -2,8 +2,13 @@
 // of containers, what must hold while the KV store is down (kv mode) or the manager is
 // unreachable (swarm mode), and that reach comes back within a bound once a partition is
 // healed, an engine restarted, or a killed engine started again; and reach under added delay.
+import { FAULT_SPEC_KINDS, type FaultSpecKind } from './fault-spec-kinds.ts';
 import { SWARM_PORT } from './validate.ts';
 import type { Fact, FaultFact, Plan } from './types.ts';
+
+export function isFaultFact(f: Fact): f is FaultFact {
+  return (FAULT_SPEC_KINDS as readonly string[]).includes(f.kind);
+}
 
 /** How long reach may take to come back after a fault is undone (times the lab's pace). */
 export const RECOVERY_BOUND_S = 20;
@@ -30,22 +35,13 @@ export function faultSubject(plan: Pick<Plan, 'mode' | 'dockerHosts' | 'containe
   return undefined;
 }
 
-const FAULT_KINDS: ReadonlySet<string> = new Set<FaultFact['kind']>([
-  'kv-outage-reach',
-  'kv-outage-create',
-  'kv-recovered-create',
-  'manager-outage-reach',
-  'partition-heal',
-  'engine-restart',
-  'engine-kill',
-  'latency',
-]);
-
-export function isFaultFact(f: Fact): f is FaultFact {
-  return FAULT_KINDS.has(f.kind);
+/** The fault facts of the lab; only those of the kinds given, when given (the order stays the specs'). */
+export function faultFacts(plan: Pick<Plan, 'mode' | 'kv' | 'dockerHosts' | 'containers'>, kinds?: readonly FaultSpecKind[]): FaultFact[] {
+  const all = allFaultFacts(plan);
+  return kinds ? all.filter((f) => kinds.includes(f.kind)) : all;
 }
 
-export function faultFacts(plan: Pick<Plan, 'mode' | 'kv' | 'dockerHosts' | 'containers'>): FaultFact[] {
+function allFaultFacts(plan: Pick<Plan, 'mode' | 'kv' | 'dockerHosts' | 'containers'>): FaultFact[] {
   const s = faultSubject(plan);
   if (!s) return [];
   const pair = { from: s.from, to: s.to, network: s.network };

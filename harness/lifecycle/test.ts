@@ -8,6 +8,7 @@ import { LabStateError } from '../errors.ts';
 import { notApplicable } from '../lab/capabilities.ts';
 import { expandFacts } from '../lab/facts.ts';
 import { faultFacts } from '../lab/fault-facts.ts';
+import type { FaultSpecKind } from '../lab/fault-spec-kinds.ts';
 import { describeCapabilities, probeCapabilities } from '../probes/capabilities.ts';
 import { describeFault } from '../state/faults.ts';
 import type { Plan } from '../lab/types.ts';
@@ -45,9 +46,10 @@ export interface SpecRunOptions {
   concurrency?: number;
   /**
    * Run the fault specs instead (specs/faults, facts from harness/lab/fault-facts.ts), one at a
-   * time: each puts a fault on the live lab and undoes it.
+   * time: each puts a fault on the live lab and undoes it. `true`: every fault spec; a list:
+   * those kinds only.
    */
-  faults?: boolean;
+  faults?: true | readonly FaultSpecKind[];
 }
 
 /** The spec files in reading order: the data plane from the ground up, then the lab's own claims; others after. */
@@ -93,7 +95,7 @@ export async function runLabSpecs(plan: Plan, options: SpecRunOptions): Promise<
       // Faults are put in place one at a time: two at once would make each other's verdicts.
       const concurrency = options.faults ? 1 : concurrencyFor(pace, options.concurrency);
       // The plan states pairwise facts per network; the specs get one per pair the lab's specs.pairs keeps.
-      const expanded = options.faults ? { facts: faultFacts(plan), policy: 'fault subject', kept: 1, total: 1 } : expandFacts(plan);
+      const expanded = options.faults ? { facts: faultFacts(plan, options.faults === true ? undefined : options.faults), policy: 'fault subject', kept: 1, total: 1 } : expandFacts(plan);
       const properties: Record<string, string> = {
         lab: plan.lab,
         file: plan.file,
@@ -107,7 +109,7 @@ export async function runLabSpecs(plan: Plan, options: SpecRunOptions): Promise<
         hosts: plan.hosts.map((h) => h.name).join(', '),
         facts: String(expanded.facts.length),
         pairs: `${expanded.policy} (${expanded.kept} of ${expanded.total} ordered pairs of containers)`,
-        ...(options.faults ? { suite: 'faults' } : {}),
+        ...(options.faults ? { suite: options.faults === true ? 'faults' : `faults (${options.faults.join(', ')})` } : {}),
         // Specs run on a lab with faults in place on purpose say so in their reports.
         ...(state.faults?.length ? { faults: state.faults.map(describeFault).join('; ') } : {}),
         concurrency: String(concurrency),

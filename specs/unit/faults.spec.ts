@@ -18,6 +18,7 @@ import {
   unpartitionScript,
 } from '../../harness/faults/commands.ts';
 import { faultFacts, faultSubject, isFaultFact } from '../../harness/lab/fault-facts.ts';
+import { FAULT_SPEC_KINDS, faultSpecKindsFrom } from '../../harness/lab/fault-spec-kinds.ts';
 import { parseLab } from '../../harness/lab/load.ts';
 import { planLab } from '../../harness/lab/plan.ts';
 import { renderJunit, type SpecReport } from '../../harness/report/index.ts';
@@ -152,6 +153,14 @@ describe('faults: facts planned from the lab', () => {
     expect(facts.map((f) => f.kind)).to.deep.equal(['manager-outage-reach', 'partition-heal', 'engine-restart', 'engine-kill', 'latency']);
     expect(facts[0]).to.include({ host: 'manager', port: 2377 });
     expect(faultSubject(swarm)?.host).to.equal('worker');
+  });
+
+  it('--faults KINDS: only those kinds, in the specs\' order; an unknown or empty list is a usage error naming every kind', () => {
+    expect(faultFacts(kv, faultSpecKindsFrom('latency, partition-heal,latency')).map((f) => f.kind)).to.deep.equal(['partition-heal', 'latency']);
+    expect(faultFacts(swarm, faultSpecKindsFrom('kv-outage-reach'))).to.deep.equal([]);
+    expect(() => faultSpecKindsFrom('latency,slow')).to.throw(UsageError, 'unknown fault spec "slow": the fault specs are kv-outage-reach, ');
+    expect(() => faultSpecKindsFrom(' , ')).to.throw(UsageError, 'no fault spec named');
+    expect(FAULT_SPEC_KINDS).to.include.members(faultFacts(kv).map((f) => f.kind));
   });
 
   it('no two containers on different hosts sharing a network: no fault facts', () => {

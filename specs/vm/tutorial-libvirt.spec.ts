@@ -146,6 +146,22 @@ describe('tutorial lab on real VMs (vagrant + a libvirt of its own, QEMU emulati
     expect(r.exitCode, r.all).to.equal(0);
   });
 
+  it('the slow-link fault spec runs for real (the VMs\' kernel has netem): reach holds with 100 ms of delay and the round trip shows it', async function () {
+    if (!up) this.skip();
+    this.timeout(10 * MINUTE);
+    const r = await timed('latency', () => scratch.run(['test', file, '--faults', 'latency', '--json'], { timeoutMs: 8 * MINUTE }));
+    const run = JSON.parse(String(r.stdout).slice(String(r.stdout).indexOf('{'))) as TestRun;
+    const cases = run.cases as (TestRun['cases'][number] & { measured?: Record<string, number> })[];
+    expect(cases.map((c) => `${c.state} ${c.title}${c.reason ? `: ${c.reason}` : ''}${c.failure ? `: ${c.failure.message}` : ''}`), r.all).to.deep.equal([
+      'passed with 100 ms of delay on mhs-demo1\'s link, c0 on mhs-demo0 still reaches c1 and the round trip reflects the delay',
+    ]);
+    const rtt = cases[0]!.measured?.['rtt.ms'];
+    times['latency.rtt.ms'] = String(rtt);
+    expect(rtt, 'the measured round trip (ms)').to.be.a('number').and.at.least(100);
+    expect(run.properties['suite']).to.equal('faults (latency)');
+    expect(r.exitCode, r.all).to.equal(0);
+  });
+
   it('down leaves no domain, volume, network, daemon or namespace of the lab', async function () {
     this.timeout(10 * MINUTE);
     remember();
