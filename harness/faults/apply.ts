@@ -119,15 +119,15 @@ export async function killEngine(t: FaultTarget, name: string): Promise<FaultRec
   return { kind: 'engine-killed', host: name, since: new Date().toISOString() };
 }
 
+/** What the engine says when a container's swarm network attachment went with a killed engine. */
+const SWARM_ATTACHMENT_LOST = /network \S+ not found/;
+
 /**
  * Starts the engine with the flags `up` gave it, waits for /_ping, and starts the lab's
  * containers on it that are not running; returns its version. An engine started after SIGKILL
  * (dockerd 20.10, no live-restore) stops the containers it finds still running and does not
  * restart them, whatever their restart policy: the lab is only whole again once they run.
  */
-/** What the engine says when a container's swarm network attachment went with a killed engine. */
-const SWARM_ATTACHMENT_LOST = /network \S+ not found/;
-
 export async function startEngine(t: FaultTarget, name: string, timeoutMs = 60_000): Promise<string> {
   const host = dockerHost(t, name);
   const plan = t.plan.hosts.find((h) => h.name === name)!;
@@ -163,10 +163,15 @@ export async function startEngine(t: FaultTarget, name: string, timeoutMs = 60_0
   }
 }
 
+/** The engine's service stopped cleanly (SIGTERM); `startEngine` (or heal) starts it again. */
+export async function stopEngine(t: FaultTarget, name: string): Promise<FaultRecord> {
+  await dockerHost(t, name).services.stop(ENGINE);
+  return { kind: 'engine-stopped', host: name, since: new Date().toISOString() };
+}
+
 /** A clean restart: the service stopped (SIGTERM), started again with the same flags. */
 export async function restartEngine(t: FaultTarget, name: string): Promise<string> {
-  const host = dockerHost(t, name);
-  await host.services.stop(ENGINE);
+  await stopEngine(t, name);
   return startEngine(t, name);
 }
 
@@ -227,6 +232,7 @@ export async function undo(t: FaultTarget, f: FaultRecord): Promise<void> {
     case 'kv-down':
       return kvUp(t);
     case 'engine-killed':
+    case 'engine-stopped':
       await startEngine(t, f.host);
       return;
     case 'latency':

@@ -110,7 +110,8 @@ function same(a: FaultRecord, b: FaultRecord): boolean {
 async function healRecords(store: StateStore, t: faults.FaultTarget, which: (f: FaultRecord) => boolean): Promise<FaultRecord[]> {
   const chosen = (store.read()?.faults ?? []).filter(which);
   // Engines last: a partitioned host's engine starts better with its links back.
-  chosen.sort((a, b) => Number(a.kind === 'engine-killed') - Number(b.kind === 'engine-killed'));
+  const engine = (f: FaultRecord) => Number(f.kind === 'engine-killed' || f.kind === 'engine-stopped');
+  chosen.sort((a, b) => engine(a) - engine(b));
   const healed: FaultRecord[] = [];
   let failure: unknown;
   for (const f of chosen) {

@@ -8,7 +8,7 @@ import { LabStateError } from '../errors.ts';
 import { notApplicable } from '../lab/capabilities.ts';
 import { expandFacts } from '../lab/facts.ts';
 import { faultFacts } from '../lab/fault-facts.ts';
-import type { FaultSpecKind } from '../lab/fault-spec-kinds.ts';
+import { FAULT_MUTATION_ENV, type FaultSpecKind } from '../lab/fault-spec-kinds.ts';
 import { describeCapabilities, probeCapabilities } from '../probes/capabilities.ts';
 import { describeFault } from '../state/faults.ts';
 import type { Plan } from '../lab/types.ts';
@@ -110,6 +110,7 @@ export async function runLabSpecs(plan: Plan, options: SpecRunOptions): Promise<
         facts: String(expanded.facts.length),
         pairs: `${expanded.policy} (${expanded.kept} of ${expanded.total} ordered pairs of containers)`,
         ...(options.faults ? { suite: options.faults === true ? 'faults' : `faults (${options.faults.join(', ')})` } : {}),
+        ...(options.faults && process.env[FAULT_MUTATION_ENV] ? { mutation: `${FAULT_MUTATION_ENV}=${process.env[FAULT_MUTATION_ENV]}: faults left in place on purpose` } : {}),
         // Specs run on a lab with faults in place on purpose say so in their reports.
         ...(state.faults?.length ? { faults: state.faults.map(describeFault).join('; ') } : {}),
         concurrency: String(concurrency),

@@ -15,6 +15,8 @@ export type FaultRecord =
     }
   | { kind: 'kv-down'; host: string; since: string }
   | { kind: 'engine-killed'; host: string; since: string }
+  /** Stopped cleanly and not started again (a restart spec whose second half is left out on purpose). */
+  | { kind: 'engine-stopped'; host: string; since: string }
   | { kind: 'latency'; host: string; ms: number; loss?: number; since: string }
   | { kind: 'rate'; host: string; mbit: number; since: string };
 
@@ -29,6 +31,8 @@ export function describeFault(f: FaultRecord): string {
       return `KV store on ${f.host} stopped`;
     case 'engine-killed':
       return `engine on ${f.host} killed (SIGKILL)`;
+    case 'engine-stopped':
+      return `engine on ${f.host} stopped`;
     case 'latency':
       return `${f.ms} ms of delay${f.loss ? ` and ${f.loss}% loss` : ''} on ${f.host}'s underlay`;
     case 'rate':

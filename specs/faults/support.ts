@@ -3,6 +3,7 @@
 // and waiting, by the clock, for a property to hold again once a fault is undone.
 import { AssertionError } from 'chai';
 import type { FaultTarget } from '../../harness/faults/apply.ts';
+import { FAULT_MUTATION_ENV } from '../../harness/lab/fault-spec-kinds.ts';
 import type { Probe } from '../../harness/probes/probe.ts';
 import type { FaultRecord } from '../../harness/state/faults.ts';
 import { labStateDir } from '../../harness/state/paths.ts';
@@ -12,18 +13,46 @@ export function target(p: Probe): FaultTarget {
   return { plan: p.plan, state: p.lab.state, hosts: p.lab.hosts, signal: p.lab.signal };
 }
 
-/** Puts a fault in place, recorded in the lab's state; runs `during`; always undoes it, then drops the record. */
-export async function withFault<T>(p: Probe, put: () => Promise<FaultRecord>, undo: () => Promise<void>, during: () => Promise<T>): Promise<T> {
+/** What must hold again once a fault is undone, checked by the clock up to `boundS` (times the lab's pace). */
+export interface Restored {
+  what: string;
+  boundS: number;
+  holds: () => Promise<boolean>;
+}
+
+/**
+ * Waits (bounded) until the lab is whole in the fault's respect (`whole`, by default what
+ * `restored` checks): a fault spec judges its own fault, never what an earlier heal has not yet
+ * brought back. Then puts the fault in place, recorded in the lab's state; runs `during`; always
+ * undoes it and drops the record; then waits until `restored` holds, and returns how long that
+ * took from the undo's start (ms). Every fault spec ends on what must be back, so each one fails when its fault
+ * stays: FAULT_MUTATION_ENV=keep-fault leaves every fault in place (recorded, for `overlab fault
+ * heal`), which is how the tests prove it.
+ */
+export async function withFault(
+  p: Probe,
+  fault: { put: () => Promise<FaultRecord>; undo: () => Promise<void>; during?: () => Promise<void>; restored: Restored; whole?: Restored },
+): Promise<number> {
+  // The restored check's words without its "after heal" / "once ... is back".
+  const whole = fault.whole ?? { ...fault.restored, what: fault.restored.what.replace(/ (once|after) .*$/, '') };
+  await within(p, `the lab whole before the fault: ${whole.what}`, whole.boundS, whole.holds);
   const store = new StateStore(labStateDir(p.plan.lab));
+  const keep = process.env[FAULT_MUTATION_ENV] === 'keep-fault';
   let record: FaultRecord | undefined;
+  let undoneAt = 0;
   try {
-    record = await put();
+    record = await fault.put();
     store.update((s) => (s.faults = [...(s.faults ?? []), record!]));
-    return await during();
+    await fault.during?.();
   } finally {
-    await undo();
-    if (record) store.update((s) => (s.faults = (s.faults ?? []).filter((f) => f.since !== record!.since || f.kind !== record!.kind)));
+    undoneAt = Date.now();
+    if (!keep) {
+      await fault.undo();
+      if (record) store.update((s) => (s.faults = (s.faults ?? []).filter((f) => f.since !== record!.since || f.kind !== record!.kind)));
+    }
   }
+  await within(p, fault.restored.what, fault.restored.boundS, fault.restored.holds);
+  return Date.now() - undoneAt;
 }
 
 /**

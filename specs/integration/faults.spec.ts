@@ -13,6 +13,27 @@ type FaultRun = Omit<TestRun, 'cases' | 'counts'> & {
 };
 const notPassed = (run: TestRun) => run.cases.filter((c) => c.state !== 'passed' && c.state !== 'n/a').map((c) => `${c.suite} | ${c.title}`);
 
+/**
+ * Each fault spec of `kinds`, run on its own with its fault left in place (the mutation
+ * OVERLAB_FAULT_MUTATION=keep-fault): its one case must fail on what should have come back, the
+ * report must say it ran mutated, the left fault must be recorded, and heal must undo it.
+ */
+async function keptFaultsFail(run: (args: string[], env?: Record<string, string>) => Promise<{ stdout: string; exitCode?: number; all?: string }>, kinds: string[]): Promise<Record<string, string>> {
+  const seen: Record<string, string> = {};
+  for (const kind of kinds) {
+    const r = await run(['test', '--faults', kind, '--json', '--destroy', 'never'], { OVERLAB_FAULT_MUTATION: 'keep-fault' });
+    const report = JSON.parse(r.stdout) as FaultRun;
+    expect(report.properties['mutation'], kind).to.include('faults left in place');
+    expect(report.cases.map((c) => c.state), `${kind}: ${r.all}`).to.deep.equal(['failed']);
+    seen[kind] = report.cases[0]!.failure?.message ?? '';
+    const left = JSON.parse((await run(['status', '--json'])).stdout).faults as unknown[];
+    expect(left, `${kind} leaves its fault recorded`).to.have.length(1);
+    const healed = await run(['fault', 'heal']);
+    expect(healed.exitCode, healed.all).to.equal(0);
+  }
+  return seen;
+}
+
 function kvFaultLab(name: string): string {
   return `name: ${name}
 provider: netns
@@ -44,7 +65,7 @@ describe('faults on a live kv lab (etcd)', function () {
   this.timeout(180_000);
   const lab = 'ft-kv';
   let s: Scratch;
-  const run = (args: string[]) => s.run([...args, '--lab', lab], { timeoutMs: 170_000 });
+  const run = (args: string[], env?: Record<string, string>) => s.run([...args, '--lab', lab], { timeoutMs: 170_000, ...(env ? { env } : {}) });
   const faultSpecs = async (): Promise<FaultRun> => JSON.parse((await run(['test', '--faults', '--json', '--destroy', 'never'])).stdout);
   const labSpecs = async (): Promise<TestRun> => JSON.parse((await run(['test', '--json', '--destroy', 'never'])).stdout);
   const fault = async (...args: string[]) => {
@@ -79,6 +100,17 @@ describe('faults on a live kv lab (etcd)', function () {
     expect(junit).to.include('<skipped message="not applicable: the kernel of d1 has no netem qdisc');
     // The run leaves no fault recorded.
     expect(JSON.parse((await run(['status', '--json'])).stdout).faults).to.deep.equal([]);
+  });
+
+  it('each fault spec fails when its fault is left in place (KV outage, partition, restart, kill), on what should have come back; heal undoes it and the specs pass again', async function () {
+    this.timeout(600_000);
+    const messages = await keptFaultsFail(run, ['kv-outage-reach', 'kv-outage-create', 'kv-recovered-create', 'partition-heal', 'engine-restart', 'engine-kill']);
+    expect(messages['kv-outage-reach']).to.include('creating an overlay network on d0 once the KV store is back: not within');
+    expect(messages['kv-recovered-create']).to.include('creating an overlay network on d0 once the KV store is back: not within');
+    expect(messages['partition-heal']).to.include('reaching c1 by name after heal: not within');
+    expect(messages['engine-restart']).to.include('reaching each other by name after the restart: not within');
+    expect(messages['engine-kill']).to.include('reaching each other by name after heal: not within');
+    expect(notPassed(await faultSpecs())).to.deep.equal([]);
   });
 
   it('a partition left in place makes the cross-host reach specs fail; status shows it; heal restores them', async () => {
@@ -159,7 +191,7 @@ describe('faults on a live swarm lab', function () {
   this.timeout(180_000);
   const lab = 'ft-swm';
   let s: Scratch;
-  const run = (args: string[]) => s.run([...args, '--lab', lab], { timeoutMs: 170_000 });
+  const run = (args: string[], env?: Record<string, string>) => s.run([...args, '--lab', lab], { timeoutMs: 170_000, ...(env ? { env } : {}) });
 
   before(async () => {
     s = new Scratch();
@@ -179,6 +211,12 @@ describe('faults on a live swarm lab', function () {
     const manager = r.cases.find((c) => c.suite === 'unreachable swarm manager');
     expect(manager?.state).to.equal('passed');
     expect(manager?.measured?.['manager.lost.ms']).to.be.a('number');
+  });
+
+  it('the manager outage spec fails when the manager is left unreachable; heal undoes it', async function () {
+    this.timeout(300_000);
+    const messages = await keptFaultsFail(run, ['manager-outage-reach']);
+    expect(messages['manager-outage-reach']).to.include('to see worker ready again: not within');
   });
 
   it('status shows a host that is gone as unreachable; down with the manager partitioned, an engine dead and a host gone leaves nothing', async () => {

@@ -27,11 +27,11 @@ export class Scratch {
     return file;
   }
 
-  run(args: string[], options: { timeoutMs?: number } = {}) {
+  run(args: string[], options: { timeoutMs?: number; env?: Record<string, string> } = {}) {
     return execa('node', [CLI, ...args], {
       reject: false,
       cwd: this.dir,
-      env: { OVERLAB_HOME: this.home, FORCE_COLOR: '0' },
+      env: { OVERLAB_HOME: this.home, FORCE_COLOR: '0', ...options.env },
       timeout: options.timeoutMs ?? 120_000,
       all: true,
     });
