@@ -3,7 +3,8 @@
 import type Docker from 'dockerode';
 import { LABEL_HOST, LABEL_LAB } from '../lab/plan.ts';
 import type { ContainerPlan, NetworkPlan, Plan, ServicePlan } from '../lab/types.ts';
-import { waitFor } from '../wait.ts';
+import { TimeoutError } from '../errors.ts';
+import { FatalProbeError, waitFor } from '../wait.ts';
 
 export const SWARM_PORT = 2377;
 
@@ -171,24 +172,44 @@ export async function scaleService(manager: Docker, service: string, replicas: n
   await s.update({ version: info.Version.Index, ...info.Spec, Mode: { Replicated: { Replicas: replicas } } } as never);
 }
 
-/** Waits, bounded, until `replicas` tasks of the service run (with an address on each of its networks). */
-export async function waitForServiceTasks(manager: Docker, v: { name: string; replicas: number; networks: string[] }, signal: AbortSignal, timeoutMs = 90_000): Promise<ServiceTask[]> {
+/** A service's tasks may sit in one state this long before the wait gives up on them. */
+export const SERVICE_STALL_MS = 90_000;
+/** However much the tasks move, the wait ends after this long. */
+export const SERVICE_DEPLOY_CAP_MS = 10 * 60_000;
+
+/**
+ * Waits, bounded, until `replicas` tasks of the service run (with an address on each of its
+ * networks). The bound is on progress: the wait gives up once no task has changed state for
+ * `stallMs` (an image that is missing, a placement no node meets), however long a slow host takes
+ * to move its tasks along (in a VM under QEMU emulation a task sits a minute in "starting" while
+ * its sandbox and the ingress are set up), and after `capMs` in any case.
+ */
+export async function waitForServiceTasks(
+  manager: Docker,
+  v: { name: string; replicas: number; networks: string[] },
+  signal: AbortSignal,
+  bounds: { stallMs?: number; capMs?: number } = {},
+): Promise<ServiceTask[]> {
+  const stallMs = bounds.stallMs ?? SERVICE_STALL_MS;
+  // Which task is stuck where, and why: the state a timeout leaves is the diagnosis.
+  const detail = async () =>
+    (await serviceTasks(manager, v.name).catch(() => []))
+      .map((t) => `  ${v.name}-${t.slot} on ${t.node || '(no node)'}: ${t.state}${t.error ? ` (${t.error})` : ''}`)
+      .join('\n') || '  no task listed';
+  let seen = '';
+  let changedAt = Date.now();
   return waitFor(
     async () => {
       const tasks = await serviceTasks(manager, v.name);
       const running = tasks.filter((t) => t.state === 'running' && v.networks.every((n) => t.addresses[n]));
-      return running.length === v.replicas && tasks.length === v.replicas ? running : undefined;
+      if (running.length === v.replicas && tasks.length === v.replicas) return running;
+      const now = tasks.map((t) => `${t.id} ${t.state} ${Object.keys(t.addresses).length}`).sort().join(',');
+      if (now !== seen) [seen, changedAt] = [now, Date.now()];
+      if (Date.now() - changedAt > stallMs) {
+        throw new FatalProbeError(new TimeoutError(`no task of service ${v.name} changed state for ${(stallMs / 1000).toFixed(0)} s; ${running.length} of ${v.replicas} running\n${await detail()}`));
+      }
+      return undefined;
     },
-    {
-      what: `${v.replicas} tasks of service ${v.name} to run`,
-      timeoutMs,
-      intervalMs: 250,
-      signal,
-      // Which task is stuck where, and why: the state a timeout leaves is the diagnosis.
-      detail: async () =>
-        (await serviceTasks(manager, v.name).catch(() => []))
-          .map((t) => `  ${v.name}-${t.slot} on ${t.node || '(no node)'}: ${t.state}${t.error ? ` (${t.error})` : ''}`)
-          .join('\n') || '  no task listed',
-    },
+    { what: `${v.replicas} tasks of service ${v.name} to run`, timeoutMs: bounds.capMs ?? SERVICE_DEPLOY_CAP_MS, intervalMs: 250, signal, detail },
   );
 }

@@ -3,6 +3,9 @@
 // reason naming the missing feature.
 import { readFileSync } from 'node:fs';
 import { expect } from 'chai';
+import type Docker from 'dockerode';
+import { waitForServiceTasks } from '../../harness/engine/contents.ts';
+import { TimeoutError } from '../../harness/errors.ts';
 import { judgeKernel, labNeeds, notApplicable, type HostCapabilities } from '../../harness/lab/capabilities.ts';
 import { parseLab } from '../../harness/lab/load.ts';
 import { planLab } from '../../harness/lab/plan.ts';
@@ -94,5 +97,35 @@ describe('capabilities', () => {
     expect(na.find(([k]) => k === 'overlay-wire')?.[1]).to.match(/^kernel has no INET_ESP \(CONFIG_INET_ESP\) on node1, node2, node3/);
     expect(reasons.filter(([k]) => k === 'service-tasks-name').every(([, r]) => r === undefined)).to.equal(true);
     expect(notApplicable(expandFacts(plan).facts.find((f) => f.kind === 'overlay-wire' && !f.encrypted)!, plan, caps.map((c) => ({ ...c, capture: false })))).to.match(/^no tcpdump/);
+  });
+});
+
+describe('deploying a service: the wait is bounded by progress', () => {
+  /** A manager whose tasks take the states of `steps`, one step per listing (the last one stays). */
+  const manager = (steps: string[][]) => {
+    let call = 0;
+    return {
+      listNodes: async () => [{ ID: 'n1', Description: { Hostname: 'node1' } }],
+      listTasks: async () => {
+        const states = steps[Math.min(call++, steps.length - 1)]!;
+        return states.map((state, i) => ({ ID: `t${i}`, Slot: i + 1, NodeID: 'n1', Status: { State: state }, NetworksAttachments: [{ Network: { Spec: { Name: 'front' } }, Addresses: [`10.0.10.${i + 3}/24`] }] }));
+      },
+    } as unknown as Docker;
+  };
+  const web = { name: 'web', replicas: 2, networks: ['front'] };
+
+  it('waits while tasks move along, however slowly, and returns the running ones', async () => {
+    const steps = [['preparing', 'preparing'], ['starting', 'preparing'], ['starting', 'starting'], ['running', 'starting'], ['running', 'running']];
+    const tasks = await waitForServiceTasks(manager(steps), web, new AbortController().signal, { stallMs: 400, capMs: 10_000 });
+    expect(tasks.map((t) => `${t.slot} ${t.state} ${t.addresses['front']}`)).to.deep.equal(['1 running 10.0.10.3', '2 running 10.0.10.4']);
+  });
+
+  it('gives up when no task changes state for the stall bound, naming each task\'s state', async () => {
+    const started = Date.now();
+    const wait = waitForServiceTasks(manager([['running', 'starting']]), web, new AbortController().signal, { stallMs: 600, capMs: 10_000 });
+    const e = await wait.then(() => undefined, (x: Error) => x);
+    expect(e).to.be.instanceOf(TimeoutError);
+    expect(e!.message).to.include('no task of service web changed state for 1 s; 1 of 2 running').and.include('web-2 on node1: starting');
+    expect(Date.now() - started).to.be.within(600, 3000);
   });
 });
