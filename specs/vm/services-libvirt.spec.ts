@@ -53,6 +53,7 @@ describe('services lab on real VMs: every release spec runs, none n/a', function
     const started = Date.now();
     const r = await scratch!.run(['test', file, '--json'], { timeoutMs: 8 * MINUTE });
     times['specs'] = `${((Date.now() - started) / 1000).toFixed(1)} s`;
+    times['counts'] = JSON.stringify(JSON.parse(String(r.stdout).slice(String(r.stdout).indexOf('{'))).counts);
     const run = JSON.parse(String(r.stdout).slice(String(r.stdout).indexOf('{'))) as TestRun;
     const notPassed = run.cases.filter((c) => c.state !== 'passed').map((c) => `${c.state} ${c.suite} | ${c.title}: ${c.failure?.message ?? c.reason ?? ''}`);
     expect(notPassed, r.all).to.deep.equal([]);
