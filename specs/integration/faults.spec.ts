@@ -1,6 +1,7 @@
 // Faults on purpose, on live netns labs: the fault specs pass in kv mode (etcd) and swarm mode,
 // with recovery times in the reports and the latency spec n/a on this kernel (no netem); each
-// fault left in place breaks what it should (lab specs and fault specs fail), heal restores it;
+// fault left in place breaks what it should (lab specs fail, and each fault spec kept from undoing
+// its fault fails), heal restores it; a lab already broken fails a fault spec before any fault;
 // and `down` with faults in place leaves nothing. Labs ft-*, subnets 172.28.192-193.0/24.
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -129,12 +130,17 @@ describe('faults on a live kv lab (etcd)', function () {
     expect(notPassed(await labSpecs())).to.deep.equal([]);
   });
 
-  it('a partition heal cannot undo (a VXLAN drop of its own) makes the partition fault spec fail', async () => {
+  it('a lab already broken (a VXLAN drop of its own, which no heal undoes) fails the partition spec before any fault is put, saying so', async () => {
     const rule = '-p udp --dport 4789 -j DROP';
     expect((await run(['ssh', 'd1', `iptables -I INPUT ${rule}`])).exitCode).to.equal(0);
     try {
-      const broken = notPassed(await faultSpecs());
-      expect(broken).to.include('partition | while d1 is partitioned, c1 on it is unreachable from c0 on d0, and reachable again by name within 20 s of heal (the time is measured)');
+      const r = await run(['test', '--faults', 'partition-heal', '--json', '--destroy', 'never']);
+      const report = JSON.parse(r.stdout) as FaultRun;
+      expect(report.cases.map((c) => `${c.state} ${c.title}`)).to.deep.equal([
+        'failed while d1 is partitioned, c1 on it is unreachable from c0 on d0, and reachable again by name within 20 s of heal (the time is measured)',
+      ]);
+      expect(report.cases[0]!.failure?.message).to.include('the lab whole before the fault: c0 on d0 reaching c1 by name: not within');
+      expect(JSON.parse((await run(['status', '--json'])).stdout).faults, 'no fault was put, none is recorded').to.deep.equal([]);
     } finally {
       expect((await run(['ssh', 'd1', `iptables -D INPUT ${rule}`])).exitCode).to.equal(0);
     }
