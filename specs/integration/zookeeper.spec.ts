@@ -24,10 +24,11 @@ describe('ZooKeeper cluster store with dockerd 20.10.24 (a known engine panic)',
     const up = await s.run(['up', '--lab', file, '--quiet'], { timeoutMs: 90_000 });
     const seconds = (Date.now() - started) / 1000;
     expect(up.exitCode, up.all).to.equal(71);
-    expect(up.stderr).to.match(/the Docker engine on d[01] died while starting container c[01]/);
-    expect(up.stderr).to.include('panic: runtime error: invalid memory address or nil pointer dereference');
-    expect(up.stderr).to.include('libnetwork.(*endpointCnt).Key');
-    expect(up.stderr).to.match(/engine log: \S+\/it-zk\/logs\/d[01]\.dockerd\.log/);
+    // The whole output in every message: a failure here once showed only its first 40 characters.
+    expect(up.stderr, up.all).to.match(/the Docker engine on d[01] died while starting container c[01]/);
+    expect(up.stderr, up.all).to.include('panic: runtime error: invalid memory address or nil pointer dereference');
+    expect(up.stderr, up.all).to.include('libnetwork.(*endpointCnt).Key');
+    expect(up.stderr, up.all).to.match(/engine log: \S+\/it-zk\/logs\/d[01]\.dockerd\.log/);
     expect(seconds).to.be.below(30);
   });
 
