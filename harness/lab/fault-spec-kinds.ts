@@ -27,7 +27,6 @@ export function faultSpecKindsFrom(list: string): FaultSpecKind[] {
   return [...new Set(words)] as FaultSpecKind[];
 }
 
-
 /**
  * Set to `keep-fault` (by the tests that prove the fault specs can fail), each fault spec leaves
  * its fault in place instead of undoing it; what must be back afterwards then is not, and the
