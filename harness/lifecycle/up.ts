@@ -14,7 +14,6 @@ import { stateRoot } from '../state/paths.ts';
 import { UsageError } from '../errors.ts';
 import { engineVersionString, resolveEngineTree, type EngineTree } from '../system/engines.ts';
 import type { Step } from '../steps.ts';
-import { count } from '../plural.ts';
 
 export interface UpContext extends LabContext {
   provider: Provider;
@@ -193,17 +192,24 @@ export function upSteps(plan: Plan, ctx: UpContext): { steps: Step[]; release: (
     });
   }
 
-  // Services are created here and waited for after the containers: the swarm schedules and
-  // starts their tasks while the containers start (2-3 s on netns, minutes on VMs).
-  const manager = plan.dockerHosts[0]!;
   if (plan.services.length) {
+    const manager = plan.dockerHosts[0]!;
     steps.push({
       title: 'Deploy services',
       tasks: () =>
         plan.services.map((v) => ({
           title: `${v.name} (${v.replicas} ${v.endpointMode})`,
           host: manager,
-          run: () => guardEngine(dockerAccess(), `while deploying service ${v.name}`, async () => (await createService(engine(manager), v)).slice(0, 12)),
+          run: (signal: AbortSignal) =>
+            guardEngine(dockerAccess(), `while deploying service ${v.name}`, async () => {
+              await createService(engine(manager), v);
+              // The containers start only once the tasks run: started while the swarm was still
+              // attaching tasks to the same attachable overlay, a container on the manager of
+              // three VMs failed with "network ... not found" (dockerd 20.10).
+              // Bounded: a task that cannot start (image, placement) fails up here, not in the specs.
+              const tasks = await waitForServiceTasks(engine(manager), v, signal);
+              return tasks.map((t) => `${v.name}-${t.slot} on ${t.node}`).join(', ');
+            }),
         })),
     });
   }
@@ -222,24 +228,6 @@ export function upSteps(plan: Plan, ctx: UpContext): { steps: Step[]; release: (
             }),
         })),
     });
-  }
-  if (plan.services.length) {
-    steps.push({
-      title: 'Wait for the services\' tasks',
-      tasks: () =>
-        plan.services.map((v) => ({
-          title: `${v.name} (${count(v.replicas, 'task')})`,
-          host: manager,
-          run: (signal: AbortSignal) =>
-            guardEngine(dockerAccess(), `while waiting for the tasks of service ${v.name}`, async () => {
-              // Bounded by progress: a task that cannot start (image, placement) fails up here, not in the specs.
-              const tasks = await waitForServiceTasks(engine(manager), v, signal);
-              return tasks.map((t) => `${v.name}-${t.slot} on ${t.node}`).join(', ');
-            }),
-        })),
-    });
-  }
-  if (plan.containers.length) {
     // An engine may die a moment after a container joined (e.g. libnetwork's KV watch): check all are alive.
     steps.push({
       title: 'Check the engines',
