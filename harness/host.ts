@@ -79,6 +79,9 @@ export interface ServiceSpec {
   env?: Record<string, string>;
 }
 
+/** The service name that means the host's Docker engine, on every ServiceManager. */
+export const ENGINE_SERVICE = 'dockerd';
+
 /** Starts, watches and stops a host's long-running processes; pids and logs are the provider's. */
 export interface ServiceManager {
   start(spec: ServiceSpec): Promise<void>;

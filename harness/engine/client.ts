@@ -3,7 +3,7 @@
 import { PassThrough, type Duplex } from 'node:stream';
 import Docker from 'dockerode';
 import { EngineApiError, EngineDiedError, OverlabError } from '../errors.ts';
-import type { EngineEndpoint, HostAccess } from '../host.ts';
+import { ENGINE_SERVICE, type EngineEndpoint, type HostAccess } from '../host.ts';
 import { closeSshEngine, sshEngineClient } from '../remote/ssh-engine.ts';
 import { FatalProbeError, waitFor, withDeadline } from '../wait.ts';
 import { panicLine } from './daemon.ts';
@@ -30,9 +30,9 @@ export function releaseAll(hosts: Iterable<HostAccess>, engines: Iterable<Docker
 
 /** The engine's death as an error naming the host, quoting its panic and pointing at its log. */
 export async function engineDeath(host: HostAccess, during: string): Promise<EngineDiedError | undefined> {
-  if (await host.services.isRunning('dockerd')) return undefined;
-  const log = await host.services.readLog('dockerd');
-  return new EngineDiedError({ host: host.name, logFile: host.services.logFile('dockerd'), panicLine: panicLine(log) ?? lastLine(log), during });
+  if (await host.services.isRunning(ENGINE_SERVICE)) return undefined;
+  const log = await host.services.readLog(ENGINE_SERVICE);
+  return new EngineDiedError({ host: host.name, logFile: host.services.logFile(ENGINE_SERVICE), panicLine: panicLine(log) ?? lastLine(log), during });
 }
 
 function lastLine(log: string): string | undefined {
@@ -52,7 +52,7 @@ export async function waitForEngine(host: HostAccess, docker: Docker, signal: Ab
       timeoutMs,
       intervalMs: 25,
       signal,
-      detail: () => `engine log: ${host.services.logFile('dockerd')}`,
+      detail: () => `engine log: ${host.services.logFile(ENGINE_SERVICE)}`,
     },
   );
 }

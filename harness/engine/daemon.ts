@@ -2,11 +2,8 @@
 // store actually chosen on the kv host; never daemon.json. The engine's whole service (argv and
 // environment), the same for `up` and for an engine a fault restarts. And reading an engine's panics.
 import { join } from 'node:path';
-import type { ServiceSpec } from '../host.ts';
+import { ENGINE_SERVICE, type ServiceSpec } from '../host.ts';
 import type { DaemonPlan, KvCandidate } from '../lab/types.ts';
-
-/** The engine's service name on every ServiceManager. */
-export const ENGINE_SERVICE_NAME = 'dockerd';
 
 /**
  * The environment every lab engine runs with. A swarm task would first try to pull its image
@@ -40,7 +37,7 @@ export interface EngineServiceInput {
 /** dockerd as a service: its argv and environment. */
 export function engineServiceSpec(i: EngineServiceInput): ServiceSpec {
   return {
-    name: ENGINE_SERVICE_NAME,
+    name: ENGINE_SERVICE,
     argv: [i.treeBin ? join(i.treeBin, 'dockerd') : 'dockerd', ...i.providerFlags, ...daemonFlags(i.daemon, i.kv), ...(i.extraFlags ?? [])],
     env: {
       ...ENGINE_ENV,

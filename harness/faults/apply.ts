@@ -3,8 +3,8 @@
 // and ssh), services stopped and started by its ServiceManager. No provider is named here.
 // Every command is bounded; a host that does not answer is named in a HostUnreachableError.
 import { CommandFailedError, HostUnreachableError, PrerequisiteError, UsageError } from '../errors.ts';
-import type { ExecResult, HostAccess } from '../host.ts';
-import { ENGINE_SERVICE_NAME as ENGINE, engineServiceSpec } from '../engine/daemon.ts';
+import { ENGINE_SERVICE, type ExecResult, type HostAccess } from '../host.ts';
+import { engineServiceSpec } from '../engine/daemon.ts';
 import { engineClient, releaseEngine, waitForEngine } from '../engine/client.ts';
 import { runContainer, startContainer } from '../engine/contents.ts';
 import { KV_SERVICE, startKvStore } from '../kv/run.ts';
@@ -133,7 +133,7 @@ export async function startEngine(t: FaultTarget, name: string, timeoutMs = 60_0
   const plan = t.plan.hosts.find((h) => h.name === name)!;
   const docker = engineClient(host.engine!);
   try {
-    if (!(await host.services.isRunning(ENGINE))) {
+    if (!(await host.services.isRunning(ENGINE_SERVICE))) {
       await mustRun(host, ['sh', '-c', STALE_CONTAINERD_SCRIPT, 'sh', engineExecRoot(host.engineFlags)]);
       // As up started it: the same flags, environment and engine tree.
       const tree = t.state.resources['engineTree'] as { bin?: string } | undefined;
@@ -165,7 +165,7 @@ export async function startEngine(t: FaultTarget, name: string, timeoutMs = 60_0
 
 /** The engine's service stopped cleanly (SIGTERM); `startEngine` (or heal) starts it again. */
 export async function stopEngine(t: FaultTarget, name: string): Promise<FaultRecord> {
-  await dockerHost(t, name).services.stop(ENGINE);
+  await dockerHost(t, name).services.stop(ENGINE_SERVICE);
   return { kind: 'engine-stopped', host: name, since: new Date().toISOString() };
 }
 

@@ -1,5 +1,6 @@
 // What a failed probe's report shows besides its commands: the engine log lines of the hosts
 // involved, logged during the run, and `docker network inspect` of the networks involved.
+import { ENGINE_SERVICE } from '../host.ts';
 import type { Fact } from '../lab/types.ts';
 import { count } from '../plural.ts';
 import type { LabUnderTest } from './context.ts';
@@ -58,7 +59,7 @@ export async function diagnose(lab: LabUnderTest, fact: Fact, probe: Probe): Pro
   const engineLogs = await Promise.all(
     engineHosts.map(async (h) => {
       const access = lab.hosts.get(h)!;
-      return excerpt(h, access.services.logFile('dockerd'), await access.services.readLog('dockerd'), lab.startedAt);
+      return excerpt(h, access.services.logFile(ENGINE_SERVICE), await access.services.readLog(ENGINE_SERVICE), lab.startedAt);
     }),
   );
   const inspections = await Promise.all(

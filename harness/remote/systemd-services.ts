@@ -6,7 +6,7 @@
 // that writes the drop-in: provisioning only installs the engine. Logs are the units' journals. The text and commands are pure functions, unit-tested; systemd itself
 // runs only on the lab's machines.
 import { CommandFailedError, PrerequisiteError } from '../errors.ts';
-import type { ExecResult, HostRunner, ServiceManager, ServiceSpec } from '../host.ts';
+import { ENGINE_SERVICE, type ExecResult, type HostRunner, type ServiceManager, type ServiceSpec } from '../host.ts';
 import { shellJoin, systemdJoin, systemdQuote } from '../quote.ts';
 
 export { systemdQuote };
@@ -18,8 +18,6 @@ export const DEFAULT_DOCKERD = '/usr/bin/dockerd';
 export const DOCKER_DAEMON_JSON = '/etc/docker/daemon.json';
 export const DATA_ROOT = '/var/lib/overlab';
 export const UNIT_PREFIX = 'overlab-';
-/** The service name that means "the host's Docker engine". */
-export const ENGINE_SERVICE = 'dockerd';
 
 export function unitName(service: string): string {
   if (service === ENGINE_SERVICE) return DOCKER_UNIT;

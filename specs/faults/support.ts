@@ -25,9 +25,9 @@ export interface Restored {
  * `restored` checks): a fault spec judges its own fault, never what an earlier heal has not yet
  * brought back. Then puts the fault in place, recorded in the lab's state; runs `during`; always
  * undoes it and drops the record; then waits until `restored` holds, and returns how long that
- * took from the undo's start (ms). Every fault spec ends on what must be back, so each one fails when its fault
- * stays: FAULT_MUTATION_ENV=keep-fault leaves every fault in place (recorded, for `overlab fault
- * heal`), which is how the tests prove it.
+ * took from the undo's start (ms). Every fault spec ends on what must be back, so each one fails
+ * when its fault stays: FAULT_MUTATION_ENV=keep-fault leaves every fault in place (recorded, for
+ * `overlab fault heal`), which is how the tests prove it.
  */
 export async function withFault(
   p: Probe,

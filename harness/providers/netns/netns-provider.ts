@@ -16,7 +16,7 @@ import { fingerprint, knownHostsLine, knownHostsName } from '../../remote/host-k
 import { hostKeyOptions } from '../ssh-hosts.ts';
 import { waitFor } from '../../wait.ts';
 import { emptyDestroyReport, type DestroyReport, type HostCommands, type Provider } from '../provider.ts';
-import type { HostAccess, HostKeyPolicy, HostRunner, LabContext } from '../../host.ts';
+import { ENGINE_SERVICE, type HostAccess, type HostKeyPolicy, type HostRunner, type LabContext } from '../../host.ts';
 import { isRunningProcess, processesNaming, processLabel, stopProcess } from '../../system/processes.ts';
 import { findProgram } from '../../system/programs.ts';
 import { NetnsRunner, NetnsServices, type ServiceRecord } from './host.ts';
@@ -165,8 +165,8 @@ export class NetnsProvider implements Provider {
             }),
         ),
       );
-    await stopServices((n) => n === 'dockerd');
-    await stopServices((n) => n !== 'dockerd');
+    await stopServices((n) => n === ENGINE_SERVICE);
+    await stopServices((n) => n !== ENGINE_SERVICE);
 
     // 2. Whatever still runs inside the lab's namespaces, and its descendants.
     const namespaces = new Set<string>([
