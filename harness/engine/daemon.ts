@@ -13,6 +13,12 @@ import type { DaemonPlan, KvCandidate } from '../lab/types.ts';
  */
 export const ENGINE_ENV: Readonly<Record<string, string>> = { DOCKER_SERVICE_PREFER_OFFLINE_IMAGE: '1' };
 
+/** dockerd's exec root, from its flags (`--exec-root=PATH`); else the default. */
+export function engineExecRoot(flags: readonly string[]): string {
+  const f = flags.find((x) => x.startsWith('--exec-root='));
+  return f ? f.slice('--exec-root='.length) : '/var/run/docker';
+}
+
 export function daemonFlags(d: DaemonPlan, kv?: KvCandidate): string[] {
   const flags: string[] = [];
   const store = kv?.clusterStore ?? d.clusterStore;

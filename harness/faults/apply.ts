@@ -4,7 +4,7 @@
 // Every command is bounded; a host that does not answer is named in a HostUnreachableError.
 import { CommandFailedError, HostUnreachableError, PrerequisiteError, UsageError } from '../errors.ts';
 import { ENGINE_SERVICE, type ExecResult, type HostAccess } from '../host.ts';
-import { engineServiceSpec } from '../engine/daemon.ts';
+import { engineExecRoot, engineServiceSpec } from '../engine/daemon.ts';
 import { engineClient, releaseEngine, waitForEngine } from '../engine/client.ts';
 import { runContainer, startContainer } from '../engine/contents.ts';
 import { KV_SERVICE, startKvStore } from '../kv/run.ts';
@@ -13,7 +13,6 @@ import type { FaultRecord } from '../state/faults.ts';
 import type { LabState } from '../state/store.ts';
 import {
   clearQdiscArgv,
-  engineExecRoot,
   enginePidfile,
   STALE_CONTAINERD_SCRIPT,
   interfaceWithAddress,

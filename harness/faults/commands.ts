@@ -102,12 +102,6 @@ export function faultsOn(faults: readonly FaultRecord[], host: string | undefine
   return host === undefined ? [...faults] : faults.filter((f) => f.host === host);
 }
 
-/** dockerd's exec root, from its flags (`--exec-root=PATH`); else the default. */
-export function engineExecRoot(flags: readonly string[]): string {
-  const f = flags.find((x) => x.startsWith('--exec-root='));
-  return f ? f.slice('--exec-root='.length) : '/var/run/docker';
-}
-
 /**
  * Run before an engine killed with SIGKILL is started again, with its exec root as $1. The
  * containerd that engine ran itself dies with it, but stays a zombie until the machine's init

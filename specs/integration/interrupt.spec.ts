@@ -28,8 +28,8 @@ describe('one signal ends a command (SIGINT 130, SIGTERM 143) and down leaves no
 
   before(async () => {
     s = new Scratch();
-    // One kv host, one docker host, one network, one container: every step of up, quickly.
-    file = s.lab(lab, kvLab(lab, { dockers: 1, third: 211 }));
+    // One kv host, two docker hosts, one network, a container on each: every step of up, quickly.
+    file = s.lab(lab, kvLab(lab, { dockers: 2, third: 211 }));
     await s.run(['down', '--force', lab]);
   });
   after(async () => {
@@ -97,7 +97,7 @@ describe('one signal ends a command (SIGINT 130, SIGTERM 143) and down leaves no
     const e = JSON.parse(line) as { event?: string; step?: string; state?: string };
     return e.event === 'task' && e.state === 'started' && e.step === step;
   };
-  const STEPS = ['Create hosts (netns)', 'Start the KV store', 'Start the engines', 'Create overlay networks', 'Run containers', 'Check the engines'];
+  const STEPS = ['Create hosts (netns)', 'Start the KV store', 'Start the engines', 'Create overlay networks', 'Run containers', 'Check the overlay forwarding', 'Check the engines'];
 
   let upMs = 3_000;
   it('brings the lab up and down once uninterrupted (the pace the random offsets are drawn from)', async () => {

@@ -5,7 +5,6 @@ import { faultAction } from '../../harness/cli/fault.ts';
 import { UsageError } from '../../harness/errors.ts';
 import {
   clearQdiscArgv,
-  engineExecRoot,
   enginePidfile,
   FAULT_CHAIN,
   faultsOn,
@@ -17,6 +16,7 @@ import {
   tbfArgv,
   unpartitionScript,
 } from '../../harness/faults/commands.ts';
+import { engineExecRoot } from '../../harness/engine/daemon.ts';
 import { faultFacts, faultSubject, isFaultFact } from '../../harness/lab/fault-facts.ts';
 import { FAULT_SPEC_KINDS, faultSpecKindsFrom } from '../../harness/lab/fault-spec-kinds.ts';
 import { parseLab } from '../../harness/lab/load.ts';
