@@ -70,7 +70,7 @@ describe('overlay forwarding check (live tutorial lab, netns)', function () {
     const report = await check({ programMs: 3_000, repairedMs: 20_000 });
     expect(report.warnings.map((w) => w.host)).to.deep.equal(['mhs-demo0']);
     expect(report.warnings[0]!.message).to.match(
-      /^mhs-demo0 lacks the forwarding entry \S+ -> 172\.28\.128\.7 of c1 on mhs-demo1 \(my-net\) 3 s after the containers started .*; restarted c0 on mhs-demo0, after which every entry was there/,
+      /^mhs-demo0 lacks the forwarding entry \S+ -> 172\.28\.128\.7 for c1 on mhs-demo1 \(my-net\) 3 s after the containers started .*; restarted c0 on mhs-demo0, after which every entry was there/,
     );
     expect(report.programmedMs).to.be.a('number');
     expect(await failing()).to.deep.equal([]);
