@@ -71,9 +71,9 @@ function stepTimes(output: string): string[] {
   return output
     .split('\n')
     .filter((l) => l.startsWith('{"event":"task"'))
-    .map((l) => JSON.parse(l) as { step: string; task: string; state: string; ms?: number })
+    .map((l) => JSON.parse(l) as { step: string; task: string; state: string; ms?: number; outcome?: string })
     .filter((e) => e.ms !== undefined)
-    .map((e) => `${e.step} / ${e.task}: ${e.state} in ${((e.ms ?? 0) / 1000).toFixed(1)} s`);
+    .map((e) => `${e.step} / ${e.task}: ${e.state} in ${((e.ms ?? 0) / 1000).toFixed(1)} s${e.outcome ? ` (${e.outcome})` : ''}`);
 }
 
 const NONE = { domains: [], networks: [], volumes: [], daemons: [], emulators: [], files: [], pools: [], namespaces: [], processes: [] };
@@ -126,9 +126,12 @@ describe('tutorial lab on real VMs (vagrant + a libvirt of its own, QEMU emulati
     this.timeout(45 * MINUTE);
     const r = await timed('up', () => scratch!.run(['up', file, '--provider', 'vagrant', '--libvirt', 'local', '--json'], { timeoutMs: 45 * MINUTE }));
     remember();
-    for (const line of stepTimes(String(r.stdout))) console.log(`      ${line}`);
+    const steps = stepTimes(String(r.stdout));
+    for (const line of steps) console.log(`      ${line}`);
     expect(r.exitCode, r.all).to.equal(0);
     up = true;
+    // The overlay forwarding check read both engines' tables over SSH (sudo) and found them whole.
+    expect(steps.find((l) => l.startsWith('Check the overlay forwarding')), r.all).to.match(/\(2 peers programmed in [\d.]+ s\)$/);
     expect(record?.namespace).to.equal(libvirtNamespace(LAB));
     const domains = list(DOMAINS_DIR).filter((f) => f.startsWith(libvirtPrefix(LAB)));
     expect(domains.sort()).to.deep.equal(['mh-keystore', 'mhs-demo0', 'mhs-demo1'].map((h) => `${libvirtPrefix(LAB)}${h}.xml`));
