@@ -1,11 +1,33 @@
 // `up --dry-run`: every command `up` would run, per host, from the plan and the provider,
 // written as the shell and docker CLI equivalents of what the harness does through its APIs.
-import { engineServiceSpec } from '../engine/daemon.ts';
+import { engineExecRoot, engineServiceSpec } from '../engine/daemon.ts';
 import { kvArgv } from '../kv/run.ts';
-import type { Plan } from '../lab/types.ts';
+import type { Plan, ServicePlan } from '../lab/types.ts';
 import type { HostCommands, Provider } from '../providers/provider.ts';
 import { shellJoin as sh } from '../quote.ts';
 
+/** The CLI equivalent of the service's POST /services/create body. */
+function serviceCreateArgv(v: ServicePlan): string[] {
+  const body = v.create as {
+    Name: string;
+    Labels: Record<string, string>;
+    TaskTemplate: { ContainerSpec: { Image: string; Hostname: string; Command: string[]; Labels: Record<string, string> }; Placement: { Constraints: string[] }; Networks: { Target: string }[] };
+    Mode: { Replicated: { Replicas: number } };
+    EndpointSpec: { Mode: string; Ports: { PublishedPort: number; TargetPort: number; PublishMode: string }[] };
+  };
+  const t = body.TaskTemplate;
+  return [
+    'docker', 'service', 'create', '--detach', '--name', body.Name, '--replicas', String(body.Mode.Replicated.Replicas),
+    '--endpoint-mode', body.EndpointSpec.Mode,
+    ...Object.entries(body.Labels).flatMap(([k, val]) => ['--label', `${k}=${val}`]),
+    ...Object.entries(t.ContainerSpec.Labels).flatMap(([k, val]) => ['--container-label', `${k}=${val}`]),
+    '--hostname', t.ContainerSpec.Hostname, '--restart-condition', 'any', '--restart-delay', '1s',
+    ...t.Networks.flatMap((n) => ['--network', n.Target]),
+    ...t.Placement.Constraints.flatMap((c) => ['--constraint', c]),
+    ...body.EndpointSpec.Ports.flatMap((p) => ['--publish', `published=${p.PublishedPort},target=${p.TargetPort},mode=${p.PublishMode}`]),
+    t.ContainerSpec.Image, ...t.ContainerSpec.Command,
+  ];
+}
 
 export function describeUp(plan: Plan, provider: Provider): HostCommands[] {
   const out = new Map<string, string[]>();
@@ -41,12 +63,20 @@ export function describeUp(plan: Plan, provider: Provider): HostCommands[] {
       ]),
     );
   }
+  for (const v of plan.services) add(v.createOn, sh(serviceCreateArgv(v)));
   for (const c of plan.containers) {
     const [first, ...rest] = c.networks;
     const netFlags = (a: typeof first) => [...a!.aliases.flatMap((x) => ['--network-alias', x]), ...(a!.address ? ['--ip', a!.address] : [])];
     add(c.host, sh(['docker', 'create', '--name', c.name, '--hostname', c.name, '--network', first!.network, ...netFlags(first), c.image, ...c.command]));
     for (const a of rest) add(c.host, sh(['docker', 'network', 'connect', ...a.aliases.flatMap((x) => ['--alias', x]), ...(a.address ? ['--ip', a.address] : []), a.network, c.name]));
     add(c.host, `docker start ${c.name}`);
+  }
+  if (plan.networks.length && plan.dockerHosts.length > 1) {
+    const execRoot = (h: string) => engineExecRoot(provider.engineFlagsFor(plan, h));
+    for (const h of plan.dockerHosts.filter((d) => plan.containers.some((c) => c.host === d))) {
+      add(h, `# before any packet, until every container on another host has its entries (restarting this host's containers once after 15 s):`);
+      add(h, `#   nsenter --net=${execRoot(h)}/netns/N-NETWORKID bridge fdb show; nsenter --net=${execRoot(h)}/netns/N-NETWORKID ip neigh show`);
+    }
   }
   return [...out].map(([host, commands]) => ({ host, commands }));
 }

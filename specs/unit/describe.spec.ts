@@ -20,6 +20,19 @@ describe('up --dry-run (netns)', () => {
     expect(dockerd).to.include('--host=unix:///tmp/overlab/tutorial/mhs-demo1/docker.sock');
     expect(of('mhs-demo0')).to.include('docker network create -d overlay --subnet 10.0.4.0/24 --gateway 10.0.4.1 --attachable --label overlab.lab=tutorial my-net');
     expect(of('mhs-demo1')).to.include('docker start c1');
+    // The overlay forwarding check, last on each docker host with a container.
+    expect(of('mhs-demo0').at(-1)).to.equal('#   nsenter --net=/tmp/overlab/tutorial/mhs-demo0/exec/netns/N-NETWORKID bridge fdb show; nsenter --net=/tmp/overlab/tutorial/mhs-demo0/exec/netns/N-NETWORKID ip neigh show');
+  });
+
+  it('lists the services the manager creates, as docker service create', async () => {
+    const plan = planLab(await loadLab('labs/services.yaml'));
+    const node1 = describeUp(plan, new NetnsProvider()).find((h) => h.host === 'node1')!.commands;
+    expect(node1).to.include(
+      "docker service create --detach --name api --replicas 2 --endpoint-mode dnsrr --label overlab.lab=services --container-label overlab.lab=services --hostname '{{.Service.Name}}-{{.Task.Slot}}' " +
+        "--restart-condition any --restart-delay 1s --network secure --constraint 'node.hostname!=node1' --publish published=9090,target=8080,mode=host " +
+        "overlab/busybox:latest sh -c 'trap '\\''exit 0'\\'' TERM; nc -ll -p 8080 -e hostname & wait'",
+    );
+    expect(node1.findIndex((c) => c.startsWith('docker service create --detach --name web '))).to.be.lessThan(node1.findIndex((c) => c.startsWith('docker create --name probe ')));
   });
 
   it('shows the swarm being formed in swarm mode', async () => {
