@@ -179,6 +179,10 @@ async function readAll(hosts: readonly DataplaneHost[], overlays: readonly strin
       }
     }),
   );
+  // In the hosts' order, whichever answered first.
+  const order = (h: string) => hosts.findIndex((x) => x.name === h);
+  reading.missing.sort((a, b) => order(a.host) - order(b.host) || a.peer.network.localeCompare(b.peer.network) || a.peer.container.localeCompare(b.peer.container));
+  reading.unreadable.sort((a, b) => order(a.host) - order(b.host));
   return reading;
 }
 
