@@ -60,9 +60,15 @@ export function engineServiceSpec(i: EngineServiceInput): ServiceSpec {
  */
 export function panicLine(log: string): string | undefined {
   const lines = log.split('\n');
-  const at = lines.findIndex((l) => /^panic: |^fatal error: /.test(l));
+  const running = (from: number) => lines.findIndex((l, i) => i > from && /^goroutine \d+ \[running\]:/.test(l));
+  let at = lines.findIndex((l) => /^panic: |^fatal error: /.test(l));
+  // The panic may follow, on the same line, output of the engine's containerd cut off by the
+  // crash ("...starting signal looppanic: runtime error: ..."): taken when a running goroutine's
+  // stack follows it, from "panic: " on.
+  if (at < 0) at = lines.findIndex((l, i) => /panic: |fatal error: /.test(l) && !/\blevel=/.test(l) && running(i) > i);
   if (at < 0) return undefined;
-  const running = lines.findIndex((l, i) => i > at && /^goroutine \d+ \[running\]:/.test(l));
-  const frame = running > 0 ? lines[running + 1]?.trim().replace(/\(0x[0-9a-f, .]*\)$/, '') : undefined;
-  return `${lines[at]!.trim()}${frame ? ` (in ${frame})` : ''}`;
+  const line = lines[at]!.slice(lines[at]!.search(/panic: |fatal error: /));
+  const r = running(at);
+  const frame = r > 0 ? lines[r + 1]?.trim().replace(/\(0x[0-9a-f, .]*\)$/, '') : undefined;
+  return `${line.trim()}${frame ? ` (in ${frame})` : ''}`;
 }

@@ -67,10 +67,14 @@ describe('overlab matrix on netns: two engine trees x kv+etcd, kv+ZooKeeper, swa
 
   it('runs 6 cells, lists 4 as not applicable with the reason, and exits 1 for the failing ones', () => {
     expect(run1.exitCode, run1.all).to.equal(1);
-    expect(run1.stdout).to.match(/matrix of 10 cells \(6 to run, 4 n\/a\), 3 at a time \(--jobs\)/);
-    expect(run1.stdout).to.include('10 cells: 4 passed, 2 failed, 4 n/a');
+    expect(run1.stdout, run1.all).to.match(/matrix of 10 cells \(6 to run, 4 n\/a\), 3 at a time \(--jobs\)/);
+    // Every cell's outcome in the message: what failed and why, when a cell does not do as expected.
+    const why = report1.cells
+      .map((c) => `${c.id} ${c.status}${c.reason ? `: ${c.reason}` : ''}${c.specs.filter((x) => x.state === 'failed').map((x) => `\n  failed: ${x.title}: ${x.failure?.message ?? ''}`).join('')}`)
+      .join('\n');
+    expect(run1.stdout, `${run1.all}\n${why}`).to.include('10 cells: 4 passed, 2 failed, 4 n/a');
     const status = Object.fromEntries(report1.cells.map((c) => [c.id, c.status]));
-    expect(status).to.deep.equal({
+    expect(status, why).to.deep.equal({
       'sys-et': 'passed', 'sys-zk': 'failed', 'sys-sw': 'passed', 'sys-sw-et': 'n/a', 'sys-sw-zk': 'n/a',
       '201024-et': 'passed', '201024-zk': 'failed', '201024-sw': 'passed', '201024-sw-et': 'n/a', '201024-sw-zk': 'n/a',
     });

@@ -33,4 +33,12 @@ describe('engine daemon settings', () => {
     );
     expect(panicLine('level=info msg="all good"')).to.equal(undefined);
   });
+
+  it('finds the panic behind output the crash cut off on the same line, but not in a logged message', () => {
+    const stack = ['', 'goroutine 85 [running]:', 'github.com/docker/libnetwork.(*endpointCnt).Key(0x0)', '\t/build/x/store.go:448 +0xfb'];
+    const cut = ['time="..." level=info msg="..."', 'runtime=io.containerd.runc.v2panic: runtime error: invalid memory address or nil pointer dereference', ...stack].join('\n');
+    expect(panicLine(cut)).to.equal('panic: runtime error: invalid memory address or nil pointer dereference (in github.com/docker/libnetwork.(*endpointCnt).Key)');
+    const logged = ['time="..." level=error msg="recovered: panic: something"', 'all well'].join('\n');
+    expect(panicLine(logged)).to.equal(undefined);
+  });
 });
