@@ -109,9 +109,14 @@ export async function startContainer(container: { start(): Promise<unknown> }): 
   }
 }
 
+/** A container's endpoint on each of its networks: address and MAC, as its engine reports them. */
+export async function containerEndpoints(docker: Docker, name: string): Promise<Record<string, { ip: string; mac: string }>> {
+  const info = (await docker.getContainer(name).inspect()) as { NetworkSettings: { Networks: Record<string, { IPAddress: string; MacAddress: string }> } };
+  return Object.fromEntries(Object.entries(info.NetworkSettings.Networks).map(([n, v]) => [n, { ip: v.IPAddress, mac: v.MacAddress }]));
+}
+
 export async function containerAddresses(docker: Docker, name: string): Promise<Record<string, string>> {
-  const info = (await docker.getContainer(name).inspect()) as { NetworkSettings: { Networks: Record<string, { IPAddress: string }> } };
-  return Object.fromEntries(Object.entries(info.NetworkSettings.Networks).map(([n, v]) => [n, v.IPAddress]));
+  return Object.fromEntries(Object.entries(await containerEndpoints(docker, name)).map(([n, e]) => [n, e.ip]));
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -14,6 +14,7 @@ import type Docker from 'dockerode';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { ExecResult, HostAccess, HostRunner } from '../host.ts';
 import type { Plan } from '../lab/types.ts';
+import { containerEndpoints } from './contents.ts';
 import { engineExecRoot } from './daemon.ts';
 
 /** A container on another host, whose entries a host's sandbox for the network must hold. */
@@ -101,13 +102,7 @@ export async function readSandboxTables(runner: HostRunner, execRoot: string, ne
 
 /** The lab's containers on one engine as it reports them. */
 export async function liveContainers(docker: Docker, host: string, names: readonly string[]): Promise<LiveContainer[]> {
-  return Promise.all(
-    names.map(async (name) => {
-      const info = (await docker.getContainer(name).inspect()) as { NetworkSettings: { Networks: Record<string, { IPAddress: string; MacAddress: string }> } };
-      const networks = Object.fromEntries(Object.entries(info.NetworkSettings.Networks).map(([n, v]) => [n, { ip: v.IPAddress, mac: v.MacAddress }]));
-      return { name, host, networks };
-    }),
-  );
+  return Promise.all(names.map(async (name) => ({ name, host, networks: await containerEndpoints(docker, name) })));
 }
 
 /** How long engines normally take to add a peer's entries once both containers run; then the repair. */
@@ -123,6 +118,16 @@ export interface DataplaneHost {
   execRoot: string;
   /** The lab's containers on this host. */
   containers: string[];
+}
+
+/**
+ * The docker hosts whose overlays the check reads: those with a container, when the lab has
+ * overlays and more than one docker host; else none, and there is no check. Shared by `up` and
+ * its dry run.
+ */
+export function checkedHosts(plan: Pick<Plan, 'dockerHosts' | 'containers' | 'networks'>): string[] {
+  if (!plan.networks.length || plan.dockerHosts.length < 2) return [];
+  return plan.dockerHosts.filter((d) => plan.containers.some((c) => c.host === d));
 }
 
 /** The lab's docker hosts as ensureOverlaysProgrammed reads them. */
@@ -151,6 +156,8 @@ export interface DataplaneReport {
 }
 
 interface Reading {
+  /** The lab's containers as the engines reported them for this reading. */
+  live: LiveContainer[];
   missing: { host: string; peer: OverlayPeer; what: string[] }[];
   unreadable: { host: string; why: string }[];
   peers: number;
@@ -159,7 +166,7 @@ interface Reading {
 async function readAll(hosts: readonly DataplaneHost[], overlays: readonly string[]): Promise<Reading> {
   const live = (await Promise.all(hosts.map((h) => liveContainers(h.docker, h.name, h.containers)))).flat();
   const expected = expectedPeers(live, overlays, new Map(hosts.map((h) => [h.name, h.address])));
-  const reading: Reading = { missing: [], unreadable: [], peers: 0 };
+  const reading: Reading = { live, missing: [], unreadable: [], peers: 0 };
   await Promise.all(
     hosts.map(async (h) => {
       const peers = expected.get(h.name) ?? [];
@@ -218,9 +225,7 @@ export async function ensureOverlaysProgrammed(
   // engine removes the network's sandbox, and builds it again from its peers when they start.
   const restart = new Map<string, Set<string>>();
   for (const m of first.missing) {
-    const h = hosts.find((x) => x.name === m.host)!;
-    const live = await liveContainers(h.docker, h.name, h.containers);
-    for (const c of live.filter((c) => c.networks[m.peer.network])) (restart.get(h.name) ?? restart.set(h.name, new Set()).get(h.name)!).add(c.name);
+    for (const c of first.live.filter((c) => c.host === m.host && c.networks[m.peer.network])) (restart.get(m.host) ?? restart.set(m.host, new Set()).get(m.host)!).add(c.name);
   }
   for (const [host, names] of restart) {
     const h = hosts.find((x) => x.name === host)!;

@@ -1,6 +1,7 @@
 // `up --dry-run`: every command `up` would run, per host, from the plan and the provider,
 // written as the shell and docker CLI equivalents of what the harness does through its APIs.
 import { engineExecRoot, engineServiceSpec } from '../engine/daemon.ts';
+import { checkedHosts, PROGRAM_WAIT_MS } from '../engine/dataplane.ts';
 import { kvArgv } from '../kv/run.ts';
 import type { Plan, ServicePlan } from '../lab/types.ts';
 import type { HostCommands, Provider } from '../providers/provider.ts';
@@ -71,12 +72,10 @@ export function describeUp(plan: Plan, provider: Provider): HostCommands[] {
     for (const a of rest) add(c.host, sh(['docker', 'network', 'connect', ...a.aliases.flatMap((x) => ['--alias', x]), ...(a.address ? ['--ip', a.address] : []), a.network, c.name]));
     add(c.host, `docker start ${c.name}`);
   }
-  if (plan.networks.length && plan.dockerHosts.length > 1) {
-    const execRoot = (h: string) => engineExecRoot(provider.engineFlagsFor(plan, h));
-    for (const h of plan.dockerHosts.filter((d) => plan.containers.some((c) => c.host === d))) {
-      add(h, `# before any packet, until every container on another host has its entries (restarting this host's containers once after 15 s):`);
-      add(h, `#   nsenter --net=${execRoot(h)}/netns/N-NETWORKID bridge fdb show; nsenter --net=${execRoot(h)}/netns/N-NETWORKID ip neigh show`);
-    }
+  for (const h of checkedHosts(plan)) {
+    const execRoot = engineExecRoot(provider.engineFlagsFor(plan, h));
+    add(h, `# before any packet, until every container on another host has its entries (restarting this host's containers once after ${PROGRAM_WAIT_MS / 1000} s):`);
+    add(h, `#   nsenter --net=${execRoot}/netns/N-NETWORKID bridge fdb show; nsenter --net=${execRoot}/netns/N-NETWORKID ip neigh show`);
   }
   return [...out].map(([host, commands]) => ({ host, commands }));
 }

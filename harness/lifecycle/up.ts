@@ -3,7 +3,7 @@
 import type Docker from 'dockerode';
 import { join } from 'node:path';
 import { engineServiceSpec } from '../engine/daemon.ts';
-import { dataplaneHosts, ensureOverlaysProgrammed } from '../engine/dataplane.ts';
+import { checkedHosts, dataplaneHosts, ensureOverlaysProgrammed } from '../engine/dataplane.ts';
 import { containerAddresses, createNetwork, createService, waitForServiceTasks, initSwarm, joinSwarm, runContainer, waitForNetwork, waitForSwarmReady } from '../engine/contents.ts';
 import { engineClient, guardEngine, releaseAll, waitForEngine } from '../engine/client.ts';
 import { buildTestImageTar, loadTestImage } from '../engine/image.ts';
@@ -231,12 +231,12 @@ export function upSteps(plan: Plan, ctx: UpContext): { steps: Step[]; release: (
     });
     // Before any packet: every engine holds its overlays' entries for the containers on other
     // hosts (engine/dataplane.ts: dockerd 20.10 now and then misses one, for good).
-    if (plan.networks.length && plan.dockerHosts.length > 1) {
+    if (checkedHosts(plan).length) {
       steps.push({
         title: 'Check the overlay forwarding',
         tasks: () => [
           {
-            title: plan.dockerHosts.filter((d) => plan.containers.some((c) => c.host === d)).join(', '),
+            title: checkedHosts(plan).join(', '),
             run: (signal: AbortSignal) =>
               guardEngine(dockerAccess(), 'while checking the overlay forwarding', async () => {
                 const report = await ensureOverlaysProgrammed(dataplaneHosts(plan, live.hosts, live.engines), plan.networks.map((n) => n.name), signal);
