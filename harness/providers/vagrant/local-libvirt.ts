@@ -308,6 +308,42 @@ export class LocalLibvirt {
     };
   }
 
+  /** Destroys and undefines the domains, deletes the volumes, removes the networks; what went, as `kind name`. */
+  private async removeObjects(inv: { domains: string[]; networks: string[]; volumes: string[] }): Promise<string[]> {
+    const removed: string[] = [];
+    for (const d of inv.domains) {
+      await this.virsh(['destroy', d], { reject: false });
+      await this.virsh(['undefine', d, '--nvram'], { reject: false }).then((r) => (r.exitCode === 0 ? r : this.virsh(['undefine', d], { reject: false })));
+      removed.push(`domain ${d}`);
+    }
+    for (const v of inv.volumes) {
+      const [pool, name] = [v.slice(0, v.indexOf('/')), v.slice(v.indexOf('/') + 1)];
+      await this.virsh(['vol-delete', '--pool', pool, name], { reject: false });
+      removed.push(`volume ${v}`);
+    }
+    for (const n of inv.networks) {
+      await this.virsh(['net-destroy', n], { reject: false });
+      await this.virsh(['net-undefine', n], { reject: false });
+      removed.push(`network ${n}`);
+    }
+    return removed;
+  }
+
+  /**
+   * Before the first `vagrant up` of the lab in its state folder: domains, volumes and networks
+   * named with the lab's prefix are what an earlier run of a lab of this name left behind when
+   * its state went (a killed run, a deleted state folder). Vagrant does not know them, and
+   * would stop on "Name ... of domain about to create is already taken". Removed, and named
+   * in a warning. (The lab's libvirtd is the only one on the machine, see start().)
+   */
+  async removeLeftovers(): Promise<string[]> {
+    const removed = await this.removeObjects(await this.inventory());
+    if (removed.length > 0) {
+      this.ctx.events.emit({ type: 'warn', message: `removed what an earlier run of lab ${this.lab} left in libvirt (its state was gone): ${removed.join(', ')}` });
+    }
+    return removed;
+  }
+
   /**
    * Removes the lab's domains, volumes and networks (by prefix; the box's volume and the
    * default pool when the lab made them), stops the daemons by pid, kills anything still in
@@ -327,21 +363,7 @@ export class LocalLibvirt {
     }
     if (await this.answering().catch(() => false)) {
       const inv = await this.inventory();
-      for (const d of inv.domains) {
-        await this.virsh(['destroy', d], { reject: false });
-        await this.virsh(['undefine', d, '--nvram'], { reject: false }).then((r) => (r.exitCode === 0 ? r : this.virsh(['undefine', d], { reject: false })));
-        removed.push(`domain ${d}`);
-      }
-      for (const v of inv.volumes) {
-        const [pool, name] = [v.slice(0, v.indexOf('/')), v.slice(v.indexOf('/') + 1)];
-        await this.virsh(['vol-delete', '--pool', pool, name], { reject: false });
-        removed.push(`volume ${v}`);
-      }
-      for (const n of inv.networks) {
-        await this.virsh(['net-destroy', n], { reject: false });
-        await this.virsh(['net-undefine', n], { reject: false });
-        removed.push(`network ${n}`);
-      }
+      removed.push(...(await this.removeObjects(inv)));
       if (LocalLibvirt.recorded(this.ctx)?.createdPool && inv.pools.includes('default')) {
         const left = (await this.virsh(['vol-list', '--pool', 'default'], { reject: false })).stdout.split('\n').slice(2).filter((l) => l.trim());
         if (left.length === 0) {

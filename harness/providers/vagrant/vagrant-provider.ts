@@ -229,7 +229,10 @@ export class VagrantProvider implements Provider {
     });
     mkdirSync(dir, { recursive: true });
     if (box !== undefined) {
-      await new LocalLibvirt(plan.lab, ctx).start(box);
+      const local = new LocalLibvirt(plan.lab, ctx);
+      await local.start(box);
+      // Vagrant knows no machine of the lab here yet: whatever libvirt holds under its names is left over.
+      if (!existsSync(join(dir, '.vagrant'))) await local.removeLeftovers();
       writeFileSync(join(dir, 'Vagrantfile'), renderVagrantfile(localLibvirtPlan(plan, box), { libvirt: localLibvirtSettings(plan.lab) }));
     } else {
       writeFileSync(join(dir, 'Vagrantfile'), renderVagrantfile(plan));
