@@ -4,7 +4,7 @@ import { closeSync, openSync, readFileSync, renameSync, rmSync, writeFileSync, w
 import { join } from 'node:path';
 import { LabStateError, permissionProblem } from '../errors.ts';
 import type { EngineMode, Plan, ProviderId } from '../lab/types.ts';
-import { isAlive } from '../system/processes.ts';
+import { isSameProcess, processRef } from '../system/processes.ts';
 import type { FaultRecord } from './faults.ts';
 
 export type LabPhase = 'creating' | 'up' | 'failed' | 'destroying';
@@ -124,18 +124,18 @@ export class StateStore {
     for (let attempt = 0; attempt < 2; attempt++) {
       try {
         const fd = openSync(path, 'wx');
-        writeSync(fd, JSON.stringify({ pid: process.pid, command, since: new Date().toISOString() }));
+        writeSync(fd, JSON.stringify({ ...processRef(process.pid), command, since: new Date().toISOString() }));
         closeSync(fd);
         return () => rmSync(path, { force: true });
       } catch (e) {
         if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw permissionProblem(e, 'take the lab lock');
-        let holder: { pid: number; command: string } | undefined;
+        let holder: { pid: number; start?: number; command: string } | undefined;
         try {
-          holder = JSON.parse(readFileSync(path, 'utf8')) as { pid: number; command: string };
+          holder = JSON.parse(readFileSync(path, 'utf8')) as { pid: number; start?: number; command: string };
         } catch {
           holder = undefined;
         }
-        if (holder && isAlive(holder.pid)) {
+        if (holder && isSameProcess(holder)) {
           throw new LabStateError(`the lab is locked by \`overlab ${holder.command}\` (pid ${holder.pid})`, {
             hint: 'Wait for it to finish, or stop it; a lock whose process has died is taken over.',
           });

@@ -24,17 +24,57 @@ export function isRunningProcess(pid: number): boolean {
   }
 }
 
-/** SIGTERM, up to `graceMs` for it to exit, then SIGKILL and a bounded wait for it to go. */
-export async function stopProcess(pid: number, graceMs = 10_000): Promise<void> {
-  if (!isRunningProcess(pid)) return;
+/**
+ * A process recorded by pid and start time. The kernel gives a freed pid to the next process
+ * (pid_max is 32768 here, and a lab runs thousands of short commands), so a recorded pid
+ * alone may name another lab's process by the time `down` or a fault verb acts on it.
+ */
+export interface ProcessRef {
+  pid: number;
+  /** Field 22 of /proc/PID/stat (clock ticks after boot); unchanged across exec. Absent in older state files. */
+  start?: number;
+}
+
+/** When the process started (clock ticks after boot), or undefined when it is gone. */
+export function startTimeOf(pid: number): number | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // After the command name in parentheses (which may hold spaces): state is field 3, starttime field 22.
+    const start = stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19];
+    return start === undefined ? undefined : Number(start);
+  } catch {
+    return undefined;
+  }
+}
+
+/** The pid and start time of a process now running (what a lab records about what it starts). */
+export function processRef(pid: number): ProcessRef {
+  const start = startTimeOf(pid);
+  return start === undefined ? { pid } : { pid, start };
+}
+
+/** Still the recorded process: running, not a zombie, and started when it was recorded. */
+export function isSameProcess(ref: ProcessRef | number): boolean {
+  const { pid, start } = typeof ref === 'number' ? { pid: ref, start: undefined } : ref;
+  return isRunningProcess(pid) && (start === undefined || startTimeOf(pid) === start);
+}
+
+/**
+ * SIGTERM, up to `graceMs` for it to exit, then SIGKILL and a bounded wait for it to go. A pid
+ * that now belongs to another process (its start time differs) is left alone.
+ */
+export async function stopProcess(ref: ProcessRef | number, graceMs = 10_000): Promise<void> {
+  const pid = typeof ref === 'number' ? ref : ref.pid;
+  const running = () => isSameProcess(ref);
+  if (!running()) return;
   try {
     process.kill(pid, 'SIGTERM');
   } catch {
     return;
   }
   const deadline = Date.now() + graceMs;
-  while (isRunningProcess(pid) && Date.now() < deadline) await sleep(20);
-  if (!isRunningProcess(pid)) return;
+  while (running() && Date.now() < deadline) await sleep(20);
+  if (!running()) return;
   try {
     process.kill(pid, 'SIGKILL');
   } catch {
@@ -42,7 +82,7 @@ export async function stopProcess(pid: number, graceMs = 10_000): Promise<void> 
   }
   // A process in uninterruptible sleep can outlive SIGKILL for a while: bounded, never forever.
   const killDeadline = Date.now() + 5_000;
-  while (isRunningProcess(pid) && Date.now() < killDeadline) await sleep(10);
+  while (running() && Date.now() < killDeadline) await sleep(10);
 }
 
 /**

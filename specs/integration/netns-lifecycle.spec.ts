@@ -2,18 +2,20 @@
 // the stock docker CLI, refuse to be brought up twice, live side by side, and leave nothing
 // behind after `down`, after a killed `up`, and after an interrupted one.
 import { expect } from 'chai';
-import { readFileSync, rmSync } from 'node:fs';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { join } from 'node:path';
 import { execa } from 'execa';
 import { kvLab, leftovers, NOTHING_LEFT, Scratch } from './support/labs.ts';
 import { labRuntimeDir } from '../../harness/state/paths.ts';
 import { labPrefix, namespacesWithPrefix } from '../../harness/system/namespaces.ts';
-import { processesNaming } from '../../harness/system/processes.ts';
+import { isAlive, processesNaming } from '../../harness/system/processes.ts';
 
 describe('netns provider (real namespaces, dockerd, etcd)', function () {
   this.timeout(180_000);
   let s: Scratch;
-  const labs = ['it-kv', 'it-kv2', 'it-swarm', 'it-kill', 'it-int', 'it-orph'];
+  const labs = ['it-kv', 'it-kv2', 'it-swarm', 'it-kill', 'it-int', 'it-orph', 'it-pid'];
 
   before(() => {
     s = new Scratch();
@@ -36,6 +38,35 @@ describe('netns provider (real namespaces, dockerd, etcd)', function () {
     expect((JSON.parse(down.stdout) as { processes: string[] }).processes.some((p) => p.startsWith('dockerd (pid '))).to.equal(true);
     expect(processesNaming(labRuntimeDir('it-orph'))).to.deep.equal([]);
     expect(await leftovers('it-orph')).to.deep.equal(NOTHING_LEFT);
+  });
+
+  it('down leaves alone a process that the kernel gave the pid of a lab daemon that had died', async () => {
+    const file = s.lab('it-pid', kvLab('it-pid', { dockers: 1, third: 148 }));
+    const up = await s.run(['up', '--lab', file, '--quiet']);
+    expect(up.exitCode, up.all).to.equal(0);
+    const state = JSON.parse(readFileSync(join(s.home, 'it-pid', 'state.json'), 'utf8')) as { hosts: Record<string, { resources: { services?: Record<string, { pid: number }> } }> };
+    const etcd = state.hosts['kv']!.resources.services!['kv']!.pid;
+    process.kill(etcd, 'SIGKILL');
+    while (isAlive(etcd)) await sleep(10);
+    // The pid goes to the next process (ns_last_pid makes that one of ours; other processes may take it first).
+    let other: ChildProcess | undefined;
+    for (let attempt = 0; attempt < 50 && other === undefined; attempt++) {
+      writeFileSync('/proc/sys/kernel/ns_last_pid', String(etcd - 1));
+      const child = spawn('sleep', ['300'], { stdio: 'ignore' });
+      if (child.pid === etcd) other = child;
+      else child.kill('SIGKILL');
+    }
+    expect(other, `pid ${etcd} given to a process of the test`).to.not.equal(undefined);
+    try {
+      const down = await s.run(['down', 'it-pid', '--json']);
+      expect(down.exitCode, down.all).to.equal(0);
+      expect(other!.exitCode ?? other!.signalCode, `the process now holding pid ${etcd}`).to.equal(null);
+      expect(isAlive(etcd)).to.equal(true);
+      expect((JSON.parse(down.stdout) as { processes: string[] }).processes.join('\n')).to.not.include(`etcd (pid ${etcd})`);
+      expect(await leftovers('it-pid')).to.deep.equal(NOTHING_LEFT);
+    } finally {
+      other!.kill('SIGKILL');
+    }
   });
 
   describe('kv mode with etcd (consul preferred, etcd the declared fallback)', () => {

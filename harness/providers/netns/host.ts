@@ -6,33 +6,35 @@ import { closeSync, mkdirSync, openSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { HostUnreachableError } from '../../errors.ts';
 import type { StateStore } from '../../state/store.ts';
-import { isAlive, isRunningProcess, stopProcess } from '../../system/processes.ts';
+import { isSameProcess, processRef, stopProcess, type ProcessRef } from '../../system/processes.ts';
 import type { ExecOptions, ExecResult, HostRunner, ServiceManager, ServiceSpec } from '../../host.ts';
 
 export interface ServiceRecord {
   pid: number;
+  /** Start time of the process (see ProcessRef): a recycled pid is not the service. */
+  start?: number;
   argv: string[];
   log: string;
 }
 
-export function nsenterArgs(holderPid: number): string[] {
-  return ['-t', String(holderPid), '--net', '--uts', '--mount', '--'];
+export function nsenterArgs(holder: ProcessRef): string[] {
+  return ['-t', String(holder.pid), '--net', '--uts', '--mount', '--'];
 }
 
 export class NetnsRunner implements HostRunner {
   constructor(
     private readonly host: string,
-    private readonly holderPid: number,
+    private readonly holder: ProcessRef,
   ) {}
 
   async exec(argv: readonly string[], options: ExecOptions = {}): Promise<ExecResult> {
-    if (!isAlive(this.holderPid)) {
-      throw new HostUnreachableError(`host ${this.host} is gone: its namespace holder (pid ${this.holderPid}) is not running`, {
+    if (!isSameProcess(this.holder)) {
+      throw new HostUnreachableError(`host ${this.host} is gone: its namespace holder (pid ${this.holder.pid}) is not running`, {
         hint: 'Run `overlab down` and `overlab up` again.',
       });
     }
     const { execa } = await import('execa'); // loaded on first use: `env` and `status` never run a command
-    const r = await execa('nsenter', [...nsenterArgs(this.holderPid), ...argv], {
+    const r = await execa('nsenter', [...nsenterArgs(this.holder), ...argv], {
       reject: false,
       ...(options.input === undefined ? { stdin: 'ignore' as const } : { input: options.input }),
       ...(options.timeoutMs ? { timeout: options.timeoutMs } : {}),
@@ -47,7 +49,7 @@ export class NetnsRunner implements HostRunner {
 export class NetnsServices implements ServiceManager {
   constructor(
     private readonly host: string,
-    private readonly holderPid: number,
+    private readonly holder: ProcessRef,
     private readonly store: StateStore,
     private readonly runtimeDir: string,
   ) {}
@@ -66,7 +68,7 @@ export class NetnsServices implements ServiceManager {
     mkdirSync(this.dataDir(spec.name), { recursive: true });
     const fd = openSync(log, 'a');
     try {
-      const child = spawn('nsenter', [...nsenterArgs(this.holderPid), ...spec.argv], {
+      const child = spawn('nsenter', [...nsenterArgs(this.holder), ...spec.argv], {
         detached: true,
         stdio: ['ignore', fd, fd],
         ...(spec.env ? { env: { ...process.env, ...spec.env } } : {}),
@@ -78,7 +80,7 @@ export class NetnsServices implements ServiceManager {
       child.unref();
       this.store.update((s) => {
         const services = (s.hosts[this.host]!.resources['services'] ??= {}) as Record<string, ServiceRecord>;
-        services[spec.name] = { pid, argv: spec.argv, log };
+        services[spec.name] = { ...processRef(pid), argv: spec.argv, log };
       });
     } finally {
       closeSync(fd);
@@ -92,12 +94,12 @@ export class NetnsServices implements ServiceManager {
 
   async isRunning(name: string): Promise<boolean> {
     const r = this.record(name);
-    return r !== undefined && isRunningProcess(r.pid);
+    return r !== undefined && isSameProcess(r);
   }
 
   async stop(name: string): Promise<void> {
     const r = this.record(name);
-    if (r) await stopProcess(r.pid);
+    if (r) await stopProcess(r);
   }
 
   async readLog(name: string): Promise<string> {

@@ -17,7 +17,7 @@ import { hostKeyOptions } from '../ssh-hosts.ts';
 import { waitFor } from '../../wait.ts';
 import { emptyDestroyReport, type DestroyReport, type HostCommands, type Provider } from '../provider.ts';
 import { ENGINE_SERVICE, type HostAccess, type HostKeyPolicy, type HostRunner, type LabContext } from '../../host.ts';
-import { isRunningProcess, processesNaming, processLabel, stopProcess } from '../../system/processes.ts';
+import { isSameProcess, processesNaming, processLabel, processRef, stopProcess, type ProcessRef } from '../../system/processes.ts';
 import { findProgram } from '../../system/programs.ts';
 import { NetnsRunner, NetnsServices, type ServiceRecord } from './host.ts';
 import { labPrefix, mountNamespaceOf, namespaceInode, namespacesWithPrefix, netNamespaceOf, processesInNamespaces } from '../../system/namespaces.ts';
@@ -44,8 +44,17 @@ const HOLDER_SCRIPT = [
 interface NetnsHostResources {
   namespace: string;
   holderPid?: number;
+  /** The holder's start time (see ProcessRef). */
+  holderStart?: number;
   runtimeDir: string;
   services?: Record<string, ServiceRecord>;
+}
+
+/** The host's namespace holder as recorded, when one was. */
+function holderOf(resources: unknown): ProcessRef | undefined {
+  const r = resources as NetnsHostResources | undefined;
+  if (r?.holderPid === undefined) return undefined;
+  return r.holderStart === undefined ? { pid: r.holderPid } : { pid: r.holderPid, start: r.holderStart };
 }
 
 /** The hosts' key is the one overlab generated and pinned in the lab's known_hosts; nothing new is ever trusted. */
@@ -103,8 +112,8 @@ export class NetnsProvider implements Provider {
     }
     return Promise.all(
       plan.hosts.map(async (h) => {
-        const holderPid = await this.startHolder(plan, h, hostsPath, ctx);
-        const access = this.access(plan, h, holderPid, ctx);
+        const holder = await this.startHolder(plan, h, hostsPath, ctx);
+        const access = this.access(plan, h, holder, ctx);
         ctx.signal.throwIfAborted();
         await this.startSshd(h, access, sshDir);
         return access;
@@ -116,13 +125,13 @@ export class NetnsProvider implements Provider {
     const state = ctx.store.read();
     if (!state) throw new LabStateError(`lab ${plan.lab} is not up`, { hint: `Run \`overlab up --lab ${plan.lab}\`.` });
     return plan.hosts.map((h) => {
-      const res = state.hosts[h.name]?.resources as NetnsHostResources | undefined;
-      if (!res?.holderPid || !isRunningProcess(res.holderPid)) {
+      const holder = holderOf(state.hosts[h.name]?.resources);
+      if (!holder || !isSameProcess(holder)) {
         throw new HostUnreachableError(`host ${h.name} of lab ${plan.lab} is not running`, {
           hint: `Run \`overlab down --lab ${plan.lab}\`, then \`overlab up --lab ${plan.lab}\`.`,
         });
       }
-      return this.access(plan, h, res.holderPid, ctx);
+      return this.access(plan, h, holder, ctx);
     });
   }
 
@@ -130,8 +139,8 @@ export class NetnsProvider implements Provider {
     const state = ctx.store.read();
     return Object.fromEntries(
       plan.hosts.map((h) => {
-        const pid = (state?.hosts[h.name]?.resources as NetnsHostResources | undefined)?.holderPid;
-        return [h.name, pid === undefined ? 'not created' : isRunningProcess(pid) ? 'running' : 'gone'];
+        const holder = holderOf(state?.hosts[h.name]?.resources);
+        return [h.name, holder === undefined ? 'not created' : isSameProcess(holder) ? 'running' : 'gone'];
       }),
     );
   }
@@ -160,8 +169,8 @@ export class NetnsProvider implements Provider {
           Object.entries((h.resources as unknown as NetnsHostResources).services ?? {})
             .filter(([name]) => filter(name))
             .map(async ([name, r]) => {
-              if (isRunningProcess(r.pid)) report.processes.push(`${h.name}: ${name} (pid ${r.pid})`);
-              await stopProcess(r.pid);
+              if (isSameProcess(r)) report.processes.push(`${h.name}: ${name} (pid ${r.pid})`);
+              await stopProcess(r);
             }),
         ),
       );
@@ -183,7 +192,10 @@ export class NetnsProvider implements Provider {
     const netInodes = new Set([...[...namespaces].map(namespaceInode), ...named.map(netNamespaceOf)].filter(labs));
     const mntInodes = new Set(
       [
-        ...hosts.map((h) => (h.resources as unknown as NetnsHostResources).holderPid).filter((p): p is number => p !== undefined && isRunningProcess(p)),
+        ...hosts
+          .map((h) => holderOf(h.resources))
+          .filter((p): p is ProcessRef => p !== undefined && isSameProcess(p))
+          .map((p) => p.pid),
         ...named,
       ]
         .map(mountNamespaceOf)
@@ -277,7 +289,7 @@ export class NetnsProvider implements Provider {
     return blob;
   }
 
-  private async startHolder(plan: Plan, h: HostPlan, hostsPath: string, ctx: LabContext): Promise<number> {
+  private async startHolder(plan: Plan, h: HostPlan, hostsPath: string, ctx: LabContext): Promise<ProcessRef> {
     const ns = hostNamespace(plan.lab, h.name);
     mkdirSync(hostRuntimeDir(plan.lab, h.name), { recursive: true });
     const child = spawn(
@@ -291,14 +303,16 @@ export class NetnsProvider implements Provider {
       child.once('spawn', () => resolve(child.pid!));
       child.once('error', reject);
     });
+    const holder = processRef(pid);
     try {
       ctx.store.update((s) => {
         s.hosts[h.name]!.resources['holderPid'] = pid;
+        if (holder.start !== undefined) s.hosts[h.name]!.resources['holderStart'] = holder.start;
       });
       // Ready when the holder has exec'd sleep, i.e. its hostname and mounts are in place.
       await waitFor(
         async () => {
-          if (!isRunningProcess(pid)) {
+          if (!isSameProcess(holder)) {
             throw new CommandFailedError({ command: `namespace holder of ${h.name}`, exitCode: child.exitCode, output: stderr, host: h.name });
           }
           const comm = (await readFile(`/proc/${pid}/comm`, 'utf8')).trim();
@@ -312,18 +326,18 @@ export class NetnsProvider implements Provider {
       child.stderr!.destroy();
       child.unref();
     }
-    return pid;
+    return holder;
   }
 
-  private access(plan: Plan, h: HostPlan, holderPid: number, ctx: LabContext): HostAccess {
+  private access(plan: Plan, h: HostPlan, holder: ProcessRef, ctx: LabContext): HostAccess {
     const runtimeDir = hostRuntimeDir(plan.lab, h.name);
     const socketPath = join(runtimeDir, 'docker.sock');
     const sshDir = join(ctx.store.dir, 'ssh');
     return {
       name: h.name,
       address: h.address,
-      runner: new NetnsRunner(h.name, holderPid),
-      services: new NetnsServices(h.name, holderPid, ctx.store, runtimeDir),
+      runner: new NetnsRunner(h.name, holder),
+      services: new NetnsServices(h.name, holder, ctx.store, runtimeDir),
       ssh: {
         host: h.address,
         port: 22,

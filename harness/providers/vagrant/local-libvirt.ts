@@ -16,7 +16,7 @@ import type { Plan } from '../../lab/types.ts';
 import { FatalProbeError, waitFor } from '../../wait.ts';
 import { listDir } from '../../system/files.ts';
 import { inNamespace, labPrefix, namespaceInode, NETNS_DIR, processesInNamespaces } from '../../system/namespaces.ts';
-import { isAlive, processLabel } from '../../system/processes.ts';
+import { isAlive, isSameProcess, processLabel, processRef, type ProcessRef } from '../../system/processes.ts';
 import { findProgram } from '../../system/programs.ts';
 import type { LabContext, SshAddress } from '../../host.ts';
 import type { LibvirtVagrantSettings } from '../../render/vagrantfile.ts';
@@ -96,6 +96,8 @@ export interface LocalLibvirtRecord {
   box: string;
   /** pid per daemon (virtlogd, libvirtd). */
   pids: Record<string, number>;
+  /** Start time per daemon (see ProcessRef): a recycled pid is not the daemon. */
+  starts?: Record<string, number>;
   /**
    * The box's volumes (`boxVolumePrefix(box)...`) already in the default pool before the lab's
    * libvirtd started: any other volume of the box is the lab's upload, removed on down.
@@ -224,8 +226,13 @@ export class LocalLibvirt {
   }
 
   private running(): Record<string, number> {
-    const pids = LocalLibvirt.recorded(this.ctx)?.pids ?? {};
-    return Object.fromEntries(Object.entries(pids).filter(([, pid]) => isAlive(pid)));
+    return Object.fromEntries(Object.entries(this.daemons()).filter(([, ref]) => isSameProcess(ref)).map(([d, ref]) => [d, ref.pid]));
+  }
+
+  /** The recorded daemons, by name. */
+  private daemons(): Record<string, ProcessRef> {
+    const r = LocalLibvirt.recorded(this.ctx);
+    return Object.fromEntries(Object.entries(r?.pids ?? {}).map(([d, pid]) => [d, r?.starts?.[d] === undefined ? { pid } : { pid, start: r.starts[d] }]));
   }
 
   /** Creates the namespace and starts the daemons in it (each pid recorded before it is waited on). */
@@ -261,15 +268,18 @@ export class LocalLibvirt {
         child.unref();
         const pid = child.pid;
         if (pid === undefined) throw new PrerequisiteError(`cannot start ${daemon} in namespace ${this.namespace}`);
-        this.record((r) => (r.pids[daemon] = pid));
+        const ref = processRef(pid);
+        this.record((r) => {
+          r.pids[daemon] = pid;
+          if (ref.start !== undefined) (r.starts ??= {})[daemon] = ref.start;
+        });
       } finally {
         closeSync(fd);
       }
     }
-    const pids = () => LocalLibvirt.recorded(this.ctx)?.pids ?? {};
     await waitFor(
       async () => {
-        for (const d of DAEMONS) if (!isAlive(pids()[d]!)) throw new FatalProbeError(new PrerequisiteError(`${d} exited in namespace ${this.namespace}; see ${this.logFile(d)}`));
+        for (const d of DAEMONS) if (!isSameProcess(this.daemons()[d]!)) throw new FatalProbeError(new PrerequisiteError(`${d} exited in namespace ${this.namespace}; see ${this.logFile(d)}`));
         return (await this.virsh(['version'], { reject: false })).exitCode === 0 ? true : undefined;
       },
       { what: `libvirtd in namespace ${this.namespace} to answer (virsh -c ${LIBVIRT_URI} version)`, timeoutMs: 30_000, intervalMs: 200, signal: this.ctx.signal },
@@ -380,7 +390,9 @@ export class LocalLibvirt {
       }
     }
     // The daemons, by their recorded pids; then whatever else still runs in the namespace (qemu, dnsmasq).
-    const pids = Object.values(LocalLibvirt.recorded(this.ctx)?.pids ?? {}).filter(isAlive);
+    const pids = Object.values(this.daemons())
+      .filter((ref) => isSameProcess(ref))
+      .map((ref) => ref.pid);
     const inode = namespaceInode(this.namespace);
     const inside = inode === undefined ? [] : processesInNamespaces(new Set([inode]), new Set()).filter((p) => !pids.includes(p));
     for (const group of [pids.reverse(), inside]) {
@@ -414,7 +426,10 @@ export class LocalLibvirt {
     }
     this.ctx.store.update((s) => {
       const r = s.resources['libvirt'] as LocalLibvirtRecord | undefined;
-      if (r) r.pids = {};
+      if (r) {
+        r.pids = {};
+        delete r.starts;
+      }
     });
     return { processes, namespaces, removed };
   }
