@@ -110,9 +110,16 @@ export async function startContainer(container: { start(): Promise<unknown> }): 
 }
 
 /** A container's endpoint on each of its networks: address and MAC, as its engine reports them. */
-export async function containerEndpoints(docker: Docker, name: string): Promise<Record<string, { ip: string; mac: string }>> {
-  const info = (await docker.getContainer(name).inspect()) as { NetworkSettings: { Networks: Record<string, { IPAddress: string; MacAddress: string }> } };
-  return Object.fromEntries(Object.entries(info.NetworkSettings.Networks).map(([n, v]) => [n, { ip: v.IPAddress, mac: v.MacAddress }]));
+/** A container's attachment to one network, as its engine reports it. */
+export interface ContainerEndpoint {
+  ip: string;
+  mac: string;
+  networkId: string;
+}
+
+export async function containerEndpoints(docker: Docker, name: string): Promise<Record<string, ContainerEndpoint>> {
+  const info = (await docker.getContainer(name).inspect()) as { NetworkSettings: { Networks: Record<string, { IPAddress: string; MacAddress: string; NetworkID: string }> } };
+  return Object.fromEntries(Object.entries(info.NetworkSettings.Networks).map(([n, v]) => [n, { ip: v.IPAddress, mac: v.MacAddress, networkId: v.NetworkID }]));
 }
 
 export async function containerAddresses(docker: Docker, name: string): Promise<Record<string, string>> {

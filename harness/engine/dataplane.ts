@@ -32,7 +32,7 @@ export interface OverlayPeer {
 export interface LiveContainer {
   name: string;
   host: string;
-  networks: Record<string, { ip: string; mac: string }>;
+  networks: Record<string, { ip: string; mac: string; networkId?: string }>;
 }
 
 /**
@@ -172,7 +172,8 @@ async function readAll(hosts: readonly DataplaneHost[], overlays: readonly strin
       const peers = expected.get(h.name) ?? [];
       reading.peers += peers.length;
       for (const network of new Set(peers.map((p) => p.network))) {
-        const id = ((await h.docker.getNetwork(network).inspect()) as { Id: string }).Id;
+        // The network's id as this host's own container on it reports it (where the sandbox is named after it).
+        const id = live.find((c) => c.host === h.name && c.networks[network]?.networkId)?.networks[network]!.networkId ?? ((await h.docker.getNetwork(network).inspect()) as { Id: string }).Id;
         const t = await readSandboxTables(h.runner, h.execRoot, id);
         const mine = peers.filter((p) => p.network === network);
         if ('exitCode' in t && t.exitCode !== 3) {
