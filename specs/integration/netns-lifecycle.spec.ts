@@ -3,12 +3,13 @@
 // behind after `down`, after a killed `up`, and after an interrupted one.
 import { expect } from 'chai';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { join } from 'node:path';
 import { execa } from 'execa';
 import { kvLab, leftovers, NOTHING_LEFT, Scratch } from './support/labs.ts';
 import { labRuntimeDir } from '../../harness/state/paths.ts';
+import { hostRuntimeDir } from '../../harness/providers/netns/topology.ts';
 import { labPrefix, namespacesWithPrefix } from '../../harness/system/namespaces.ts';
 import { isAlive, processesNaming } from '../../harness/system/processes.ts';
 
@@ -136,6 +137,28 @@ describe('netns provider (real namespaces, dockerd, etcd)', function () {
         expect(down.exitCode, down.all).to.equal(0);
       }
       expect(await leftovers('it-kv2')).to.deep.equal(NOTHING_LEFT);
+    });
+
+    it("keeps the engines' temporary files in the lab's runtime folder: containerd's stack dump (SIGUSR1, as dockerd sends before restarting it) lands there, not in /tmp", async () => {
+      const state = JSON.parse(readFileSync(join(s.home, 'it-kv', 'state.json'), 'utf8')) as { hosts: Record<string, { resources: { services: Record<string, { pid: number }> } }> };
+      const dockerd = state.hosts['d0']!.resources.services['dockerd']!.pid;
+      const containerd = readdirSync('/proc')
+        .filter((p) => /^\d+$/.test(p))
+        .find((p) => {
+          try {
+            const stat = readFileSync(`/proc/${p}/stat`, 'utf8');
+            return stat.includes('(containerd)') && Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]) === dockerd;
+          } catch {
+            return false;
+          }
+        });
+      expect(containerd, `containerd started by dockerd (pid ${dockerd})`).to.not.equal(undefined);
+      const dump = join(hostRuntimeDir('it-kv', 'd0'), 'tmp', `containerd.${containerd}.stacks.log`);
+      process.kill(Number(containerd), 'SIGUSR1');
+      for (let i = 0; i < 100 && !existsSync(dump); i++) await sleep(50);
+      expect(existsSync(dump), dump).to.equal(true);
+      expect(existsSync(`/tmp/containerd.${containerd}.stacks.log`)).to.equal(false);
+      expect(isAlive(Number(containerd)), 'containerd goes on').to.equal(true);
     });
 
     it('leaves nothing behind after down, and down is idempotent', async () => {

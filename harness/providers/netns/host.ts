@@ -66,12 +66,16 @@ export class NetnsServices implements ServiceManager {
     const log = this.logFile(spec.name);
     mkdirSync(join(this.store.dir, 'logs'), { recursive: true });
     mkdirSync(this.dataDir(spec.name), { recursive: true });
+    // Temporary files in the host's runtime folder, which down removes: the engine's containerd
+    // writes a stack dump to containerd.PID.stacks.log there when dockerd restarts it.
+    const tmp = join(this.runtimeDir, 'tmp');
+    mkdirSync(tmp, { recursive: true });
     const fd = openSync(log, 'a');
     try {
       const child = spawn('nsenter', [...nsenterArgs(this.holder), ...spec.argv], {
         detached: true,
         stdio: ['ignore', fd, fd],
-        ...(spec.env ? { env: { ...process.env, ...spec.env } } : {}),
+        env: { ...process.env, TMPDIR: tmp, ...spec.env },
       });
       const pid = await new Promise<number>((resolve, reject) => {
         child.once('spawn', () => resolve(child.pid!));
