@@ -102,11 +102,17 @@ describe('tutorial lab on real VMs (vagrant + a libvirt of its own, QEMU emulati
     }
   };
 
-  before(function () {
+  before(async function () {
+    this.timeout(5 * MINUTE);
     scratch = new Scratch();
     file = scratch.lab(LAB, shippedLab('tutorial.yaml', LAB));
     stateFile = join(scratch.home, LAB, 'state.json');
     if (process.getuid?.() !== 0) this.skip();
+    // A run of this spec killed on a machine that keeps its state (a CI runner's timeout) leaves
+    // the lab's libvirt namespace and processes, with no state file: found by prefix. (Its
+    // domains, volumes and networks go at the first up: see leftovers-libvirt.spec.ts.)
+    const sweep = await scratch.run(['down', '--force', LAB, '--provider', 'vagrant', '--libvirt', 'local'], { timeoutMs: 5 * MINUTE });
+    expect(sweep.exitCode, sweep.all).to.equal(0);
     expect(namespacesWithPrefix(labPrefix(LAB)), 'no namespace of the lab before the test').to.deep.equal([]);
   });
 
