@@ -109,7 +109,6 @@ export async function startContainer(container: { start(): Promise<unknown> }): 
   }
 }
 
-/** A container's endpoint on each of its networks: address and MAC, as its engine reports them. */
 /** A container's attachment to one network, as its engine reports it. */
 export interface ContainerEndpoint {
   ip: string;
@@ -117,6 +116,7 @@ export interface ContainerEndpoint {
   networkId: string;
 }
 
+/** A container's endpoint on each of its networks: address, MAC and network id, as its engine reports them. */
 export async function containerEndpoints(docker: Docker, name: string): Promise<Record<string, ContainerEndpoint>> {
   const info = (await docker.getContainer(name).inspect()) as { NetworkSettings: { Networks: Record<string, { IPAddress: string; MacAddress: string; NetworkID: string }> } };
   return Object.fromEntries(Object.entries(info.NetworkSettings.Networks).map(([n, v]) => [n, { ip: v.IPAddress, mac: v.MacAddress, networkId: v.NetworkID }]));
