@@ -215,7 +215,17 @@ export async function labDown(lab: string, options: { force: boolean; provider?:
     if (state) store.update((s) => (s.phase = 'destroying'));
     // Without a state file, leftovers can only be of the embedded provider.
     const provider = await providerById(state?.provider ?? 'netns');
-    const report = await provider.destroy(lab, { store, events: options.events ?? silentEvents, signal: options.signal }, { force: options.force });
+    const ctx = { store, events: options.events ?? silentEvents, signal: options.signal };
+    const report = await provider.destroy(lab, ctx, { force: options.force });
+    if (!state) {
+      // And what libvirt defines under the lab's name, when a local-libvirt run lost its state.
+      const { sweepLocalLibvirt } = await import('../providers/vagrant/local-libvirt.ts');
+      const swept = await sweepLocalLibvirt(lab, ctx);
+      report.processes.push(...swept.processes);
+      // (The libvirt namespace may be counted once: the sweep above deletes it, this one makes and deletes it again.)
+      report.namespaces.push(...swept.namespaces.filter((n) => !report.namespaces.includes(n)));
+      report.paths.push(...swept.removed);
+    }
     store.remove();
     return { ...report, wasUp: state !== undefined };
   } finally {

@@ -2,30 +2,31 @@
 // state folder): the domain definitions, volumes and networks stay, named with the lab's prefix,
 // and the next `vagrant up` of a lab of that name stops on "Name ... of domain about to create is
 // already taken". The lab's libvirt removes them before the first `vagrant up` of a fresh state
-// folder, and says so. Seconds, no guest boots: the domain is defined, never started.
+// folder, and `overlab down --force` removes them with no state at all; both say so. Seconds, no
+// guest boots: the domain is defined, never started.
 // Runs with the VM specs (`sudo npm run test:vm`), where libvirt is installed.
-import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { expect } from 'chai';
 import { execa } from 'execa';
 import { EventLog } from '../../harness/events.ts';
 import type { LabContext } from '../../harness/host.ts';
-import { LocalLibvirt, libvirtNamespace, libvirtPrefix } from '../../harness/providers/vagrant/local-libvirt.ts';
+import { LocalLibvirt, libvirtLeftoverFiles, libvirtNamespace, libvirtPrefix } from '../../harness/providers/vagrant/local-libvirt.ts';
 import { StateStore } from '../../harness/state/store.ts';
 import { NETNS_DIR } from '../../harness/system/namespaces.ts';
 import { isAlive } from '../../harness/system/processes.ts';
+import { Scratch } from '../integration/support/labs.ts';
 
 const LAB = 'vm-leftovers';
 const BOX = process.env['OVERLAB_VM_BOX'] ?? 'overlab/none';
 
 describe('libvirt leftovers of an earlier run whose state is gone', function () {
   this.timeout(120_000);
-  let dir = '';
+  let scratch: Scratch | undefined;
   const contexts: (LabContext & { events: EventLog })[] = [];
 
   function freshContext(): LabContext & { events: EventLog } {
-    const store = new StateStore(join(dir, `state${contexts.length}`));
+    const store = new StateStore(join(scratch!.dir, `state${contexts.length}`));
     const now = new Date().toISOString();
     store.write({ version: 1, lab: LAB, provider: 'vagrant', mode: 'kv', file: '', phase: 'creating', createdAt: now, updatedAt: now, hosts: {}, resources: {} });
     const ctx = { store, events: new EventLog(), signal: new AbortController().signal };
@@ -36,30 +37,19 @@ describe('libvirt leftovers of an earlier run whose state is gone', function () 
   const prefix = libvirtPrefix(LAB);
   const definitions = () => readdirSync('/etc/libvirt/qemu').filter((f) => f.startsWith(prefix));
 
-  before(function () {
-    if (process.getuid?.() !== 0) this.skip();
-    dir = mkdtempSync(join(tmpdir(), 'overlab-it-leftovers-'));
-  });
-
-  after(async function () {
-    // Whatever happened: every context's libvirt down, the namespace gone.
-    for (const ctx of contexts.reverse()) await new LocalLibvirt(LAB, ctx).teardown().catch((e: Error) => console.error(`teardown: ${e.message}`));
-    if (dir) rmSync(dir, { recursive: true, force: true });
-  });
-
-  it('a run killed with its state: its libvirtd stopped, its domain, volume and network still defined', async function () {
+  /** A run of the lab defines a domain, a volume and a network, then dies with its state (nothing removed in libvirt). */
+  async function killedRun(): Promise<void> {
     const ctx = freshContext();
     const local = new LocalLibvirt(LAB, ctx);
     await local.start(BOX);
-    const xml = join(dir, 'domain.xml');
+    const xml = join(scratch!.dir, 'domain.xml');
     writeFileSync(xml, `<domain type='qemu'><name>${prefix}node1</name><memory unit='MiB'>64</memory><os><type arch='x86_64'>hvm</type></os></domain>`);
     await local.virsh(['define', xml]);
     await local.virsh(['vol-create-as', 'default', `${prefix}node1.img`, '1M']);
-    const net = join(dir, 'network.xml');
+    const net = join(scratch!.dir, 'network.xml');
     writeFileSync(net, `<network><name>${prefix}private</name></network>`);
     await local.virsh(['net-define', net]);
     expect(await local.inventory()).to.deep.include({ domains: [`${prefix}node1`], networks: [`${prefix}private`], volumes: [`default/${prefix}node1.img`] });
-    // The run dies: its daemons go, its namespace too, and its state folder (nothing removed in libvirt).
     const pids = Object.values(LocalLibvirt.recorded(ctx)?.pids ?? {});
     for (const pid of pids) process.kill(pid, 'SIGKILL');
     while (pids.some(isAlive)) await new Promise((r) => setTimeout(r, 50));
@@ -67,9 +57,23 @@ describe('libvirt leftovers of an earlier run whose state is gone', function () 
     rmSync(ctx.store.dir, { recursive: true, force: true });
     contexts.pop();
     expect(definitions()).to.deep.equal([`${prefix}node1.xml`]);
+    expect(libvirtLeftoverFiles(LAB).map((f) => f.slice(f.lastIndexOf('/') + 1)).sort()).to.deep.equal([`${prefix}node1.img`, `${prefix}node1.xml`, `${prefix}private.xml`]);
+  }
+
+  before(function () {
+    if (process.getuid?.() !== 0) this.skip();
+    scratch = new Scratch();
   });
 
-  it('the next first up of the lab removes them before vagrant runs, and names them in a warning', async function () {
+  after(async function () {
+    // Whatever happened: every context's libvirt down, the namespace gone.
+    for (const ctx of contexts.reverse()) await new LocalLibvirt(LAB, ctx).teardown().catch((e: Error) => console.error(`teardown: ${e.message}`));
+    if (scratch && libvirtLeftoverFiles(LAB).length) await scratch.run(['down', '--force', LAB, '--provider', 'vagrant', '--libvirt', 'local']);
+    scratch?.dispose();
+  });
+
+  it('the first up of the lab in a fresh state folder removes them before vagrant runs, and names them in a warning', async function () {
+    await killedRun();
     const ctx = freshContext();
     const local = new LocalLibvirt(LAB, ctx);
     await local.start(BOX);
@@ -80,13 +84,25 @@ describe('libvirt leftovers of an earlier run whose state is gone', function () 
     );
     expect(await local.inventory()).to.deep.include({ domains: [], networks: [], volumes: [] });
     expect(definitions()).to.deep.equal([]);
-  });
-
-  it('down leaves no namespace or daemon of the lab', async function () {
-    const ctx = contexts[contexts.length - 1]!;
     const pids = Object.values(LocalLibvirt.recorded(ctx)?.pids ?? {});
-    await new LocalLibvirt(LAB, ctx).teardown();
+    await local.teardown();
     expect(existsSync(join(NETNS_DIR, libvirtNamespace(LAB)))).to.equal(false);
     expect(pids.filter(isAlive)).to.deep.equal([]);
+  });
+
+  it('down --force with no state removes them, through a libvirtd started for it and stopped after', async function () {
+    await killedRun();
+    const r = await scratch!.run(['down', '--force', LAB, '--provider', 'vagrant', '--libvirt', 'local', '--json'], { timeoutMs: 120_000 });
+    expect(r.exitCode, r.all).to.equal(0);
+    const report = JSON.parse(r.stdout) as { paths: string[]; processes: string[]; namespaces: string[] };
+    expect(report.paths).to.include.members([`domain ${prefix}node1`, `volume default/${prefix}node1.img`, `network ${prefix}private`]);
+    expect(report.processes.some((p) => p.startsWith('libvirtd (pid '))).to.equal(true);
+    expect(libvirtLeftoverFiles(LAB)).to.deep.equal([]);
+    expect(existsSync(join(NETNS_DIR, libvirtNamespace(LAB)))).to.equal(false);
+    expect(existsSync(join(scratch!.home, LAB, 'state.json'))).to.equal(false);
+    // And once nothing is left, down --force starts no libvirtd.
+    const again = await scratch!.run(['down', '--force', LAB, '--provider', 'vagrant', '--libvirt', 'local', '--json']);
+    expect(again.exitCode, again.all).to.equal(0);
+    expect((JSON.parse(again.stdout) as { processes: string[] }).processes).to.deep.equal([]);
   });
 });
