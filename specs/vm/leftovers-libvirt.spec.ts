@@ -16,6 +16,7 @@ import { StateStore } from '../../harness/state/store.ts';
 import { NETNS_DIR } from '../../harness/system/namespaces.ts';
 import { isAlive } from '../../harness/system/processes.ts';
 import { Scratch } from '../integration/support/labs.ts';
+import { sweepVmLabs } from './support.ts';
 
 const LAB = 'vm-leftovers';
 const BOX = process.env['OVERLAB_VM_BOX'] ?? 'overlab/none';
@@ -60,9 +61,11 @@ describe('libvirt leftovers of an earlier run whose state is gone', function () 
     expect(libvirtLeftoverFiles(LAB).map((f) => f.slice(f.lastIndexOf('/') + 1)).sort()).to.deep.equal([`${prefix}node1.img`, `${prefix}node1.xml`, `${prefix}private.xml`]);
   }
 
-  before(function () {
+  before(async function () {
     if (process.getuid?.() !== 0) this.skip();
     scratch = new Scratch();
+    // What a killed earlier run of a VM spec left (its libvirtd would refuse this lab's).
+    await sweepVmLabs(scratch);
   });
 
   after(async function () {

@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { expect } from 'chai';
 import { libvirtPrefix } from '../../harness/providers/vagrant/local-libvirt.ts';
 import { labPrefix, namespacesWithPrefix } from '../../harness/system/namespaces.ts';
+import { sweepVmLabs } from './support.ts';
 import { Scratch, shippedLab, type TestRun } from '../integration/support/labs.ts';
 
 const LAB = 'vm-services';
@@ -26,11 +27,8 @@ describe('services lab on real VMs: every release spec runs, none n/a', function
     file = scratch.lab(LAB, shippedLab('services.yaml', LAB));
     stateFile = join(scratch.home, LAB, 'state.json');
     if (process.getuid?.() !== 0) this.skip();
-    // A run of this spec killed on a machine that keeps its state (a CI runner's timeout) leaves
-    // the lab's libvirt namespace and processes, with no state file: found by prefix. (Its
-    // domains, volumes and networks go at the first up: see leftovers-libvirt.spec.ts.)
-    const sweep = await scratch.run(['down', '--force', LAB, '--provider', 'vagrant', '--libvirt', 'local'], { timeoutMs: 5 * MINUTE });
-    expect(sweep.exitCode, sweep.all).to.equal(0);
+    // What a killed earlier run of a VM spec left (its libvirtd would refuse this lab's).
+    await sweepVmLabs(scratch);
     expect(namespacesWithPrefix(labPrefix(LAB)), 'no namespace of the lab before the test').to.deep.equal([]);
   });
 

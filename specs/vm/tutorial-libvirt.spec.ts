@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { expect } from 'chai';
 import { labPrefix, namespaceInode, namespacesWithPrefix, processesInNamespaces } from '../../harness/system/namespaces.ts';
 import { DEFAULT_POOL_XML, LIBVIRT_LEFTOVER_DIRS, boxVolumes, libvirtNamespace, libvirtPrefix, type LocalLibvirtRecord } from '../../harness/providers/vagrant/local-libvirt.ts';
+import { sweepVmLabs } from './support.ts';
 import { Scratch, shippedLab, type TestRun } from '../integration/support/labs.ts';
 
 const LAB = 'vm-tutorial';
@@ -108,11 +109,8 @@ describe('tutorial lab on real VMs (vagrant + a libvirt of its own, QEMU emulati
     file = scratch.lab(LAB, shippedLab('tutorial.yaml', LAB));
     stateFile = join(scratch.home, LAB, 'state.json');
     if (process.getuid?.() !== 0) this.skip();
-    // A run of this spec killed on a machine that keeps its state (a CI runner's timeout) leaves
-    // the lab's libvirt namespace and processes, with no state file: found by prefix. (Its
-    // domains, volumes and networks go at the first up: see leftovers-libvirt.spec.ts.)
-    const sweep = await scratch.run(['down', '--force', LAB, '--provider', 'vagrant', '--libvirt', 'local'], { timeoutMs: 5 * MINUTE });
-    expect(sweep.exitCode, sweep.all).to.equal(0);
+    // What a killed earlier run of a VM spec left (its libvirtd would refuse this lab's).
+    await sweepVmLabs(scratch);
     expect(namespacesWithPrefix(labPrefix(LAB)), 'no namespace of the lab before the test').to.deep.equal([]);
   });
 
