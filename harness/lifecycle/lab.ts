@@ -213,12 +213,12 @@ export async function labDown(lab: string, options: { force: boolean; provider?:
       await healBeforeDown(await recordedPlan(state), store, options.events ?? silentEvents, options.signal);
     }
     if (state) store.update((s) => (s.phase = 'destroying'));
-    // Without a state file, leftovers can only be of the embedded provider.
+    // Without a state file, leftovers are found by the lab's prefix: the embedded provider's
+    // namespaces and processes here, then what libvirt defines under the lab's name below.
     const provider = await providerById(state?.provider ?? 'netns');
     const ctx = { store, events: options.events ?? silentEvents, signal: options.signal };
     const report = await provider.destroy(lab, ctx, { force: options.force });
     if (!state) {
-      // And what libvirt defines under the lab's name, when a local-libvirt run lost its state.
       const { sweepLocalLibvirt } = await import('../providers/vagrant/local-libvirt.ts');
       const swept = await sweepLocalLibvirt(lab, ctx);
       report.processes.push(...swept.processes);
