@@ -2,8 +2,9 @@
 // namespaces carry its name after a fixed prefix (`ovl.<lab>.`), so several labs never clash and
 // leftovers of a crashed lab are found by prefix alone. Shared by the providers that make
 // namespaces (netns hosts, the local libvirt's namespace).
-import { readdirSync, readFileSync, readlinkSync, statSync } from 'node:fs';
+import { readdirSync, readlinkSync, statSync } from 'node:fs';
 import { join } from 'node:path';
+import { procStat } from './processes.ts';
 
 export const NS_PREFIX = 'ovl.';
 
@@ -44,13 +45,9 @@ function listProcesses(): ProcInfo[] {
   for (const entry of readdirSync('/proc')) {
     if (!/^\d+$/.test(entry)) continue;
     const pid = Number(entry);
-    try {
-      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
-      out.push({ pid, ppid, net: nsInode(pid, 'net'), mnt: nsInode(pid, 'mnt') });
-    } catch {
-      // The process ended while we looked.
-    }
+    const stat = procStat(pid);
+    // (None when the process ended while we looked.)
+    if (stat) out.push({ pid, ppid: stat.ppid, net: nsInode(pid, 'net'), mnt: nsInode(pid, 'mnt') });
   }
   return out;
 }

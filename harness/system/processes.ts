@@ -13,15 +13,24 @@ export function isAlive(pid: number): boolean {
   }
 }
 
-/** Alive and not a zombie (a detached child of ours that exited stays a zombie until reaped). */
-export function isRunningProcess(pid: number): boolean {
-  if (!isAlive(pid)) return false;
+/**
+ * What /proc/PID/stat says of a process: its state (field 3), parent (field 4) and start time
+ * (field 22, clock ticks after boot; unchanged across exec), or undefined when it is gone.
+ */
+export function procStat(pid: number): { state: string; ppid: number; start: number } | undefined {
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';
+    // After the command name in parentheses, which may itself hold spaces and parentheses.
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return { state: fields[0]!, ppid: Number(fields[1]), start: Number(fields[19]) };
   } catch {
-    return false;
+    return undefined;
   }
+}
+
+/** Alive and not a zombie (a detached child of ours that exited stays a zombie until reaped). */
+export function isRunningProcess(pid: number): boolean {
+  return isAlive(pid) && (procStat(pid)?.state ?? 'Z') !== 'Z';
 }
 
 /**
@@ -37,26 +46,25 @@ export interface ProcessRef {
 
 /** When the process started (clock ticks after boot), or undefined when it is gone. */
 export function startTimeOf(pid: number): number | undefined {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    // After the command name in parentheses (which may hold spaces): state is field 3, starttime field 22.
-    const start = stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19];
-    return start === undefined ? undefined : Number(start);
-  } catch {
-    return undefined;
-  }
+  return procStat(pid)?.start;
+}
+
+/** A ref from a pid and the start time recorded with it, if one was (older state files have none). */
+export function recordedProcess(pid: number, start: number | undefined): ProcessRef {
+  return start === undefined ? { pid } : { pid, start };
 }
 
 /** The pid and start time of a process now running (what a lab records about what it starts). */
 export function processRef(pid: number): ProcessRef {
-  const start = startTimeOf(pid);
-  return start === undefined ? { pid } : { pid, start };
+  return recordedProcess(pid, startTimeOf(pid));
 }
 
 /** Still the recorded process: running, not a zombie, and started when it was recorded. */
 export function isSameProcess(ref: ProcessRef | number): boolean {
   const { pid, start } = typeof ref === 'number' ? { pid: ref, start: undefined } : ref;
-  return isRunningProcess(pid) && (start === undefined || startTimeOf(pid) === start);
+  if (!isAlive(pid)) return false;
+  const stat = procStat(pid);
+  return stat !== undefined && stat.state !== 'Z' && (start === undefined || stat.start === start);
 }
 
 /**

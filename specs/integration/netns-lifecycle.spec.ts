@@ -11,7 +11,7 @@ import { kvLab, leftovers, NOTHING_LEFT, Scratch } from './support/labs.ts';
 import { labRuntimeDir } from '../../harness/state/paths.ts';
 import { hostRuntimeDir } from '../../harness/providers/netns/topology.ts';
 import { labPrefix, namespacesWithPrefix } from '../../harness/system/namespaces.ts';
-import { isAlive, processesNaming } from '../../harness/system/processes.ts';
+import { isAlive, processesNaming, processLabel, procStat } from '../../harness/system/processes.ts';
 
 describe('netns provider (real namespaces, dockerd, etcd)', function () {
   this.timeout(180_000);
@@ -144,14 +144,7 @@ describe('netns provider (real namespaces, dockerd, etcd)', function () {
       const dockerd = state.hosts['d0']!.resources.services['dockerd']!.pid;
       const containerd = readdirSync('/proc')
         .filter((p) => /^\d+$/.test(p))
-        .find((p) => {
-          try {
-            const stat = readFileSync(`/proc/${p}/stat`, 'utf8');
-            return stat.includes('(containerd)') && Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]) === dockerd;
-          } catch {
-            return false;
-          }
-        });
+        .find((p) => procStat(Number(p))?.ppid === dockerd && processLabel(Number(p)).startsWith('containerd (pid '));
       expect(containerd, `containerd started by dockerd (pid ${dockerd})`).to.not.equal(undefined);
       const dump = join(hostRuntimeDir('it-kv', 'd0'), 'tmp', `containerd.${containerd}.stacks.log`);
       process.kill(Number(containerd), 'SIGUSR1');

@@ -17,7 +17,7 @@ import { hostKeyOptions } from '../ssh-hosts.ts';
 import { waitFor } from '../../wait.ts';
 import { emptyDestroyReport, type DestroyReport, type HostCommands, type Provider } from '../provider.ts';
 import { ENGINE_SERVICE, type HostAccess, type HostKeyPolicy, type HostRunner, type LabContext } from '../../host.ts';
-import { isSameProcess, processesNaming, processLabel, processRef, stopProcess, type ProcessRef } from '../../system/processes.ts';
+import { isSameProcess, processesNaming, processLabel, processRef, recordedProcess, stopProcess, type ProcessRef } from '../../system/processes.ts';
 import { findProgram } from '../../system/programs.ts';
 import { NetnsRunner, NetnsServices, type ServiceRecord } from './host.ts';
 import { labPrefix, mountNamespaceOf, namespaceInode, namespacesWithPrefix, netNamespaceOf, processesInNamespaces } from '../../system/namespaces.ts';
@@ -53,8 +53,7 @@ interface NetnsHostResources {
 /** The host's namespace holder as recorded, when one was. */
 function holderOf(resources: unknown): ProcessRef | undefined {
   const r = resources as NetnsHostResources | undefined;
-  if (r?.holderPid === undefined) return undefined;
-  return r.holderStart === undefined ? { pid: r.holderPid } : { pid: r.holderPid, start: r.holderStart };
+  return r?.holderPid === undefined ? undefined : recordedProcess(r.holderPid, r.holderStart);
 }
 
 /** The hosts' key is the one overlab generated and pinned in the lab's known_hosts; nothing new is ever trusted. */

@@ -16,7 +16,7 @@ import type { Plan } from '../../lab/types.ts';
 import { FatalProbeError, waitFor } from '../../wait.ts';
 import { listDir } from '../../system/files.ts';
 import { inNamespace, labPrefix, namespaceInode, NETNS_DIR, processesInNamespaces } from '../../system/namespaces.ts';
-import { isAlive, isSameProcess, processLabel, processRef, type ProcessRef } from '../../system/processes.ts';
+import { isAlive, isSameProcess, processLabel, processRef, recordedProcess, type ProcessRef } from '../../system/processes.ts';
 import { findProgram } from '../../system/programs.ts';
 import type { LabContext, SshAddress } from '../../host.ts';
 import type { LibvirtVagrantSettings } from '../../render/vagrantfile.ts';
@@ -232,7 +232,7 @@ export class LocalLibvirt {
   /** The recorded daemons, by name. */
   private daemons(): Record<string, ProcessRef> {
     const r = LocalLibvirt.recorded(this.ctx);
-    return Object.fromEntries(Object.entries(r?.pids ?? {}).map(([d, pid]) => [d, r?.starts?.[d] === undefined ? { pid } : { pid, start: r.starts[d] }]));
+    return Object.fromEntries(Object.entries(r?.pids ?? {}).map(([d, pid]) => [d, recordedProcess(pid, r?.starts?.[d])]));
   }
 
   /** Creates the namespace and starts the daemons in it (each pid recorded before it is waited on). */
@@ -390,9 +390,7 @@ export class LocalLibvirt {
       }
     }
     // The daemons, by their recorded pids; then whatever else still runs in the namespace (qemu, dnsmasq).
-    const pids = Object.values(this.daemons())
-      .filter((ref) => isSameProcess(ref))
-      .map((ref) => ref.pid);
+    const pids = Object.values(this.running());
     const inode = namespaceInode(this.namespace);
     const inside = inode === undefined ? [] : processesInNamespaces(new Set([inode]), new Set()).filter((p) => !pids.includes(p));
     for (const group of [pids.reverse(), inside]) {
