@@ -11,6 +11,7 @@ import { fileURLToPath } from 'node:url';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { execa } from 'execa';
 import { PrerequisiteError } from '../errors.ts';
+import { isAlive } from './processes.ts';
 
 /** Where Docker publishes its static builds for this machine's architecture. */
 export const DOCKER_STATIC_URL = `https://download.docker.com/linux/static/stable/${process.arch === 'arm64' ? 'aarch64' : 'x86_64'}`;
@@ -151,7 +152,7 @@ async function lock(path: string, signal?: AbortSignal): Promise<() => void> {
       if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
     }
     const holder = Number(readFileSafe(path));
-    if (Number.isInteger(holder) && holder > 0 && !alive(holder)) rmSync(path, { force: true });
+    if (Number.isInteger(holder) && holder > 0 && !isAlive(holder)) rmSync(path, { force: true });
     else if (Date.now() - mtime(path) > 10 * 60_000) rmSync(path, { force: true });
     signal?.throwIfAborted();
     await sleep(100);
@@ -171,15 +172,6 @@ function mtime(p: string): number {
     return statSync(p).mtimeMs;
   } catch {
     return Date.now();
-  }
-}
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
   }
 }
 
