@@ -2,9 +2,10 @@
 // namespaces carry its name after a fixed prefix (`ovl.<lab>.`), so several labs never clash and
 // leftovers of a crashed lab are found by prefix alone. Shared by the providers that make
 // namespaces (netns hosts, the local libvirt's namespace).
-import { readdirSync, readlinkSync, statSync } from 'node:fs';
+import { closeSync, fstatSync, openSync, readdirSync, readlinkSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { procStat } from './processes.ts';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { processLabel, procStat } from './processes.ts';
 
 export const NS_PREFIX = 'ovl.';
 
@@ -62,13 +63,13 @@ function nsInode(pid: number, kind: 'net' | 'mnt'): number | undefined {
 }
 
 /**
- * Pids of every process in one of the given network or mount namespaces, and of all their
+ * Pids of every process in one of the pinned network or mount namespaces, and of all their
  * descendants (a container lives in a namespace of its own, but is a child of a shim in ours).
  */
-export function processesInNamespaces(netInodes: Set<number>, mntInodes: Set<number>): number[] {
+export function processesInNamespaces(pins: PinnedNamespaces): number[] {
   const procs = listProcesses();
   const found = new Set(
-    procs.filter((p) => (p.net !== undefined && netInodes.has(p.net)) || (p.mnt !== undefined && mntInodes.has(p.mnt))).map((p) => p.pid),
+    procs.filter((p) => (p.net !== undefined && pins.net.has(p.net)) || (p.mnt !== undefined && pins.mnt.has(p.mnt))).map((p) => p.pid),
   );
   let grew = true;
   while (grew) {
@@ -82,6 +83,88 @@ export function processesInNamespaces(netInodes: Set<number>, mntInodes: Set<num
   }
   found.delete(process.pid);
   return [...found];
+}
+
+/**
+ * Namespaces held open by this process while it looks for what runs in them and kills it. The
+ * kernel gives a freed namespace's inode number to the next namespace made on the machine (the
+ * lowest free number, whatever the kind): compared by number alone once the lab's last process
+ * in a namespace has died, the number would name a namespace another lab just made (its
+ * `ip -n`, which unshares a mount namespace; its runc init) and kill there. An open file keeps
+ * the namespace, and so its number, until `release`.
+ */
+export interface PinnedNamespaces {
+  readonly net: ReadonlySet<number>;
+  readonly mnt: ReadonlySet<number>;
+  release(): void;
+}
+
+/**
+ * Pins the namespaces at these paths (`/run/netns/NAME`, `/proc/PID/ns/net`, `/proc/PID/ns/mnt`);
+ * paths that are gone are skipped, and so are the namespaces in `except` (the machine's own).
+ */
+export function pinNamespaces(paths: { net: readonly string[]; mnt: readonly string[] }, except: ReadonlySet<number | undefined> = new Set()): PinnedNamespaces {
+  const fds: number[] = [];
+  const pin = (list: readonly string[]) => {
+    const inodes = new Set<number>();
+    for (const path of list) {
+      let fd: number;
+      try {
+        fd = openSync(path, 'r');
+      } catch {
+        continue; // The process or the name is gone.
+      }
+      const ino = fstatSync(fd).ino;
+      if (except.has(ino) || inodes.has(ino)) closeSync(fd);
+      else {
+        fds.push(fd);
+        inodes.add(ino);
+      }
+    }
+    return inodes;
+  };
+  const net = pin(paths.net);
+  const mnt = pin(paths.mnt);
+  return {
+    net,
+    mnt,
+    release: () => {
+      for (const fd of fds.splice(0)) closeSync(fd);
+    },
+  };
+}
+
+/** Pids of the processes in these named network namespaces and of their descendants (pinned while looked for). */
+export function processesInNamedNamespaces(names: readonly string[]): number[] {
+  const pins = pinNamespaces({ net: names.map((n) => join(NETNS_DIR, n)), mnt: [] });
+  try {
+    return pins.net.size ? processesInNamespaces(pins) : [];
+  } finally {
+    pins.release();
+  }
+}
+
+/**
+ * SIGKILL to every process in the pinned namespaces and to their descendants, again until none
+ * is left (bounded: `rounds` x `intervalMs`); returns what the first round found, by label.
+ */
+export async function killProcessesIn(pins: PinnedNamespaces, options: { rounds?: number; intervalMs?: number } = {}): Promise<string[]> {
+  const { rounds = 50, intervalMs = 20 } = options;
+  let first: string[] = [];
+  for (let round = 0; round < rounds; round++) {
+    const pids = processesInNamespaces(pins);
+    if (pids.length === 0) break;
+    if (round === 0) first = pids.map(processLabel);
+    for (const pid of pids) {
+      try {
+        process.kill(pid, 'SIGKILL');
+      } catch {
+        // Already gone.
+      }
+    }
+    await sleep(intervalMs);
+  }
+  return first;
 }
 
 export function mountNamespaceOf(pid: number): number | undefined {

@@ -16,7 +16,7 @@ import { isAlive, processesNaming, processLabel, procStat } from '../../harness/
 describe('netns provider (real namespaces, dockerd, etcd)', function () {
   this.timeout(180_000);
   let s: Scratch;
-  const labs = ['it-kv', 'it-kv2', 'it-swarm', 'it-kill', 'it-int', 'it-orph', 'it-pid'];
+  const labs = ['it-kv', 'it-kv2', 'it-swarm', 'it-kill', 'it-int', 'it-orph', 'it-pid', 'it-churn'];
 
   before(() => {
     s = new Scratch();
@@ -68,6 +68,30 @@ describe('netns provider (real namespaces, dockerd, etcd)', function () {
     } finally {
       other!.kill('SIGKILL');
     }
+  });
+
+  it('down kills nothing that another program starts meanwhile in namespaces of its own (the kernel gives them the numbers of the namespaces down frees)', async () => {
+    const file = s.lab('it-churn', kvLab('it-churn', { third: 149 }));
+    const up = await s.run(['up', '--lab', file, '--quiet']);
+    expect(up.exitCode, up.all).to.equal(0);
+    // What a neighbouring lab does while this one goes down: `ip -n` and runc init each make a
+    // mount namespace. Each exit status is recorded; 137 is a SIGKILL. Before the lab's
+    // namespaces were pinned while their processes died, every down killed 4 to 49 of these.
+    const codes = join(s.dir, 'churn-codes');
+    const stop = join(s.dir, 'churn-stop');
+    const churn = execa('bash', ['-c', `: > "$1"; while [ ! -e "$2" ]; do unshare --mount --propagation private sleep 0.01; echo $? >> "$1"; done`, 'churn', codes, stop], { reject: false });
+    try {
+      await sleep(300);
+      const down = await s.run(['down', 'it-churn', '--quiet']);
+      expect(down.exitCode, down.all).to.equal(0);
+    } finally {
+      writeFileSync(stop, '');
+      await churn;
+    }
+    const statuses = readFileSync(codes, 'utf8').trim().split('\n');
+    expect(statuses.length, 'namespaces made during down').to.be.above(20);
+    expect(statuses.filter((c) => c !== '0'), 'exit statuses other than 0 (137: killed by down)').to.deep.equal([]);
+    expect(await leftovers('it-churn')).to.deep.equal(NOTHING_LEFT);
   });
 
   describe('kv mode with etcd (consul preferred, etcd the declared fallback)', () => {

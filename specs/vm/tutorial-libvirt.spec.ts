@@ -6,7 +6,7 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { expect } from 'chai';
-import { labPrefix, namespaceInode, namespacesWithPrefix, processesInNamespaces } from '../../harness/system/namespaces.ts';
+import { labPrefix, namespacesWithPrefix, processesInNamedNamespaces } from '../../harness/system/namespaces.ts';
 import { DEFAULT_POOL_XML, LIBVIRT_LEFTOVER_DIRS, boxVolumes, libvirtNamespace, libvirtPrefix, type LocalLibvirtRecord } from '../../harness/providers/vagrant/local-libvirt.ts';
 import { sweepVmLabs } from './support.ts';
 import { Scratch, shippedLab, type TestRun } from '../integration/support/labs.ts';
@@ -53,7 +53,6 @@ function commands(): { pid: number; comm: string }[] {
 function libvirtLeftovers(record: LocalLibvirtRecord | undefined) {
   const prefix = libvirtPrefix(LAB);
   const namespaces = namespacesWithPrefix(labPrefix(LAB));
-  const inodes = new Set(namespaces.map(namespaceInode).filter((i): i is number => i !== undefined));
   return {
     domains: list(DOMAINS_DIR).filter((f) => f.startsWith(prefix)),
     networks: list(NETWORKS_DIR).filter((f) => f.startsWith(prefix)),
@@ -63,7 +62,7 @@ function libvirtLeftovers(record: LocalLibvirtRecord | undefined) {
     files: LIBVIRT_LEFTOVER_DIRS.flatMap((d) => list(d).filter((f) => f.startsWith(prefix))),
     pools: record?.createdPool && existsSync(DEFAULT_POOL_XML) ? ['default'] : [],
     namespaces,
-    processes: processesInNamespaces(inodes, new Set()),
+    processes: processesInNamedNamespaces(namespaces),
   };
 }
 

@@ -2,7 +2,7 @@
 // and what a lab's processes hold now (for `status --all`).
 import { readFileSync } from 'node:fs';
 import type { Plan } from '../../lab/types.ts';
-import { labPrefix, namespaceInode, namespacesWithPrefix, processesInNamespaces } from '../../system/namespaces.ts';
+import { labPrefix, namespacesWithPrefix, processesInNamedNamespaces } from '../../system/namespaces.ts';
 
 /**
  * Resident memory measured on netns hosts, rounded up: a docker host is dockerd 20.10.24 (82 MiB)
@@ -26,10 +26,8 @@ export function estimateNetnsMemoryMiB(plan: Plan): number {
 
 /** The resident memory (MiB) of every process in the lab's namespaces and of their descendants (containers). */
 export function netnsMemoryInUseMiB(lab: string): number {
-  const inodes = new Set(namespacesWithPrefix(labPrefix(lab)).map(namespaceInode).filter((i): i is number => i !== undefined));
-  if (!inodes.size) return 0;
   let kb = 0;
-  for (const pid of processesInNamespaces(inodes, new Set())) {
+  for (const pid of processesInNamedNamespaces(namespacesWithPrefix(labPrefix(lab)))) {
     try {
       kb += Number(/^VmRSS:\s+(\d+) kB/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0);
     } catch {

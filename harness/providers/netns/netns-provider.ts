@@ -8,7 +8,6 @@ import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { CommandFailedError, HostUnreachableError, LabStateError } from '../../errors.ts';
 import type { HostPlan, Plan } from '../../lab/types.ts';
 import { labKnownHosts, labRuntimeDir } from '../../state/paths.ts';
@@ -17,10 +16,10 @@ import { hostKeyOptions } from '../ssh-hosts.ts';
 import { waitFor } from '../../wait.ts';
 import { emptyDestroyReport, type DestroyReport, type HostCommands, type Provider } from '../provider.ts';
 import { ENGINE_SERVICE, type HostAccess, type HostKeyPolicy, type HostRunner, type LabContext } from '../../host.ts';
-import { isSameProcess, processesNaming, processLabel, processRef, recordedProcess, stopProcess, type ProcessRef } from '../../system/processes.ts';
+import { isSameProcess, processesNaming, processRef, recordedProcess, stopProcess, type ProcessRef } from '../../system/processes.ts';
 import { findProgram } from '../../system/programs.ts';
 import { NetnsRunner, NetnsServices, type ServiceRecord } from './host.ts';
-import { labPrefix, mountNamespaceOf, namespaceInode, namespacesWithPrefix, netNamespaceOf, processesInNamespaces } from '../../system/namespaces.ts';
+import { killProcessesIn, labPrefix, mountNamespaceOf, namespaceInode, namespacesWithPrefix, netNamespaceOf, NETNS_DIR, pinNamespaces } from '../../system/namespaces.ts';
 import { mountsUnder, removeCgroups } from './leftovers.ts';
 import { estimateNetnsMemoryMiB, netnsMemoryInUseMiB } from './memory.ts';
 import { cgroupParent, hostNamespace, hostRuntimeDir, hostsFile, sshdConfig, switchAddress, switchNamespace, wiringScripts } from './topology.ts';
@@ -186,32 +185,23 @@ export class NetnsProvider implements Provider {
     // the lab's runtime folder on their command line: their namespaces are the lab's too.
     // Never the machine's own namespaces (a shell of the user's may name the folder too).
     const own = new Set([netNamespaceOf(process.pid), mountNamespaceOf(process.pid), netNamespaceOf(1), mountNamespaceOf(1)]);
-    const labs = (i: number | undefined): i is number => i !== undefined && !own.has(i);
     const named = processesNaming(labRuntimeDir(lab));
-    const netInodes = new Set([...[...namespaces].map(namespaceInode), ...named.map(netNamespaceOf)].filter(labs));
-    const mntInodes = new Set(
-      [
-        ...hosts
-          .map((h) => holderOf(h.resources))
-          .filter((p): p is ProcessRef => p !== undefined && isSameProcess(p))
-          .map((p) => p.pid),
-        ...named,
-      ]
-        .map(mountNamespaceOf)
-        .filter(labs),
+    const holders = hosts
+      .map((h) => holderOf(h.resources))
+      .filter((p): p is ProcessRef => p !== undefined && isSameProcess(p))
+      .map((p) => p.pid);
+    // Pinned while their processes die, so that their numbers never name another lab's namespaces.
+    const pins = pinNamespaces(
+      {
+        net: [...[...namespaces].map((ns) => join(NETNS_DIR, ns)), ...named.map((pid) => `/proc/${pid}/ns/net`)],
+        mnt: [...holders, ...named].map((pid) => `/proc/${pid}/ns/mnt`),
+      },
+      own,
     );
-    for (let round = 0; round < 50; round++) {
-      const pids = processesInNamespaces(netInodes, mntInodes);
-      if (pids.length === 0) break;
-      if (round === 0) report.processes.push(...pids.map(processLabel));
-      for (const pid of pids) {
-        try {
-          process.kill(pid, 'SIGKILL');
-        } catch {
-          // Already gone.
-        }
-      }
-      await sleep(20);
+    try {
+      report.processes.push(...(await killProcessesIn(pins)));
+    } finally {
+      pins.release();
     }
 
     // 3. Namespaces, mounts, runtime folder, cgroups.

@@ -15,8 +15,8 @@ import { CommandFailedError, LabStateError, PrerequisiteError } from '../../erro
 import type { Plan } from '../../lab/types.ts';
 import { FatalProbeError, waitFor } from '../../wait.ts';
 import { listDir } from '../../system/files.ts';
-import { inNamespace, labPrefix, namespaceInode, NETNS_DIR, processesInNamespaces } from '../../system/namespaces.ts';
-import { isAlive, isSameProcess, processLabel, processRef, recordedProcess, type ProcessRef } from '../../system/processes.ts';
+import { inNamespace, labPrefix, NETNS_DIR, processesInNamedNamespaces } from '../../system/namespaces.ts';
+import { isSameProcess, processLabel, processRef, recordedProcess, type ProcessRef } from '../../system/processes.ts';
 import { findProgram } from '../../system/programs.ts';
 import type { LabContext, SshAddress } from '../../host.ts';
 import type { LibvirtVagrantSettings } from '../../render/vagrantfile.ts';
@@ -389,24 +389,27 @@ export class LocalLibvirt {
         }
       }
     }
-    // The daemons, by their recorded pids; then whatever else still runs in the namespace (qemu, dnsmasq).
-    const pids = Object.values(this.running());
-    const inode = namespaceInode(this.namespace);
-    const inside = inode === undefined ? [] : processesInNamespaces(new Set([inode]), new Set()).filter((p) => !pids.includes(p));
-    for (const group of [pids.reverse(), inside]) {
-      for (const pid of group) {
-        const label = processLabel(pid);
+    // The daemons, by their recorded pids; then whatever else still runs in the namespace (qemu,
+    // dnsmasq). Each by pid and start time: the waits below are long enough for a pid to be reused.
+    const daemons = Object.values(this.daemons()).filter((ref) => isSameProcess(ref));
+    const inside = processesInNamedNamespaces([this.namespace])
+      .filter((p) => !daemons.some((d) => d.pid === p))
+      .map(processRef);
+    for (const group of [daemons.reverse(), inside]) {
+      for (const ref of group) {
+        const label = processLabel(ref.pid);
         try {
-          process.kill(pid, 'SIGTERM');
+          process.kill(ref.pid, 'SIGTERM');
           processes.push(label);
         } catch {
           // Gone already.
         }
       }
-      const gone = async () => (group.some(isAlive) ? undefined : true);
+      const left = () => group.filter((ref) => isSameProcess(ref));
+      const gone = async () => (left().length ? undefined : true);
       await waitFor(gone, { what: 'the lab libvirt processes to exit', timeoutMs: 15_000, intervalMs: 100 }).catch(async () => {
-        for (const pid of group.filter(isAlive)) process.kill(pid, 'SIGKILL');
-        await waitFor(gone, { what: `the lab libvirt processes to exit after SIGKILL (${group.filter(isAlive).join(', ')})`, timeoutMs: 10_000, intervalMs: 100 });
+        for (const ref of left()) process.kill(ref.pid, 'SIGKILL');
+        await waitFor(gone, { what: `the lab libvirt processes to exit after SIGKILL (${left().map((r) => r.pid).join(', ')})`, timeoutMs: 10_000, intervalMs: 100 });
       });
     }
     // What libvirt keeps after its objects are gone, named after them: QEMU logs, dnsmasq files.

@@ -6,7 +6,7 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { execa, execaSync, type ResultPromise } from 'execa';
-import { labPrefix, namespaceInode, namespacesWithPrefix, processesInNamespaces } from '../../../harness/system/namespaces.ts';
+import { labPrefix, namespacesWithPrefix, processesInNamedNamespaces } from '../../../harness/system/namespaces.ts';
 import { labRuntimeDir } from '../../../harness/state/paths.ts';
 
 export const ROOT = resolve(import.meta.dirname, '../../..');
@@ -100,7 +100,6 @@ export interface Leftovers {
 /** Everything of a lab still on the machine, found by its names alone. */
 export async function leftovers(lab: string): Promise<Leftovers> {
   const namespaces = namespacesWithPrefix(labPrefix(lab));
-  const inodes = new Set(namespaces.map(namespaceInode).filter((i): i is number => i !== undefined));
   const runtime = labRuntimeDir(lab);
   const mounts = readFileSync('/proc/self/mountinfo', 'utf8')
     .split('\n')
@@ -117,7 +116,7 @@ export async function leftovers(lab: string): Promise<Leftovers> {
   const links = rootLinks().filter((l) => !BASELINE_LINKS.includes(l));
   return {
     namespaces,
-    processes: processesInNamespaces(inodes, new Set()),
+    processes: processesInNamedNamespaces(namespaces),
     mounts,
     paths: existsSync(runtime) ? [runtime] : [],
     cgroups,
