@@ -1,7 +1,7 @@
 // The per-lab state file and its lock. Every resource is recorded before it is created, so an
 // interrupted `up` leaves a state that `down` can clear.
-import { closeSync, openSync, readFileSync, renameSync, rmSync, writeFileSync, writeSync, mkdirSync } from 'node:fs';
-import { join } from 'node:path';
+import { closeSync, openSync, readFileSync, renameSync, rmdirSync, rmSync, writeFileSync, writeSync, mkdirSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { LabStateError, permissionProblem } from '../errors.ts';
 import type { EngineMode, Plan, ProviderId } from '../lab/types.ts';
 import { isSameProcess, processRef } from '../system/processes.ts';
@@ -113,21 +113,35 @@ export class StateStore {
     return join(this.dir, 'plan.json');
   }
 
-  /** Takes the lab's lock for one command; a lock whose holder has died is taken over. */
+  /**
+   * Takes the lab's lock for one command; a lock whose holder has died is taken over. Releasing
+   * it also removes the folders the lock made, when nothing else was put in them (a `down` or
+   * `test` of a lab that was never up leaves no trace).
+   */
   lock(command: string): () => void {
     const path = join(this.dir, 'lock');
+    let made: string | undefined;
     try {
-      mkdirSync(this.dir, { recursive: true });
+      made = mkdirSync(this.dir, { recursive: true });
     } catch (e) {
       throw permissionProblem(e, 'make the state folder');
     }
+    const release = () => {
+      rmSync(path, { force: true });
+      if (made !== undefined) removeEmptyFolders(this.dir, made);
+    };
     for (let attempt = 0; attempt < 2; attempt++) {
       try {
         const fd = openSync(path, 'wx');
         writeSync(fd, JSON.stringify({ ...processRef(process.pid), command, since: new Date().toISOString() }));
         closeSync(fd);
-        return () => rmSync(path, { force: true });
+        return release;
       } catch (e) {
+        if ((e as NodeJS.ErrnoException).code === 'ENOENT') {
+          // Another command released its lock and removed the empty folder just now.
+          made ??= mkdirSync(this.dir, { recursive: true });
+          continue;
+        }
         if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw permissionProblem(e, 'take the lab lock');
         let holder: { pid: number; start?: number; command: string } | undefined;
         try {
@@ -144,5 +158,17 @@ export class StateStore {
       }
     }
     throw new LabStateError(`cannot take the lab lock ${path}`);
+  }
+}
+
+/** Removes `dir` and its parents up to `top` while each is empty. */
+function removeEmptyFolders(dir: string, top: string): void {
+  for (let d = dir; ; d = dirname(d)) {
+    try {
+      rmdirSync(d);
+    } catch {
+      return; // Not empty (state, logs, another lab), or gone.
+    }
+    if (d === top || dirname(d) === d) return;
   }
 }
