@@ -11,7 +11,7 @@ import { fileURLToPath } from 'node:url';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { execa } from 'execa';
 import { PrerequisiteError } from '../errors.ts';
-import { isAlive } from './processes.ts';
+import { isSameProcess, processRef, recordedProcess, type ProcessRef } from './processes.ts';
 
 /** Where Docker publishes its static builds for this machine's architecture. */
 export const DOCKER_STATIC_URL = `https://download.docker.com/linux/static/stable/${process.arch === 'arm64' ? 'aarch64' : 'x86_64'}`;
@@ -140,23 +140,39 @@ async function download(url: string, signal?: AbortSignal): Promise<Buffer> {
   return Buffer.from(await res.arrayBuffer());
 }
 
-/** An exclusive lock file (O_EXCL); one left by a dead process (its pid gone) is taken over. */
+/**
+ * An exclusive lock file (O_EXCL) holding its owner's pid and start time; one whose owner is gone
+ * (or whose pid another process now has) is taken over, and so is one older than 10 minutes.
+ */
 async function lock(path: string, signal?: AbortSignal): Promise<() => void> {
   for (;;) {
     try {
       const fd = openSync(path, 'wx');
-      writeFileSync(fd, String(process.pid));
+      writeFileSync(fd, JSON.stringify(processRef(process.pid)));
       closeSync(fd);
       return () => rmSync(path, { force: true });
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
     }
-    const holder = Number(readFileSafe(path));
-    if (Number.isInteger(holder) && holder > 0 && !isAlive(holder)) rmSync(path, { force: true });
+    const holder = lockHolder(readFileSafe(path));
+    if (holder && !isSameProcess(holder)) rmSync(path, { force: true });
     else if (Date.now() - mtime(path) > 10 * 60_000) rmSync(path, { force: true });
     signal?.throwIfAborted();
     await sleep(100);
   }
+}
+
+/** The owner a cache lock names: `{"pid":N,"start":T}`, or a bare pid (older locks); undefined while it is being written. */
+export function lockHolder(text: string): ProcessRef | undefined {
+  try {
+    const v = JSON.parse(text) as unknown;
+    if (typeof v === 'number') return Number.isInteger(v) && v > 0 ? { pid: v } : undefined;
+    const r = v as Partial<ProcessRef> | null;
+    if (r && Number.isInteger(r.pid) && r.pid! > 0) return recordedProcess(r.pid!, typeof r.start === 'number' ? r.start : undefined);
+  } catch {
+    // Empty or half written.
+  }
+  return undefined;
 }
 
 function readFileSafe(p: string): string {

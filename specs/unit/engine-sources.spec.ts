@@ -8,7 +8,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { execa } from 'execa';
-import { archiveUrl, ENGINE_TREE_BINARIES, EngineFetchError, resolveEngineTree } from '../../harness/system/engines.ts';
+import { archiveUrl, ENGINE_TREE_BINARIES, EngineFetchError, lockHolder, resolveEngineTree } from '../../harness/system/engines.ts';
+import { processRef } from '../../harness/system/processes.ts';
 
 describe('engine sources: static archives', () => {
   let dir: string;
@@ -48,6 +49,20 @@ describe('engine sources: static archives', () => {
     const cacheRoot = join(dir, 'cache2');
     const all = await Promise.all([1, 2, 3, 4].map(() => resolveEngineTree('1.2.3', { mirror, cacheRoot })));
     expect(all.filter((t) => t.fetched)).to.have.length(1);
+  });
+
+  it('takes over a lock whose pid another process now has (its start time differs), and reads older locks (a bare pid)', async () => {
+    const cacheRoot = join(dir, 'cache5');
+    mkdirSync(cacheRoot, { recursive: true });
+    const me = processRef(process.pid);
+    // This process holds the pid, but did not start when the lock says: its owner is gone.
+    writeFileSync(join(cacheRoot, '1.2.3.lock'), JSON.stringify({ pid: me.pid, start: me.start! + 1 }));
+    const tree = await resolveEngineTree('1.2.3', { mirror, cacheRoot });
+    expect(tree.fetched).to.equal(true);
+    expect(lockHolder('123')).to.deep.equal({ pid: 123 });
+    expect(lockHolder('{"pid":123,"start":456}')).to.deep.equal({ pid: 123, start: 456 });
+    expect(lockHolder('')).to.equal(undefined);
+    expect(lockHolder('{"pid":-1}')).to.equal(undefined);
   });
 
   it('refuses an archive whose SHA-256 differs, naming the URL and both sums', async () => {
