@@ -68,6 +68,15 @@ export function isSameProcess(ref: ProcessRef | number): boolean {
 }
 
 /**
+ * Still in the process table as the recorded process: running, or exited but not yet reaped by
+ * its parent (a zombie). What a wait for a process to be gone waits on.
+ */
+export function isPresent(ref: ProcessRef): boolean {
+  if (!isAlive(ref.pid)) return false;
+  return ref.start === undefined || procStat(ref.pid)?.start === ref.start;
+}
+
+/**
  * SIGTERM, up to `graceMs` for it to exit, then SIGKILL and a bounded wait for it to go. A pid
  * that now belongs to another process (its start time differs) is left alone.
  */

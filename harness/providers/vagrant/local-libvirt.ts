@@ -16,7 +16,7 @@ import type { Plan } from '../../lab/types.ts';
 import { FatalProbeError, waitFor } from '../../wait.ts';
 import { listDir } from '../../system/files.ts';
 import { inNamespace, labPrefix, NETNS_DIR, processesInNamedNamespaces } from '../../system/namespaces.ts';
-import { isSameProcess, processLabel, processRef, recordedProcess, type ProcessRef } from '../../system/processes.ts';
+import { isPresent, isSameProcess, processLabel, processRef, recordedProcess, type ProcessRef } from '../../system/processes.ts';
 import { findProgram } from '../../system/programs.ts';
 import type { LabContext, SshAddress } from '../../host.ts';
 import type { LibvirtVagrantSettings } from '../../render/vagrantfile.ts';
@@ -405,7 +405,8 @@ export class LocalLibvirt {
           // Gone already.
         }
       }
-      const left = () => group.filter((ref) => isSameProcess(ref));
+      // Gone means reaped too, as a census of the machine's processes would see it.
+      const left = () => group.filter(isPresent);
       const gone = async () => (left().length ? undefined : true);
       await waitFor(gone, { what: 'the lab libvirt processes to exit', timeoutMs: 15_000, intervalMs: 100 }).catch(async () => {
         for (const ref of left()) process.kill(ref.pid, 'SIGKILL');
