@@ -6,19 +6,27 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { execa, execaSync, type ResultPromise } from 'execa';
-import { labPrefix, namespacesWithPrefix, processesInNamedNamespaces } from '../../../harness/system/namespaces.ts';
+import { labPrefix, namespacesWithPrefix, NS_PREFIX, processesInNamedNamespaces } from '../../../harness/system/namespaces.ts';
 import { labRuntimeDir } from '../../../harness/state/paths.ts';
+import { isSameProcess, processRef, type ProcessRef } from '../../../harness/system/processes.ts';
 
 export const ROOT = resolve(import.meta.dirname, '../../..');
 export const CLI = join(ROOT, 'bin', 'overlab.js');
 
+/** What every scratch folder's name starts with (see sweepTestLeftovers). */
+export const SCRATCH_PREFIX = join(tmpdir(), 'overlab-it-');
+/** The file in a scratch folder naming the test process that made it (pid and start time). */
+export const SCRATCH_OWNER = 'owner.json';
+
 /** A scratch folder with its own OVERLAB_HOME; removed by `dispose`. */
 export class Scratch {
-  readonly dir = mkdtempSync(join(tmpdir(), 'overlab-it-'));
+  readonly dir = mkdtempSync(SCRATCH_PREFIX);
   readonly home = join(this.dir, 'state');
 
   constructor() {
     mkdirSync(this.home);
+    // Whose folder this is: a run that is still going keeps its labs (see sweepTestLeftovers).
+    writeFileSync(join(this.dir, SCRATCH_OWNER), JSON.stringify(processRef(process.pid)));
   }
 
   lab(name: string, text: string): string {
@@ -142,4 +150,50 @@ export async function freePort(): Promise<number> {
       srv.close(() => resolve(port));
     });
   });
+}
+
+/** The test process that made this scratch folder still runs (a folder without an owner file is an older run's). */
+function runIsAlive(dir: string): boolean {
+  try {
+    return isSameProcess(JSON.parse(readFileSync(join(dir, SCRATCH_OWNER), 'utf8')) as ProcessRef);
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Labs left on this machine by an earlier test run that was killed before its `after` hooks ran
+ * (a CI runner's timeout, a session that ended): a process in the lab's namespaces names a
+ * scratch folder whose test process is gone. Each is taken down with `down --force` from its own
+ * state, and its scratch folder removed, so that the fixed test lab names never meet namespaces
+ * they cannot own. A user's labs name no scratch folder, and a running test's labs have a live
+ * owner: neither is touched. Returns what it removed.
+ */
+export async function sweepTestLeftovers(): Promise<string[]> {
+  const labs = new Map<string, string[]>();
+  for (const ns of namespacesWithPrefix(NS_PREFIX)) {
+    const lab = ns.slice(NS_PREFIX.length).split('.')[0]!;
+    labs.set(lab, [...(labs.get(lab) ?? []), ns]);
+  }
+  const swept: { lab: string; dir: string }[] = [];
+  const scratch = new RegExp(`(${SCRATCH_PREFIX.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}[^/\\s]+)/`);
+  for (const [lab, namespaces] of labs) {
+    const dir = processesInNamedNamespaces(namespaces)
+      .flatMap((pid) => {
+        try {
+          return readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
+        } catch {
+          return [];
+        }
+      })
+      .map((arg) => scratch.exec(arg)?.[1])
+      .find((d) => d !== undefined);
+    if (dir === undefined || runIsAlive(dir)) continue;
+    const down = await execa('node', [CLI, 'down', '--force', lab, '--quiet'], { reject: false, cwd: tmpdir(), env: { OVERLAB_HOME: join(dir, 'state') }, all: true, timeout: 120_000 });
+    if (down.exitCode !== 0) throw new Error(`cannot remove lab ${lab}, left by an earlier test run in ${dir}: ${down.all}`);
+    swept.push({ lab, dir });
+  }
+  // The folders once all their labs are down (each down reads its lab's state there).
+  for (const dir of new Set(swept.map((s) => s.dir))) rmSync(dir, { recursive: true, force: true });
+  return swept.map((s) => `${s.lab} (${s.dir})`);
 }
