@@ -1,9 +1,9 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { copyFileSync, mkdtempSync, rmSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect } from 'chai';
-import { isSameProcess, processRef, startTimeOf, stopProcess } from '../../harness/system/processes.ts';
+import { isPresent, isSameProcess, processRef, procStat, startTimeOf, stopProcess } from '../../harness/system/processes.ts';
 
 describe('processes recorded by pid and start time', () => {
   const children: ChildProcess[] = [];
@@ -63,5 +63,28 @@ describe('processes recorded by pid and start time', () => {
     await stopProcess(ref, 2_000);
     await exited(child);
     expect(child.signalCode).to.equal('SIGTERM');
+  });
+
+  it('a process that exited but is not reaped yet (a zombie) is no longer the same process, but still present until reaped', async function () {
+    this.timeout(20_000);
+    // sh starts `sleep 0` and becomes `sleep 5`, which never reaps it.
+    const parent = spawn('sh', ['-c', 'sleep 0 & exec sleep 5'], { stdio: 'ignore' });
+    children.push(parent);
+    let zombie: number | undefined;
+    for (let i = 0; i < 200 && zombie === undefined; i++) {
+      await new Promise((r) => setTimeout(r, 10));
+      const kids = readFileSync(`/proc/${parent.pid}/task/${parent.pid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean).map(Number);
+      zombie = kids.find((k) => procStat(k)?.state === 'Z');
+    }
+    expect(zombie, 'a zombie child').to.be.a('number');
+    const ref = processRef(zombie!);
+    expect(isSameProcess(ref)).to.equal(false);
+    expect(isPresent(ref)).to.equal(true);
+    expect(isPresent({ pid: ref.pid, start: ref.start! + 1 })).to.equal(false);
+    parent.kill('SIGKILL');
+    await exited(parent);
+    // Reaped by whoever adopts it (init here reaps late): bounded.
+    for (let i = 0; i < 1500 && isPresent(ref); i++) await new Promise((r) => setTimeout(r, 10));
+    expect(isPresent(ref)).to.equal(false);
   });
 });
