@@ -36,13 +36,15 @@ describe('namespaces pinned while their processes die (several labs on one machi
     for (const c of children) c.kill('SIGKILL');
   });
 
-  it('the kernel gives a freed namespace\'s number to the next namespace made (why numbers alone are not enough)', async () => {
+  it('the kernel gives the next namespace made the lowest free number, so a freed one comes back at once (why numbers alone are not enough)', async () => {
     const first = await inNewMountNamespace();
-    const number = mountNamespaceOf(first.pid!);
+    const number = mountNamespaceOf(first.pid!)!;
     first.kill('SIGKILL');
     await exited(first);
     const next = await inNewMountNamespace();
-    expect(mountNamespaceOf(next.pid!)).to.equal(number);
+    // Its own number, or a lower one that another namespace of the machine freed meanwhile (the
+    // kernel frees network namespaces from a work queue, some time after their last user).
+    expect(mountNamespaceOf(next.pid!)).to.be.at.most(number);
     next.kill('SIGKILL');
   });
 
