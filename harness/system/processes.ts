@@ -28,11 +28,6 @@ export function procStat(pid: number): { state: string; ppid: number; start: num
   }
 }
 
-/** Alive and not a zombie (a detached child of ours that exited stays a zombie until reaped). */
-export function isRunningProcess(pid: number): boolean {
-  return isAlive(pid) && (procStat(pid)?.state ?? 'Z') !== 'Z';
-}
-
 /**
  * A process recorded by pid and start time. The kernel gives a freed pid to the next process
  * (pid_max is 32768 here, and a lab runs thousands of short commands), so a recorded pid
@@ -59,7 +54,7 @@ export function processRef(pid: number): ProcessRef {
   return recordedProcess(pid, startTimeOf(pid));
 }
 
-/** Still the recorded process: running, not a zombie, and started when it was recorded. */
+/** Still the recorded process: running, not a zombie (an exited process stays one until reaped), and started when it was recorded. */
 export function isSameProcess(ref: ProcessRef | number): boolean {
   const { pid, start } = typeof ref === 'number' ? { pid: ref, start: undefined } : ref;
   if (!isAlive(pid)) return false;
