@@ -217,7 +217,7 @@ export function buildProgram(dispatch: Dispatch, version: string): Command {
     .description('run the specs across engines, modes and KV stores, each cell a lab of its own (up, specs, down); one report (JSON, JUnit, HTML) and what changed')
     .argument('[lab]')
     .addOption(labOption())
-    .option('--engines <list>', 'engines: system (this machine\'s) and/or exact versions X.Y.Z (Docker static archives), comma-separated (default: the lab file\'s matrix.engines, else system)')
+    .option('--engines <list>', 'engines: system (this machine\'s) and/or exact releases X.Y.Z (found in the cache, then Debian\'s package archive, then Docker\'s static downloads; static:X.Y.Z, debian:X.Y.Z or ubuntu:X.Y.Z to say where from), comma-separated (default: the lab file\'s matrix.engines, else system)')
     .option('--kv <list>', 'KV stores for kv mode: etcd, zookeeper, consul (default: matrix.kv, else etcd)')
     .option('--modes <list>', 'kv, swarm (default: matrix.modes, else kv,swarm)')
     .addOption(new Option('-p, --provider <provider>', 'override the lab file: auto, netns, vagrant, ssh').choices(['auto', 'netns', 'vagrant', 'ssh']))

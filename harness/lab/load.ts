@@ -126,7 +126,7 @@ export interface RawLab {
     ssh?: { address?: string; user?: string; port?: number; key?: string; hostKey?: string };
   }[];
   kv?: { type?: Lab['kv']['type']; fallback?: Lab['kv']['type']; host?: string; port?: number };
-  engine?: { version?: string; mode?: Lab['engine']['mode']; install?: Lab['engine']['install']; advertisePort?: number; source?: EngineSource; sha256?: string; flags?: string[] };
+  engine?: { version?: string; mode?: Lab['engine']['mode']; install?: Lab['engine']['install']; advertisePort?: number; source?: EngineSource; suite?: string; sha256?: string; flags?: string[] };
   networks?: { name: string; subnet: string; gateway?: string; internal?: boolean; encrypted?: boolean; attachable?: boolean }[];
   services?: {
     name: string;

@@ -3,14 +3,17 @@
 // lab's own text with the cell's settings put in. Pure: data in, data out; nothing runs here.
 import { parseDocument, isMap, isSeq } from 'yaml';
 import { UsageError } from '../errors.ts';
-import type { EngineMode, KvType, Lab } from './types.ts';
+import type { EngineMode, EngineSource, KvType, Lab } from './types.ts';
 import { KV_TYPES } from './types.ts';
 
 /** A lab name is at most this long (namespaces, veths and cgroups are named after it). */
 export const MATRIX_MAX_LAB_NAME = 24;
 
 export interface MatrixAxes {
-  /** `system` (this machine's engine) or exact versions X.Y.Z (static archives). */
+  /**
+   * `system` (this machine's engine), exact releases X.Y.Z (found in the cache, Debian's archive
+   * or Docker's static downloads), or SOURCE:X.Y.Z to say where from (static, debian, ubuntu).
+   */
   engines: string[];
   kv: KvType[];
   modes: EngineMode[];
@@ -25,7 +28,7 @@ export interface MatrixCellPlan {
   id: string;
   /** The cell's own lab: `<lab>-<id>`, the base name cut so the whole fits 24 characters. */
   lab: string;
-  engine: { requested: string; source: 'system' | 'static'; version: string };
+  engine: { requested: string; source: EngineSource; version: string };
   mode: EngineMode;
   kv: KvType | 'none';
   /** Absent when the cell runs; else why it cannot exist. */
@@ -38,9 +41,18 @@ const KV_ID: Record<KvType, string> = { etcd: 'et', zookeeper: 'zk', consul: 'cs
 export function parseEngineList(text: string): string[] {
   const list = splitList(text, '--engines');
   for (const e of list) {
-    if (e !== 'system' && !/^\d+\.\d+\.\d+$/.test(e)) throw new UsageError(`--engines: "${e}" is neither system nor an exact version X.Y.Z (a static archive docker-X.Y.Z.tgz)`);
+    if (e !== 'system' && !/^(?:(?:static|debian|ubuntu|auto):)?\d+\.\d+\.\d+$/.test(e)) {
+      throw new UsageError(`--engines: "${e}" is neither system nor an exact release X.Y.Z (or static:X.Y.Z, debian:X.Y.Z, ubuntu:X.Y.Z to say where from)`);
+    }
   }
   return list;
+}
+
+/** `debian:28.5.2` -> debian, 28.5.2; `28.5.2` -> auto; `system` -> system. */
+export function engineEntry(e: string, systemVersion: string): { source: EngineSource; version: string } {
+  if (e === 'system') return { source: 'system', version: systemVersion };
+  const m = /^(static|debian|ubuntu|auto):(.*)$/.exec(e);
+  return m ? { source: m[1] as EngineSource, version: m[2]! } : { source: 'auto', version: e };
 }
 
 export function parseKvList(text: string): KvType[] {
@@ -61,8 +73,9 @@ function splitList(text: string, flag: string): string[] {
   return list;
 }
 
+/** A cell's engine part: `sys`, or the release's digits (`2852`); where it came from is in the report, not the id. */
 function engineId(e: string): string {
-  return e === 'system' ? 'sys' : e.replaceAll('.', '');
+  return e === 'system' ? 'sys' : e.replace(/^[a-z]+:/, '').replaceAll('.', '');
 }
 
 function versionParts(v: string): number[] {
@@ -91,9 +104,8 @@ export function planMatrix(lab: Lab, axes: MatrixAxes): MatrixCellPlan[] {
   const cells: MatrixCellPlan[] = [];
   const hasKvHost = lab.hosts.some((h) => h.role === 'kv');
   for (const requested of axes.engines) {
-    const source = requested === 'system' ? 'system' : 'static';
-    const version = requested === 'system' ? lab.engine.version : requested;
-    const engine = { requested, source, version } as const;
+    const { source, version } = engineEntry(requested, lab.engine.version);
+    const engine = { requested, source, version };
     const add = (mode: EngineMode, kv: KvType | 'none', notApplicable?: string) => {
       const id = `${engineId(requested)}-${mode === 'swarm' ? (kv === 'none' ? 'sw' : `sw-${KV_ID[kv]}`) : KV_ID[kv as KvType]}`;
       cells.push({ id, lab: cellLabName(lab.name, id), engine, mode, kv, ...(notApplicable ? { notApplicable } : {}), flags: axes.cellFlags?.[id] ?? [] });
@@ -101,18 +113,21 @@ export function planMatrix(lab: Lab, axes: MatrixAxes): MatrixCellPlan[] {
     for (const mode of axes.modes) {
       if (mode === 'kv') {
         for (const kv of axes.kv) {
-          if (source === 'static' && atLeast(version, 23, 0)) {
+          if (source !== 'system' && atLeast(version, 23, 0)) {
             add(mode, kv, `kv mode needs --cluster-store and --cluster-advertise, removed in Docker 23.0 (engine ${version})`);
           } else if (!hasKvHost) add(mode, kv, `lab ${lab.name} has no host with role kv to run ${kv}`);
           else add(mode, kv);
         }
       } else {
-        if (source === 'static' && !atLeast(version, 1, 13)) add(mode, 'none', `swarm mode needs attachable overlays, which came in Docker 1.13 (engine ${version})`);
+        if (source !== 'system' && !atLeast(version, 1, 13)) add(mode, 'none', `swarm mode needs attachable overlays, which came in Docker 1.13 (engine ${version})`);
         else add(mode, 'none');
         for (const kv of axes.kv) add(mode, kv, `swarm mode keeps its state in the swarm's own raft store: no KV store (${kv}) takes part`);
       }
     }
   }
+  const ids = cells.map((c) => c.id);
+  const twice = ids.filter((id, i) => ids.indexOf(id) !== i);
+  if (twice.length) throw new UsageError(`--engines names one release twice (cells ${[...new Set(twice)].join(', ')}): a matrix runs each release once`);
   const unknown = Object.keys(axes.cellFlags ?? {}).filter((id) => !cells.some((c) => c.id === id));
   if (unknown.length) throw new UsageError(`--cell-flag names no cell of this matrix: ${unknown.join(', ')} (cells: ${cells.map((c) => c.id).join(', ')})`);
   const names = new Set(cells.map((c) => c.lab));

@@ -52,6 +52,7 @@ export function planLab(lab: Lab): Plan {
       install: lab.engine.install,
       advertisePort: lab.engine.advertisePort,
       source: lab.engine.source,
+      ...(lab.engine.suite ? { suite: lab.engine.suite } : {}),
       ...(lab.engine.sha256 ? { sha256: lab.engine.sha256 } : {}),
       flags: lab.engine.flags,
     },

@@ -9,8 +9,14 @@ export type KvType = 'consul' | 'etcd' | 'zookeeper';
 export type EngineMode = 'kv' | 'swarm';
 export type HostRole = 'kv' | 'docker';
 export type EngineInstall = 'apt' | 'distro' | 'preinstalled';
-/** netns: this machine's engine binaries, or Docker's static release archive of engine.version. */
-export type EngineSource = 'system' | 'static';
+/**
+ * netns: this machine's engine binaries (system), Docker's static release archive of
+ * engine.version (static), docker.io of that release from Debian's or Ubuntu's package archive
+ * with its own suite's containerd, runc and C library (debian, ubuntu), or the release found
+ * wherever it is: the cache, Debian's archive, Docker's static downloads (auto).
+ */
+export type EngineSource = 'system' | 'static' | 'debian' | 'ubuntu' | 'auto';
+export const ENGINE_SOURCES: readonly EngineSource[] = ['system', 'static', 'debian', 'ubuntu', 'auto'];
 
 export const KV_TYPES: readonly KvType[] = ['consul', 'etcd', 'zookeeper'];
 export const DEFAULT_IMAGE = 'overlab/busybox:latest';
@@ -102,7 +108,7 @@ export interface Lab {
   subnet: string;
   hosts: LabHost[];
   kv: { type: KvType; fallback: KvType | undefined; host: string | undefined; port: number | undefined };
-  engine: { version: string; mode: EngineMode; install: EngineInstall; advertisePort: number; source: EngineSource; sha256: string | undefined; flags: string[] };
+  engine: { version: string; mode: EngineMode; install: EngineInstall; advertisePort: number; source: EngineSource; suite: string | undefined; sha256: string | undefined; flags: string[] };
   networks: LabNetwork[];
   containers: LabContainer[];
   /** Swarm services (swarm mode only). */
@@ -260,8 +266,8 @@ export interface Plan {
   provider: ProviderName;
   subnet: string;
   mode: EngineMode;
-  // source, sha256 and flags are optional: plans recorded by older versions lack them.
-  engine: { version: string; install: EngineInstall; advertisePort: number; source?: EngineSource; sha256?: string; flags?: string[] };
+  // source, suite, sha256 and flags are optional: plans recorded by older versions lack them.
+  engine: { version: string; install: EngineInstall; advertisePort: number; source?: EngineSource; suite?: string; sha256?: string; flags?: string[] };
   kv: KvPlan | undefined;
   hosts: HostPlan[];
   /** Docker hosts in lab order; in swarm mode the first is the manager. */

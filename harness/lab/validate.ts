@@ -158,7 +158,10 @@ export function buildLab(src: LabSource, raw: RawLab): { lab: Lab; problems: Lab
   // -- engine
   const mode = raw.engine?.mode ?? 'kv';
   const version = raw.engine?.version ?? '20.10';
-  const parsedVersion = parseEngineVersion(version);
+  const source = raw.engine?.source ?? 'system';
+  // A package archive may be asked for a package version (28.5.2+dfsg4-5): its release is 28.5.2.
+  const archive = source === 'debian' || source === 'ubuntu';
+  const parsedVersion = parseEngineVersion(archive ? version.replace(/^(\d+\.\d+\.\d+)[+~-].*$/, '$1') : version);
   if (!parsedVersion && version !== 'distro' && version !== 'latest') {
     at(['engine', 'version'], `engine.version ${quote(version)} is not a version: write e.g. "20.10", "20.10.24", "distro" or "latest"`);
   }
@@ -184,9 +187,18 @@ export function buildLab(src: LabSource, raw: RawLab): { lab: Lab; problems: Lab
   }
 
   // A static archive is one exact release (docker-X.Y.Z.tgz): a series or a moving name names no file.
-  const source = raw.engine?.source ?? 'system';
   if (source === 'static' && !/^\d+\.\d+\.\d+$/.test(version)) {
     at(['engine', 'version'], `engine.source static needs an exact engine.version X.Y.Z (the archive docker-X.Y.Z.tgz); got ${quote(version)}`);
+  }
+  // An archive names packages by their exact version: 28.5.2 (the release) or 28.5.2+dfsg4-5 (the package).
+  if ((archive || source === 'auto') && !/^\d+\.\d+\.\d+(?:[+~][A-Za-z0-9.+~-]*|-[A-Za-z0-9.+~]+)?$/.test(version)) {
+    at(['engine', 'version'], `engine.source ${source} needs an exact engine.version: a release X.Y.Z (or a package version such as 28.5.2+dfsg4-5); got ${quote(version)}`);
+  }
+  if (source === 'auto' && !/^\d+\.\d+\.\d+$/.test(version)) {
+    at(['engine', 'version'], `engine.source auto finds a release X.Y.Z (a package version names one archive: use engine.source debian or ubuntu); got ${quote(version)}`);
+  }
+  if (raw.engine?.suite !== undefined && !archive) {
+    at(['engine', 'suite'], `engine.suite names a suite of a package archive: it needs engine.source debian or ubuntu (not ${source})`);
   }
   if (source !== 'static' && raw.engine?.sha256 !== undefined) at(['engine', 'sha256'], 'engine.sha256 checks a static archive: it needs engine.source static');
 
@@ -473,6 +485,7 @@ export function buildLab(src: LabSource, raw: RawLab): { lab: Lab; problems: Lab
       install: raw.engine?.install ?? 'apt',
       advertisePort: raw.engine?.advertisePort ?? DEFAULT_ADVERTISE_PORT,
       source,
+      suite: raw.engine?.suite,
       sha256: raw.engine?.sha256,
       flags: raw.engine?.flags ?? [],
     },

@@ -20,6 +20,8 @@ import { renderMatrixPage } from '../render/matrix.ts';
 import { labStateDir } from '../state/paths.ts';
 import { StateStore } from '../state/store.ts';
 import { engineVersionString } from '../system/engines.ts';
+import { describeOrigin, type EngineOrigin } from '../system/engine-sources.ts';
+import type { RunningVersions } from '../engine/versions.ts';
 import { findProgram } from '../system/programs.ts';
 import { mapLimit } from '../wait.ts';
 import { availableMemoryMiB, checkCapacity } from './copies.ts';
@@ -69,7 +71,7 @@ export async function runMatrix(req: MatrixRequest): Promise<{ report: MatrixRep
   const baseText = readFileSync(lab.file, 'utf8');
   const provider = await resolveProvider((req.provider ?? lab.provider) as ProviderName);
   if (provider.id !== 'netns' && (req.engines ?? lab.matrix?.engines ?? []).some((e) => e !== 'system')) {
-    throw new UsageError(`static engine archives run on the netns provider; ${provider.id} hosts install engines by version`, { hint: 'Use --provider netns, or --engines system.' });
+    throw new UsageError(`engine trees (releases other than system) run on the netns provider; ${provider.id} hosts install engines by version`, { hint: 'Use --provider netns, or --engines system.' });
   }
   const previous = req.compare ? readPrevious(req.compare) : undefined;
   // Flags first, then the lab's own `matrix:` block, then this machine's engine in both modes over etcd.
@@ -201,10 +203,13 @@ async function runCell(cell: MatrixCellPlan, ctx: CellContext): Promise<MatrixCe
     if (ctx.signal.aborted) return result;
     const spec = readCellReport(cell.lab, started);
     const state = new StateStore(labStateDir(cell.lab)).read();
-    const tree = state?.resources['engineTree'] as { version?: string; url?: string; sha256?: string } | undefined;
-    result.engine.version = spec?.properties['engine'] ?? tree?.version ?? (cell.engine.source === 'system' ? await ctx.systemEngine() : undefined);
+    const tree = state?.resources['engineTree'] as { version?: string; url?: string; sha256?: string; origin?: EngineOrigin } | undefined;
+    const ran = Object.values((state?.resources['engineVersions'] ?? {}) as Record<string, RunningVersions>)[0];
+    result.engine.version = spec?.properties['engine'] ?? ran?.engine ?? tree?.version ?? (cell.engine.source === 'system' ? await ctx.systemEngine() : undefined);
     if (tree?.url) result.engine.url = tree.url;
     if (tree?.sha256) result.engine.sha256 = tree.sha256;
+    if (tree?.origin) result.engine.origin = describeOrigin(tree.origin);
+    if (ran) result.engine.ran = { engine: ran.engine, api: ran.api, containerd: ran.containerd, runc: ran.runc };
     if (spec) {
       result.counts = spec.counts;
       result.specs = spec.cases.map((c) => ({ suite: c.suite, title: c.title, state: c.state, ms: c.ms, ...(c.failure ? { failure: c.failure } : {}) }));

@@ -13,7 +13,10 @@ import type { Provider } from '../providers/provider.ts';
 import type { HostAccess, LabContext } from '../host.ts';
 import { stateRoot } from '../state/paths.ts';
 import { UsageError } from '../errors.ts';
-import { engineVersionString, resolveEngineTree, type EngineTree } from '../system/engines.ts';
+import { engineVersionString } from '../system/engines.ts';
+import { describeOrigin, resolveEngine, sourceOptionsFromEnv, type ResolvedEngine, type TreeSource } from '../system/engine-sources.ts';
+import { runningVersions, sameRelease, programVersion, type RunningVersions } from '../engine/versions.ts';
+import { execa } from 'execa';
 import type { Step } from '../steps.ts';
 
 export interface UpContext extends LabContext {
@@ -37,23 +40,31 @@ export function upSteps(plan: Plan, ctx: UpContext): { steps: Step[]; release: (
   const dockerAccess = () => plan.dockerHosts.map(host);
   const steps: Step[] = [];
 
-  // engine.source static: one fetch (or cache hit) shared by every host's engine, started with
-  // the hosts so the download overlaps their creation. Only netns runs engines from a tree.
-  let fetching: Promise<EngineTree> | undefined;
-  const engineTree = async (): Promise<EngineTree> => {
+  // An engine tree (engine.source static, debian, ubuntu, auto): one fetch (or cache hit) shared
+  // by every host's engine, started with the hosts so the download overlaps their creation.
+  // Only netns runs engines from a tree.
+  const fromTree = (plan.engine.source ?? 'system') !== 'system';
+  let fetching: Promise<ResolvedEngine> | undefined;
+  const engineTree = async (): Promise<ResolvedEngine> => {
+    const source = plan.engine.source as TreeSource;
     if (ctx.provider.id !== 'netns') {
-      throw new UsageError(`engine.source static runs on the netns provider; ${ctx.provider.id} hosts install engines by version (engine.install)`);
+      throw new UsageError(`engine.source ${source} runs on the netns provider; ${ctx.provider.id} hosts install engines by version (engine.install)`);
     }
-    fetching ??= resolveEngineTree(plan.engine.version, {
-      ...(process.env['OVERLAB_ENGINE_MIRROR'] ? { mirror: process.env['OVERLAB_ENGINE_MIRROR'] } : {}),
+    fetching ??= resolveEngine(plan.engine.version, source, {
+      ...sourceOptionsFromEnv(),
+      ...(plan.engine.suite ? { suite: plan.engine.suite } : {}),
       ...(plan.engine.sha256 ? { sha256: plan.engine.sha256 } : {}),
       signal: ctx.signal,
+      onNote: (message) => ctx.events.emit({ type: 'info', message }),
     }).then(async (t) => {
       const version = await engineVersionString(join(t.bin, 'dockerd'));
       ctx.store.update((s) => {
-        s.resources['engineTree'] = { bin: t.bin, url: t.url, sha256: t.sha256, version };
+        s.resources['engineTree'] = { bin: t.bin, url: t.origin.url, sha256: t.origin.sha256, version, origin: t.origin };
       });
-      ctx.events.emit({ type: 'info', message: `engine ${plan.engine.version}: ${t.fetched ? 'fetched' : 'cached'} ${t.url} (sha256 ${t.sha256.slice(0, 12)}…), ${version}` });
+      ctx.events.emit({ type: 'info', message: `engine ${plan.engine.version}: ${t.fetched ? 'fetched' : 'cached'} ${describeOrigin(t.origin)}, ${version}` });
+      if (t.origin.expiredAccepted) {
+        ctx.events.emit({ type: 'warn', message: `engine ${plan.engine.version}: the ${t.origin.suite} index expired on ${t.origin.expiredAccepted} and was accepted (OVERLAB_ARCHIVE_ALLOW_EXPIRED=1)` });
+      }
       return t;
     });
     return fetching;
@@ -65,7 +76,7 @@ export function upSteps(plan: Plan, ctx: UpContext): { steps: Step[]; release: (
       {
         title: plan.hosts.map((h) => `${h.name} ${h.address}`).join(', '),
         run: async () => {
-          if (plan.engine.source === 'static') void engineTree().catch(() => undefined); // errors surface in the engines' step
+          if (fromTree) void engineTree().catch(() => undefined); // errors surface in the engines' step
           const [hosts] = await Promise.all([
             ctx.provider.createHosts(plan, ctx),
             buildTestImageTar(join(stateRoot(), 'cache')).then((t) => (live.imageTar = t)),
@@ -123,15 +134,21 @@ export function upSteps(plan: Plan, ctx: UpContext): { steps: Step[]; release: (
           host: h.name,
           run: async (signal: AbortSignal) => {
             const access = host(h.name);
-            const tree = plan.engine.source === 'static' ? await engineTree() : undefined;
+            const tree = fromTree ? await engineTree() : undefined;
             await access.services.start(
               engineServiceSpec({ providerFlags: access.engineFlags, daemon: h.daemon!, kv: live.kv, extraFlags: plan.engine.flags, treeBin: tree?.bin }),
             );
             const docker = engineClient(access.engine!);
-            const version = await waitForEngine(access, docker, signal);
+            await waitForEngine(access, docker, signal);
+            const ran = await runningVersions(docker);
+            if (tree) await checkRanFromTree(h.name, ran, tree.bin);
+            ctx.store.update((s) => {
+              const all = (s.resources['engineVersions'] ?? {}) as Record<string, RunningVersions>;
+              s.resources['engineVersions'] = { ...all, [h.name]: ran };
+            });
             await guardEngine([access], 'while importing the test image', () => loadTestImage(docker, live.imageTar!));
             live.engines.set(h.name, docker);
-            return `Docker ${version}`;
+            return `Docker ${ran.engine} (API ${ran.api}), containerd ${ran.containerd ?? '?'}, runc ${ran.runc ?? '?'}`;
           },
         })),
   });
@@ -266,4 +283,20 @@ export function upSteps(plan: Plan, ctx: UpContext): { steps: Step[]; release: (
     });
   }
   return { steps, release: () => releaseAll(live.hosts.values(), live.engines.values()) };
+}
+
+/**
+ * The engine on `host` runs the tree's containerd and runc, as the daemon reports them: a
+ * daemon that started another containerd (one on the machine's PATH) is an error that says so.
+ */
+async function checkRanFromTree(host: string, ran: RunningVersions, bin: string): Promise<void> {
+  for (const [name, reported] of [['containerd', ran.containerd], ['runc', ran.runc]] as const) {
+    const r = await execa(join(bin, name), ['--version'], { reject: false });
+    const tree = programVersion(String(r.stdout));
+    if (reported && tree && !sameRelease(reported, tree)) {
+      throw new UsageError(`the engine on ${host} runs ${name} ${reported}, not the tree's ${tree} (${join(bin, name)})`, {
+        hint: 'The daemon found another copy first: look at its PATH and at the engine log.',
+      });
+    }
+  }
 }

@@ -3,6 +3,7 @@
 // run (--compare), the closing line, and the JUnit rendering (a testsuite per cell). Pure.
 import { hostname } from 'node:os';
 import type { SpecCase } from './index.ts';
+import type { EngineSource } from '../lab/types.ts';
 import { attr, text } from './junit.ts';
 
 /** passed: every spec passed; failed: a spec failed, or the engine under test died; error: the cell could not run (a download, a missing store); n/a: the cell cannot exist. */
@@ -24,12 +25,16 @@ export interface MatrixCellResult {
   lab: string;
   engine: {
     requested: string;
-    source: 'system' | 'static';
+    source: EngineSource;
     /** The engine's own version string, as it reported it (API, else `dockerd --version`). */
     version: string | undefined;
-    /** Static archives: where the tree came from and its sum. */
+    /** Engine trees: where the tree came from and its sum (a static archive's, or docker.io's package's). */
     url?: string;
     sha256?: string;
+    /** Engine trees: one line naming the origin (`docker.io 28.5.2+dfsg4-5 of debian forky (URL)`). */
+    origin?: string;
+    /** What the engines ran, as the first docker host's daemon reported it (GET /version). */
+    ran?: { engine: string; api: string; containerd?: string | undefined; runc?: string | undefined };
   };
   kv: string;
   mode: string;

@@ -70,7 +70,7 @@ export async function resolveEngineTree(version: string, options: FetchOptions =
   const hit = cached();
   if (hit) return hit;
   mkdirSync(root, { recursive: true });
-  const unlock = await lock(join(root, `${version}.lock`), options.signal);
+  const unlock = await cacheLock(join(root, `${version}.lock`), options.signal);
   try {
     const again = cached(); // another cell may have fetched it while this one waited
     if (again) return again;
@@ -144,7 +144,7 @@ async function download(url: string, signal?: AbortSignal): Promise<Buffer> {
  * An exclusive lock file (O_EXCL) holding its owner's pid and start time; one whose owner is gone
  * (or whose pid another process now has) is taken over, and so is one older than 10 minutes.
  */
-async function lock(path: string, signal?: AbortSignal): Promise<() => void> {
+export async function cacheLock(path: string, signal?: AbortSignal): Promise<() => void> {
   for (;;) {
     try {
       const fd = openSync(path, 'wx');

@@ -55,7 +55,7 @@ describe('overlab matrix on netns: two engine trees x kv+etcd, kv+ZooKeeper, swa
     sum = createHash('sha256').update(readFileSync(archive)).digest('hex');
     mirror = pathToFileURL(join(s.dir, 'mirror')).href;
     const started = Date.now();
-    run1 = await matrix(['--engines', `system,${TREE_VERSION}`, '--kv', 'etcd,zookeeper', '--modes', 'kv,swarm', '--engine-mirror', mirror, '--engine-sha256', `${TREE_VERSION}=${sum}`, '--jobs', '3', '--out', out1()]);
+    run1 = await matrix(['--engines', `system,static:${TREE_VERSION}`, '--kv', 'etcd,zookeeper', '--modes', 'kv,swarm', '--engine-mirror', mirror, '--engine-sha256', `${TREE_VERSION}=${sum}`, '--jobs', '3', '--out', out1()]);
     console.log(`      (first matrix: ${((Date.now() - started) / 1000).toFixed(1)} s)`);
     report1 = JSON.parse(readFileSync(join(out1(), 'matrix.json'), 'utf8')) as MatrixReport;
   });
@@ -125,7 +125,7 @@ describe('overlab matrix on netns: two engine trees x kv+etcd, kv+ZooKeeper, swa
     // The mirror is gone: the second tree can only come from the cache.
     const empty = pathToFileURL(join(s.dir, 'no-mirror')).href;
     const run2 = await matrix([
-      '--engines', `system,${TREE_VERSION},20.10.99`, '--kv', 'etcd', '--modes', 'kv', '--engine-mirror', empty, '--jobs', '3', '--out', out2(), '--compare', join(out1(), 'matrix.json'),
+      '--engines', `system,static:${TREE_VERSION},static:20.10.99`, '--kv', 'etcd', '--modes', 'kv', '--engine-mirror', empty, '--jobs', '3', '--out', out2(), '--compare', join(out1(), 'matrix.json'),
       // Engines that advertise an address nobody has: the VXLAN peers are never reached.
       '--cell-flag', 'sys-et=--cluster-advertise=172.28.153.99:2376',
     ]);

@@ -20,7 +20,9 @@ describe('matrix planning', () => {
     expect(parseEngineList('system, 20.10.24,system')).to.deep.equal(['system', '20.10.24']);
     expect(parseKvList('etcd,zookeeper')).to.deep.equal(['etcd', 'zookeeper']);
     expect(parseModeList('kv,swarm')).to.deep.equal(['kv', 'swarm']);
-    expect(() => parseEngineList('20.10')).to.throw(UsageError, /neither system nor an exact version/);
+    expect(parseEngineList('debian:28.5.2,static:20.10.24,26.1.5')).to.deep.equal(['debian:28.5.2', 'static:20.10.24', '26.1.5']);
+    expect(() => parseEngineList('20.10')).to.throw(UsageError, /neither system nor an exact release/);
+    expect(() => parseEngineList('fedora:28.5.2')).to.throw(UsageError, /neither system nor an exact release/);
     expect(() => parseKvList('redis')).to.throw(UsageError, /not a KV store/);
     expect(() => parseModeList('')).to.throw(UsageError, /at least one/);
   });
@@ -34,9 +36,17 @@ describe('matrix planning', () => {
     ]);
     expect(cells.find((c) => c.id === '2407-et')!.notApplicable).to.equal('kv mode needs --cluster-store and --cluster-advertise, removed in Docker 23.0 (engine 24.0.7)');
     expect(cells.find((c) => c.id === 'sys-sw-et')!.notApplicable).to.match(/swarm mode keeps its state in the swarm's own raft store/);
-    expect(cells.find((c) => c.id === '201024-zk')).to.deep.include({ lab: 'tutorial-201024-zk', mode: 'kv', kv: 'zookeeper', engine: { requested: '20.10.24', source: 'static', version: '20.10.24' } });
+    expect(cells.find((c) => c.id === '201024-zk')).to.deep.include({ lab: 'tutorial-201024-zk', mode: 'kv', kv: 'zookeeper', engine: { requested: '20.10.24', source: 'auto', version: '20.10.24' } });
     expect(cells.find((c) => c.id === 'sys-et')!.engine).to.deep.equal({ requested: 'system', source: 'system', version: '20.10' });
     for (const c of cells) expect(c.lab.length).to.be.at.most(24);
+  });
+
+  it('names where a release comes from when told (static:, debian:, ubuntu:), keeps the id to the release, and refuses one release twice', () => {
+    const cells = planMatrix(tutorial, { engines: ['debian:28.5.2', 'static:20.10.24'], kv: ['etcd'], modes: ['kv', 'swarm'] });
+    expect(cells.find((c) => c.id === '2852-sw')!.engine).to.deep.equal({ requested: 'debian:28.5.2', source: 'debian', version: '28.5.2' });
+    expect(cells.find((c) => c.id === '2852-et')!.notApplicable).to.match(/removed in Docker 23\.0 \(engine 28\.5\.2\)/);
+    expect(cells.find((c) => c.id === '201024-et')!.engine.source).to.equal('static');
+    expect(() => planMatrix(tutorial, { engines: ['debian:28.5.2', '28.5.2'], kv: ['etcd'], modes: ['swarm'] })).to.throw(UsageError, /names one release twice \(cells 2852-sw/);
   });
 
   it('cuts the base name, never the cell id, to keep lab names within 24 characters', () => {
@@ -51,7 +61,7 @@ describe('matrix planning', () => {
 
   it('writes each cell\'s lab file from the base text: kv cells set the store (no fallback), swarm cells drop the kv host and make overlays attachable', () => {
     const text = readFileSync('labs/tutorial.yaml', 'utf8');
-    const cells = planMatrix(tutorial, { engines: ['20.10.24'], kv: ['zookeeper'], modes: ['kv', 'swarm'], cellFlags: { '201024-zk': ['--debug'] } });
+    const cells = planMatrix(tutorial, { engines: ['static:20.10.24'], kv: ['zookeeper'], modes: ['kv', 'swarm'], cellFlags: { '201024-zk': ['--debug'] } });
     const kv = parse(cellLabText(text, cells[0]!, { provider: 'netns', sha256: 'a'.repeat(64) }));
     expect(kv.name).to.equal('tutorial-201024-zk');
     expect(kv.provider).to.equal('netns');

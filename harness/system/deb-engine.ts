@@ -1,0 +1,160 @@
+// Engine trees from a distribution's package archive, cached per distribution and release
+// ($cache/overlab/engines/debian-28.5.2/): found in the first suite (oldest first) whose
+// docker.io is the release asked for, fetched on the chain of trust (deb-archive.ts), unpacked
+// and bound to the suite's own C library (deb-tree.ts). Safe when several cells ask at once: one
+// builds under the cache lock, the others wait and find it. A tree is built beside its place and
+// renamed into it, then checked where it lives: a tree that fails the check is removed.
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { ArchiveFetchError, ArchiveTrustError, debianArch, fetchPackage, fetchSuiteIndex, selectEngine, upstreamVersion, type ArchiveSuite, type SuiteIndex } from './deb-archive.ts';
+import { bindToSuiteLibc, checkLibrariesInTree, findPrograms, linkBin, mergeInto, unpackDeb } from './deb-tree.ts';
+import { cacheLock, engineCacheRoot, ENGINE_TREE_BINARIES } from './engines.ts';
+import { mapLimit } from '../wait.ts';
+
+/** What a tree from an archive is made of, as recorded beside it (overlab-engine.json). */
+export interface ArchiveEngineRecord {
+  version: string;
+  /** docker.io's own version in the suite (`28.5.2+dfsg4-5`). */
+  packageVersion: string;
+  distribution: ArchiveSuite['distribution'];
+  url: string;
+  suite: string;
+  /** The signed index's date. */
+  indexDate: string | undefined;
+  /** When the signed index had expired and was accepted anyway: the date it expired. */
+  expiredAccepted?: string;
+  packages: { name: string; version: string; sha256: string }[];
+  fetchedAt: string;
+}
+
+export interface ArchiveEngineTree {
+  version: string;
+  bin: string;
+  record: ArchiveEngineRecord;
+  fetched: boolean;
+}
+
+export interface ArchiveFetchOptions {
+  suites: ArchiveSuite[];
+  allowExpired?: boolean;
+  cacheRoot?: string;
+  signal?: AbortSignal;
+  /** Told of each suite looked at and why it was passed over. */
+  onNote?: (message: string) => void;
+}
+
+/** The cache folder of a distribution's release: `debian-28.5.2`. */
+export function archiveTreeDir(root: string, distribution: string, version: string): string {
+  return join(root, `${distribution}-${version}`);
+}
+
+export function readArchiveTree(dir: string, wanted?: string): ArchiveEngineTree | undefined {
+  try {
+    const record = JSON.parse(readFileSync(join(dir, 'overlab-engine.json'), 'utf8')) as ArchiveEngineRecord;
+    if (!record.packageVersion || (wanted && record.version !== wanted && record.packageVersion !== wanted)) return undefined;
+    if (ENGINE_TREE_BINARIES.some((b) => !existsSync(join(dir, 'bin', b)))) return undefined;
+    return { version: record.version, bin: join(dir, 'bin'), record, fetched: false };
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * The engine `version` (X.Y.Z, or a package version such as 28.5.2+dfsg4-5) from the first of
+ * `suites` that has it as docker.io, from the cache when built before. A suite the mirror does
+ * not have is passed over (and said); a signature, an expiry or a hash that does not hold is an
+ * error at once: a refused index is never skipped in favour of another.
+ */
+export async function resolveArchiveEngine(version: string, options: ArchiveFetchOptions): Promise<ArchiveEngineTree> {
+  const root = options.cacheRoot ?? engineCacheRoot();
+  const distributions = [...new Set(options.suites.map((s) => s.distribution))];
+  const upstream = upstreamVersion(version);
+  const cached = () => {
+    for (const d of distributions) {
+      const hit = readArchiveTree(archiveTreeDir(root, d, upstream), version);
+      if (hit && options.suites.some((s) => s.suite === hit.record.suite && s.distribution === d)) return hit;
+    }
+    return undefined;
+  };
+  const hit = cached();
+  if (hit) return hit;
+
+  const offers: string[] = [];
+  let found: { index: SuiteIndex; selection: NonNullable<ReturnType<typeof selectEngine>> } | undefined;
+  for (const suite of options.suites) {
+    let index: SuiteIndex;
+    try {
+      index = await fetchSuiteIndex(suite, { ...(options.allowExpired ? { allowExpired: true } : {}), ...(options.signal ? { signal: options.signal } : {}) });
+    } catch (e) {
+      if (e instanceof ArchiveFetchError) {
+        options.onNote?.(`${suite.url} ${suite.suite}: passed over: ${e.message}`);
+        offers.push(`${suite.suite}: unreachable`);
+        continue;
+      }
+      throw e;
+    }
+    const selection = selectEngine(index.packages, version);
+    if (selection) {
+      found = { index, selection };
+      break;
+    }
+    offers.push(`${suite.suite}: ${index.packages.get('docker.io')?.version ?? 'no docker.io'}`);
+  }
+  if (!found) {
+    throw new ArchiveFetchError(`engine ${version}: no suite offers docker.io ${version} (${offers.join('; ')})`, {
+      hint: 'Pick a version a suite offers (`overlab engines --available`), or name another archive.',
+    });
+  }
+  const { index, selection } = found;
+  const distribution = index.suite.distribution;
+  const dir = archiveTreeDir(root, distribution, upstream);
+  mkdirSync(root, { recursive: true });
+  const unlock = await cacheLock(join(root, `${distribution}-${upstream}.lock`), options.signal);
+  try {
+    const again = cached();
+    if (again) return again;
+    const tmp = join(root, `.${distribution}-${upstream}.${process.pid}.tmp`);
+    for (const stale of readdirSync(root).filter((f) => f.startsWith(`.${distribution}-${upstream}.`))) rmSync(join(root, stale), { recursive: true, force: true });
+    mkdirSync(tmp, { recursive: true });
+    try {
+      await mapLimit(selection.packages, 4, async (p) => {
+        const deb = await fetchPackage(index.suite, p, options.signal);
+        await unpackDeb(`${p.name}_${p.version}`, deb, join(tmp, 'pkgs', p.name), options.signal);
+      });
+      for (const p of selection.packages) mergeInto(join(tmp, 'pkgs', p.name), join(tmp, 'root'));
+      rmSync(join(tmp, 'pkgs'), { recursive: true, force: true });
+      const { found: programs, missing } = findPrograms(join(tmp, 'root'));
+      if (missing.length) throw new ArchiveTrustError(`engine ${version} of ${index.suite.suite}: the packages ${selection.packages.map((p) => p.name).join(', ')} hold no ${missing.join(', ')}`);
+      await bindToSuiteLibc(programs, join(tmp, 'root'), join(dir, 'root'), debianArch() === 'arm64' ? 'arm64' : 'x64');
+      linkBin(join(tmp, 'bin'), programs, join(dir, 'root'), join(tmp, 'root'));
+      const record: ArchiveEngineRecord = {
+        version: upstream,
+        packageVersion: selection.engine.version,
+        distribution,
+        url: index.suite.url,
+        suite: index.suite.suite,
+        indexDate: index.release.date,
+        ...(index.expiredAccepted ? { expiredAccepted: index.expiredAccepted } : {}),
+        packages: selection.packages.map((p) => ({ name: p.name, version: p.version, sha256: p.sha256 })),
+        fetchedAt: new Date().toISOString(),
+      };
+      writeFileSync(join(tmp, 'overlab-engine.json'), JSON.stringify(record, null, 2) + '\n');
+      rmSync(dir, { recursive: true, force: true });
+      renameSync(tmp, dir);
+    } finally {
+      rmSync(tmp, { recursive: true, force: true });
+    }
+    try {
+      // Where it lives now: every program's libraries resolve inside the tree.
+      for (const b of ENGINE_TREE_BINARIES) await checkLibrariesInTree(b, join(dir, 'bin', b), join(dir, 'root'));
+    } catch (e) {
+      rmSync(dir, { recursive: true, force: true });
+      throw e;
+    }
+    const tree = readArchiveTree(dir, version);
+    if (!tree) throw new ArchiveTrustError(`engine ${version}: the tree built in ${dir} cannot be read back`);
+    return { ...tree, fetched: true };
+  } finally {
+    unlock();
+  }
+}

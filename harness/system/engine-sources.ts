@@ -1,0 +1,184 @@
+// Where an engine tree comes from, by the lab's engine.source: `static` (Docker's static
+// archives), `debian` or `ubuntu` (that distribution's package archive, its suites oldest first,
+// or the one suite named), `auto` (an exact release found wherever it is: the cache, then
+// Debian's archive, then Docker's static downloads). One answer for `up`, the matrix and
+// `overlab engines`: the tree's bin folder and where it came from, said so reports can name it.
+import { existsSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { ArchiveFetchError, defaultSuites, machineAptSources, parseSourcesLine, type ArchiveSuite } from './deb-archive.ts';
+import { readArchiveTree, resolveArchiveEngine, type ArchiveEngineRecord } from './deb-engine.ts';
+import { engineCacheRoot, resolveEngineTree, type EngineTree } from './engines.ts';
+
+export type TreeSource = 'static' | 'debian' | 'ubuntu' | 'auto';
+
+/** Where a tree came from, as reports show it. */
+export interface EngineOrigin {
+  kind: 'static' | 'debian' | 'ubuntu' | 'custom';
+  /** The archive file (static) or the suite's address (`URL dists/SUITE`). */
+  url: string;
+  /** static: the archive's SHA-256; archives: docker.io's package SHA-256. */
+  sha256: string;
+  suite?: string;
+  packageVersion?: string;
+  packages?: ArchiveEngineRecord['packages'];
+  expiredAccepted?: string;
+}
+
+export interface ResolvedEngine {
+  version: string;
+  bin: string;
+  fetched: boolean;
+  origin: EngineOrigin;
+}
+
+export interface ResolveOptions {
+  /** engine.suite: only this suite of the distribution. */
+  suite?: string;
+  /** static: the archive's SHA-256 the lab names. */
+  sha256?: string;
+  /** static: a folder URL holding docker-VERSION.tgz. */
+  mirror?: string;
+  /** Archive suites to use instead of the distribution's defaults (sources.list lines). */
+  archives?: string[];
+  allowExpired?: boolean;
+  cacheRoot?: string;
+  signal?: AbortSignal;
+  onNote?: (message: string) => void;
+}
+
+/** The settings a command reads from its environment: OVERLAB_ENGINE_MIRROR, OVERLAB_ENGINE_ARCHIVES (lines), OVERLAB_ARCHIVE_ALLOW_EXPIRED=1. */
+export function sourceOptionsFromEnv(env: NodeJS.ProcessEnv = process.env): Pick<ResolveOptions, 'mirror' | 'archives' | 'allowExpired'> {
+  const archives = (env['OVERLAB_ENGINE_ARCHIVES'] ?? '').split(/\n|;/).map((l) => l.trim()).filter(Boolean);
+  return {
+    ...(env['OVERLAB_ENGINE_MIRROR'] ? { mirror: env['OVERLAB_ENGINE_MIRROR'] } : {}),
+    ...(archives.length ? { archives } : {}),
+    ...(env['OVERLAB_ARCHIVE_ALLOW_EXPIRED'] === '1' ? { allowExpired: true } : {}),
+  };
+}
+
+/** The suites a source searches: the lines given, else the distribution's defaults on this machine's mirror, cut to `suite` when named. */
+export function suitesFor(distribution: 'debian' | 'ubuntu', options: Pick<ResolveOptions, 'archives' | 'suite'>): ArchiveSuite[] {
+  const all = options.archives?.length ? options.archives.map(parseSourcesLine) : defaultSuites(distribution, machineAptSources());
+  if (!options.suite) return all;
+  const named = all.filter((s) => s.suite === options.suite);
+  if (named.length) return named;
+  const base = all[0]!;
+  return [{ ...base, suite: options.suite }];
+}
+
+/** One line for reports: `docker.io 28.5.2+dfsg4-5 of debian forky (URL)` or the static archive's address. */
+export function describeOrigin(o: EngineOrigin): string {
+  if (o.kind === 'static') return `${o.url} (sha256 ${o.sha256.slice(0, 12)}…)`;
+  return `docker.io ${o.packageVersion} of ${o.kind} ${o.suite} (${o.url.split(' ')[0]})`;
+}
+
+function fromArchive(t: Awaited<ReturnType<typeof resolveArchiveEngine>>): ResolvedEngine {
+  const r = t.record;
+  const engine = r.packages.find((p) => p.name === 'docker.io');
+  return {
+    version: t.version,
+    bin: t.bin,
+    fetched: t.fetched,
+    origin: {
+      kind: r.distribution,
+      url: `${r.url} dists/${r.suite}`,
+      sha256: engine?.sha256 ?? '',
+      suite: r.suite,
+      packageVersion: r.packageVersion,
+      packages: r.packages,
+      ...(r.expiredAccepted ? { expiredAccepted: r.expiredAccepted } : {}),
+    },
+  };
+}
+
+function fromStatic(t: EngineTree): ResolvedEngine {
+  return { version: t.version, bin: t.bin, fetched: t.fetched, origin: { kind: 'static', url: t.url, sha256: t.sha256 } };
+}
+
+/** The engine tree of `version` from `source`. */
+export async function resolveEngine(version: string, source: TreeSource, options: ResolveOptions = {}): Promise<ResolvedEngine> {
+  const common = {
+    ...(options.cacheRoot ? { cacheRoot: options.cacheRoot } : {}),
+    ...(options.signal ? { signal: options.signal } : {}),
+  };
+  const archive = (distribution: 'debian' | 'ubuntu') =>
+    resolveArchiveEngine(version, {
+      suites: suitesFor(distribution, options),
+      ...(options.allowExpired ? { allowExpired: true } : {}),
+      ...(options.onNote ? { onNote: options.onNote } : {}),
+      ...common,
+    }).then(fromArchive);
+  const statics = () =>
+    resolveEngineTree(version, { ...(options.mirror ? { mirror: options.mirror } : {}), ...(options.sha256 ? { sha256: options.sha256 } : {}), ...common }).then(fromStatic);
+  if (source === 'static') return statics();
+  if (source === 'debian' || source === 'ubuntu') return archive(source);
+  // auto: what the cache has, then Debian's suites, then Docker's static download.
+  const cached = listCachedEngines(options.cacheRoot).find((c) => c.version === version);
+  if (cached) {
+    const root = options.cacheRoot ?? engineCacheRoot();
+    const a = readArchiveTree(join(root, cached.dir));
+    if (a) return fromArchive(a);
+  }
+  try {
+    return await archive('debian');
+  } catch (e) {
+    if (!(e instanceof ArchiveFetchError)) throw e;
+    options.onNote?.(`engine ${version}: ${(e as Error).message}; trying Docker's static download`);
+    return statics();
+  }
+}
+
+export interface CachedEngine {
+  dir: string;
+  version: string;
+  origin: string;
+  detail: string;
+  bytes: number;
+}
+
+/** The trees in the cache, from their records. */
+export function listCachedEngines(cacheRoot?: string): CachedEngine[] {
+  const root = cacheRoot ?? engineCacheRoot();
+  if (!existsSync(root)) return [];
+  const out: CachedEngine[] = [];
+  for (const dir of readdirSync(root).sort()) {
+    if (dir.startsWith('.') || dir.endsWith('.lock')) continue;
+    const a = readArchiveTree(join(root, dir));
+    if (a) {
+      out.push({ dir, version: a.version, origin: a.record.distribution, detail: `docker.io ${a.record.packageVersion} of ${a.record.suite}`, bytes: duBytes(join(root, dir)) });
+      continue;
+    }
+    try {
+      const rec = JSON.parse(readFileSync(join(root, dir, 'overlab-engine.json'), 'utf8')) as { version: string; url: string };
+      out.push({ dir, version: rec.version, origin: 'static', detail: rec.url, bytes: duBytes(join(root, dir)) });
+    } catch {
+      // Not a tree.
+    }
+  }
+  return out;
+}
+
+/** Removes cached trees (all, or those of the versions named); returns what went. */
+export function pruneEngines(versions: string[] | undefined, cacheRoot?: string): CachedEngine[] {
+  const root = cacheRoot ?? engineCacheRoot();
+  const gone = listCachedEngines(cacheRoot).filter((c) => !versions?.length || versions.includes(c.version) || versions.includes(c.dir));
+  for (const c of gone) rmSync(join(root, c.dir), { recursive: true, force: true });
+  return gone;
+}
+
+function duBytes(p: string): number {
+  let total = 0;
+  const walk = (d: string) => {
+    for (const e of readdirSync(d, { withFileTypes: true })) {
+      const f = join(d, e.name);
+      if (e.isDirectory()) walk(f);
+      else if (e.isFile()) total += statSync(f).size;
+    }
+  };
+  try {
+    walk(p);
+  } catch {
+    // Gone meanwhile.
+  }
+  return total;
+}
