@@ -2,7 +2,8 @@
 # Installs what overlab needs on a Debian/Ubuntu machine, from the distribution's packages,
 # and only what is missing: the netns provider's engine, KV stores, busybox for the test
 # image, sshd, iptables and iproute2, tcpdump for the underlay captures of the wire specs; Vagrant for `overlab render` checks; Graphviz for
-# `overlab graph`; Chromium, headless, for the tests that look at pages; ZooKeeper and a Java
+# `overlab graph`; Chromium, headless, for the tests that look at pages; patchelf, gpgv, the
+# Debian archive keyring (Ubuntu has its own), xz and zstd for engines from package archives; ZooKeeper and a Java
 # runtime with --with-zookeeper; libvirt, vagrant-libvirt, QEMU and dnsmasq for
 # `--libvirt local` (real VMs under emulation) with --with-libvirt. Safe to run again: it
 # changes nothing when all is there.
@@ -44,6 +45,11 @@ wanted=(
   file:file
   graphviz:dot
   chromium:chromium
+  patchelf:patchelf
+  gpgv:gpgv
+  zstd:zstd
+  xz-utils:xz
+  debian-archive-keyring:/usr/share/keyrings/debian-archive-keyring.gpg
 )
 if [ "$with_zookeeper" = 1 ]; then
   wanted+=(zookeeper:/usr/share/java/zookeeper.jar default-jre-headless:java)
