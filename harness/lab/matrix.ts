@@ -95,10 +95,10 @@ export function cellLabName(base: string, id: string): string {
 }
 
 /**
- * Every cell of engines x modes x KV stores. Swarm mode keeps its state in the managers' raft
- * store, so a swarm cell runs once per engine with no KV store, and swarm with each KV store
- * is listed as not applicable; kv mode runs once per KV store and engine, except on 23.0+
- * (the flags it needs are gone) or on a lab with no kv host.
+ * Every cell of engines x modes x KV stores that means something. Swarm mode keeps its state in
+ * the managers' raft store, so a swarm cell runs once per engine with no KV store (swarm with a
+ * KV store is no cell at all); kv mode runs once per KV store and engine, and is listed as not
+ * applicable, with the reason, on 23.0+ (the flags it needs are gone) or on a lab with no kv host.
  */
 export function planMatrix(lab: Lab, axes: MatrixAxes): MatrixCellPlan[] {
   const cells: MatrixCellPlan[] = [];
@@ -107,7 +107,7 @@ export function planMatrix(lab: Lab, axes: MatrixAxes): MatrixCellPlan[] {
     const { source, version } = engineEntry(requested, lab.engine.version);
     const engine = { requested, source, version };
     const add = (mode: EngineMode, kv: KvType | 'none', notApplicable?: string) => {
-      const id = `${engineId(requested)}-${mode === 'swarm' ? (kv === 'none' ? 'sw' : `sw-${KV_ID[kv]}`) : KV_ID[kv as KvType]}`;
+      const id = `${engineId(requested)}-${mode === 'swarm' ? 'sw' : KV_ID[kv as KvType]}`;
       cells.push({ id, lab: cellLabName(lab.name, id), engine, mode, kv, ...(notApplicable ? { notApplicable } : {}), flags: axes.cellFlags?.[id] ?? [] });
     };
     for (const mode of axes.modes) {
@@ -121,7 +121,6 @@ export function planMatrix(lab: Lab, axes: MatrixAxes): MatrixCellPlan[] {
       } else {
         if (source !== 'system' && !atLeast(version, 1, 13)) add(mode, 'none', `swarm mode needs attachable overlays, which came in Docker 1.13 (engine ${version})`);
         else add(mode, 'none');
-        for (const kv of axes.kv) add(mode, kv, `swarm mode keeps its state in the swarm's own raft store: no KV store (${kv}) takes part`);
       }
     }
   }

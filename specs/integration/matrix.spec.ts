@@ -65,20 +65,19 @@ describe('overlab matrix on netns: two engine trees x kv+etcd, kv+ZooKeeper, swa
     s.dispose();
   });
 
-  it('runs 6 cells, lists 4 as not applicable with the reason, and exits 1 for the failing ones', () => {
+  it('runs 6 cells (no swarm cell with a KV store) and exits 1 for the failing ones', () => {
     expect(run1.exitCode, run1.all).to.equal(1);
-    expect(run1.stdout, run1.all).to.match(/matrix of 10 cells \(6 to run, 4 n\/a\), 3 at a time \(--jobs\)/);
+    expect(run1.stdout, run1.all).to.match(/matrix of 6 cells \(6 to run, 0 n\/a\), 3 at a time \(--jobs\)/);
     // Every cell's outcome in the message: what failed and why, when a cell does not do as expected.
     const why = report1.cells
       .map((c) => `${c.id} ${c.status}${c.reason ? `: ${c.reason}` : ''}${c.specs.filter((x) => x.state === 'failed').map((x) => `\n  failed: ${x.title}: ${x.failure?.message ?? ''}`).join('')}`)
       .join('\n');
-    expect(run1.stdout, `${run1.all}\n${why}`).to.include('10 cells: 4 passed, 2 failed, 4 n/a');
+    expect(run1.stdout, `${run1.all}\n${why}`).to.include('6 cells: 4 passed, 2 failed, 0 n/a');
     const status = Object.fromEntries(report1.cells.map((c) => [c.id, c.status]));
     expect(status, why).to.deep.equal({
-      'sys-et': 'passed', 'sys-zk': 'failed', 'sys-sw': 'passed', 'sys-sw-et': 'n/a', 'sys-sw-zk': 'n/a',
-      '201024-et': 'passed', '201024-zk': 'failed', '201024-sw': 'passed', '201024-sw-et': 'n/a', '201024-sw-zk': 'n/a',
+      'sys-et': 'passed', 'sys-zk': 'failed', 'sys-sw': 'passed',
+      '201024-et': 'passed', '201024-zk': 'failed', '201024-sw': 'passed',
     });
-    for (const c of report1.cells.filter((x) => x.status === 'n/a')) expect(c.reason).to.match(/swarm mode keeps its state in the swarm's own raft store/);
     for (const c of report1.cells.filter((x) => x.status === 'passed')) {
       expect(c.counts.failed).to.equal(0);
       expect(c.counts.tests).to.be.above(5);
@@ -113,7 +112,7 @@ describe('overlab matrix on netns: two engine trees x kv+etcd, kv+ZooKeeper, swa
     await agree(out1(), report1);
     const html = join(out1(), 'matrix.html');
     const dom = await renderedDom(html);
-    expect(dom).to.include('10 cells: 4 passed, 2 failed, 4 n/a');
+    expect(dom).to.include('6 cells: 4 passed, 2 failed, 0 n/a');
     const zk = /<th class="cell failed" data-cell="sys-zk"[^>]*>[\s\S]*?<div class="status">FAILED<\/div>/.exec(dom);
     expect(zk, 'sys-zk header shows FAILED').to.not.equal(null);
     expect(dom).to.match(/<td class="reason failed" data-cell="sys-zk"><details class="diagnostics" open="">/);
@@ -138,10 +137,10 @@ describe('overlab matrix on netns: two engine trees x kv+etcd, kv+ZooKeeper, swa
     expect(broken.specs.find((x) => /reaches c1 on d1 over net by address \(icmp\)/.test(x.title))!.state).to.equal('failed');
     expect(other.status, JSON.stringify(other.reason)).to.equal('passed');
     expect(other.change).to.equal(undefined);
-    expect(r2.compare!.goneCells.map((g) => g.id).sort()).to.deep.equal(['201024-sw', '201024-sw-et', '201024-sw-zk', '201024-zk', 'sys-sw', 'sys-sw-et', 'sys-sw-zk', 'sys-zk']);
+    expect(r2.compare!.goneCells.map((g) => g.id).sort()).to.deep.equal(['201024-sw', '201024-zk', 'sys-sw', 'sys-zk']);
     // A version the mirror does not have: that cell errs naming the URL and the cause, and the rest goes on.
     expect(r2.cells.find((c) => c.id === '201099-et')).to.deep.include({ status: 'error', change: 'new', reason: `cannot fetch ${empty}/docker-20.10.99.tgz: ENOENT` });
-    expect(run2.stdout).to.match(/3 cells: 1 passed, 1 failed, 1 could not run, 0 n\/a; \d+ newly failing, 1 new, 8 gone since \S+matrix\.json/);
+    expect(run2.stdout).to.match(/3 cells: 1 passed, 1 failed, 1 could not run, 0 n\/a; \d+ newly failing, 1 new, 4 gone since \S+matrix\.json/);
     await agree(out2(), r2);
     const junit = readFileSync(join(out2(), 'junit.xml'), 'utf8');
     expect(junit).to.match(/<testsuite name="overlab matrix sys-et"[^>]*failures="[1-9]/);
