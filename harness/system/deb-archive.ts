@@ -30,6 +30,8 @@ export interface ArchiveSuite {
   keyring: string;
 }
 
+/** The distributions' own archives (their public addresses). */
+export const DEFAULT_ARCHIVE_URLS = { debian: 'http://deb.debian.org/debian', ubuntu: 'http://archive.ubuntu.com/ubuntu' } as const;
 export const DEBIAN_KEYRING = '/usr/share/keyrings/debian-archive-keyring.gpg';
 export const UBUNTU_KEYRING = '/usr/share/keyrings/ubuntu-archive-keyring.gpg';
 /** Oldest first: a version is taken from the oldest suite that has it (the one its users run). */
@@ -47,7 +49,7 @@ export function debianArch(arch: string = process.arch): string {
  * distribution's public address.
  */
 export function archiveUrlFromSources(texts: string[], distribution: 'debian' | 'ubuntu'): string {
-  const fallback = distribution === 'debian' ? 'http://deb.debian.org/debian' : 'http://archive.ubuntu.com/ubuntu';
+  const fallback = DEFAULT_ARCHIVE_URLS[distribution];
   for (const text of texts) {
     for (const m of text.matchAll(/^\s*(?:URIs:\s*|deb\s+(?:\[[^\]]*\]\s*)?)(\S+)/gm)) {
       const uri = m[1]!.replace(/\/+$/, '');

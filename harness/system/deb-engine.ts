@@ -5,8 +5,9 @@
 // builds under the cache lock, the others wait and find it. A tree is built beside its place and
 // renamed into it, then checked where it lives: a tree that fails the check is removed.
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { ArchiveFetchError, ArchiveTrustError, debianArch, fetchPackage, fetchSuiteIndex, selectEngine, upstreamVersion, type ArchiveSuite, type SuiteIndex } from './deb-archive.ts';
+import { createHash } from 'node:crypto';
+import { basename, join } from 'node:path';
+import { ArchiveFetchError, ArchiveTrustError, DEFAULT_ARCHIVE_URLS, debianArch, fetchPackage, fetchSuiteIndex, selectEngine, upstreamVersion, type ArchiveSuite, type SuiteIndex } from './deb-archive.ts';
 import { bindToSuiteLibc, checkLibrariesInTree, findPrograms, linkBin, mergeInto, unpackDeb } from './deb-tree.ts';
 import { cacheLock, engineCacheRoot, ENGINE_TREE_BINARIES } from './engines.ts';
 import { mapLimit } from '../wait.ts';
@@ -43,9 +44,14 @@ export interface ArchiveFetchOptions {
   onNote?: (message: string) => void;
 }
 
-/** The cache folder of a distribution's release: `debian-28.5.2`. */
-export function archiveTreeDir(root: string, distribution: string, version: string): string {
-  return join(root, `${distribution}-${version}`);
+/**
+ * The cache folder of a release from an archive: `debian-28.5.2` from the distribution's own
+ * archive, `debian-28.5.2-1a2b3c4d` from another (a mirror of one's own, a test archive), so
+ * two archives' trees of one version never replace each other.
+ */
+export function archiveTreeDir(root: string, suite: Pick<ArchiveSuite, 'distribution' | 'url'>, version: string): string {
+  const own = suite.url === DEFAULT_ARCHIVE_URLS[suite.distribution as 'debian' | 'ubuntu'];
+  return join(root, own ? `${suite.distribution}-${version}` : `${suite.distribution}-${version}-${createHash('sha256').update(suite.url).digest('hex').slice(0, 8)}`);
 }
 
 export function readArchiveTree(dir: string, wanted?: string): ArchiveEngineTree | undefined {
@@ -67,12 +73,11 @@ export function readArchiveTree(dir: string, wanted?: string): ArchiveEngineTree
  */
 export async function resolveArchiveEngine(version: string, options: ArchiveFetchOptions): Promise<ArchiveEngineTree> {
   const root = options.cacheRoot ?? engineCacheRoot();
-  const distributions = [...new Set(options.suites.map((s) => s.distribution))];
   const upstream = upstreamVersion(version);
   const cached = () => {
-    for (const d of distributions) {
-      const hit = readArchiveTree(archiveTreeDir(root, d, upstream), version);
-      if (hit && options.suites.some((s) => s.suite === hit.record.suite && s.distribution === d)) return hit;
+    for (const s of options.suites) {
+      const hit = readArchiveTree(archiveTreeDir(root, s, upstream), version);
+      if (hit && hit.record.url === s.url && options.suites.some((x) => x.suite === hit.record.suite && x.url === hit.record.url)) return hit;
     }
     return undefined;
   };
@@ -107,20 +112,36 @@ export async function resolveArchiveEngine(version: string, options: ArchiveFetc
   }
   const { index, selection } = found;
   const distribution = index.suite.distribution;
-  const dir = archiveTreeDir(root, distribution, upstream);
+  const dir = archiveTreeDir(root, index.suite, upstream);
   mkdirSync(root, { recursive: true });
-  const unlock = await cacheLock(join(root, `${distribution}-${upstream}.lock`), options.signal);
+  const unlock = await cacheLock(`${dir}.lock`, options.signal);
   try {
     const again = cached();
     if (again) return again;
-    const tmp = join(root, `.${distribution}-${upstream}.${process.pid}.tmp`);
-    for (const stale of readdirSync(root).filter((f) => f.startsWith(`.${distribution}-${upstream}.`))) rmSync(join(root, stale), { recursive: true, force: true });
+    const base = basename(dir);
+    const tmp = join(root, `.${base}.${process.pid}.tmp`);
+    for (const stale of readdirSync(root).filter((f) => f.startsWith(`.${base}.`))) rmSync(join(root, stale), { recursive: true, force: true });
     mkdirSync(tmp, { recursive: true });
     try {
+      // Every download ends before the folder goes: the first failure stops the others and is
+      // thrown once all have settled (a late one would otherwise unpack into a removed folder).
+      const stop = new AbortController();
+      const signal = options.signal ? AbortSignal.any([stop.signal, options.signal]) : stop.signal;
+      let failure: unknown;
       await mapLimit(selection.packages, 4, async (p) => {
-        const deb = await fetchPackage(index.suite, p, options.signal);
-        await unpackDeb(`${p.name}_${p.version}`, deb, join(tmp, 'pkgs', p.name), options.signal);
+        if (failure !== undefined) return;
+        try {
+          const deb = await fetchPackage(index.suite, p, signal);
+          await unpackDeb(`${p.name}_${p.version}`, deb, join(tmp, 'pkgs', p.name), signal);
+        } catch (e) {
+          if (failure === undefined) failure = e;
+          stop.abort();
+        }
       });
+      if (failure !== undefined) {
+        options.signal?.throwIfAborted();
+        throw failure;
+      }
       for (const p of selection.packages) mergeInto(join(tmp, 'pkgs', p.name), join(tmp, 'root'));
       rmSync(join(tmp, 'pkgs'), { recursive: true, force: true });
       const { found: programs, missing } = findPrograms(join(tmp, 'root'));

@@ -58,7 +58,8 @@ export function sourceOptionsFromEnv(env: NodeJS.ProcessEnv = process.env): Pick
 
 /** The suites a source searches: the lines given, else the distribution's defaults on this machine's mirror, cut to `suite` when named. */
 export function suitesFor(distribution: 'debian' | 'ubuntu', options: Pick<ResolveOptions, 'archives' | 'suite'>): ArchiveSuite[] {
-  const all = options.archives?.length ? options.archives.map(parseSourcesLine) : defaultSuites(distribution, machineAptSources());
+  // Lines given are that distribution's archive (a mirror, a test archive): reports name it so.
+  const all = options.archives?.length ? options.archives.map((l) => ({ ...parseSourcesLine(l), distribution })) : defaultSuites(distribution, machineAptSources());
   if (!options.suite) return all;
   const named = all.filter((s) => s.suite === options.suite);
   if (named.length) return named;
