@@ -6,9 +6,11 @@
 // after signing, another key, an expired index) is refused, naming the file or the cause.
 import { expect } from 'chai';
 import { createHash } from 'node:crypto';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { chmodSync, cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { dirname, join, relative, resolve as resolvePath, sep } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { gunzipSync, gzipSync } from 'node:zlib';
 import { execa } from 'execa';
@@ -275,6 +277,49 @@ describe('engines from a package archive: the chain of trust (a doctored local a
     // The other packages' unpacking, still under way when the refusal came, leaves nothing either.
     await new Promise((r) => setTimeout(r, 1000));
     expect(readdirSync(cacheRoot)).to.deep.equal([]);
+  });
+
+  it('refuses a changed package served over HTTP while the others are still downloading, and nothing unpacks into the cache afterwards', async () => {
+    // The archive folder served on loopback only; every package but docker.io's (the changed one,
+    // refused at once) answers ~400 ms late, so the refusal comes while the others are in flight.
+    const served = archive('deb-changed');
+    const server: Server = createServer((req, res) => {
+      const path = decodeURIComponent(new URL(req.url ?? '/', 'http://127.0.0.1').pathname);
+      const file = resolvePath(served, '.' + path);
+      const rel = relative(served, file);
+      if (req.method !== 'GET' || rel.startsWith('..') || rel.startsWith(sep) || !existsSync(file) || !statSync(file).isFile()) {
+        res.writeHead(404).end();
+        return;
+      }
+      const send = () => {
+        if (res.destroyed) return;
+        const data = readFileSync(file);
+        res.writeHead(200, { 'content-type': 'application/octet-stream', 'content-length': data.length }).end(data);
+      };
+      if (file.endsWith('.deb') && !file.endsWith(`/${ENGINE_DEB}`)) setTimeout(send, 400);
+      else send();
+    });
+    server.on('clientError', (_e, socket) => socket.destroy());
+    await new Promise<void>((ok, fail) => {
+      server.once('error', fail);
+      server.listen(0, '127.0.0.1', () => ok());
+    });
+    try {
+      const { port } = server.address() as AddressInfo;
+      const url = `http://127.0.0.1:${port}`;
+      const cacheRoot = freshCache();
+      const e = await rejection(resolveEngine('28.5.2', 'debian', { archives: [`deb [signed-by=${keyring}] ${url} ${SUITE} main`], cacheRoot }));
+      expect(e).to.be.instanceOf(ArchiveTrustError);
+      expect(e.message).to.contain(`${url}/${ENGINE_DEB}: SHA-256`);
+      expect(e.message).to.contain('does not match the signed index');
+      // Long after the late packages were due: no temporary folder (.debian-28.5.2-*.tmp) came
+      // back, no tree, no lock; readdirSync lists hidden entries too.
+      await new Promise((r) => setTimeout(r, 1500));
+      expect(existsSync(cacheRoot) ? readdirSync(cacheRoot) : []).to.deep.equal([]);
+    } finally {
+      server.closeAllConnections();
+      await new Promise<void>((ok) => server.close(() => ok()));
+    }
   });
 
   it('refuses an InRelease whose signed text was edited without signing again', async () => {
