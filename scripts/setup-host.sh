@@ -49,6 +49,7 @@ wanted=(
   gpgv:gpgv
   zstd:zstd
   xz-utils:xz
+  nftables:nft
   debian-archive-keyring:/usr/share/keyrings/debian-archive-keyring.gpg
 )
 if [ "$with_zookeeper" = 1 ]; then

@@ -15,7 +15,7 @@ import { planLab } from '../lab/plan.ts';
 import type { ProviderName } from '../lab/types.ts';
 import { resolveProvider } from '../providers/index.ts';
 import type { SpecReport } from '../report/index.ts';
-import { cellCounts, closingLine, compareReports, renderMatrixJunit, type CellStatus, type MatrixCellResult, type MatrixReport } from '../report/matrix.ts';
+import { adjacentFactChanges, cellCounts, closingLine, compareReports, renderMatrixJunit, type CellStatus, type MatrixCellResult, type MatrixReport } from '../report/matrix.ts';
 import { renderMatrixPage } from '../render/matrix.ts';
 import { labStateDir } from '../state/paths.ts';
 import { StateStore } from '../state/store.ts';
@@ -25,7 +25,9 @@ import type { RunningVersions } from '../engine/versions.ts';
 import { findProgram } from '../system/programs.ts';
 import { mapLimit } from '../wait.ts';
 import { availableMemoryMiB, checkCapacity } from './copies.ts';
-import { labDown, resolveLabFile } from './lab.ts';
+import { connectLab, labDown, recordedPlan, resolveLabFile } from './lab.ts';
+import { observeEngineFacts, type EngineFacts } from '../probes/engine-facts.ts';
+import type { LabState } from '../state/store.ts';
 import { lastReport } from './room.ts';
 
 export type CellPhase = 'waiting' | 'running' | 'down' | CellStatus;
@@ -120,12 +122,24 @@ export async function runMatrix(req: MatrixRequest): Promise<{ report: MatrixRep
     cells: all,
     counts: cellCounts(all),
   };
+  report.factChanges = adjacentFactChanges(all, axes.engines);
   if (previous) compareReports(report, previous.report, previous.name);
   const files = writeMatrixReports(report, out);
   const failing = report.counts.failed + report.counts.error > 0;
   // With --compare, what was already failing is known: only what newly fails fails the run.
   const exitCode = report.compare ? (report.compare.newlyFailing > 0 ? 1 : 0) : failing ? 1 : 0;
   return { report, files, line: closingLine(report), exitCode };
+}
+
+/** The engine facts of a live cell's lab, read through its own connection, closed after. */
+async function observeCell(state: LabState): Promise<EngineFacts> {
+  const plan = await recordedPlan(state);
+  const live = await connectLab(plan, new AbortController().signal);
+  try {
+    return await observeEngineFacts(plan, live.hosts, live.engines);
+  } finally {
+    live.close();
+  }
 }
 
 function readPrevious(path: string): { report: MatrixReport; name: string } {
@@ -210,6 +224,11 @@ async function runCell(cell: MatrixCellPlan, ctx: CellContext): Promise<MatrixCe
     if (tree?.sha256) result.engine.sha256 = tree.sha256;
     if (tree?.origin) result.engine.origin = describeOrigin(tree.origin);
     if (ran) result.engine.ran = { engine: ran.engine, api: ran.api, containerd: ran.containerd, runc: ran.runc };
+    // The release's behaviour, read on the live cell before it goes down (a cell whose lab never came up has none).
+    if (state?.phase === 'up' && !ctx.signal.aborted) {
+      const facts = await observeCell(state).catch((e: unknown) => ({ error: `unreadable: ${(e as Error).message.split('\n')[0]}` }));
+      if (facts) result.facts = facts;
+    }
     if (spec) {
       result.counts = spec.counts;
       result.specs = spec.cases.map((c) => ({ suite: c.suite, title: c.title, state: c.state, ms: c.ms, ...(c.failure ? { failure: c.failure } : {}) }));

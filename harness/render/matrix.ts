@@ -16,6 +16,8 @@ function cellHeader(c: MatrixCellResult): string {
 <div class="id">${escapeHtml(c.id)}</div>
 <div class="status">${escapeHtml(c.status === 'n/a' ? 'N/A' : c.status.toUpperCase())}</div>
 <div class="facts">${escapeHtml(c.engine.requested)}${c.engine.version ? ` (${escapeHtml(c.engine.version)})` : ''}<br>${escapeHtml(c.mode)}${c.kv !== 'none' ? ` + ${escapeHtml(c.kv)}` : ''} · ${escapeHtml(c.provider)}</div>
+${c.engine.ran ? `<div class="ran">API ${escapeHtml(c.engine.ran.api)} · containerd ${escapeHtml(c.engine.ran.containerd ?? '?')} · runc ${escapeHtml(c.engine.ran.runc ?? '?')}</div>` : ''}
+${c.engine.origin ? `<div class="origin">${escapeHtml(c.engine.origin)}</div>` : ''}
 <div class="counts">${c.status === 'n/a' ? '' : `${c.counts.passed}/${c.counts.tests} passed`}</div>
 <div class="times">${c.status === 'n/a' ? '' : `up ${secs(c.durations.upMs)} · specs ${secs(c.durations.specsMs)} · down ${secs(c.durations.downMs)}`}</div>
 ${c.change ? `<div class="change">${escapeHtml(c.change)}</div>` : ''}
@@ -27,6 +29,35 @@ function cellReason(c: MatrixCellResult): string {
   if (!c.reason) return '<td></td>';
   const open = c.status === 'failed' || c.status === 'error';
   return `<td class="reason ${c.status === 'n/a' ? 'na' : c.status}" data-cell="${escapeHtml(c.id)}">${open ? `<details class="diagnostics" open><summary>${escapeHtml(c.reason.split('\n')[0]!)}</summary><pre>${escapeHtml(c.reason)}</pre></details>` : escapeHtml(c.reason)}</td>`;
+}
+
+/**
+ * The engines' observed behaviour: a row per fact, a column per cell that has facts; a value that
+ * differs from the previous release's (same mode and KV store) is marked, with what it was.
+ */
+function factsTable(r: MatrixReport): string {
+  const cells = r.cells.filter((c) => c.facts);
+  if (!cells.length) return '';
+  const names = [...new Set(cells.flatMap((c) => Object.keys(c.facts!)))];
+  const changed = new Map((r.factChanges ?? []).map((f) => [`${f.to}\n${f.fact}`, f]));
+  const rows = names.map((name) => {
+    const tds = cells.map((c) => {
+      const ch = changed.get(`${c.id}\n${name}`);
+      const v = c.facts![name] ?? '–';
+      return `<td class="factvalue${ch ? ' changed' : ''}" data-cell="${escapeHtml(c.id)}" data-fact="${escapeHtml(name)}"${ch ? ` title="${escapeHtml(`was ${ch.before ?? '–'} in ${ch.from}`)}"` : ''}>${escapeHtml(v)}${ch ? `<div class="was">was ${escapeHtml(ch.before ?? '–')} (${escapeHtml(ch.from)})</div>` : ''}</td>`;
+    });
+    return `<tr><th class="fact">${escapeHtml(name)}</th>${tds.join('')}</tr>`;
+  });
+  const list = (r.factChanges ?? []).map((f) => `<li data-from="${escapeHtml(f.from)}" data-to="${escapeHtml(f.to)}"><b>${escapeHtml(f.fact)}</b>: ${escapeHtml(f.before ?? '–')} (${escapeHtml(f.from)}) → ${escapeHtml(f.after ?? '–')} (${escapeHtml(f.to)})</li>`);
+  const since = (r.compare?.factChanges ?? []).map((f) => `<li data-cell="${escapeHtml(f.to)}"><b>${escapeHtml(f.to)} ${escapeHtml(f.fact)}</b>: ${escapeHtml(f.before ?? '–')} → ${escapeHtml(f.after ?? '–')}</li>`);
+  return `<h2>Engine facts, observed on each live cell</h2>
+<table id="facts"><thead><tr><th>fact \\ cell</th>${cells.map((c) => `<th class="cell ${c.status === 'n/a' ? 'na' : c.status}" data-cell="${escapeHtml(c.id)}"><div class="id">${escapeHtml(c.id)}</div><div class="facts">${escapeHtml(c.engine.version ?? c.engine.requested)}</div></th>`).join('')}</tr></thead>
+<tbody>
+${rows.join('\n')}
+</tbody></table>
+<h2>What changed between releases</h2>
+${list.length ? `<ul id="fact-changes">${list.join('')}</ul>` : '<p id="fact-changes">Nothing: every fact is the same across the releases (or fewer than two releases ran).</p>'}
+${r.compare ? `<h2>Facts changed since ${escapeHtml(r.compare.previous)}</h2>${since.length ? `<ul id="fact-compare">${since.join('')}</ul>` : '<p id="fact-compare">None.</p>'}` : ''}`;
 }
 
 export function renderMatrixPage(r: MatrixReport, options: { title?: string } = {}): string {
@@ -72,7 +103,8 @@ th.cell { min-width: 11em; text-align: left; font-weight: normal; border-top: 6p
 th.cell.passed { border-top-color: #2e7d32; } th.cell.failed, th.cell.error { border-top-color: #c62828; } th.cell.na { border-top-color: #bbb; color: #777; }
 th.cell .id { font-weight: 700; } th.cell .status { font-weight: 700; }
 th.cell.passed .status { color: #2e7d32; } th.cell.failed .status, th.cell.error .status { color: #c62828; }
-.times, .facts { color: #555; font-size: 12px; } .change { color: #6a1b9a; font-weight: 700; font-size: 12px; }
+.times, .facts, .ran, .origin { color: #555; font-size: 12px; } .origin { font-size: 11px; }
+td.factvalue { font-size: 12px; max-width: 22em; } td.factvalue.changed { background: #f3e5f5; } .was { color: #6a1b9a; font-size: 11px; } h2 { margin: 1.2em 0 .4em; font-size: 16px; } .change { color: #6a1b9a; font-weight: 700; font-size: 12px; }
 th.fact { text-align: left; font-weight: normal; min-width: 22em; max-width: 36em; } .suite { color: #777; }
 td.mark { text-align: center; } td.passed { color: #2e7d32; } td.failed, td.error { color: #c62828; background: #fdecea; } td.na, td.absent, td.not-run { color: #999; }
 td.reason { font-size: 12px; max-width: 24em; } td.reason.failed, td.reason.error { color: #c62828; }
@@ -91,6 +123,7 @@ ${gone}
 <tbody>
 ${body}
 </tbody></table>
+${factsTable(r)}
 <script>
 // The filter hides passing specs and cells that passed or cannot exist; failures stay with their diagnostics.
 const box = document.getElementById('only-failures');

@@ -46,6 +46,17 @@ export interface MatrixCellResult {
   counts: { tests: number; passed: number; failed: number; pending: number };
   specs: MatrixSpec[];
   change?: Change;
+  /** The engine's behaviour, observed on the live cell (fact name -> value). */
+  facts?: Record<string, string>;
+}
+
+/** A fact that differs between two cells of adjacent releases in one mode and KV store. */
+export interface FactChange {
+  from: string;
+  to: string;
+  fact: string;
+  before: string | undefined;
+  after: string | undefined;
 }
 
 export interface MatrixReport {
@@ -57,8 +68,36 @@ export interface MatrixReport {
   jobs: number;
   cells: MatrixCellResult[];
   counts: { cells: number; passed: number; failed: number; error: number; na: number };
+  /** What changed between adjacent releases (the engines in the order asked), per mode and KV store. */
+  factChanges?: FactChange[];
   /** With --compare: the previous report, and what changed (cells and specs counted alike). */
-  compare?: { previous: string; newlyFailing: number; newlyPassing: number; new: number; gone: number; goneCells: { id: string; status: CellStatus }[] };
+  compare?: { previous: string; newlyFailing: number; newlyPassing: number; new: number; gone: number; goneCells: { id: string; status: CellStatus }[]; factChanges?: FactChange[] };
+}
+
+/**
+ * Facts that differ between each cell and the cell of the next release asked for, in the same
+ * mode and KV store; cells without facts (n/a, or never up) are passed over, so a release
+ * compares with the nearest one that ran.
+ */
+export function adjacentFactChanges(cells: readonly MatrixCellResult[], engines: readonly string[]): FactChange[] {
+  const out: FactChange[] = [];
+  const order = (c: MatrixCellResult) => engines.indexOf(c.engine.requested);
+  const groups = new Map<string, MatrixCellResult[]>();
+  for (const c of cells) {
+    if (!c.facts) continue;
+    const k = `${c.mode}/${c.kv}`;
+    groups.set(k, [...(groups.get(k) ?? []), c]);
+  }
+  for (const group of groups.values()) {
+    const sorted = [...group].sort((a, b) => order(a) - order(b));
+    for (let i = 1; i < sorted.length; i++) {
+      const [a, b] = [sorted[i - 1]!, sorted[i]!];
+      for (const fact of [...new Set([...Object.keys(a.facts!), ...Object.keys(b.facts!)])]) {
+        if (a.facts![fact] !== b.facts![fact]) out.push({ from: a.id, to: b.id, fact, before: a.facts![fact], after: b.facts![fact] });
+      }
+    }
+  }
+  return out;
 }
 
 export function cellCounts(cells: readonly MatrixCellResult[]): MatrixReport['counts'] {
@@ -112,7 +151,16 @@ export function compareReports(report: MatrixReport, previous: MatrixReport, pre
   }
   const goneCells = previous.cells.filter((c) => !report.cells.some((n) => n.id === c.id)).map((c) => ({ id: c.id, status: c.status }));
   gone += goneCells.length;
-  report.compare = { previous: previousName, newlyFailing, newlyPassing, new: added, gone, goneCells };
+  // The engine's observed behaviour, cell by cell, against the previous run's.
+  const factChanges: FactChange[] = [];
+  for (const cell of report.cells) {
+    const old = before.get(cell.id);
+    if (!cell.facts || !old?.facts) continue;
+    for (const fact of [...new Set([...Object.keys(old.facts), ...Object.keys(cell.facts)])]) {
+      if (old.facts[fact] !== cell.facts[fact]) factChanges.push({ from: cell.id, to: cell.id, fact, before: old.facts[fact], after: cell.facts[fact] });
+    }
+  }
+  report.compare = { previous: previousName, newlyFailing, newlyPassing, new: added, gone, goneCells, factChanges };
   return report;
 }
 
