@@ -59,11 +59,17 @@ export function archiveUrlFromSources(texts: string[], distribution: 'debian' | 
   return fallback;
 }
 
+/** `signed-by=/k/a=b.gpg` -> ['signed-by', '/k/a=b.gpg']: the value is everything after the first "=". */
+function splitOption(o: string): [string, string] {
+  const i = o.indexOf('=');
+  return i < 0 ? [o, ''] : [o.slice(0, i), o.slice(i + 1)];
+}
+
 /** Parses one sources.list line: `deb [signed-by=K] URL SUITE COMPONENT...`. */
 export function parseSourcesLine(line: string): ArchiveSuite {
   const m = /^\s*deb\s+(?:\[([^\]]*)\]\s+)?(\S+)\s+(\S+)\s*(.*)$/.exec(line);
   if (!m) throw new ArchiveTrustError(`"${line}" is not a sources.list line: deb [signed-by=KEYRING] URL SUITE COMPONENT...`);
-  const options = Object.fromEntries((m[1] ?? '').split(/\s+/).filter(Boolean).map((o) => o.split('=', 2) as [string, string]));
+  const options = Object.fromEntries((m[1] ?? '').split(/\s+/).filter(Boolean).map((o) => splitOption(o)));
   const url = m[2]!.replace(/\/+$/, '');
   const keyring = options['signed-by'] ?? (/\/ubuntu$/.test(url) ? UBUNTU_KEYRING : DEBIAN_KEYRING);
   const components = m[4]!.split(/\s+/).filter(Boolean);

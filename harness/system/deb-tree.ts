@@ -67,6 +67,11 @@ export async function unpackDeb(name: string, deb: Buffer, dir: string, signal?:
   signal?.throwIfAborted();
   if (r.exitCode !== 0) throw new ArchiveTrustError(`${name}: cannot unpack ${data.name}: ${String(r.stderr).trim() || `tar exit ${r.exitCode}`}`);
   sanitize(name, dir, '');
+  try {
+    checkLinksInside(dir);
+  } catch (e) {
+    throw new ArchiveTrustError(`${name}: ${(e as Error).message}`);
+  }
 }
 
 function sanitize(pkg: string, root: string, rel: string): void {
@@ -117,6 +122,35 @@ function existsOrLink(p: string) {
   }
 }
 
+/**
+ * Every link of a joined tree, followed to where it really leads, stays inside it: links that are
+ * each fine on their own may still climb out together (`q -> .` and `e -> q/..`), also across
+ * packages, so this runs on the whole tree after joining. A link whose target does not exist is
+ * judged by where it would lead from its real folder.
+ */
+export function checkLinksInside(root: string): void {
+  // realpath(3), not Node's own realpathSync, which joins a link's target to its folder as text first (q/.. becomes the folder itself).
+  const realRoot = realpathSync.native(root);
+  const inside = (p: string) => p === realRoot || p.startsWith(`${realRoot}/`);
+  const walk = (rel: string) => {
+    for (const entry of readdirSync(join(root, rel))) {
+      const r = rel ? `${rel}/${entry}` : entry;
+      const p = join(root, r);
+      const st = lstatSync(p);
+      if (st.isSymbolicLink()) {
+        let real: string;
+        try {
+          real = realpathSync.native(p);
+        } catch {
+          real = posix.resolve(realpathSync.native(join(root, rel)), readlinkSync(p));
+        }
+        if (!inside(real)) throw new ArchiveTrustError(`link /${r} -> ${readlinkSync(p)} leads out of the engine tree (to ${real}): refused`);
+      } else if (st.isDirectory()) walk(r);
+    }
+  };
+  walk('');
+}
+
 /** Where each program of an engine tree may sit in Debian's and Ubuntu's packages, in order. */
 export const DEB_PROGRAM_PATHS: Record<string, string[]> = {
   dockerd: ['usr/sbin/dockerd', 'usr/bin/dockerd'],
@@ -132,14 +166,14 @@ export const DEB_PROGRAM_PATHS: Record<string, string[]> = {
 export function findPrograms(root: string): { found: Record<string, string>; missing: string[] } {
   const found: Record<string, string> = {};
   const missing: string[] = [];
-  const realRoot = realpathSync(root);
+  const realRoot = realpathSync.native(root);
   for (const [name, candidates] of Object.entries(DEB_PROGRAM_PATHS)) {
     const hit = candidates.map((c) => join(root, c)).find((p) => existsSync(p));
     if (!hit) {
       missing.push(name);
       continue;
     }
-    const real = realpathSync(hit);
+    const real = realpathSync.native(hit);
     if (!real.startsWith(`${realRoot}/`)) throw new ArchiveTrustError(`${name} resolves to ${real}, outside the engine tree`);
     found[name] = real;
   }
@@ -185,9 +219,9 @@ export async function bindToSuiteLibc(programs: Record<string, string>, root: st
     // A merged-/usr suite ships /lib64/... as usr/lib64/... (the /lib64 link is base-files').
     const inTree = [join(root, interp), join(root, 'usr', interp)].find((p) => existsSync(p)) ?? join(root, interp);
     if (!existsSync(inTree)) throw new ArchiveTrustError(`${name} needs the loader ${interp}, which the suite's libc6 in the tree does not have`);
-    const real = realpathSync(inTree);
-    if (!real.startsWith(`${realpathSync(root)}/`)) throw new ArchiveTrustError(`${name}'s loader ${interp} resolves outside the tree (${real})`);
-    loader = join(finalRoot, relative(realpathSync(root), real));
+    const real = realpathSync.native(inTree);
+    if (!real.startsWith(`${realpathSync.native(root)}/`)) throw new ArchiveTrustError(`${name}'s loader ${interp} resolves outside the tree (${real})`);
+    loader = join(finalRoot, relative(realpathSync.native(root), real));
     const r = await execa('patchelf', ['--set-interpreter', loader, '--force-rpath', '--set-rpath', dirs.join(':'), file], { reject: false });
     if (r.exitCode !== 0) throw new ArchiveTrustError(`patchelf ${name}: ${String(r.stderr).trim() || `exit ${r.exitCode}`}`);
   }
@@ -205,7 +239,8 @@ export async function checkLibrariesInTree(name: string, program: string, root: 
     const m = /^\s*(\S+)\s+=>\s+(.*?)\s+\(0x/.exec(line) ?? /^\s*(\S+)\s+=>\s+(not found)/.exec(line);
     if (!m) continue;
     if (m[2] === 'not found') throw new ArchiveTrustError(`${name}: library ${m[1]} not found in the engine tree`);
-    if (!m[2]!.startsWith(`${root}/`)) throw new ArchiveTrustError(`${name}: library ${m[1]} resolves to ${m[2]}, outside the engine tree`);
+    const real = realpathSync.native(m[2]!);
+    if (!m[2]!.startsWith(`${root}/`) || !real.startsWith(`${realpathSync.native(root)}/`)) throw new ArchiveTrustError(`${name}: library ${m[1]} resolves to ${real}, outside the engine tree`);
     libs.push(m[2]!);
   }
   if (r.exitCode !== 0) throw new ArchiveTrustError(`${name}: its loader cannot list its libraries: ${String(r.stderr).trim() || `exit ${r.exitCode}`}`);
