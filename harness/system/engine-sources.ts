@@ -70,7 +70,7 @@ export function suitesFor(distribution: 'debian' | 'ubuntu', options: Pick<Resol
 /** One line for reports: `docker.io 28.5.2+dfsg4-5 of debian forky (URL)` or the static archive's address. */
 export function describeOrigin(o: EngineOrigin): string {
   if (o.kind === 'static') return `${o.url} (sha256 ${o.sha256.slice(0, 12)}…)`;
-  return `docker.io ${o.packageVersion} of ${o.kind} ${o.suite} (${o.url.split(' ')[0]})`;
+  return `docker.io ${o.packageVersion} of ${o.kind} ${o.suite} (${o.url.split(' ')[0]})${o.expiredAccepted ? `, its index expired on ${o.expiredAccepted.slice(0, 10)} and accepted (OVERLAB_ARCHIVE_ALLOW_EXPIRED=1)` : ''}`;
 }
 
 function fromArchive(t: Awaited<ReturnType<typeof resolveArchiveEngine>>): ResolvedEngine {
