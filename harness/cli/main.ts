@@ -34,6 +34,7 @@ export const COMMAND_MODULES = {
   report: () => import('./report.ts').then((m) => m.reportCommand),
   matrix: () => import('./matrix.ts').then((m) => m.matrixCommand),
   fault: () => import('./fault.ts').then((m) => m.faultCommand),
+  engines: () => import('./engines.ts').then((m) => m.enginesCommand),
 } satisfies Record<string, () => Promise<CommandFn>>;
 
 export type CommandName = keyof typeof COMMAND_MODULES;
@@ -231,6 +232,18 @@ export function buildProgram(dispatch: Dispatch, version: string): Command {
     .addOption(quiet('nothing on success'))
     .addOption(json())
     .action(action('matrix'));
+  program
+    .command('engines')
+    .description('engine trees: list what the cache holds (--available: what the package archives offer), fetch releases ahead of a lab or matrix, prune the cache')
+    .addArgument(new Argument('[verb]').choices(['list', 'fetch', 'prune']))
+    .argument('[versions...]', 'releases X.Y.Z (fetch: also package versions such as 28.5.2+dfsg4-5; prune: versions or cache folders)')
+    .option('--available', 'list: what each suite of the archive offers (docker.io, containerd, runc, libc6), read on its chain of trust')
+    .addOption(new Option('--distribution <name>', 'list --available: whose archive').choices(['debian', 'ubuntu']))
+    .addOption(new Option('--source <source>', 'fetch: where from (default auto: the cache, Debian\'s archive, Docker\'s static downloads)').choices(['auto', 'debian', 'ubuntu', 'static']))
+    .option('--suite <suite>', 'fetch, list --available: one suite only (sid, trixie, noble-updates)')
+    .addOption(quiet('nothing on success'))
+    .addOption(json())
+    .action(action('engines'));
   program
     .command('fault')
     .description(

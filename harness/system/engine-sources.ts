@@ -5,7 +5,7 @@
 // `overlab engines`: the tree's bin folder and where it came from, said so reports can name it.
 import { existsSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { ArchiveFetchError, defaultSuites, machineAptSources, parseSourcesLine, type ArchiveSuite } from './deb-archive.ts';
+import { ArchiveFetchError, defaultSuites, fetchSuiteIndex, machineAptSources, parseSourcesLine, type ArchiveSuite } from './deb-archive.ts';
 import { readArchiveTree, resolveArchiveEngine, type ArchiveEngineRecord } from './deb-engine.ts';
 import { engineCacheRoot, resolveEngineTree, type EngineTree } from './engines.ts';
 
@@ -182,4 +182,35 @@ function duBytes(p: string): number {
     // Gone meanwhile.
   }
   return total;
+}
+
+/** What one suite of an archive offers: docker.io and the containerd, runc and libc beside it. */
+export interface SuiteOffer {
+  distribution: string;
+  url: string;
+  suite: string;
+  engine: string | undefined;
+  containerd: string | undefined;
+  runc: string | undefined;
+  libc: string | undefined;
+  /** Why the suite could not be read (unreachable, refused). */
+  error?: string;
+  expiredAccepted?: string;
+}
+
+/** What each suite of a distribution's archive offers, read on the chain of trust. */
+export async function availableEngines(distribution: 'debian' | 'ubuntu', options: Pick<ResolveOptions, 'archives' | 'suite' | 'allowExpired' | 'signal'> = {}): Promise<SuiteOffer[]> {
+  const out: SuiteOffer[] = [];
+  for (const s of suitesFor(distribution, options)) {
+    const base = { distribution: s.distribution, url: s.url, suite: s.suite };
+    try {
+      const index = await fetchSuiteIndex(s, { ...(options.allowExpired ? { allowExpired: true } : {}), ...(options.signal ? { signal: options.signal } : {}) });
+      const v = (n: string) => index.packages.get(n)?.version;
+      out.push({ ...base, engine: v('docker.io'), containerd: v('containerd'), runc: v('runc'), libc: v('libc6'), ...(index.expiredAccepted ? { expiredAccepted: index.expiredAccepted } : {}) });
+    } catch (e) {
+      options.signal?.throwIfAborted();
+      out.push({ ...base, engine: undefined, containerd: undefined, runc: undefined, libc: undefined, error: (e as Error).message });
+    }
+  }
+  return out;
 }

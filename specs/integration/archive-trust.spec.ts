@@ -360,4 +360,27 @@ describe('engines from a package archive: the chain of trust (a doctored local a
     expect(e.message).to.contain(`no suite offers docker.io 9.9.9 (${SUITE}: ${ENGINE_VERSION})`);
     expect(existsSync(cacheRoot) ? readdirSync(cacheRoot) : []).to.deep.equal([]);
   });
+
+  it('overlab engines: --available lists what the suite offers, fetch builds a release into the cache, list shows it, prune removes it', async () => {
+    copyGood('cli');
+    const xdg = join(dir, 'xdg');
+    const cli = (args: string[]) =>
+      execa('node', [join(import.meta.dirname, '../../bin/overlab.js'), 'engines', ...args], { reject: false, env: { XDG_CACHE_HOME: xdg, OVERLAB_ENGINE_ARCHIVES: line('cli'), FORCE_COLOR: '0' } });
+    const offers = await cli(['--available', '--json']);
+    expect(offers.exitCode, offers.stderr).to.equal(0);
+    expect(JSON.parse(offers.stdout)).to.deep.equal([
+      { distribution: 'debian', url: pathToFileURL(archive('cli')).href, suite: SUITE, engine: ENGINE_VERSION, containerd: '1.7.24~ds1-10', runc: '1.1.15+ds1-2', libc: undefined },
+    ].map((o) => JSON.parse(JSON.stringify(o))));
+    const fetched = await cli(['fetch', '28.5.2', '--source', 'debian', '--json']);
+    expect(fetched.exitCode, fetched.stderr).to.equal(0);
+    const [f] = JSON.parse(fetched.stdout) as { version: string; fetched: boolean; bin: string; origin: { kind: string; packageVersion: string } }[];
+    expect(f).to.deep.include({ version: '28.5.2', fetched: true });
+    expect(f!.origin).to.deep.include({ kind: 'debian', packageVersion: ENGINE_VERSION });
+    expect(f!.bin.startsWith(join(xdg, 'overlab', 'engines', 'debian-28.5.2-'))).to.equal(true);
+    const listed = JSON.parse((await cli(['--json'])).stdout) as { engines: { version: string; origin: string; dir: string }[] };
+    expect(listed.engines.map((e) => [e.version, e.origin])).to.deep.equal([['28.5.2', 'debian']]);
+    const pruned = await cli(['prune', '28.5.2']);
+    expect(pruned.stdout).to.match(/^removed debian-28\.5\.2-[0-9a-f]{8} \(\d+ MiB\)$/m);
+    expect(JSON.parse((await cli(['--json'])).stdout).engines).to.deep.equal([]);
+  });
 });
