@@ -33,6 +33,7 @@ export const COMMAND_MODULES = {
   handout: () => import('./handout.ts').then((m) => m.handoutCommand),
   report: () => import('./report.ts').then((m) => m.reportCommand),
   matrix: () => import('./matrix.ts').then((m) => m.matrixCommand),
+  'matrix merge': () => import('./matrix.ts').then((m) => m.matrixMergeCommand),
   fault: () => import('./fault.ts').then((m) => m.faultCommand),
   engines: () => import('./engines.ts').then((m) => m.enginesCommand),
 } satisfies Record<string, () => Promise<CommandFn>>;
@@ -77,9 +78,12 @@ export function buildProgram(dispatch: Dispatch, version: string): Command {
   const action =
     (name: CommandName) =>
     async (...args: unknown[]) => {
-      // commander passes the positional arguments, the options, then the Command itself.
-      const opts = (args[args.length - 2] ?? {}) as GlobalOptions;
-      await dispatch(name, args.slice(0, -1), opts);
+      // commander passes the positional arguments, the options, then the Command itself. A
+      // subcommand's options (`matrix merge ... --json`) may be taken by its parent's option of
+      // the same name: a subcommand reads both, its own first.
+      const cmd = args[args.length - 1] as Command;
+      const opts = (cmd.parent?.parent ? cmd.optsWithGlobals() : (args[args.length - 2] ?? {})) as GlobalOptions;
+      await dispatch(name, [...args.slice(0, -2), opts], opts);
     };
 
   program.command('validate').description('check a lab file and print every problem as file:line:column').argument('[lab]').addOption(labOption()).addOption(json()).action(action('validate'));
@@ -213,7 +217,7 @@ export function buildProgram(dispatch: Dispatch, version: string): Command {
     .addOption(json())
     .action(action('report'));
   const collect = (v: string, prev: string[] = []) => [...prev, v];
-  program
+  const matrix = program
     .command('matrix')
     .description('run the specs across engines, modes and KV stores, each cell a lab of its own (up, specs, down); one report (JSON, JUnit, HTML) and what changed')
     .argument('[lab]')
@@ -229,9 +233,20 @@ export function buildProgram(dispatch: Dispatch, version: string): Command {
     .option('--engine-mirror <url>', 'folder URL (http, https, file) holding docker-VERSION.tgz, instead of Docker\'s static download location')
     .option('--engine-sha256 <version=hex>', 'the SHA-256 a static archive must have (repeatable)', collect)
     .option('--cell-flag <cell=flag>', 'an extra dockerd flag for one cell, e.g. sys-et=--debug (repeatable)', collect)
+    .option('--list', 'print the cells (id, engine, mode, KV store, runnable or why not) and run nothing; with --json, as a CI job matrix takes them')
+    .option('--cell <ids>', 'run only these cells (comma-separated or repeated), e.g. one per CI job; n/a cells are listed all the same; join the parts with `overlab matrix merge`', collect)
     .addOption(quiet('nothing on success'))
     .addOption(json())
     .action(action('matrix'));
+  matrix
+    .command('merge')
+    .description('join the reports of matrix parts run apart (--cell, one CI job each) into one matrix.json, junit.xml and matrix.html, as one run would have written them')
+    .argument('<dirs...>', 'the parts\' --out folders (or their matrix.json files)')
+    .option('-o, --out <dir>', 'folder for the merged reports (default .overlab/matrix)')
+    .option('--compare <previous>', 'a previous matrix.json: mark what changed; exit 1 only when something newly fails')
+    .addOption(quiet('nothing on success'))
+    .addOption(json())
+    .action(action('matrix merge'));
   program
     .command('engines')
     .description('engine trees: list what the cache holds (--available: what the package archives offer), fetch releases ahead of a lab or matrix, prune the cache')

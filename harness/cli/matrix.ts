@@ -4,7 +4,7 @@
 // anything newly fails).
 import { UsageError } from '../errors.ts';
 import { parseEngineList, parseKvList, parseModeList } from '../lab/matrix.ts';
-import { runMatrix, type CellPhase, type MatrixEvent } from '../lifecycle/matrix.ts';
+import { matrixCells, mergeMatrix, runMatrix, selectCells, type CellPhase, type MatrixEvent } from '../lifecycle/matrix.ts';
 import { extendExitDeadline, type GlobalOptions } from './main.ts';
 import { printJson, say, warn } from './output.ts';
 
@@ -19,6 +19,24 @@ export interface MatrixOptions extends GlobalOptions {
   engineMirror?: string;
   engineSha256?: string[];
   cellFlag?: string[];
+  list?: boolean;
+  cell?: string[];
+}
+
+export interface MatrixMergeOptions extends GlobalOptions {
+  out?: string;
+  compare?: string;
+}
+
+/** overlab matrix merge DIR...: the parts' reports as one (JSON, JUnit, HTML), as a single run would have written it. */
+export async function matrixMergeCommand(dirs: string[], opts: MatrixMergeOptions): Promise<number> {
+  const { report, files, line, exitCode } = mergeMatrix(dirs, opts.out ?? '.overlab/matrix', opts.compare);
+  if (opts.json) printJson({ ok: exitCode === 0, summary: line, files, counts: report.counts, parts: report.parts, compare: report.compare });
+  else if (!opts.quiet || exitCode !== 0) {
+    say(`merged ${dirs.length} part${dirs.length === 1 ? '' : 's'}: reports: ${files.json}, ${files.junit}, ${files.html}`);
+    say(line);
+  }
+  return exitCode;
 }
 
 /** `VERSION=HEX` (--engine-sha256) or `CELL=--flag` (--cell-flag), repeatable. */
@@ -38,6 +56,21 @@ export async function matrixCommand(ref: string | undefined, opts: MatrixOptions
   // After Ctrl-C every cell's child stops (up to 5 s) and every cell is taken down: give it the time.
   extendExitDeadline(60_000);
   const sha = pairs(opts.engineSha256, '--engine-sha256');
+  const cellIds = opts.cell?.flatMap((c) => c.split(',')).map((c) => c.trim()).filter(Boolean);
+  const axes = {
+    ref: ref ?? opts.lab,
+    ...(opts.engines ? { engines: parseEngineList(opts.engines) } : {}),
+    ...(opts.kv ? { kv: parseKvList(opts.kv) } : {}),
+    ...(opts.modes ? { modes: parseModeList(opts.modes) } : {}),
+  };
+  if (opts.list) {
+    // The cells as a CI job matrix takes them (e.g. a job per runnable id, `--cell ID` each).
+    const cells = selectCells((await matrixCells(axes)).cells, cellIds);
+    const rows = cells.map((c) => ({ id: c.id, lab: c.lab, engine: c.engine.requested, source: c.engine.source, version: c.engine.version, mode: c.mode, kv: c.kv, runnable: !c.notApplicable, ...(c.notApplicable ? { notApplicable: c.notApplicable } : {}) }));
+    if (json) printJson(rows);
+    else for (const r of rows) say(`${r.id.padEnd(14)} ${`${r.engine} ${r.mode}${r.kv === 'none' ? '' : ` + ${r.kv}`}`.padEnd(28)} ${r.runnable ? 'runs' : `n/a: ${r.notApplicable}`}`);
+    return 0;
+  }
   const table = new LiveTable(!json && !quiet && !!process.stdout.isTTY);
   const onEvent = (e: MatrixEvent) => {
     if (json || quiet) return;
@@ -49,10 +82,8 @@ export async function matrixCommand(ref: string | undefined, opts: MatrixOptions
     } else table.update(e.id, e.phase, e.ms, e.detail);
   };
   const { report, files, line, exitCode } = await runMatrix({
-    ref: ref ?? opts.lab,
-    ...(opts.engines ? { engines: parseEngineList(opts.engines) } : {}),
-    ...(opts.kv ? { kv: parseKvList(opts.kv) } : {}),
-    ...(opts.modes ? { modes: parseModeList(opts.modes) } : {}),
+    ...axes,
+    ...(cellIds?.length ? { cells: cellIds } : {}),
     ...(opts.provider ? { provider: opts.provider } : {}),
     ...(opts.jobs ? { jobs: opts.jobs } : {}),
     failFast: !!opts.failFast,

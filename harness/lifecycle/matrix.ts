@@ -4,18 +4,19 @@
 // `up` and specs run in a child `overlab test CELL.yaml --json` (one mocha run per process, as
 // `test --all` does: spec files register their tests as they load); `down` runs here, always,
 // whatever happened to the child, so an interrupted matrix leaves nothing behind.
-import { mkdirSync, readdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { join, resolve } from 'node:path';
 import { execa } from 'execa';
 import { LabNotFoundError, UsageError } from '../errors.ts';
 import { loadLab } from '../lab/load.ts';
 import { cellLabText, planMatrix, type MatrixAxes, type MatrixCellPlan } from '../lab/matrix.ts';
+import type { Lab } from '../lab/types.ts';
 import { planLab } from '../lab/plan.ts';
 import type { ProviderName } from '../lab/types.ts';
 import { resolveProvider } from '../providers/index.ts';
 import type { SpecReport } from '../report/index.ts';
-import { adjacentFactChanges, cellCounts, closingLine, compareReports, renderMatrixJunit, type CellStatus, type MatrixCellResult, type MatrixReport } from '../report/matrix.ts';
+import { adjacentFactChanges, cellCounts, closingLine, compareReports, mergeMatrixReports, renderMatrixJunit, type CellStatus, type MatrixCellResult, type MatrixReport } from '../report/matrix.ts';
 import { renderMatrixPage } from '../render/matrix.ts';
 import { labStateDir } from '../state/paths.ts';
 import { StateStore } from '../state/store.ts';
@@ -46,6 +47,8 @@ export interface MatrixRequest extends Partial<Pick<MatrixAxes, 'engines' | 'kv'
   compare?: string;
   /** Folder URL holding docker-VERSION.tgz (http, https, file). */
   mirror?: string;
+  /** --cell: only these cells run (ids of the matrix); n/a cells are listed all the same. */
+  cells?: string[];
   /** The CLI that runs each cell: node, its flags and the entry script (`overlab test CELL --json`). */
   cli: { node: string; execArgv: string[]; script: string };
   signal: AbortSignal;
@@ -66,16 +69,9 @@ export function defaultJobs(providerId: string, perCellMiB: number, availableMiB
   return { jobs, why: `${cores} cores, ${availableMiB} MiB available at about ${perCellMiB} MiB per cell` };
 }
 
-export async function runMatrix(req: MatrixRequest): Promise<{ report: MatrixReport; files: MatrixFiles; line: string; exitCode: number }> {
-  const started = Date.now();
-  const emit = req.onEvent ?? (() => {});
+/** The matrix a request gives: its lab, the axes (flags, then the lab's matrix: block, then defaults) and every cell. */
+export async function matrixCells(req: Pick<MatrixRequest, 'ref' | 'engines' | 'kv' | 'modes' | 'sha256' | 'cellFlags'>): Promise<{ lab: Lab; axes: MatrixAxes; cells: MatrixCellPlan[] }> {
   const lab = await loadLab(resolveLabFile(req.ref));
-  const baseText = readFileSync(lab.file, 'utf8');
-  const provider = await resolveProvider((req.provider ?? lab.provider) as ProviderName);
-  if (provider.id !== 'netns' && (req.engines ?? lab.matrix?.engines ?? []).some((e) => e !== 'system')) {
-    throw new UsageError(`engine trees (releases other than system) run on the netns provider; ${provider.id} hosts install engines by version`, { hint: 'Use --provider netns, or --engines system.' });
-  }
-  const previous = req.compare ? readPrevious(req.compare) : undefined;
   // Flags first, then the lab's own `matrix:` block, then this machine's engine in both modes over etcd.
   const axes: MatrixAxes = {
     engines: req.engines ?? lab.matrix?.engines ?? ['system'],
@@ -84,7 +80,31 @@ export async function runMatrix(req: MatrixRequest): Promise<{ report: MatrixRep
     ...(req.sha256 ? { sha256: req.sha256 } : {}),
     ...(req.cellFlags ? { cellFlags: req.cellFlags } : {}),
   };
-  const cells = planMatrix(lab, axes);
+  return { lab, axes, cells: planMatrix(lab, axes) };
+}
+
+/** The cells `--cell` names, in the matrix's order; an id the matrix does not have is refused with the list. */
+export function selectCells(cells: MatrixCellPlan[], ids: readonly string[] | undefined): MatrixCellPlan[] {
+  if (!ids?.length) return cells;
+  const unknown = ids.filter((id) => !cells.some((c) => c.id === id));
+  if (unknown.length) throw new UsageError(`--cell ${unknown.join(', ')}: no such cell in this matrix (cells: ${cells.map((c) => c.id).join(', ')})`);
+  return cells.filter((c) => ids.includes(c.id));
+}
+
+export async function runMatrix(req: MatrixRequest): Promise<{ report: MatrixReport; files: MatrixFiles; line: string; exitCode: number }> {
+  const started = Date.now();
+  const emit = req.onEvent ?? (() => {});
+  const { lab, axes, cells: all0 } = await matrixCells(req);
+  const baseText = readFileSync(lab.file, 'utf8');
+  const provider = await resolveProvider((req.provider ?? lab.provider) as ProviderName);
+  if (provider.id !== 'netns' && (req.engines ?? lab.matrix?.engines ?? []).some((e) => e !== 'system')) {
+    throw new UsageError(`engine trees (releases other than system) run on the netns provider; ${provider.id} hosts install engines by version`, { hint: 'Use --provider netns, or --engines system.' });
+  }
+  const previous = req.compare ? readPrevious(req.compare) : undefined;
+  // With --cell, the cells named run (a CI job per cell), and every n/a cell is listed with its
+  // reason in each part, so a merge of the parts has the whole matrix.
+  const chosen = selectCells(all0, req.cells);
+  const cells = all0.filter((c) => chosen.includes(c) || c.notApplicable);
   const runnable = cells.filter((c) => !c.notApplicable);
   const perCellMiB = runnable.length ? provider.estimateMemoryMiB(planLab({ ...lab, name: runnable[0]!.lab })) : 0;
   const auto = defaultJobs(provider.id, perCellMiB, availableMemoryMiB(), availableParallelism(), runnable.length);
@@ -121,6 +141,7 @@ export async function runMatrix(req: MatrixRequest): Promise<{ report: MatrixRep
     jobs,
     cells: all,
     counts: cellCounts(all),
+    plan: { engines: axes.engines, cells: all0.map((c) => c.id), ...(req.cells?.length ? { ran: chosen.map((c) => c.id) } : {}) },
   };
   report.factChanges = adjacentFactChanges(all, axes.engines);
   if (previous) compareReports(report, previous.report, previous.name);
@@ -142,19 +163,39 @@ async function observeCell(state: LabState): Promise<EngineFacts> {
   }
 }
 
-function readPrevious(path: string): { report: MatrixReport; name: string } {
+/**
+ * One report of matrix parts run apart (`--cell` in separate CI jobs), read from their --out
+ * folders: the same verdicts as one run, written to `out` as JSON, JUnit and HTML, compared with
+ * a previous report when asked.
+ */
+export function mergeMatrix(dirs: string[], out: string, compare?: string): { report: MatrixReport; files: MatrixFiles; line: string; exitCode: number } {
+  if (!dirs.length) throw new UsageError('overlab matrix merge needs the --out folders of the parts');
+  const parts = dirs.map((d) => readPrevious(existsSync(join(d, 'matrix.json')) ? join(d, 'matrix.json') : d, 'the part'));
+  const report = mergeMatrixReports(parts);
+  if (compare) {
+    const previous = readPrevious(compare);
+    compareReports(report, previous.report, previous.name);
+  }
+  mkdirSync(resolve(out), { recursive: true });
+  const files = writeMatrixReports(report, resolve(out));
+  const failing = report.counts.failed + report.counts.error > 0;
+  const exitCode = report.compare ? (report.compare.newlyFailing > 0 ? 1 : 0) : failing ? 1 : 0;
+  return { report, files, line: closingLine(report), exitCode };
+}
+
+function readPrevious(path: string, what = '--compare'): { report: MatrixReport; name: string } {
   let text: string;
   try {
     text = readFileSync(path, 'utf8');
   } catch (e) {
-    throw new LabNotFoundError(`cannot read --compare ${path}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+    throw new LabNotFoundError(`cannot read ${what} ${path}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
   }
   try {
     const report = JSON.parse(text) as MatrixReport;
     if (!Array.isArray(report.cells)) throw new Error('no cells');
     return { report, name: path };
   } catch {
-    throw new UsageError(`--compare ${path} is not a matrix.json of overlab matrix`);
+    throw new UsageError(`${what} ${path} is not a matrix.json of overlab matrix`);
   }
 }
 

@@ -5,6 +5,7 @@ import { hostname } from 'node:os';
 import type { SpecCase } from './index.ts';
 import type { EngineSource } from '../lab/types.ts';
 import { attr, text } from './junit.ts';
+import { UsageError } from '../errors.ts';
 
 /** passed: every spec passed; failed: a spec failed, or the engine under test died; error: the cell could not run (a download, a missing store); n/a: the cell cannot exist. */
 export type CellStatus = 'passed' | 'failed' | 'error' | 'n/a';
@@ -68,6 +69,10 @@ export interface MatrixReport {
   jobs: number;
   cells: MatrixCellResult[];
   counts: { cells: number; passed: number; failed: number; error: number; na: number };
+  /** The whole matrix this report is part of: the engines asked for, every cell id in order, and with --cell the ones run here. */
+  plan?: { engines: string[]; cells: string[]; ran?: string[] };
+  /** A merge: the parts it was made from. */
+  parts?: string[];
   /** What changed between adjacent releases (the engines in the order asked), per mode and KV store. */
   factChanges?: FactChange[];
   /** With --compare: the previous report, and what changed (cells and specs counted alike). */
@@ -98,6 +103,50 @@ export function adjacentFactChanges(cells: readonly MatrixCellResult[], engines:
     }
   }
   return out;
+}
+
+/**
+ * Parts of one matrix (each run with --cell) as one report: every cell from the part that ran
+ * it (an n/a cell from any part), in the matrix's order, the counts and fact changes made anew.
+ * Parts of different labs or matrices, a cell run in two parts, or cells of the matrix that no
+ * part ran are refused: the merge must say what a single run would have said.
+ */
+export function mergeMatrixReports(parts: { report: MatrixReport; name: string }[]): MatrixReport {
+  const [first] = parts;
+  if (!first) throw new UsageError('no parts to merge');
+  const plan = first.report.plan;
+  if (!plan) throw new UsageError(`${first.name} was written by an older overlab (no plan): run its cells again`);
+  for (const p of parts) {
+    if (p.report.lab !== first.report.lab || JSON.stringify(p.report.plan?.cells) !== JSON.stringify(plan.cells)) {
+      throw new UsageError(`${p.name} is part of another matrix (lab ${p.report.lab}, cells ${p.report.plan?.cells.join(', ') ?? '?'}) than ${first.name} (lab ${first.report.lab}, cells ${plan.cells.join(', ')})`);
+    }
+  }
+  const byId = new Map<string, { cell: MatrixCellResult; from: string }>();
+  for (const p of parts) {
+    for (const c of p.report.cells) {
+      const had = byId.get(c.id);
+      if (had && had.cell.status !== 'n/a' && c.status !== 'n/a') throw new UsageError(`cell ${c.id} ran in both ${had.from} and ${p.name}`);
+      if (!had || had.cell.status === 'n/a') byId.set(c.id, { cell: c, from: p.name });
+    }
+  }
+  const missing = plan.cells.filter((id) => !byId.has(id));
+  if (missing.length) throw new UsageError(`no part ran cell${missing.length > 1 ? 's' : ''} ${missing.join(', ')}: run ${missing.length > 1 ? 'them' : 'it'} (--cell) and merge again`);
+  const cells = plan.cells.map((id) => byId.get(id)!.cell);
+  const starts = parts.map((p) => Date.parse(p.report.startedAt));
+  const ends = parts.map((p) => Date.parse(p.report.startedAt) + p.report.ms);
+  return {
+    lab: first.report.lab,
+    file: first.report.file,
+    provider: first.report.provider,
+    startedAt: new Date(Math.min(...starts)).toISOString(),
+    ms: Math.max(...ends) - Math.min(...starts),
+    jobs: parts.reduce((n, p) => n + p.report.jobs, 0),
+    cells,
+    counts: cellCounts(cells),
+    plan: { engines: plan.engines, cells: plan.cells },
+    parts: parts.map((p) => p.name),
+    factChanges: adjacentFactChanges(cells, plan.engines),
+  };
 }
 
 export function cellCounts(cells: readonly MatrixCellResult[]): MatrixReport['counts'] {

@@ -124,12 +124,38 @@ describe('real Docker releases on netns: 20.10.24, 26.1.5 and 28.5.2 from Debian
     await screenshot(html, join(out('tutorial'), 'matrix.png'), '1500,1400');
   });
 
+  let swarm: MatrixReport;
   it('the swarm lab passes on all three releases', async () => {
     const r = await matrix(s.lab('rel-s', shippedLab('swarm.yaml', 'rel-s')), ['--engines', ENGINES, '--modes', 'swarm', '--jobs', '2', '--out', out('swarm')]);
-    const report = JSON.parse(readFileSync(join(out('swarm'), 'matrix.json'), 'utf8')) as MatrixReport;
-    expect(Object.fromEntries(report.cells.map((c) => [c.id, c.status])), `${r.all}\n${why(report)}`).to.deep.equal({ '201024-sw': 'passed', '2615-sw': 'passed', '2852-sw': 'passed' });
+    swarm = JSON.parse(readFileSync(join(out('swarm'), 'matrix.json'), 'utf8')) as MatrixReport;
+    expect(Object.fromEntries(swarm.cells.map((c) => [c.id, c.status])), `${r.all}\n${why(swarm)}`).to.deep.equal({ '201024-sw': 'passed', '2615-sw': 'passed', '2852-sw': 'passed' });
     expect(r.exitCode).to.equal(0);
-    for (const c of report.cells) expect(await leftovers(c.lab), c.lab).to.deep.equal(NOTHING_LEFT);
+    for (const c of swarm.cells) expect(await leftovers(c.lab), c.lab).to.deep.equal(NOTHING_LEFT);
+  });
+
+  it('run as CI runners run it: --list --json gives the cells, each runs in a process of its own (--cell), and the merge has the verdicts of the single run', async () => {
+    const file = join(s.dir, 'rel-s.yaml');
+    const list = await execa('node', [CLI, 'matrix', file, '--engines', ENGINES, '--modes', 'swarm', '--list', '--json'], { cwd: s.dir, env: env() });
+    const cells = JSON.parse(list.stdout) as { id: string; runnable: boolean }[];
+    const ids = cells.filter((c) => c.runnable).map((c) => c.id);
+    expect(ids).to.deep.equal(['201024-sw', '2615-sw', '2852-sw']);
+    // Three jobs at once, as a CI service's job matrix would start them.
+    const parts = await Promise.all(ids.map((id) => matrix(file, ['--engines', ENGINES, '--modes', 'swarm', '--cell', id, '--jobs', '1', '--out', out(`part-${id}`)])));
+    for (const [i, p] of parts.entries()) expect(p.exitCode, `${ids[i]}: ${p.all}`).to.equal(0);
+    const merged = await execa('node', [CLI, 'matrix', 'merge', ...ids.map((id) => out(`part-${id}`)), '--out', out('merged'), '--json'], { reject: false, cwd: s.dir, env: env() });
+    expect(merged.exitCode, merged.stderr).to.equal(0);
+    expect(JSON.parse(merged.stdout).summary).to.equal('3 cells: 3 passed, 0 failed, 0 n/a');
+    const m = JSON.parse(readFileSync(join(out('merged'), 'matrix.json'), 'utf8')) as MatrixReport;
+    const verdicts = (r: MatrixReport) => r.cells.map((c) => ({ id: c.id, status: c.status, engine: c.engine.ran?.engine, specs: c.specs.map((x) => `${x.title}: ${x.state}`) }));
+    expect(verdicts(m)).to.deep.equal(verdicts(swarm));
+    expect(m.parts).to.have.length(3);
+    expect((m.factChanges ?? []).map((f) => `${f.from} -> ${f.to}: ${f.fact}`)).to.include('2615-sw -> 2852-sw: API version');
+    const junit = readFileSync(join(out('merged'), 'junit.xml'), 'utf8');
+    expect([...junit.matchAll(/<testsuite name="overlab matrix ([^"]+)"/g)].map((x) => x[1])).to.deep.equal(ids);
+    // A part run twice is refused, naming the cell.
+    const twice = await execa('node', [CLI, 'matrix', 'merge', out(`part-${ids[0]}`), out(`part-${ids[0]}`), out(`part-${ids[1]}`), out(`part-${ids[2]}`), '--out', out('merged2')], { reject: false, cwd: s.dir, env: env() });
+    expect(twice.exitCode).to.equal(64);
+    expect(twice.stderr).to.include(`cell ${ids[0]} ran in both`);
   });
 
   it('the services lab passes on 28.5.2, with n/a for what this kernel lacks (IP_VS, INET_ESP), and leaves nothing', async () => {

@@ -1,9 +1,10 @@
 // Engine facts: the parsers that read them off a live lab (iptables-save, ip -d link, busybox ip
 // and nslookup), and how a matrix report puts them side by side: what changed between adjacent
-// releases, what changed since a previous run, and the page's facts table.
+// releases, what changed since a previous run, and the page's facts table; and matrix parts run
+// apart (--cell), merged into one report.
 import { expect } from 'chai';
 import { interfaceWith, iptablesChains, lookupFailure, vxlanPorts } from '../../harness/probes/engine-facts.ts';
-import { adjacentFactChanges, cellCounts, compareReports, type MatrixCellResult, type MatrixReport } from '../../harness/report/matrix.ts';
+import { adjacentFactChanges, cellCounts, compareReports, mergeMatrixReports, type MatrixCellResult, type MatrixReport } from '../../harness/report/matrix.ts';
 import { renderMatrixPage } from '../../harness/render/matrix.ts';
 import { renderedDom } from '../support/browser.ts';
 
@@ -93,5 +94,49 @@ describe('engine facts', () => {
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
+  });
+});
+
+describe('matrix parts, merged', () => {
+  const part = (cells: MatrixCellResult[], name: string, startedAt = '2026-01-01T00:00:00.000Z', ms = 1000): { report: MatrixReport; name: string } => ({
+    name,
+    report: { ...report(cells, ['20.10.24', '28.5.2']), startedAt, ms, jobs: 1, plan: { engines: ['20.10.24', '28.5.2'], cells: ['201024-et', '201024-sw', '2852-et', '2852-sw'] } },
+  });
+  const na = cell('2852-et', '28.5.2', 'kv', undefined, 'n/a');
+  const a = cell('201024-et', '20.10.24', 'kv', { 'API version': '1.41' });
+  const b = cell('201024-sw', '20.10.24', 'swarm', { 'API version': '1.41' });
+  const c = cell('2852-sw', '28.5.2', 'swarm', { 'API version': '1.51' }, 'failed');
+
+  it('joins the parts in the matrix\'s order, each cell from the part that ran it, with counts, span and fact changes made anew', () => {
+    const m = mergeMatrixReports([part([c, na], 'p3', '2026-01-01T00:00:05.000Z', 2000), part([a, na], 'p1'), part([b, na], 'p2', '2026-01-01T00:00:01.000Z')]);
+    expect(m.cells.map((x) => `${x.id} ${x.status}`)).to.deep.equal(['201024-et passed', '201024-sw passed', '2852-et n/a', '2852-sw failed']);
+    expect(m.counts).to.deep.equal({ cells: 4, passed: 2, failed: 1, error: 0, na: 1 });
+    expect(m.startedAt).to.equal('2026-01-01T00:00:00.000Z');
+    expect(m.ms).to.equal(7000);
+    expect(m.parts).to.deep.equal(['p3', 'p1', 'p2']);
+    expect(m.factChanges).to.deep.equal([{ from: '201024-sw', to: '2852-sw', fact: 'API version', before: '1.41', after: '1.51' }]);
+  });
+
+  it('refuses a cell run in two parts, a part of another matrix, a matrix with a cell no part ran, and a report without its plan', () => {
+    expect(() => mergeMatrixReports([part([a, na], 'p1'), part([a, b, c, na], 'p2')])).to.throw(/cell 201024-et ran in both p1 and p2/);
+    const other = part([b], 'px');
+    other.report.plan = { engines: ['28.5.2'], cells: ['2852-sw'] };
+    expect(() => mergeMatrixReports([part([a, na], 'p1'), other])).to.throw(/px is part of another matrix/);
+    expect(() => mergeMatrixReports([part([a, na], 'p1'), part([b, na], 'p2')])).to.throw(/no part ran cell 2852-sw: run it \(--cell\) and merge again/);
+    const old = part([a], 'old');
+    delete old.report.plan;
+    expect(() => mergeMatrixReports([old])).to.throw(/old was written by an older overlab \(no plan\)/);
+  });
+});
+
+describe('matrix --cell', () => {
+  it('keeps the cells named, in the matrix\'s order, and refuses an id the matrix does not have, listing its cells', async () => {
+    const { selectCells } = await import('../../harness/lifecycle/matrix.ts');
+    const { planMatrix } = await import('../../harness/lab/matrix.ts');
+    const { loadLab } = await import('../../harness/lab/load.ts');
+    const cells = planMatrix(await loadLab('labs/tutorial.yaml'), { engines: ['20.10.24', '28.5.2'], kv: ['etcd'], modes: ['kv', 'swarm'] });
+    expect(selectCells(cells, ['2852-sw', '201024-et']).map((c) => c.id)).to.deep.equal(['201024-et', '2852-sw']);
+    expect(selectCells(cells, undefined)).to.have.length(4);
+    expect(() => selectCells(cells, ['2852-zk'])).to.throw(/--cell 2852-zk: no such cell in this matrix \(cells: 201024-et, 201024-sw, 2852-et, 2852-sw\)/);
   });
 });
