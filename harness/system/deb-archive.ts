@@ -9,10 +9,10 @@ import { createHash } from 'node:crypto';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { gunzipSync } from 'node:zlib';
 import { execa } from 'execa';
 import { PrerequisiteError } from '../errors.ts';
+import { fetchBytes } from './fetch.ts';
 
 /** An archive source refused: a bad signature, an expired index, a hash or size that does not match. */
 export class ArchiveTrustError extends PrerequisiteError {}
@@ -255,31 +255,9 @@ export function selectEngine(index: Map<string, PackageEntry>, version: string |
 
 // -- fetching, on the chain of trust
 
-export async function fetchBytes(url: string, signal?: AbortSignal): Promise<Buffer> {
-  let parsed: URL;
-  try {
-    parsed = new URL(url);
-  } catch {
-    throw new ArchiveFetchError(`${url}: not a URL (archives are http://, https:// or file:// folders)`);
-  }
-  if (parsed.protocol === 'file:') {
-    try {
-      return readFileSync(fileURLToPath(parsed));
-    } catch (e) {
-      throw new ArchiveFetchError(`cannot fetch ${url}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
-    }
-  }
-  if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') throw new ArchiveFetchError(`cannot fetch ${url}: ${parsed.protocol} is not http, https or file`);
-  let res: Response;
-  try {
-    res = await fetch(url, signal ? { signal } : {});
-  } catch (e) {
-    signal?.throwIfAborted();
-    const cause = (e as { cause?: { code?: string; message?: string } }).cause;
-    throw new ArchiveFetchError(`cannot fetch ${url}: ${cause?.code ?? cause?.message ?? (e as Error).message}`);
-  }
-  if (!res.ok) throw new ArchiveFetchError(`cannot fetch ${url}: HTTP ${res.status} ${res.statusText}`);
-  return Buffer.from(await res.arrayBuffer());
+/** A file of the archive, whole; a failure to read it is an ArchiveFetchError (nothing trusted or refused). */
+export function fetchArchiveFile(url: string, signal?: AbortSignal): Promise<Buffer> {
+  return fetchBytes(url, (m) => new ArchiveFetchError(m), signal);
 }
 
 export function sha256Of(data: Buffer): string {
@@ -333,7 +311,7 @@ export interface SuiteIndex {
 export async function fetchSuiteIndex(s: ArchiveSuite, options: { allowExpired?: boolean; now?: Date; signal?: AbortSignal } = {}): Promise<SuiteIndex> {
   const base = `${s.url}/dists/${s.suite}`;
   const inRelease = `${base}/InRelease`;
-  const text = await verifiedRelease(inRelease, await fetchBytes(inRelease, options.signal), s.keyring, options.signal);
+  const text = await verifiedRelease(inRelease, await fetchArchiveFile(inRelease, options.signal), s.keyring, options.signal);
   const release = parseRelease(text);
   const now = options.now ?? new Date();
   let expiredAccepted: string | undefined;
@@ -353,7 +331,7 @@ export async function fetchSuiteIndex(s: ArchiveSuite, options: { allowExpired?:
     const [path, want] = gz ? [`${dir}/Packages.gz`, gz] : plain ? [`${dir}/Packages`, plain] : [undefined, undefined];
     if (!path || !want) throw new ArchiveTrustError(`${inRelease}: names no ${dir}/Packages.gz or Packages: the suite has no ${component} for ${debianArch()}`);
     const url = `${base}/${path}`;
-    const data = await fetchBytes(url, options.signal);
+    const data = await fetchArchiveFile(url, options.signal);
     checkFile(url, data, want);
     const body = path.endsWith('.gz') ? gunzipSync(data).toString('utf8') : data.toString('utf8');
     for (const [k, v] of parsePackages(body)) if (!packages.has(k)) packages.set(k, v);
@@ -364,7 +342,7 @@ export async function fetchSuiteIndex(s: ArchiveSuite, options: { allowExpired?:
 /** A package file of the index, fetched and checked against it. */
 export async function fetchPackage(s: ArchiveSuite, p: PackageEntry, signal?: AbortSignal): Promise<Buffer> {
   const url = `${s.url}/${p.filename}`;
-  const data = await fetchBytes(url, signal);
+  const data = await fetchArchiveFile(url, signal);
   checkFile(url, data, { sha256: p.sha256, size: p.size });
   return data;
 }

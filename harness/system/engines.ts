@@ -7,10 +7,10 @@ import { createHash } from 'node:crypto';
 import { closeSync, existsSync, mkdirSync, openSync, readFileSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { execa } from 'execa';
 import { PrerequisiteError } from '../errors.ts';
+import { fetchBytes } from './fetch.ts';
 import { isSameProcess, processRef, recordedProcess, type ProcessRef } from './processes.ts';
 
 /** Where Docker publishes its static builds for this machine's architecture. */
@@ -114,30 +114,8 @@ function readCached(dir: string, version: string, url: string, sha256: string | 
   }
 }
 
-async function download(url: string, signal?: AbortSignal): Promise<Buffer> {
-  let parsed: URL;
-  try {
-    parsed = new URL(url);
-  } catch {
-    throw new EngineFetchError(`${url}: not a URL (--engine-mirror takes http://, https:// or file:// folder URLs)`);
-  }
-  if (parsed.protocol === 'file:') {
-    try {
-      return readFileSync(fileURLToPath(parsed));
-    } catch (e) {
-      throw new EngineFetchError(`cannot fetch ${url}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
-    }
-  }
-  if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') throw new EngineFetchError(`cannot fetch ${url}: ${parsed.protocol} is not http, https or file`);
-  let res: Response;
-  try {
-    res = await fetch(url, signal ? { signal } : {});
-  } catch (e) {
-    const cause = (e as { cause?: { code?: string; message?: string } }).cause;
-    throw new EngineFetchError(`cannot fetch ${url}: ${cause?.code ?? cause?.message ?? (e as Error).message}`, { hint: 'No internet here? Serve the archives from a folder and pass --engine-mirror file:///that/folder.' });
-  }
-  if (!res.ok) throw new EngineFetchError(`cannot fetch ${url}: HTTP ${res.status} ${res.statusText}`);
-  return Buffer.from(await res.arrayBuffer());
+function download(url: string, signal?: AbortSignal): Promise<Buffer> {
+  return fetchBytes(url, (m) => new EngineFetchError(m, { hint: 'No internet here? Serve the archives from a folder and pass --engine-mirror file:///that/folder.' }), signal);
 }
 
 /**

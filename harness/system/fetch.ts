@@ -1,0 +1,35 @@
+// Reading a URL whole: file:// from disk, http(s):// with fetch. One place for what a failed
+// read says ("cannot fetch URL: CAUSE"); the caller names the error class it throws, so an engine
+// archive and a package archive each fail as their own kind.
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+
+/** Makes the caller's error from a message ("cannot fetch URL: ENOENT"). */
+export type FetchFailure = (message: string) => Error;
+
+export async function fetchBytes(url: string, fail: FetchFailure, signal?: AbortSignal): Promise<Buffer> {
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    throw fail(`${url}: not a URL (http://, https:// or file://)`);
+  }
+  if (parsed.protocol === 'file:') {
+    try {
+      return readFileSync(fileURLToPath(parsed));
+    } catch (e) {
+      throw fail(`cannot fetch ${url}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+    }
+  }
+  if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') throw fail(`cannot fetch ${url}: ${parsed.protocol} is not http, https or file`);
+  let res: Response;
+  try {
+    res = await fetch(url, signal ? { signal } : {});
+  } catch (e) {
+    signal?.throwIfAborted();
+    const cause = (e as { cause?: { code?: string; message?: string } }).cause;
+    throw fail(`cannot fetch ${url}: ${cause?.code ?? cause?.message ?? (e as Error).message}`);
+  }
+  if (!res.ok) throw fail(`cannot fetch ${url}: HTTP ${res.status} ${res.statusText}`);
+  return Buffer.from(await res.arrayBuffer());
+}
