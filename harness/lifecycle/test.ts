@@ -18,6 +18,7 @@ import { count, plural } from '../plural.ts';
 import { writeReports, type ReportFiles, type SpecCase, type SpecReport } from '../report/index.ts';
 import { labStateDir } from '../state/paths.ts';
 import { StateStore } from '../state/store.ts';
+import { describeOrigin } from '../system/engine-sources.ts';
 import { connectLab, PACKAGE_ROOT } from './lab.ts';
 import { calibrate, concurrencyFor } from './pace.ts';
 
@@ -103,6 +104,8 @@ export async function runLabSpecs(plan: Plan, options: SpecRunOptions): Promise<
         mode: plan.mode,
         engine: [...new Set(versions)].join(', ') || 'none',
         'engine.requested': plan.engine.version,
+        // What the daemons said they run when they started (up reads GET /version), and the tree's origin.
+        ...ranProperties(state.resources),
         kv: state.kv ? state.kv.type : 'none',
         ...(state.kv ? { 'kv.clusterStore': state.kv.clusterStore } : {}),
         ...(state.kv?.announced ? { 'kv.note': state.kv.announced } : {}),
@@ -210,4 +213,16 @@ async function runMocha(run: SpecRun, options: SpecRunOptions): Promise<SpecCase
   });
   mocha.dispose();
   return cases;
+}
+
+/** `containerd`, `runc` (what the daemons reported at up, distinct values joined) and `engine.origin` for a tree. */
+function ranProperties(resources: Record<string, unknown>): Record<string, string> {
+  const ran = Object.values((resources['engineVersions'] ?? {}) as Record<string, { containerd?: string; runc?: string }>);
+  const join = (k: 'containerd' | 'runc') => [...new Set(ran.map((r) => r[k]).filter((v): v is string => !!v))].join(', ');
+  const origin = (resources['engineTree'] as { origin?: Parameters<typeof describeOrigin>[0] } | undefined)?.origin;
+  return {
+    ...(join('containerd') ? { containerd: join('containerd') } : {}),
+    ...(join('runc') ? { runc: join('runc') } : {}),
+    ...(origin ? { 'engine.origin': describeOrigin(origin) } : {}),
+  };
 }

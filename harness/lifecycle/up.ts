@@ -12,7 +12,7 @@ import type { KvCandidate, Plan } from '../lab/types.ts';
 import type { Provider } from '../providers/provider.ts';
 import type { HostAccess, LabContext } from '../host.ts';
 import { stateRoot } from '../state/paths.ts';
-import { UsageError } from '../errors.ts';
+import { PrerequisiteError, UsageError } from '../errors.ts';
 import { engineVersionString } from '../system/engines.ts';
 import { describeOrigin, resolveEngine, sourceOptionsFromEnv, type ResolvedEngine, type TreeSource } from '../system/engine-sources.ts';
 import { runningVersions, sameRelease, programVersion, type RunningVersions } from '../engine/versions.ts';
@@ -294,7 +294,7 @@ async function checkRanFromTree(host: string, ran: RunningVersions, bin: string)
     const r = await execa(join(bin, name), ['--version'], { reject: false });
     const tree = programVersion(String(r.stdout));
     if (reported && tree && !sameRelease(reported, tree)) {
-      throw new UsageError(`the engine on ${host} runs ${name} ${reported}, not the tree's ${tree} (${join(bin, name)})`, {
+      throw new PrerequisiteError(`the engine on ${host} runs ${name} ${reported}, not the tree's ${tree} (${join(bin, name)})`, {
         hint: 'The daemon found another copy first: look at its PATH and at the engine log.',
       });
     }

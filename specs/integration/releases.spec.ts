@@ -166,6 +166,10 @@ describe('real Docker releases on netns: 20.10.24, 26.1.5 and 28.5.2 from Debian
     const failed = run.cases.filter((c) => c.state === 'failed').map((c) => `${c.title}: ${c.failure?.message}`);
     expect(failed, r.stderr).to.deep.equal([]);
     expect(run.properties['engine'], r.stderr).to.match(/^28\.5\.2\+dfsg/);
+    // The report says what ran, as the daemons reported it, and where the tree came from.
+    expect(run.properties['containerd']).to.match(/^2\.1\./);
+    expect(run.properties['runc']).to.match(/^1\.3\./);
+    expect(run.properties['engine.origin']).to.match(/^docker\.io 28\.5\.2\+dfsg\S+ of debian (forky|sid) /);
     expect(run.counts.passed).to.be.above(15);
     const na = run.cases.filter((c) => c.state === 'n/a');
     expect(na.length).to.be.above(0);
