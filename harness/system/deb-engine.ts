@@ -8,7 +8,7 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, w
 import { createHash } from 'node:crypto';
 import { basename, join } from 'node:path';
 import { ArchiveFetchError, ArchiveTrustError, DEFAULT_ARCHIVE_URLS, debianArch, fetchPackage, fetchSuiteIndex, selectEngine, upstreamVersion, type ArchiveSuite, type SuiteIndex } from './deb-archive.ts';
-import { bindToSuiteLibc, checkLibrariesInTree, checkLinksInside, findPrograms, linkBin, mergeInto, unpackDeb } from './deb-tree.ts';
+import { bindToSuiteLibc, checkLibrariesInTree, checkLinksInside, findPrograms, linkBin, mergeInto, pruneTree, unpackDeb } from './deb-tree.ts';
 import { cacheLock, engineCacheRoot, ENGINE_TREE_BINARIES } from './engines.ts';
 import { mapLimit } from '../wait.ts';
 
@@ -147,6 +147,7 @@ export async function resolveArchiveEngine(version: string, options: ArchiveFetc
       checkLinksInside(join(tmp, 'root'));
       const { found: programs, missing } = findPrograms(join(tmp, 'root'));
       if (missing.length) throw new ArchiveTrustError(`engine ${version} of ${index.suite.suite}: the packages ${selection.packages.map((p) => p.name).join(', ')} hold no ${missing.join(', ')}`);
+      pruneTree(join(tmp, 'root'), programs);
       await bindToSuiteLibc(programs, join(tmp, 'root'), join(dir, 'root'), debianArch() === 'arm64' ? 'arm64' : 'x64');
       linkBin(join(tmp, 'bin'), programs, join(dir, 'root'), join(tmp, 'root'));
       const record: ArchiveEngineRecord = {

@@ -180,6 +180,28 @@ export function findPrograms(root: string): { found: Record<string, string>; mis
   return { found, missing };
 }
 
+/**
+ * Leaves in the tree only what an engine runs: its programs and the libraries. Gone: the
+ * packages' other programs (ctr, runc's test helpers), documentation and locale data; about a
+ * fifth of the tree.
+ */
+export function pruneTree(root: string, programs: Record<string, string>): void {
+  const keep = new Set(Object.values(programs));
+  rmSync(join(root, 'usr', 'share'), { recursive: true, force: true });
+  rmSync(join(root, 'etc'), { recursive: true, force: true });
+  for (const dir of ['usr/bin', 'usr/sbin', 'bin', 'sbin', 'usr/libexec']) {
+    const d = join(root, dir);
+    if (!existsSync(d) || lstatSync(d).isSymbolicLink()) continue;
+    for (const entry of readdirSync(d)) {
+      const p = join(d, entry);
+      const st = lstatSync(p);
+      if (st.isDirectory()) {
+        if (![...keep].some((k) => k.startsWith(`${realpathSync.native(p)}/`))) rmSync(p, { recursive: true, force: true });
+      } else if (!keep.has(st.isSymbolicLink() ? '' : realpathSync.native(p))) rmSync(p, { force: true });
+    }
+  }
+}
+
 /** The folders of the tree that hold shared libraries, as the suite's loader would search them. */
 export function libraryDirs(root: string, arch: string): string[] {
   const triplet = `${arch === 'arm64' ? 'aarch64' : 'x86_64'}-linux-gnu`;
