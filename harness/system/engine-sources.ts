@@ -116,9 +116,9 @@ export async function resolveEngine(version: string, source: TreeSource, options
   // auto: what the cache has, then Debian's suites, then Docker's static download.
   const cached = listCachedEngines(options.cacheRoot).find((c) => c.version === version);
   if (cached) {
-    const root = options.cacheRoot ?? engineCacheRoot();
-    const a = readArchiveTree(join(root, cached.dir));
+    const a = readArchiveTree(join(options.cacheRoot ?? engineCacheRoot(), cached.dir));
     if (a) return fromArchive(a);
+    if (cached.origin === 'static') return statics(); // the cache has it: no download
   }
   try {
     return await archive('debian');

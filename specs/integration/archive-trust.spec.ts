@@ -383,4 +383,25 @@ describe('engines from a package archive: the chain of trust (a doctored local a
     expect(pruned.stdout).to.match(/^removed debian-28\.5\.2-[0-9a-f]{8} \(\d+ MiB\)$/m);
     expect(JSON.parse((await cli(['--json'])).stdout).engines).to.deep.equal([]);
   });
+
+  it('auto: a release from the cache first (an archive tree or a static one, with no download), else the archive', async () => {
+    copyGood('auto');
+    const cacheRoot = freshCache();
+    const first = await resolveEngine('28.5.2', 'auto', { archives: [line('auto')], cacheRoot });
+    expect(first).to.deep.include({ fetched: true });
+    expect(first.origin.kind).to.equal('debian');
+    rmSync(archive('auto'), { recursive: true, force: true });
+    const again = await resolveEngine('28.5.2', 'auto', { archives: [line('auto')], cacheRoot });
+    expect(again).to.deep.include({ fetched: false, bin: first.bin });
+    // A static tree in the cache (as Docker's static archive leaves it): auto takes it, asking no archive or mirror.
+    const staticDir = join(cacheRoot, '9.8.7');
+    mkdirSync(join(staticDir, 'docker'), { recursive: true });
+    for (const b of ['dockerd', 'docker', 'containerd', 'containerd-shim-runc-v2', 'runc', 'docker-init', 'docker-proxy']) writeFileSync(join(staticDir, 'docker', b), '#!/bin/sh\n', { mode: 0o755 });
+    writeFileSync(join(staticDir, 'overlab-engine.json'), JSON.stringify({ version: '9.8.7', url: 'file:///gone/docker-9.8.7.tgz', sha256: 'a'.repeat(64), fetchedAt: new Date().toISOString() }));
+    // The archive given would be refused (another key signs it): asked at all, the call would fail.
+    const st = await resolveEngine('9.8.7', 'auto', { archives: [line('other-key')], mirror: 'file:///nowhere', cacheRoot });
+    expect(st).to.deep.include({ fetched: false, bin: join(staticDir, 'docker') });
+    expect(st.origin).to.deep.include({ kind: 'static', url: 'file:///gone/docker-9.8.7.tgz' });
+  });
 });
+
