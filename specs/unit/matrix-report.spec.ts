@@ -59,7 +59,7 @@ describe('matrix reports', () => {
     expect(r.cells[2]!.change).to.equal('newly passing');
     expect(r.cells[2]!.specs[0]!.change).to.equal('newly passing');
     expect(r.cells[3]!.change).to.equal('new');
-    expect(r.compare).to.deep.equal({ previous: 'old/matrix.json', newlyFailing: 2, newlyPassing: 2, new: 2, gone: 2, goneCells: [{ id: 'sys-sw-et', status: 'n/a' }] });
+    expect(r.compare).to.deep.equal({ previous: 'old/matrix.json', newlyFailing: 2, newlyPassing: 2, new: 2, gone: 2, goneCells: [{ id: 'sys-sw-et', status: 'n/a' }], factChanges: [] });
   });
 
   it('closes with the counts and what changed', () => {
