@@ -115,7 +115,8 @@ function readCached(dir: string, version: string, url: string, sha256: string | 
 }
 
 function download(url: string, signal?: AbortSignal): Promise<Buffer> {
-  return fetchBytes(url, (m) => new EngineFetchError(m, { hint: 'No internet here? Serve the archives from a folder and pass --engine-mirror file:///that/folder.' }), signal);
+  // Only a network failure gets the hint: a missing file or a 404 says what is wrong by itself.
+  return fetchBytes(url, (m, what) => new EngineFetchError(m, what === 'network' ? { hint: 'No internet here? Serve the archives from a folder and pass --engine-mirror file:///that/folder.' } : {}), signal);
 }
 
 /**
