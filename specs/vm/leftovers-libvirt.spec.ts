@@ -11,7 +11,7 @@ import { expect } from 'chai';
 import { execa } from 'execa';
 import { EventLog } from '../../harness/events.ts';
 import type { LabContext } from '../../harness/host.ts';
-import { LocalLibvirt, libvirtLeftoverFiles, libvirtNamespace, libvirtPrefix } from '../../harness/providers/vagrant/local-libvirt.ts';
+import { DEFAULT_POOL_DIR, DEFAULT_POOL_XML, LocalLibvirt, libvirtLeftoverFiles, libvirtNamespace, libvirtPrefix } from '../../harness/providers/vagrant/local-libvirt.ts';
 import { StateStore } from '../../harness/state/store.ts';
 import { NETNS_DIR } from '../../harness/system/namespaces.ts';
 import { isAlive } from '../../harness/system/processes.ts';
@@ -36,6 +36,7 @@ describe('libvirt leftovers of an earlier run whose state is gone', function () 
   }
 
   const prefix = libvirtPrefix(LAB);
+  let madePool = false;
   const definitions = () => readdirSync('/etc/libvirt/qemu').filter((f) => f.startsWith(prefix));
 
   /** A run of the lab defines a domain, a volume and a network, then dies with its state (nothing removed in libvirt). */
@@ -43,6 +44,14 @@ describe('libvirt leftovers of an earlier run whose state is gone', function () 
     const ctx = freshContext();
     const local = new LocalLibvirt(LAB, ctx);
     await local.start(BOX);
+    // A fresh machine's libvirt has no default pool until vagrant-libvirt makes one: make it as
+    // vagrant-libvirt would (a directory pool), and remove it after, as the spec made it.
+    if ((await local.virsh(['pool-info', 'default'], { reject: false })).exitCode !== 0) {
+      await local.virsh(['pool-define-as', 'default', 'dir', '--target', DEFAULT_POOL_DIR]);
+      await local.virsh(['pool-build', 'default']);
+      await local.virsh(['pool-start', 'default']);
+      madePool = true;
+    }
     const xml = join(scratch!.dir, 'domain.xml');
     writeFileSync(xml, `<domain type='qemu'><name>${prefix}node1</name><memory unit='MiB'>64</memory><os><type arch='x86_64'>hvm</type></os></domain>`);
     await local.virsh(['define', xml]);
@@ -72,6 +81,8 @@ describe('libvirt leftovers of an earlier run whose state is gone', function () 
     // Whatever happened: every context's libvirt down, the namespace gone.
     for (const ctx of contexts.reverse()) await new LocalLibvirt(LAB, ctx).teardown().catch((e: Error) => console.error(`teardown: ${e.message}`));
     if (scratch && libvirtLeftoverFiles(LAB).length) await scratch.run(['down', '--force', LAB, '--provider', 'vagrant', '--libvirt', 'local']);
+    // The default pool this spec defined (its libvirtd is gone: its definition is a file).
+    if (madePool) rmSync(DEFAULT_POOL_XML, { force: true });
     scratch?.dispose();
   });
 
