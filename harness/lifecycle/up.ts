@@ -4,7 +4,7 @@ import type Docker from 'dockerode';
 import { join } from 'node:path';
 import { engineServiceSpec } from '../engine/daemon.ts';
 import { checkedHosts, dataplaneHosts, ensureOverlaysProgrammed } from '../engine/dataplane.ts';
-import { containerAddresses, createNetwork, createService, waitForServiceTasks, initSwarm, joinSwarm, runContainer, waitForNetwork, waitForSwarmReady } from '../engine/contents.ts';
+import { containerAddresses, createNetwork, createService, SERVICE_STALL_MS, waitForServiceTasks, initSwarm, joinSwarm, runContainer, waitForNetwork, waitForSwarmReady } from '../engine/contents.ts';
 import { engineClient, guardEngine, releaseAll, waitForEngine } from '../engine/client.ts';
 import { buildTestImageTar, loadTestImage } from '../engine/image.ts';
 import { chooseKvStore, startKvStore } from '../kv/run.ts';
@@ -30,11 +30,13 @@ interface Live {
   kv: KvCandidate | undefined;
   imageTar: string | undefined;
   swarmToken: string | undefined;
+  /** The slowest engine's start, test image included (ms): how slow these hosts are. */
+  slowestEngineMs: number;
 }
 
 /** The steps of `up`, and `release`, which lets go of the connections they opened (call it once they ran). */
 export function upSteps(plan: Plan, ctx: UpContext): { steps: Step[]; release: () => void } {
-  const live: Live = { hosts: new Map(), engines: new Map(), kv: undefined, imageTar: undefined, swarmToken: undefined };
+  const live: Live = { hosts: new Map(), engines: new Map(), kv: undefined, imageTar: undefined, swarmToken: undefined, slowestEngineMs: 0 };
   const host = (name: string) => live.hosts.get(name)!;
   const engine = (name: string) => live.engines.get(name)!;
   const dockerAccess = () => plan.dockerHosts.map(host);
@@ -135,6 +137,7 @@ export function upSteps(plan: Plan, ctx: UpContext): { steps: Step[]; release: (
           run: async (signal: AbortSignal) => {
             const access = host(h.name);
             const tree = fromTree ? await engineTree() : undefined;
+            const startedAt = Date.now();
             await access.services.start(
               engineServiceSpec({ providerFlags: access.engineFlags, daemon: h.daemon!, kv: live.kv, extraFlags: plan.engine.flags, treeBin: tree?.bin }),
             );
@@ -147,6 +150,7 @@ export function upSteps(plan: Plan, ctx: UpContext): { steps: Step[]; release: (
               s.resources['engineVersions'] = { ...all, [h.name]: ran };
             });
             await guardEngine([access], 'while importing the test image', () => loadTestImage(docker, live.imageTar!));
+            live.slowestEngineMs = Math.max(live.slowestEngineMs, Date.now() - startedAt);
             live.engines.set(h.name, docker);
             return `Docker ${ran.engine} (API ${ran.api}), containerd ${ran.containerd ?? '?'}, runc ${ran.runc ?? '?'}`;
           },
@@ -225,7 +229,7 @@ export function upSteps(plan: Plan, ctx: UpContext): { steps: Step[]; release: (
               // attaching tasks to the same attachable overlay, a container on the manager of
               // three VMs failed with "network ... not found" (dockerd 20.10).
               // Bounded: a task that cannot start (image, placement) fails up here, not in the specs.
-              const tasks = await waitForServiceTasks(engine(manager), v, signal);
+              const tasks = await waitForServiceTasks(engine(manager), v, signal, { stallMs: serviceStallMs(live.slowestEngineMs) });
               return tasks.map((t) => `${v.name}-${t.slot} on ${t.node}`).join(', ');
             }),
         })),
@@ -299,4 +303,14 @@ async function checkRanFromTree(host: string, ran: RunningVersions, bin: string)
       });
     }
   }
+}
+
+/**
+ * How long a service's tasks may sit in one state: SERVICE_STALL_MS, or four times the slowest
+ * engine's start where hosts are that slow. Under QEMU emulation on a busy 2-core machine an
+ * engine took 55 s to start and a container a minute to run, and three tasks sat in "preparing"
+ * past 90 s while they were being made (the services VM spec failed on it twice).
+ */
+export function serviceStallMs(slowestEngineMs: number): number {
+  return Math.max(SERVICE_STALL_MS, 4 * slowestEngineMs);
 }

@@ -128,4 +128,13 @@ describe('deploying a service: the wait is bounded by progress', () => {
     expect(e!.message).to.include('no task of service web changed state for 1 s; 1 of 2 running').and.include('web-2 on node1: starting');
     expect(Date.now() - started).to.be.within(600, 3000);
   });
+
+  it('lets tasks sit in one state longer on slow hosts: four times the slowest engine start, never under the base bound', async () => {
+    const { serviceStallMs } = await import('../../harness/lifecycle/up.ts');
+    const { SERVICE_STALL_MS } = await import('../../harness/engine/contents.ts');
+    expect(serviceStallMs(0)).to.equal(SERVICE_STALL_MS);
+    expect(serviceStallMs(1_200)).to.equal(SERVICE_STALL_MS);
+    expect(serviceStallMs(55_000)).to.equal(220_000);
+  });
 });
+
