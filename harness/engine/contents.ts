@@ -92,9 +92,11 @@ export async function runContainer(docker: Docker, plan: Pick<Plan, 'lab'>, c: C
 /**
  * A start that met a busy swarm manager: the engine waits a bounded time for the manager to
  * allocate the container's attachment to an attachable overlay, then gives up with this error
- * (moby/moby#41841). Nothing has run; the container is still created.
+ * (moby/moby#41841), in one of two words: "attaching to network failed ...", or "Could not attach
+ * to network ID: context deadline exceeded" (seen on emulated VMs of a slow machine, where the
+ * manager took over 30 s). Nothing has run; the container is still created.
  */
-const ATTACHMENT_TIMEOUT = /attaching to network failed.*context deadline exceeded/s;
+const ATTACHMENT_TIMEOUT = /(?:attaching to network failed|could not attach to network \S+:).*context deadline exceeded/is;
 export const START_ATTEMPTS = 3;
 
 /** Starts a created container, trying again (up to START_ATTEMPTS in all) when only the swarm attachment timed out. */

@@ -33,6 +33,12 @@ describe('starting a container', () => {
     expect(c.calls).to.equal(3);
   });
 
+  it('tries again on the other wording of that timeout (seen on slow emulated VMs)', async () => {
+    const c = standIn(['(HTTP code 500) server error - Could not attach to network 3yr806vvjlq19y04x67utqj3x: context deadline exceeded']);
+    await startContainer(c);
+    expect(c.calls).to.equal(2);
+  });
+
   it(`gives up after ${START_ATTEMPTS} attachment timeouts, with the engine's error`, async () => {
     const c = standIn(Array(START_ATTEMPTS).fill(ATTACHMENT_TIMEOUT));
     const error = await startContainer(c).catch((e: unknown) => e);
@@ -41,7 +47,7 @@ describe('starting a container', () => {
   });
 
   it('does not try again on any other error', async () => {
-    for (const other of ['(HTTP code 404) no such container', '(HTTP code 500) server error - attaching to network failed: invalid address', 'context deadline exceeded']) {
+    for (const other of ['(HTTP code 404) no such container', '(HTTP code 500) server error - attaching to network failed: invalid address', 'context deadline exceeded', 'Could not attach to network x: network not found']) {
       const c = standIn([other]);
       const error = await startContainer(c).catch((e: unknown) => e);
       expect(String(error)).to.include(other);
