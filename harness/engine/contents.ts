@@ -96,7 +96,7 @@ export async function runContainer(docker: Docker, plan: Pick<Plan, 'lab'>, c: C
  * to network ID: context deadline exceeded" (seen on emulated VMs of a slow machine, where the
  * manager took over 30 s). Nothing has run; the container is still created.
  */
-const ATTACHMENT_TIMEOUT = /(?:attaching to network failed|could not attach to network \S+:).*context deadline exceeded/is;
+const ATTACHMENT_TIMEOUT = /(?:attaching to network failed|could not attach to network \S+:).*context deadline exceeded|no such container - network \S+ not found/is;
 export const START_ATTEMPTS = 3;
 
 /** Starts a created container, trying again (up to START_ATTEMPTS in all) when only the swarm attachment timed out. */
@@ -107,6 +107,8 @@ export async function startContainer(container: { start(): Promise<unknown> }): 
       return;
     } catch (e) {
       if (attempt >= START_ATTEMPTS || !ATTACHMENT_TIMEOUT.test(String((e as Error).message))) throw e;
+      // A moment for the manager to finish the attachment (on slow VMs the swarm network showed up late).
+      await new Promise((r) => setTimeout(r, 2_000));
     }
   }
 }
