@@ -114,7 +114,7 @@ export async function resolveEngine(version: string, source: TreeSource, options
   if (source === 'static') return statics();
   if (source === 'debian' || source === 'ubuntu') return archive(source);
   // auto: what the cache has, then Debian's suites, then Docker's static download.
-  const cached = listCachedEngines(options.cacheRoot).find((c) => c.version === version);
+  const cached = cachedTrees(options.cacheRoot).find((c) => c.version === version);
   if (cached) {
     const a = readArchiveTree(join(options.cacheRoot ?? engineCacheRoot(), cached.dir));
     if (a) return fromArchive(a);
@@ -137,26 +137,32 @@ export interface CachedEngine {
   bytes: number;
 }
 
-/** The trees in the cache, from their records. */
-export function listCachedEngines(cacheRoot?: string): CachedEngine[] {
+/** The trees in the cache, from their records (no sizes: reading those walks every file). */
+function cachedTrees(cacheRoot?: string): Omit<CachedEngine, 'bytes'>[] {
   const root = cacheRoot ?? engineCacheRoot();
   if (!existsSync(root)) return [];
-  const out: CachedEngine[] = [];
+  const out: Omit<CachedEngine, 'bytes'>[] = [];
   for (const dir of readdirSync(root).sort()) {
     if (dir.startsWith('.') || dir.endsWith('.lock')) continue;
     const a = readArchiveTree(join(root, dir));
     if (a) {
-      out.push({ dir, version: a.version, origin: a.record.distribution, detail: `docker.io ${a.record.packageVersion} of ${a.record.suite}`, bytes: duBytes(join(root, dir)) });
+      out.push({ dir, version: a.version, origin: a.record.distribution, detail: `docker.io ${a.record.packageVersion} of ${a.record.suite}` });
       continue;
     }
     try {
       const rec = JSON.parse(readFileSync(join(root, dir, 'overlab-engine.json'), 'utf8')) as { version: string; url: string };
-      out.push({ dir, version: rec.version, origin: 'static', detail: rec.url, bytes: duBytes(join(root, dir)) });
+      out.push({ dir, version: rec.version, origin: 'static', detail: rec.url });
     } catch {
       // Not a tree.
     }
   }
   return out;
+}
+
+/** The trees in the cache, from their records, with the bytes each holds. */
+export function listCachedEngines(cacheRoot?: string): CachedEngine[] {
+  const root = cacheRoot ?? engineCacheRoot();
+  return cachedTrees(cacheRoot).map((c) => ({ ...c, bytes: duBytes(join(root, c.dir)) }));
 }
 
 /** Removes cached trees (all, or those of the versions named); returns what went. */
