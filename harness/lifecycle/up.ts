@@ -47,6 +47,8 @@ export function upSteps(plan: Plan, ctx: UpContext): { steps: Step[]; release: (
   // Only netns runs engines from a tree.
   const fromTree = (plan.engine.source ?? 'system') !== 'system';
   let fetching: Promise<ResolvedEngine> | undefined;
+  // The tree's containerd and runc versions, read once for every host's check.
+  let treeVersions: Promise<Record<'containerd' | 'runc', string | undefined>> | undefined;
   const engineTree = async (): Promise<ResolvedEngine> => {
     const source = plan.engine.source as TreeSource;
     if (ctx.provider.id !== 'netns') {
@@ -144,7 +146,7 @@ export function upSteps(plan: Plan, ctx: UpContext): { steps: Step[]; release: (
             const docker = engineClient(access.engine!);
             await waitForEngine(access, docker, signal);
             const ran = await runningVersions(docker);
-            if (tree) await checkRanFromTree(h.name, ran, tree.bin);
+            if (tree) checkRanFromTree(h.name, ran, tree.bin, await (treeVersions ??= treeProgramVersions(tree.bin)));
             ctx.store.update((s) => {
               const all = (s.resources['engineVersions'] ?? {}) as Record<string, RunningVersions>;
               s.resources['engineVersions'] = { ...all, [h.name]: ran };
@@ -289,16 +291,21 @@ export function upSteps(plan: Plan, ctx: UpContext): { steps: Step[]; release: (
   return { steps, release: () => releaseAll(live.hosts.values(), live.engines.values()) };
 }
 
+/** The versions the tree's containerd and runc print. */
+async function treeProgramVersions(bin: string): Promise<Record<'containerd' | 'runc', string | undefined>> {
+  const version = async (name: string) => programVersion(String((await execa(join(bin, name), ['--version'], { reject: false })).stdout));
+  return { containerd: await version('containerd'), runc: await version('runc') };
+}
+
 /**
  * The engine on `host` runs the tree's containerd and runc, as the daemon reports them: a
  * daemon that started another containerd (one on the machine's PATH) is an error that says so.
  */
-async function checkRanFromTree(host: string, ran: RunningVersions, bin: string): Promise<void> {
-  for (const [name, reported] of [['containerd', ran.containerd], ['runc', ran.runc]] as const) {
-    const r = await execa(join(bin, name), ['--version'], { reject: false });
-    const tree = programVersion(String(r.stdout));
-    if (reported && tree && !sameRelease(reported, tree)) {
-      throw new PrerequisiteError(`the engine on ${host} runs ${name} ${reported}, not the tree's ${tree} (${join(bin, name)})`, {
+function checkRanFromTree(host: string, ran: RunningVersions, bin: string, tree: Record<'containerd' | 'runc', string | undefined>): void {
+  for (const name of ['containerd', 'runc'] as const) {
+    const reported = ran[name];
+    if (reported && tree[name] && !sameRelease(reported, tree[name])) {
+      throw new PrerequisiteError(`the engine on ${host} runs ${name} ${reported}, not the tree's ${tree[name]} (${join(bin, name)})`, {
         hint: 'The daemon found another copy first: look at its PATH and at the engine log.',
       });
     }
