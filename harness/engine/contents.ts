@@ -1,5 +1,6 @@
 // What the lab puts into its engines, through dockerode: the swarm (swarm mode), the overlay
 // networks and the containers, all from the plan.
+import { setTimeout as sleep } from 'node:timers/promises';
 import type Docker from 'dockerode';
 import { LABEL_HOST, LABEL_LAB } from '../lab/plan.ts';
 import type { ContainerPlan, NetworkPlan, Plan, ServicePlan } from '../lab/types.ts';
@@ -63,7 +64,7 @@ function endpointConfig(a: ContainerPlan['networks'][number]) {
 }
 
 /** Creates, connects and starts a container unless it runs already; returns its addresses by network. */
-export async function runContainer(docker: Docker, plan: Pick<Plan, 'lab'>, c: ContainerPlan): Promise<Record<string, string>> {
+export async function runContainer(docker: Docker, plan: Pick<Plan, 'lab'>, c: ContainerPlan, start: StartOptions = {}): Promise<Record<string, string>> {
   const existing = docker.getContainer(c.name);
   let running = false;
   try {
@@ -85,30 +86,65 @@ export async function runContainer(docker: Docker, plan: Pick<Plan, 'lab'>, c: C
     });
     for (const a of rest) await docker.getNetwork(a.network).connect({ Container: c.name, EndpointConfig: endpointConfig(a) });
   }
-  if (!running) await startContainer(existing);
+  if (!running) await startContainer(existing, start);
   return containerAddresses(docker, c.name);
 }
 
 /**
- * A start that met a busy swarm manager: the engine waits a bounded time for the manager to
- * allocate the container's attachment to an attachable overlay, then gives up with this error
- * (moby/moby#41841), in one of two words: "attaching to network failed ...", or "Could not attach
- * to network ID: context deadline exceeded" (seen on emulated VMs of a slow machine, where the
- * manager took over 30 s). Nothing has run; the container is still created.
+ * A start that met a busy swarm manager: the engine gives the manager 20 s to allocate the
+ * container's attachment to an attachable overlay and deliver it to the node, then gives up
+ * (moby/moby#41841) in one of two words: "Could not attach to network ID: context deadline
+ * exceeded" (no allocation yet) or "attaching to network failed ...: context deadline exceeded"
+ * (allocated, not delivered). Nothing has run; the container is still created.
  */
-const ATTACHMENT_TIMEOUT = /(?:attaching to network failed|could not attach to network \S+:).*context deadline exceeded|no such container - network \S+ not found/is;
-export const START_ATTEMPTS = 3;
+const ATTACHMENT_TIMEOUT = /(?:attaching to network failed|could not attach to network \S+:).*context deadline exceeded/is;
+/**
+ * The start right after such a timeout: the engine kept its half-made attachment, finds no local
+ * network behind it, drops the attachment and answers "network NAME not found" (daemon
+ * findAndAttachNetwork, 20.10). The next start asks the manager afresh. On its own (not after a
+ * timeout) the same words mean the network is really gone, and the start is not tried again.
+ */
+const STALE_ATTACHMENT = /no such container - network \S+ not found/i;
+/** How long starts are tried again by default while the swarm manager is slow to attach (s. ATTACHMENT_TIMEOUT). */
+export const START_BUDGET_MS = 90_000;
+const START_PAUSE_MS = 2_000;
 
-/** Starts a created container, trying again (up to START_ATTEMPTS in all) when only the swarm attachment timed out. */
-export async function startContainer(container: { start(): Promise<unknown> }): Promise<void> {
+export interface StartOptions {
+  /** Tries again while less than this has passed since the first try (default START_BUDGET_MS). */
+  budgetMs?: number;
+  /** Between tries (default 2 s). */
+  pauseMs?: number;
+  signal?: AbortSignal;
+  /** Told each time a start is tried again, with the engine's words. */
+  onRetry?: (attempt: number, message: string) => void;
+  now?: () => number;
+}
+
+/**
+ * Starts a created container. A start that failed only because the swarm manager did not attach
+ * it in time is tried again, as long as the budget lasts: on emulated VMs of a busy 2-core
+ * machine, where a plain container took a minute to start, the engine's fixed 20 s was not enough
+ * three times running (the services VM spec), although the swarm was healthy.
+ */
+export async function startContainer(container: { start(): Promise<unknown> }, opts: StartOptions = {}): Promise<void> {
+  const now = opts.now ?? Date.now;
+  const budgetMs = opts.budgetMs ?? START_BUDGET_MS;
+  const began = now();
+  let afterTimeout = false;
   for (let attempt = 1; ; attempt++) {
+    opts.signal?.throwIfAborted();
     try {
       await container.start();
       return;
     } catch (e) {
-      if (attempt >= START_ATTEMPTS || !ATTACHMENT_TIMEOUT.test(String((e as Error).message))) throw e;
-      // A moment for the manager to finish the attachment (on slow VMs the swarm network showed up late).
-      await new Promise((r) => setTimeout(r, 2_000));
+      const message = String((e as Error).message);
+      const timedOut = ATTACHMENT_TIMEOUT.test(message);
+      const stale = afterTimeout && STALE_ATTACHMENT.test(message);
+      if ((!timedOut && !stale) || now() - began >= budgetMs) throw e;
+      afterTimeout = timedOut;
+      opts.onRetry?.(attempt, message);
+      // The stale attachment is gone at once; a timeout gives the manager a moment more.
+      if (timedOut) await sleep(opts.pauseMs ?? START_PAUSE_MS, undefined, { signal: opts.signal });
     }
   }
 }

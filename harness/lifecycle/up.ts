@@ -245,9 +245,15 @@ export function upSteps(plan: Plan, ctx: UpContext): { steps: Step[]; release: (
         plan.containers.map((c) => ({
           title: `${c.name} on ${c.host}`,
           host: c.host,
-          run: () =>
+          run: (signal: AbortSignal) =>
             guardEngine(dockerAccess(), `while starting container ${c.name}`, async () => {
-              const addrs = await runContainer(engine(c.host), plan, c);
+              const addrs = await runContainer(engine(c.host), plan, c, {
+                // As long as a service task may take: the same slow hosts, the same manager.
+                budgetMs: serviceStallMs(live.slowestEngineMs),
+                signal,
+                onRetry: (attempt, message) =>
+                  ctx.events.emit({ type: 'warn', host: c.host, message: `${c.name}: the swarm manager did not attach it in time (start ${attempt}: ${message}); trying again` }),
+              });
               return Object.entries(addrs).map(([n, a]) => `${n} ${a}`).join(', ');
             }),
         })),
