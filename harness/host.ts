@@ -77,6 +77,12 @@ export interface ServiceSpec {
   argv: string[];
   /** Added to the service's environment (an engine tree's folder first on dockerd's PATH, so it finds that tree's containerd and runc). */
   env?: Record<string, string>;
+  /**
+   * The engine's tree (its bin folder) when the engine comes from one: dockerd, containerd, the
+   * shim and runc all from there. A manager whose host runs a containerd of its own (systemd
+   * hosts) starts the tree's beside it, never the host's.
+   */
+  tree?: string;
 }
 
 /** The service name that means the host's Docker engine, on every ServiceManager. */
@@ -105,8 +111,21 @@ export interface HostAccess {
   engine: EngineEndpoint | undefined;
   /** dockerd flags the provider needs on this host (paths, socket, cgroups); the lab's come from the plan. */
   engineFlags: string[];
+  /**
+   * Puts a folder of this machine at the same path on the host, unless the same content is there
+   * (an engine tree, whose programs name their loader by absolute path). Absent where the host
+   * sees this machine's files (netns).
+   */
+  receiveFolder?(folder: PackedFolder): Promise<void>;
   /** Releases what reaching the host holds open (SSH sessions, proxies); the host keeps running. */
   close?(): void;
+}
+
+/** A folder of this machine packed for hosts that do not see its files: a gzipped tar of it, and the tar's SHA-256. */
+export interface PackedFolder {
+  dir: string;
+  tarball: string;
+  sha256: string;
 }
 
 export interface LabContext {

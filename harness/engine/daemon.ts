@@ -51,6 +51,7 @@ export function engineServiceSpec(i: EngineServiceInput): ServiceSpec {
       // tree's shim and runc, all found there, never the machine's.
       ...(i.treeBin ? { PATH: `${i.treeBin}:${process.env['PATH'] ?? '/usr/sbin:/usr/bin:/sbin:/bin'}` } : {}),
     },
+    ...(i.treeBin ? { tree: i.treeBin } : {}),
   };
 }
 

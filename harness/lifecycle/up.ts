@@ -1,7 +1,7 @@
 // `up` as steps over the provider's hosts: hosts, KV store, engines, test image, swarm,
 // networks, containers. Shared by every provider; each step records what it made.
 import type Docker from 'dockerode';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { engineServiceSpec } from '../engine/daemon.ts';
 import { checkedHosts, dataplaneHosts, ensureOverlaysProgrammed } from '../engine/dataplane.ts';
 import { containerAddresses, createNetwork, createService, SERVICE_STALL_MS, waitForServiceTasks, initSwarm, joinSwarm, runContainer, waitForNetwork, waitForSwarmReady } from '../engine/contents.ts';
@@ -10,10 +10,11 @@ import { buildTestImageTar, loadTestImage } from '../engine/image.ts';
 import { chooseKvStore, startKvStore } from '../kv/run.ts';
 import type { KvCandidate, Plan } from '../lab/types.ts';
 import type { Provider } from '../providers/provider.ts';
-import type { HostAccess, LabContext } from '../host.ts';
+import type { HostAccess, LabContext, PackedFolder } from '../host.ts';
 import { stateRoot } from '../state/paths.ts';
-import { PrerequisiteError, UsageError } from '../errors.ts';
+import { PrerequisiteError } from '../errors.ts';
 import { engineVersionString } from '../system/engines.ts';
+import { packFolder } from '../system/pack-folder.ts';
 import { describeOrigin, resolveEngine, sourceOptionsFromEnv, type ResolvedEngine, type TreeSource } from '../system/engine-sources.ts';
 import { runningVersions, sameRelease, programVersion, type RunningVersions } from '../engine/versions.ts';
 import { execa } from 'execa';
@@ -44,16 +45,14 @@ export function upSteps(plan: Plan, ctx: UpContext): { steps: Step[]; release: (
 
   // An engine tree (engine.source static, debian, ubuntu, auto): one fetch (or cache hit) shared
   // by every host's engine, started with the hosts so the download overlaps their creation.
-  // Only netns runs engines from a tree.
+  // Hosts that do not see this machine's files (VMs, ssh machines) get it packed, over SSH.
   const fromTree = (plan.engine.source ?? 'system') !== 'system';
+  let packing: Promise<PackedFolder> | undefined;
   let fetching: Promise<ResolvedEngine> | undefined;
   // The tree's containerd and runc versions, read once for every host's check.
   let treeVersions: Promise<Record<'containerd' | 'runc', string | undefined>> | undefined;
   const engineTree = async (): Promise<ResolvedEngine> => {
     const source = plan.engine.source as TreeSource;
-    if (ctx.provider.id !== 'netns') {
-      throw new UsageError(`engine.source ${source} runs on the netns provider; ${ctx.provider.id} hosts install engines by version (engine.install)`);
-    }
     fetching ??= resolveEngine(plan.engine.version, source, {
       ...sourceOptionsFromEnv(),
       ...(plan.engine.suite ? { suite: plan.engine.suite } : {}),
@@ -139,6 +138,7 @@ export function upSteps(plan: Plan, ctx: UpContext): { steps: Step[]; release: (
           run: async (signal: AbortSignal) => {
             const access = host(h.name);
             const tree = fromTree ? await engineTree() : undefined;
+            if (tree && access.receiveFolder) await access.receiveFolder(await (packing ??= packFolder(dirname(tree.bin), ctx.signal)));
             const startedAt = Date.now();
             await access.services.start(
               engineServiceSpec({ providerFlags: access.engineFlags, daemon: h.daemon!, kv: live.kv, extraFlags: plan.engine.flags, treeBin: tree?.bin }),

@@ -12,6 +12,7 @@ import type { HostRole, Plan } from '../lab/types.ts';
 import { describeProvisioning } from '../provision/index.ts';
 import { closeSshEngine, sshEngineClient } from '../remote/ssh-engine.ts';
 import { userKnownHosts } from '../remote/host-keys.ts';
+import { receiveFolder } from '../remote/folders.ts';
 import { SshRunner } from '../remote/runner.ts';
 import { shellJoin } from '../quote.ts';
 import { DATA_ROOT, DOCKER_DROP_IN, DOCKER_UNIT, RESTART_DOCKER_ARGV, SystemdServices, UNIT_PREFIX } from '../remote/systemd-services.ts';
@@ -38,6 +39,8 @@ export interface SshHostRecord {
   units?: string[];
   /** The engine drop-in, once overlab wrote it. */
   dropIn?: string;
+  /** Folders overlab made to put this machine's folders there (an engine tree), removed by down. */
+  folders?: string[];
 }
 
 export function provisionLog(store: StateStore, host: string): string {
@@ -84,11 +87,12 @@ export function recordedEndpoints(store: StateStore): Map<string, SshEndpoint> {
   return out;
 }
 
-function recordChange(store: StateStore, host: string, change: { unit: string } | { dropIn: string }): void {
+function recordChange(store: StateStore, host: string, change: { unit: string } | { dropIn: string } | { folder: string }): void {
   store.update((s) => {
     const r = s.hosts[host]?.resources as Partial<SshHostRecord> | undefined;
     if (!r) return;
     if ('unit' in change) r.units = [...new Set([...(r.units ?? []), change.unit])];
+    else if ('folder' in change) r.folders = [...new Set([...(r.folders ?? []), change.folder])];
     else r.dropIn = change.dropIn;
   });
 }
@@ -103,6 +107,7 @@ export function sshHostAccess(spec: SshHostSpec, runner: SshRunner, ctx: LabCont
     ssh: spec.ssh,
     engine: spec.role === 'docker' ? { kind: 'ssh', ssh: spec.ssh, socketPath: ENGINE_SOCKET } : undefined,
     engineFlags: [],
+    receiveFolder: (folder) => receiveFolder(spec.name, runner, folder, (path) => recordChange(ctx.store, spec.name, { folder: path })),
     close: () => runner.close(),
   };
 }
@@ -244,6 +249,12 @@ export async function removeOverlabFromHosts(lab: string, ctx: LabContext, _opti
         // Back to the packaged engine, as it was before the lab.
         const engineActive = (await runner.exec(['systemctl', 'is-active', '--quiet', DOCKER_UNIT])).exitCode === 0;
         await runner.exec(files.includes(DOCKER_DROP_IN) && engineActive ? RESTART_DOCKER_ARGV : ['systemctl', 'daemon-reload']);
+      }
+      // Folders sent from this machine (an engine tree), once the engine that ran from them is back to the packaged one.
+      for (const folder of record.folders ?? []) {
+        if ((await runner.exec(['test', '-e', folder])).exitCode !== 0) continue;
+        await runner.exec(['rm', '-rf', '--one-file-system', folder]);
+        report.paths.push(`${h.name}:${folder}`);
       }
       if ((await runner.exec(['test', '-e', DATA_ROOT])).exitCode === 0) {
         await runner.exec(['rm', '-rf', DATA_ROOT]);

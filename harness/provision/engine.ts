@@ -13,9 +13,23 @@ export function installMethod(plan: Pick<Plan, 'engine'>): EngineInstall {
   return plan.engine.version === 'distro' && plan.engine.install === 'apt' ? 'distro' : plan.engine.install;
 }
 
+/** Whether the engine comes from a tree on the machine running overlab (engine.source other than system), sent to the host at up. */
+export function fromTree(plan: Pick<Plan, 'engine'>): boolean {
+  return (plan.engine.source ?? 'system') !== 'system';
+}
+
 /** The bash lines (over sh/engine.sh) that install the engine and print `overlab: engine=VERSION`. */
 export function engineSection(plan: Pick<Plan, 'engine' | 'mode'>): string {
   const version = shellQuote(plan.engine.version);
+  if (fromTree(plan)) {
+    return [
+      `# Docker engine: ${plan.engine.version} from an engine tree (engine.source ${plan.engine.source}), sent from the machine running overlab at up;`,
+      "# the host's docker.service runs it, so the host needs an engine that brings the unit (the distribution's docker.io does).",
+      'prepare_engine_tree',
+      'allow_login_user',
+      `outcome engine ${shellQuote(`${plan.engine.version} (engine tree)`)}`,
+    ].join('\n');
+  }
   const mode: EngineMode = plan.mode;
   const install = (() => {
     switch (installMethod(plan)) {
@@ -48,6 +62,13 @@ function describeMethod(plan: Pick<Plan, 'engine'>): string {
 
 /** What engineSection does, as commands, for `up --dry-run`. */
 export function describeEngine(plan: Pick<Plan, 'engine' | 'mode'>): string[] {
+  if (fromTree(plan)) {
+    return [
+      `# engine: ${plan.engine.version} from this machine's engine tree (engine.source ${plan.engine.source}); an installed engine brings docker.service`,
+      'command -v dockerd || { apt-get update; apt-get install -y docker.io; }',
+      `# at up: the tree, packed, over SFTP to the same path; its containerd as overlab-containerd.service; dockerd with --data-root=/var/lib/overlab/docker`,
+    ];
+  }
   const kvCheck = plan.mode === 'kv' ? ['# kv mode: refuse an engine of 23.0 or newer (--cluster-store was removed in 23.0)'] : [];
   switch (installMethod(plan)) {
     case 'apt': {

@@ -29,9 +29,48 @@ export function serviceDataDir(service: string): string {
   return `${DATA_ROOT}/${service}`;
 }
 
+export const SYSTEM_CONTAINERD_SOCKET = '/run/containerd/containerd.sock';
+
+/**
+ * An engine tree's own containerd on a systemd host: a unit overlab-containerd beside the host's
+ * containerd (which the host's engine and anything else may use), with a socket, state and root
+ * of its own. Given no --containerd, dockerd would take the host's containerd whenever its
+ * socket exists: a mix of releases no user runs.
+ */
+export const TREE_CONTAINERD = 'containerd';
+export const TREE_CONTAINERD_STATE = '/run/overlab/containerd';
+export const TREE_CONTAINERD_SOCKET = `${TREE_CONTAINERD_STATE}/containerd.sock`;
+export const TREE_CONTAINERD_CONFIG = `${DATA_ROOT}/${TREE_CONTAINERD}/config.toml`;
+/**
+ * A tree engine's data root, apart from the host's /var/lib/docker: a newer engine migrates a
+ * data root for good, and the host's own engine runs on it again after `down`.
+ */
+export const TREE_DATA_ROOT = `${DATA_ROOT}/docker`;
+
+/** The tree's containerd configuration (version 2: containerd 1.6 and 1.7 read it, 2.x migrates it). */
+export function treeContainerdConfig(): string {
+  return [
+    "# Written by overlab: the lab's engine tree's containerd, apart from the host's own. `overlab down` removes it.",
+    'version = 2',
+    `root = "${DATA_ROOT}/${TREE_CONTAINERD}"`,
+    `state = "${TREE_CONTAINERD_STATE}"`,
+    '# Docker needs no Kubernetes CRI (dockerd turns it off in the containerd it starts itself).',
+    'disabled_plugins = ["io.containerd.grpc.v1.cri"]',
+    '',
+    '[grpc]',
+    `  address = "${TREE_CONTAINERD_SOCKET}"`,
+    '',
+  ].join('\n');
+}
+
+/** Waits up to a minute (slow emulated VMs) for a unix socket to appear. */
+export function waitForSocketArgv(path: string): string[] {
+  return ['sh', '-c', 'i=0; while [ ! -S "$1" ]; do i=$((i + 1)); [ "$i" -le 600 ] || exit 1; sleep 0.1; done', 'wait', path];
+}
+
 /** The drop-in that runs docker.service's dockerd with the lab's flags (and only those) and environment. */
-export function dockerDropIn(flags: readonly string[], dockerd = DEFAULT_DOCKERD, env: Readonly<Record<string, string>> = {}): string {
-  const argv = [dockerd, '-H', 'fd://', '--containerd=/run/containerd/containerd.sock', ...flags];
+export function dockerDropIn(flags: readonly string[], dockerd = DEFAULT_DOCKERD, env: Readonly<Record<string, string>> = {}, containerd = SYSTEM_CONTAINERD_SOCKET): string {
+  const argv = [dockerd, '-H', 'fd://', `--containerd=${containerd}`, ...flags];
   return [
     '# Written by overlab: the lab\'s engine flags. `overlab down` removes this file.',
     '[Service]',
@@ -91,6 +130,7 @@ export function systemdRunArgv(spec: ServiceSpec): string[] {
     '--collect',
     `--description=overlab ${spec.name}`,
     `--property=WorkingDirectory=${serviceDataDir(spec.name)}`,
+    ...Object.entries(spec.env ?? {}).map(([k, v]) => `--setenv=${k}=${v}`),
     '--',
     ...spec.argv,
   ];
@@ -117,7 +157,7 @@ export class SystemdServices implements ServiceManager {
 
   async start(spec: ServiceSpec): Promise<void> {
     this.startedAt.set(spec.name, Math.floor(Date.now() / 1000));
-    if (spec.name === ENGINE_SERVICE) return this.startEngine(spec.argv.slice(1), spec.env);
+    if (spec.name === ENGINE_SERVICE) return this.startEngine(spec);
     const unit = unitName(spec.name);
     this.options.record?.({ unit });
     await this.must(['mkdir', '-p', serviceDataDir(spec.name)]);
@@ -129,9 +169,19 @@ export class SystemdServices implements ServiceManager {
    * The engine is the packaged docker.service: a drop-in with the flags, then a restart. A
    * daemon.json that sets what the flags set is refused before anything is written.
    */
-  private async startEngine(flags: string[], env: Readonly<Record<string, string>> = {}): Promise<void> {
-    const found = await this.runner.exec(['sh', '-c', 'command -v dockerd']);
-    const dockerd = found.exitCode === 0 && found.stdout.trim().startsWith('/') ? found.stdout.trim() : DEFAULT_DOCKERD;
+  private async startEngine(spec: ServiceSpec): Promise<void> {
+    const env = spec.env ?? {};
+    let flags = spec.argv.slice(1);
+    let dockerd: string;
+    let containerd = SYSTEM_CONTAINERD_SOCKET;
+    if (spec.tree) {
+      dockerd = spec.argv[0]!;
+      containerd = await this.startTreeContainerd(spec.tree, env);
+      if (!flags.some((f) => f.startsWith('--data-root'))) flags = [`--data-root=${TREE_DATA_ROOT}`, ...flags];
+    } else {
+      const found = await this.runner.exec(['sh', '-c', 'command -v dockerd']);
+      dockerd = found.exitCode === 0 && found.stdout.trim().startsWith('/') ? found.stdout.trim() : DEFAULT_DOCKERD;
+    }
     const conflicts = daemonJsonConflicts((await this.must(READ_DAEMON_JSON_ARGV)).stdout, flags);
     if (conflicts.length) {
       throw new PrerequisiteError(
@@ -141,7 +191,7 @@ export class SystemdServices implements ServiceManager {
       );
     }
     this.options.record?.({ dropIn: DOCKER_DROP_IN });
-    await this.must(writeFileArgv(DOCKER_DROP_IN, DOCKER_DROP_IN_DIR), dockerDropIn(flags, dockerd, env));
+    await this.must(writeFileArgv(DOCKER_DROP_IN, DOCKER_DROP_IN_DIR), dockerDropIn(flags, dockerd, env, containerd));
     const r = await this.runner.exec(RESTART_DOCKER_ARGV);
     if (r.exitCode !== 0) {
       const journal = await this.readLog(ENGINE_SERVICE);
@@ -150,6 +200,23 @@ export class SystemdServices implements ServiceManager {
         { hint: `The drop-in is ${DOCKER_DROP_IN} on ${this.host}.` },
       );
     }
+  }
+
+  /** Starts the tree's containerd unless it runs already; returns its socket once it listens. */
+  private async startTreeContainerd(tree: string, env: Readonly<Record<string, string>>): Promise<string> {
+    if (!(await this.isRunning(TREE_CONTAINERD))) {
+      await this.must(writeFileArgv(TREE_CONTAINERD_CONFIG, serviceDataDir(TREE_CONTAINERD)), treeContainerdConfig());
+      // PATH (the tree first) is how containerd finds the tree's shim, and the shim the tree's runc.
+      await this.start({ name: TREE_CONTAINERD, argv: [`${tree}/containerd`, '--config', TREE_CONTAINERD_CONFIG], env: env['PATH'] ? { PATH: env['PATH'] } : {} });
+    }
+    const r = await this.runner.exec(waitForSocketArgv(TREE_CONTAINERD_SOCKET), { timeoutMs: 90_000 });
+    if (r.exitCode !== 0) {
+      const journal = await this.readLog(TREE_CONTAINERD);
+      throw new CommandFailedError(
+        { command: shellJoin(waitForSocketArgv(TREE_CONTAINERD_SOCKET)), exitCode: r.exitCode, output: `the engine tree's containerd made no socket ${TREE_CONTAINERD_SOCKET} within a minute${journal ? `\n--- ${this.logFile(TREE_CONTAINERD)}:\n${journal}` : ''}`, host: this.host },
+      );
+    }
+    return TREE_CONTAINERD_SOCKET;
   }
 
   async isRunning(name: string): Promise<boolean> {

@@ -14,6 +14,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { execa } from 'execa';
 import { FACT_NAMES } from '../../harness/probes/engine-facts.ts';
+import { TREE_CONTAINERD_CONFIG, TREE_CONTAINERD_SOCKET, treeContainerdConfig } from '../../harness/remote/systemd-services.ts';
 import type { MatrixReport } from '../../harness/report/matrix.ts';
 import { renderedDom, screenshot } from '../support/browser.ts';
 import { CLI, leftovers, NOTHING_LEFT, Scratch, shippedLab, type TestRun } from './support/labs.ts';
@@ -88,6 +89,30 @@ describe('real Docker releases on netns: 20.10.24, 26.1.5 and 28.5.2 from Debian
       expect(libs, v).to.match(new RegExp(`libc\\.so\\.6 => ${tree.replaceAll('.', '\\.')}/root/\\S+libc\\.so\\.6`));
       const libc = record.packages.find((p) => p.name === 'libc6')!.version;
       if (v === '28.5.2') expect(Number(/^2\.(\d+)/.exec(libc)![1]), libc).to.be.at.least(38);
+    }
+  });
+
+  it("each tree's containerd starts on the configuration VMs and ssh hosts give it (overlab-containerd beside the host's own), in a mount namespace of its own", async () => {
+    const cache = join(process.env['XDG_CACHE_HOME'] || join(process.env['HOME'] ?? '/root', '.cache'), 'overlab', 'engines');
+    for (const v of Object.keys(USERLAND)) {
+      const bin = join(cache, `debian-${v}`, 'bin');
+      // /var/lib/overlab and /run/overlab are the VM's paths: tmpfs over /var/lib and /run here, seen by nothing else.
+      const script = [
+        'set -e',
+        'mount --make-rprivate /',
+        'mount -t tmpfs overlab-test /var/lib',
+        'mount -t tmpfs overlab-test /run',
+        `mkdir -p "$(dirname ${TREE_CONTAINERD_CONFIG})"`,
+        `printf '%s' "$1" > ${TREE_CONTAINERD_CONFIG}`,
+        `PATH="$2:$PATH" "$2/containerd" --config ${TREE_CONTAINERD_CONFIG} > /run/log 2>&1 &`,
+        `for i in $(seq 100); do [ -S ${TREE_CONTAINERD_SOCKET} ] && break; sleep 0.1; done`,
+        `[ -S ${TREE_CONTAINERD_SOCKET} ] || { cat /run/log; exit 1; }`,
+        'ls /var/lib/overlab/containerd',
+        'kill $!; wait $! || true',
+      ].join('\n');
+      const r = await execa('unshare', ['--mount', 'sh', '-c', script, 'sh', treeContainerdConfig(), bin], { reject: false, all: true, timeout: 60_000 });
+      expect(r.exitCode, `${v}: ${r.all}`).to.equal(0);
+      expect(r.stdout, v).to.include('io.containerd.metadata.v1.bolt');
     }
   });
 

@@ -154,6 +154,17 @@ describe('provisioning scripts', () => {
       expect(provisionScript(swarm, 'worker')).to.include('\ninstall_engine_apt 20.10 swarm\nallow_login_user\nengine_outcome 20.10 swarm\n');
     });
 
+    it("installs no engine for an engine tree: the host's docker.service runs the tree sent at up (the distribution's docker.io only where the unit is missing)", () => {
+      const p = structuredClone(swarm);
+      p.engine.version = '28.5.2';
+      p.engine.source = 'debian';
+      const s = provisionScript(p, 'worker');
+      expect(s).to.include("\nprepare_engine_tree\nallow_login_user\noutcome engine '28.5.2 (engine tree)'\n");
+      expect(steps(s)).not.to.include('install_engine_apt');
+      expect(steps(s)).not.to.include('engine_outcome');
+      expect(describeProvisioning(p, 'worker').join('\n')).to.include("from this machine's engine tree (engine.source debian)").and.include('overlab-containerd.service');
+    });
+
     it('reads engine.version "distro" as the distribution\'s docker.io', () => {
       const p = structuredClone(tutorial);
       p.engine.version = 'distro';
@@ -398,6 +409,10 @@ describe('every generated provisioning script passes shellcheck and bash -n', fu
         for (const h of plan.hosts) add(`kv.type ${type}${plan.kv!.candidates.length > 1 ? ' with fallback consul' : ''}: ${h.name}`, plan, h.name);
       }
     }
+    const tree = shippedPlan('swarm.yaml');
+    tree.engine.version = '28.5.2';
+    tree.engine.source = 'debian';
+    for (const h of tree.hosts) add(`an engine tree (engine.source debian): ${h.name}`, tree, h.name);
     const quirky = planLab(parseLab("name: quirky\ndescription: it's a lab\nhosts:\n  - name: kv\n    role: kv\n  - name: h1\n", "lab's file.yaml"));
     for (const h of quirky.hosts) add(`a lab whose file name has a quote: ${h.name}`, quirky, h.name);
     findings = shellcheck(generated.map((g) => g.file));

@@ -21,8 +21,13 @@ import {
   systemdQuote,
   systemdRunArgv,
   SystemdServices,
+  TREE_CONTAINERD_CONFIG,
+  TREE_CONTAINERD_SOCKET,
+  treeContainerdConfig,
   unitName,
+  waitForSocketArgv,
 } from '../../harness/remote/systemd-services.ts';
+import { engineServiceSpec } from '../../harness/engine/daemon.ts';
 
 const FIXTURES = join(import.meta.dirname, '..', 'fixtures', 'vagrant-output');
 /** Rendered by Vagrant 2.3.4's own TemplateRenderer from templates/commands/ssh_config/config.erb (see specs/fixtures/README.md). */
@@ -284,6 +289,59 @@ describe('systemd services: generated unit text and commands (systemd itself is 
       expect(error).to.be.instanceOf(CommandFailedError);
       expect((error as CommandFailedError).message).to.include('Permission denied');
       expect(runner.calls).to.have.lengthOf(2);
+    });
+  });
+
+  describe('start(dockerd) of an engine tree (engine.source debian, static, ...)', () => {
+    const TREE = '/root/.cache/overlab/engines/debian-28.5.2/bin';
+    const spec = () => engineServiceSpec({ providerFlags: [], daemon: { labels: { 'overlab.lab': 'swarm' } } as never, treeBin: TREE });
+
+    it("starts the tree's containerd as overlab-containerd beside the host's, waits for its socket, then runs the tree's dockerd on it with a data root of its own", async () => {
+      const runner = new RecordingRunner((argv) => (argv[0] === 'systemctl' && argv[1] === 'is-active' ? { exitCode: 3 } : {}));
+      const recorded: unknown[] = [];
+      await new SystemdServices('h1', runner, { record: (c) => recorded.push(c) }).start(spec());
+      const path = spec().env!['PATH']!;
+      expect(path.startsWith(`${TREE}:`)).to.equal(true);
+      expect(recorded).to.deep.equal([{ unit: 'overlab-containerd.service' }, { dropIn: DOCKER_DROP_IN }]);
+      const argvs = runner.calls.map((c) => c.argv);
+      expect(argvs).to.deep.include(['systemctl', 'is-active', '--quiet', 'overlab-containerd.service']);
+      const write = runner.calls.find((c) => c.argv.includes(TREE_CONTAINERD_CONFIG))!;
+      expect(write.input).to.equal(treeContainerdConfig());
+      expect(argvs).to.deep.include(systemdRunArgv({ name: 'containerd', argv: [`${TREE}/containerd`, '--config', TREE_CONTAINERD_CONFIG], env: { PATH: path } }));
+      expect(argvs).to.deep.include(waitForSocketArgv(TREE_CONTAINERD_SOCKET));
+      // The host's dockerd is not looked up: the tree's runs.
+      expect(argvs).not.to.deep.include(['sh', '-c', 'command -v dockerd']);
+      const dropIn = runner.calls.find((c) => c.argv.includes(DOCKER_DROP_IN))!.input!;
+      expect(dropIn).to.include(`ExecStart=${TREE}/dockerd -H fd:// --containerd=${TREE_CONTAINERD_SOCKET} --data-root=/var/lib/overlab/docker --label=overlab.lab=swarm`);
+      expect(dropIn).to.include(`Environment=PATH=${path}`);
+      // Order: containerd listens before docker.service restarts.
+      const at = (pred: (a: string[]) => boolean) => argvs.findIndex(pred);
+      expect(at((a) => a[0] === 'systemd-run')).to.be.below(at((a) => a.includes(TREE_CONTAINERD_SOCKET)));
+      expect(at((a) => a.includes(TREE_CONTAINERD_SOCKET))).to.be.below(at((a) => String(a[2]).includes('systemctl restart')));
+    });
+
+    it("keeps a running tree containerd (an engine a fault restarts): only the drop-in and the restart again", async () => {
+      const runner = new RecordingRunner();
+      await new SystemdServices('h1', runner).start(spec());
+      expect(runner.calls.some((c) => c.argv[0] === 'systemd-run')).to.equal(false);
+      expect(runner.calls.some((c) => c.argv.includes(TREE_CONTAINERD_SOCKET))).to.equal(true);
+    });
+
+    it('fails naming the socket and quoting the journal when the tree containerd never listens', async () => {
+      const runner = new RecordingRunner((argv) => {
+        if (argv[0] === 'systemctl' && argv[1] === 'is-active') return { exitCode: 3 };
+        if (argv.includes(TREE_CONTAINERD_SOCKET)) return { exitCode: 1 };
+        if (argv[0] === 'journalctl') return { stdout: 'containerd: failed to load TOML: invalid version\n' };
+        return {};
+      });
+      const error = await new SystemdServices('h1', runner).start(spec()).catch((e: unknown) => e);
+      expect(error).to.be.instanceOf(CommandFailedError);
+      expect(String((error as Error).message)).to.include(`made no socket ${TREE_CONTAINERD_SOCKET}`).and.include('invalid version');
+      expect(runner.calls.some((c) => c.argv.includes(DOCKER_DROP_IN))).to.equal(false);
+    });
+
+    it('passes a service environment to systemd-run as --setenv', () => {
+      expect(systemdRunArgv({ name: 'containerd', argv: ['/t/containerd'], env: { PATH: '/t:/usr/bin' } })).to.include('--setenv=PATH=/t:/usr/bin');
     });
   });
 

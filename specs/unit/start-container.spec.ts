@@ -100,7 +100,7 @@ describe('starting a container', () => {
     const began = Date.now();
     setTimeout(() => ac.abort(new Error('interrupted')), 50);
     const error = await startContainer(c, { pauseMs: 60_000, signal: ac.signal }).catch((e: unknown) => e as Error);
-    expect(error.name).to.equal('AbortError');
+    expect((error as Error).name).to.equal('AbortError');
     expect(Date.now() - began).to.be.below(5_000);
     expect(c.calls).to.equal(1);
   });

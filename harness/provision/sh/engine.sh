@@ -122,6 +122,18 @@ install_engine_distro() {
   apt_install docker.io
 }
 
+# prepare_engine_tree: the lab's engine comes from a tree sent at up and runs under the host's
+# docker.service (a drop-in), beside the host's own containerd: an installed engine brings the
+# unit. Installs the distribution's docker.io for it only when the host has no engine (its
+# version does not matter).
+prepare_engine_tree() {
+  if command -v dockerd >/dev/null; then
+    log "the host's engine brings docker.service, which runs the lab's engine tree"
+    return 0
+  fi
+  install_engine_distro swarm
+}
+
 # check_engine_preinstalled: the engine must already be there.
 check_engine_preinstalled() {
   command -v dockerd >/dev/null ||
