@@ -20,8 +20,13 @@ export function labKnownHosts(stateDir: string): string {
   return join(stateDir, 'known_hosts');
 }
 
-/** Short runtime paths (unix sockets are limited to 108 bytes), outside /run, which each netns host overmounts. */
-export const RUNTIME_ROOT = '/tmp/overlab';
+/**
+ * The netns labs' runtime folders: short paths (unix sockets are limited to 108 bytes) in a
+ * folder only root can create (never /tmp, where any user could make it first and plant links
+ * for root to write through). Each netns host mounts a /run of its own and binds this folder
+ * back into it.
+ */
+export const RUNTIME_ROOT = '/run/overlab';
 
 export function labRuntimeDir(lab: string): string {
   return join(RUNTIME_ROOT, lab);

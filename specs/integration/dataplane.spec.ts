@@ -60,7 +60,7 @@ describe('overlay forwarding check (live tutorial lab, netns)', function () {
     // back, and which spec runs first would decide what fails.
     for (const h of ['mhs-demo0', 'mhs-demo1']) {
       const remove =
-        `for f in /tmp/overlab/${lab}/${h}/exec/netns/*-*; do ` +
+        `for f in /run/overlab/${lab}/${h}/exec/netns/*-*; do ` +
         `nsenter --net="$f" bridge fdb show dev vxlan0 | awk '/ dst .* self permanent/ {print $1, $3}' | ` +
         `while read mac dst; do nsenter --net="$f" bridge fdb del "$mac" dev vxlan0 dst "$dst" self; done; done`;
       const r = await s.run(['ssh', '--lab', file, h, remove]);

@@ -27,7 +27,7 @@ import { freePort, kvLab, leftovers, NOTHING_LEFT, Scratch } from './support/lab
 const LAB = 'it-ssh';
 const KV = '172.28.150.5';
 const D0 = '172.28.150.6';
-const RUNTIME = `/tmp/overlab/${LAB}`;
+const RUNTIME = `/run/overlab/${LAB}`;
 
 /** Processes of ours still talking to the lab (proxies), found by the lab's addresses. */
 async function proxiesLeft(): Promise<string[]> {

@@ -50,7 +50,7 @@ function asOverlab(commands: string): string {
   return commands.replace(/\bdocker-machine\b/g, 'npx overlab').replace(/(?<![\w/.-])(nginx|mysql|busybox)(?![\w/.-])/g, (image) => STAND_INS[image]!);
 }
 
-const UNIX_URL = (lab: string, host: string) => `unix:///tmp/overlab/${lab}/${host}/docker.sock`;
+const UNIX_URL = (lab: string, host: string) => `unix:///run/overlab/${lab}/${host}/docker.sock`;
 const row = (name: string, active: '\\*' | '-', lab: string) =>
   new RegExp(`^${name}\\s+${active}\\s+netns\\s+running\\s+${name.endsWith('keystore') || name === 'consul' ? '-\\s+-' : `${UNIX_URL(lab, name)}\\s+20\\.10\\.\\S+`}\\s+${lab}$`, 'm');
 

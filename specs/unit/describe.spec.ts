@@ -17,11 +17,11 @@ describe('up --dry-run (netns)', () => {
     const dockerd = of('mhs-demo1').find((c) => c.startsWith('DOCKER_SERVICE_PREFER_OFFLINE_IMAGE=1 dockerd '))!;
     expect(dockerd).to.include('--cluster-store=consul://172.28.128.5:8500');
     expect(dockerd).to.include('--cluster-advertise=172.28.128.7:2376');
-    expect(dockerd).to.include('--host=unix:///tmp/overlab/tutorial/mhs-demo1/docker.sock');
+    expect(dockerd).to.include('--host=unix:///run/overlab/tutorial/mhs-demo1/docker.sock');
     expect(of('mhs-demo0')).to.include('docker network create -d overlay --subnet 10.0.4.0/24 --gateway 10.0.4.1 --attachable --label overlab.lab=tutorial my-net');
     expect(of('mhs-demo1')).to.include('docker start c1');
     // The overlay forwarding check, last on each docker host with a container.
-    expect(of('mhs-demo0').at(-1)).to.equal('#   nsenter --net=/tmp/overlab/tutorial/mhs-demo0/exec/netns/N-NETWORKID bridge fdb show; nsenter --net=/tmp/overlab/tutorial/mhs-demo0/exec/netns/N-NETWORKID ip neigh show');
+    expect(of('mhs-demo0').at(-1)).to.equal('#   nsenter --net=/run/overlab/tutorial/mhs-demo0/exec/netns/N-NETWORKID bridge fdb show; nsenter --net=/run/overlab/tutorial/mhs-demo0/exec/netns/N-NETWORKID ip neigh show');
   });
 
   it('lists the services the manager creates, as docker service create', async () => {

@@ -84,10 +84,10 @@ describe('faults: host commands', () => {
   });
 
   it("finds the engine's pidfile and exec root in its flags", () => {
-    expect(enginePidfile(['--data-root=/x', '--pidfile=/tmp/overlab/l/h/docker.pid'])).to.equal('/tmp/overlab/l/h/docker.pid');
+    expect(enginePidfile(['--data-root=/x', '--pidfile=/run/overlab/l/h/docker.pid'])).to.equal('/run/overlab/l/h/docker.pid');
     expect(enginePidfile(['-p', '/run/d.pid'])).to.equal('/run/d.pid');
     expect(enginePidfile([])).to.equal('/var/run/docker.pid');
-    expect(engineExecRoot(['--exec-root=/tmp/overlab/l/h/exec'])).to.equal('/tmp/overlab/l/h/exec');
+    expect(engineExecRoot(['--exec-root=/run/overlab/l/h/exec'])).to.equal('/run/overlab/l/h/exec');
     expect(engineExecRoot([])).to.equal('/var/run/docker');
   });
 

@@ -38,10 +38,10 @@ describe('what env, config and ssh print', () => {
 
   describe('env', () => {
     it('prints plain values bare, as docker-machine env did, with the command to run it again', () => {
-      const target: EngineTarget = { lab: 'tutorial', host: 'mhs-demo0', dockerHost: 'unix:///tmp/overlab/tutorial/mhs-demo0/docker.sock' };
+      const target: EngineTarget = { lab: 'tutorial', host: 'mhs-demo0', dockerHost: 'unix:///run/overlab/tutorial/mhs-demo0/docker.sock' };
       expect(envScript(target, 'tutorial')).to.equal(
         [
-          'export DOCKER_HOST=unix:///tmp/overlab/tutorial/mhs-demo0/docker.sock;',
+          'export DOCKER_HOST=unix:///run/overlab/tutorial/mhs-demo0/docker.sock;',
           'unset DOCKER_TLS_VERIFY DOCKER_CERT_PATH;',
           'export DOCKER_MACHINE_NAME=mhs-demo0;',
           '# Run this command to configure your shell:',
@@ -52,9 +52,9 @@ describe('what env, config and ssh print', () => {
     });
 
     it("works in the tutorials' unquoted eval $(...) too, and unsets what TLS settings there were", () => {
-      const out = envScript({ lab: 'tutorial', host: 'mhs-demo0', dockerHost: 'unix:///tmp/overlab/tutorial/mhs-demo0/docker.sock' });
+      const out = envScript({ lab: 'tutorial', host: 'mhs-demo0', dockerHost: 'unix:///run/overlab/tutorial/mhs-demo0/docker.sock' });
       expect(bash('export DOCKER_TLS_VERIFY=1 DOCKER_CERT_PATH=/c; eval $OUTPUT; printf %s "$DOCKER_HOST ${DOCKER_TLS_VERIFY-unset} ${DOCKER_CERT_PATH-unset} $DOCKER_MACHINE_NAME"', out)).to.equal(
-        'unix:///tmp/overlab/tutorial/mhs-demo0/docker.sock unset unset mhs-demo0',
+        'unix:///run/overlab/tutorial/mhs-demo0/docker.sock unset unset mhs-demo0',
       );
     });
 
@@ -87,7 +87,7 @@ describe('what env, config and ssh print', () => {
 
   describe('config', () => {
     it('prints one -H= word, bare when plain, so `docker $(overlab config HOST)` splits it right', () => {
-      expect(configFlags({ lab: 'l', host: 'h', dockerHost: 'unix:///tmp/overlab/l/h/docker.sock' })).to.equal('-H=unix:///tmp/overlab/l/h/docker.sock');
+      expect(configFlags({ lab: 'l', host: 'h', dockerHost: 'unix:///run/overlab/l/h/docker.sock' })).to.equal('-H=unix:///run/overlab/l/h/docker.sock');
     });
 
     it('quotes a socket path or ssh user with $(...), quotes and spaces into one word that eval gives back literally', () => {

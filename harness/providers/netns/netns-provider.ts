@@ -10,7 +10,8 @@ import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { CommandFailedError, HostUnreachableError, LabStateError } from '../../errors.ts';
 import type { HostPlan, Plan } from '../../lab/types.ts';
-import { labKnownHosts, labRuntimeDir } from '../../state/paths.ts';
+import { labKnownHosts, labRuntimeDir, RUNTIME_ROOT } from '../../state/paths.ts';
+import { ensureRootOnlyDir } from '../../system/root-dirs.ts';
 import { fingerprint, knownHostsLine, knownHostsName } from '../../remote/host-keys.ts';
 import { hostKeyOptions } from '../ssh-hosts.ts';
 import { waitFor } from '../../wait.ts';
@@ -31,11 +32,20 @@ const REQUIRED_BINARIES = ['ip', 'nsenter', 'unshare', 'dockerd', 'busybox', 'ss
  * (iptables lock, containerd shim sockets, libnetwork's /run/docker/netns) and the lab's
  * /etc/hosts, then sleeps until killed.
  */
+/**
+ * Each host's namespaces: its hostname, a /run of its own (its dockerd's and sshd's), the
+ * machine's runtime root ($3, under /run) bound back into it through a descriptor opened
+ * before the new /run hid it, and the lab's hosts file.
+ */
 const HOLDER_SCRIPT = [
   'set -e',
   'hostname "$1"',
+  'exec 3<"$3"',
   'mount -t tmpfs -o mode=0755 overlab-run /run',
-  'mkdir -p /run/sshd',
+  'mkdir -p /run/sshd "$3"',
+  // --no-canonicalize: mount(8) would turn the descriptor's link into its path, now the new /run's.
+  'mount --no-canonicalize --bind /proc/self/fd/3 "$3"',
+  'exec 3<&-',
   'mount --bind "$2" /etc/hosts',
   'exec sleep infinity',
 ].join('; ');
@@ -93,7 +103,8 @@ export class NetnsProvider implements Provider {
         s.hosts[h.name] = { name: h.name, address: h.address, role: h.role, resources: { ...res } };
       }
     });
-    mkdirSync(labDir, { recursive: true });
+    ensureRootOnlyDir(RUNTIME_ROOT);
+    mkdirSync(labDir, { recursive: true, mode: 0o755 });
     const hostsPath = join(labDir, 'hosts');
     writeFileSync(hostsPath, hostsFile(plan));
     const [, hostKey] = await Promise.all([this.wire(plan, ctx), this.makeKeys(sshDir)]);
@@ -283,7 +294,7 @@ export class NetnsProvider implements Provider {
     mkdirSync(hostRuntimeDir(plan.lab, h.name), { recursive: true });
     const child = spawn(
       'nsenter',
-      [`--net=/run/netns/${ns}`, '--', 'unshare', '--uts', '--mount', '--propagation', 'private', '--', 'sh', '-c', HOLDER_SCRIPT, 'holder', h.hostname, hostsPath],
+      [`--net=/run/netns/${ns}`, '--', 'unshare', '--uts', '--mount', '--propagation', 'private', '--', 'sh', '-c', HOLDER_SCRIPT, 'holder', h.hostname, hostsPath, RUNTIME_ROOT],
       { detached: true, stdio: ['ignore', 'ignore', 'pipe'] },
     );
     let stderr = '';
@@ -372,7 +383,7 @@ export class NetnsProvider implements Provider {
           host: h.name,
           commands: [
             ...lines(ns),
-            `nsenter --net=/run/netns/${ns} -- unshare --uts --mount --propagation private -- sh -c '${HOLDER_SCRIPT}' holder ${h.hostname} ${join(labRuntimeDir(plan.lab), 'hosts')}`,
+            `nsenter --net=/run/netns/${ns} -- unshare --uts --mount --propagation private -- sh -c '${HOLDER_SCRIPT}' holder ${h.hostname} ${join(labRuntimeDir(plan.lab), 'hosts')} ${RUNTIME_ROOT}`,
             `nsenter -t HOLDER --net --uts --mount -- sshd -D -e -f SSHDIR/sshd_config -o ListenAddress=${h.address}`,
           ],
         };
