@@ -5,9 +5,11 @@
 // Needs root and scripts/setup-host.sh; the mirror's expired indexes are accepted (said).
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { execa } from 'execa';
 import { listCachedEngines } from '../harness/system/engine-sources.ts';
+import { ROOT_ENGINE_CACHE } from '../harness/system/engines.ts';
+import { ensureRootOnlyDir } from '../harness/system/root-dirs.ts';
 
 const ROOT = resolve(import.meta.dirname, '..');
 const CLI = join(ROOT, 'bin', 'overlab.js');
@@ -55,11 +57,13 @@ async function main() {
   for (const v of RELEASES) {
     fetches[v] = { s: [], MiB: 0 };
     for (let i = 0; i < Math.min(ROUNDS, 2); i++) {
-      const cache = mkdtempSync(join(tmpdir(), 'overlab-bench-cache-'));
+      // A fresh cache each time, where root's must be: a folder only root can change.
+      const cache = join(dirname(ROOT_ENGINE_CACHE), `bench-${process.pid}-${i}`);
+      ensureRootOnlyDir(cache);
       try {
-        const f = await timed(['engines', 'fetch', v, '--source', 'debian', '--quiet'], { XDG_CACHE_HOME: cache });
+        const f = await timed(['engines', 'fetch', v, '--source', 'debian', '--quiet'], { OVERLAB_ENGINE_CACHE: cache });
         fetches[v]!.s.push(f.s);
-        fetches[v]!.MiB = Math.round(listCachedEngines(join(cache, 'overlab', 'engines')).reduce((n, c) => n + c.bytes, 0) / 1024 / 1024);
+        fetches[v]!.MiB = Math.round(listCachedEngines(cache).reduce((n, c) => n + c.bytes, 0) / 1024 / 1024);
         process.stderr.write(`fetch ${v}: ${f.s} s, ${fetches[v]!.MiB} MiB\n`);
       } finally {
         rmSync(cache, { recursive: true, force: true });

@@ -65,6 +65,9 @@ export function upSteps(plan: Plan, ctx: UpContext): { steps: Step[]; release: (
         s.resources['engineTree'] = { bin: t.bin, url: t.origin.url, sha256: t.origin.sha256, version, origin: t.origin };
       });
       ctx.events.emit({ type: 'info', message: `engine ${plan.engine.version}: ${t.fetched ? 'fetched' : 'cached'} ${describeOrigin(t.origin)}, ${version}` });
+      if (t.origin.unverified) {
+        ctx.events.emit({ type: 'warn', message: `engine ${plan.engine.version}: ${t.origin.url} was not checked against any SHA-256 (OVERLAB_ALLOW_UNVERIFIED_ENGINE=1)` });
+      }
       if (t.origin.expiredAccepted) {
         ctx.events.emit({ type: 'warn', message: `engine ${plan.engine.version}: the ${t.origin.suite} index expired on ${t.origin.expiredAccepted} and was accepted (OVERLAB_ARCHIVE_ALLOW_EXPIRED=1)` });
       }

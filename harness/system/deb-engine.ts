@@ -9,7 +9,7 @@ import { createHash } from 'node:crypto';
 import { basename, join } from 'node:path';
 import { ArchiveFetchError, ArchiveTrustError, DEFAULT_ARCHIVE_URLS, debianArch, fetchPackage, fetchSuiteIndex, selectEngine, upstreamVersion, type ArchiveSuite, type SuiteIndex } from './deb-archive.ts';
 import { bindToSuiteLibc, checkLibrariesInTree, checkLinksInside, findPrograms, linkBin, mergeInto, pruneTree, unpackDeb } from './deb-tree.ts';
-import { cacheLock, engineCacheRoot, ENGINE_TREE_BINARIES } from './engines.ts';
+import { cacheLock, ENGINE_TREE_BINARIES, writableCacheRoot } from './engines.ts';
 import { mapLimit } from '../wait.ts';
 
 /** What a tree from an archive is made of, as recorded beside it (overlab-engine.json). */
@@ -72,7 +72,7 @@ export function readArchiveTree(dir: string, wanted?: string): ArchiveEngineTree
  * error at once: a refused index is never skipped in favour of another.
  */
 export async function resolveArchiveEngine(version: string, options: ArchiveFetchOptions): Promise<ArchiveEngineTree> {
-  const root = options.cacheRoot ?? engineCacheRoot();
+  const root = writableCacheRoot(options.cacheRoot);
   const upstream = upstreamVersion(version);
   const cached = () => {
     for (const s of options.suites) {

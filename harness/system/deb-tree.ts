@@ -74,6 +74,16 @@ export async function unpackDeb(name: string, deb: Buffer, dir: string, signal?:
   }
 }
 
+/** A whole unpacked tree made safe for root to run: setuid and setgid bits dropped, devices and fifos removed, links checked to stay inside. */
+export function sanitizeTree(what: string, root: string): void {
+  sanitize(what, root, '');
+  try {
+    checkLinksInside(root);
+  } catch (e) {
+    throw new ArchiveTrustError(`${what}: ${(e as Error).message}`);
+  }
+}
+
 function sanitize(pkg: string, root: string, rel: string): void {
   for (const entry of readdirSync(join(root, rel))) {
     const r = rel ? `${rel}/${entry}` : entry;
@@ -82,7 +92,7 @@ function sanitize(pkg: string, root: string, rel: string): void {
     if (st.isSymbolicLink()) {
       const target = readlinkSync(p);
       const inside = linkTargetInTree(r, target);
-      if (inside === undefined) throw new ArchiveTrustError(`${pkg}: link /${r} -> ${target} leaves the package's tree: refused`);
+      if (inside === undefined) throw new ArchiveTrustError(`${pkg}: link /${r} -> ${target} leaves the ${pkg.endsWith('.deb') ? "package's" : "archive's"} tree: refused`);
       if (target.startsWith('/')) {
         unlinkSync(p);
         symlinkSync(posix.relative(posix.dirname(r), inside) || '.', p);

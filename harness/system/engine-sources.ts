@@ -7,7 +7,7 @@ import { existsSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs
 import { join } from 'node:path';
 import { ArchiveFetchError, defaultSuites, fetchSuiteIndex, machineAptSources, parseSourcesLine, type ArchiveSuite } from './deb-archive.ts';
 import { readArchiveTree, resolveArchiveEngine, type ArchiveEngineRecord } from './deb-engine.ts';
-import { engineCacheRoot, resolveEngineTree, type EngineTree } from './engines.ts';
+import { ALLOW_UNVERIFIED_ENV, engineCacheRoot, resolveEngineTree, writableCacheRoot, type EngineTree } from './engines.ts';
 
 export type TreeSource = 'static' | 'debian' | 'ubuntu' | 'auto';
 
@@ -22,6 +22,8 @@ export interface EngineOrigin {
   packageVersion?: string;
   packages?: ArchiveEngineRecord['packages'];
   expiredAccepted?: string;
+  /** static: no SHA-256 was given, and the user let it run unchecked (OVERLAB_ALLOW_UNVERIFIED_ENGINE=1). */
+  unverified?: boolean;
 }
 
 export interface ResolvedEngine {
@@ -41,18 +43,21 @@ export interface ResolveOptions {
   /** Archive suites to use instead of the distribution's defaults (sources.list lines). */
   archives?: string[];
   allowExpired?: boolean;
+  /** static: run an archive no SHA-256 was given for. */
+  allowUnverified?: boolean;
   cacheRoot?: string;
   signal?: AbortSignal;
   onNote?: (message: string) => void;
 }
 
-/** The settings a command reads from its environment: OVERLAB_ENGINE_MIRROR, OVERLAB_ENGINE_ARCHIVES (lines), OVERLAB_ARCHIVE_ALLOW_EXPIRED=1. */
-export function sourceOptionsFromEnv(env: NodeJS.ProcessEnv = process.env): Pick<ResolveOptions, 'mirror' | 'archives' | 'allowExpired'> {
+/** The settings a command reads from its environment: OVERLAB_ENGINE_MIRROR, OVERLAB_ENGINE_ARCHIVES (lines), OVERLAB_ARCHIVE_ALLOW_EXPIRED=1, OVERLAB_ALLOW_UNVERIFIED_ENGINE=1. */
+export function sourceOptionsFromEnv(env: NodeJS.ProcessEnv = process.env): Pick<ResolveOptions, 'mirror' | 'archives' | 'allowExpired' | 'allowUnverified'> {
   const archives = (env['OVERLAB_ENGINE_ARCHIVES'] ?? '').split(/\n|;/).map((l) => l.trim()).filter(Boolean);
   return {
     ...(env['OVERLAB_ENGINE_MIRROR'] ? { mirror: env['OVERLAB_ENGINE_MIRROR'] } : {}),
     ...(archives.length ? { archives } : {}),
     ...(env['OVERLAB_ARCHIVE_ALLOW_EXPIRED'] === '1' ? { allowExpired: true } : {}),
+    ...(env[ALLOW_UNVERIFIED_ENV] === '1' ? { allowUnverified: true } : {}),
   };
 }
 
@@ -69,7 +74,7 @@ export function suitesFor(distribution: 'debian' | 'ubuntu', options: Pick<Resol
 
 /** One line for reports: `docker.io 28.5.2+dfsg4-5 of debian forky (URL)` or the static archive's address. */
 export function describeOrigin(o: EngineOrigin): string {
-  if (o.kind === 'static') return `${o.url} (sha256 ${o.sha256.slice(0, 12)}…)`;
+  if (o.kind === 'static') return `${o.url} (sha256 ${o.sha256.slice(0, 12)}…${o.unverified ? `, unverified: no SHA-256 was given, run with ${ALLOW_UNVERIFIED_ENV}=1` : ''})`;
   return `docker.io ${o.packageVersion} of ${o.kind} ${o.suite} (${o.url.split(' ')[0]})${o.expiredAccepted ? `, its index expired on ${o.expiredAccepted.slice(0, 10)} and accepted (OVERLAB_ARCHIVE_ALLOW_EXPIRED=1)` : ''}`;
 }
 
@@ -93,7 +98,7 @@ function fromArchive(t: Awaited<ReturnType<typeof resolveArchiveEngine>>): Resol
 }
 
 function fromStatic(t: EngineTree): ResolvedEngine {
-  return { version: t.version, bin: t.bin, fetched: t.fetched, origin: { kind: 'static', url: t.url, sha256: t.sha256 } };
+  return { version: t.version, bin: t.bin, fetched: t.fetched, origin: { kind: 'static', url: t.url, sha256: t.sha256, ...(t.verified ? {} : { unverified: true }) } };
 }
 
 /** The engine tree of `version` from `source`. */
@@ -110,7 +115,12 @@ export async function resolveEngine(version: string, source: TreeSource, options
       ...common,
     }).then(fromArchive);
   const statics = () =>
-    resolveEngineTree(version, { ...(options.mirror ? { mirror: options.mirror } : {}), ...(options.sha256 ? { sha256: options.sha256 } : {}), ...common }).then(fromStatic);
+    resolveEngineTree(version, {
+      ...(options.mirror ? { mirror: options.mirror } : {}),
+      ...(options.sha256 ? { sha256: options.sha256 } : {}),
+      ...(options.allowUnverified ? { allowUnverified: true } : {}),
+      ...common,
+    }).then(fromStatic);
   if (source === 'static') return statics();
   if (source === 'debian' || source === 'ubuntu') return archive(source);
   // auto: what the cache has, then Debian's suites, then Docker's static download.
@@ -167,7 +177,7 @@ export function listCachedEngines(cacheRoot?: string): CachedEngine[] {
 
 /** Removes cached trees (all, or those of the versions named); returns what went. */
 export function pruneEngines(versions: string[] | undefined, cacheRoot?: string): CachedEngine[] {
-  const root = cacheRoot ?? engineCacheRoot();
+  const root = writableCacheRoot(cacheRoot);
   const gone = listCachedEngines(cacheRoot).filter((c) => !versions?.length || versions.includes(c.version) || versions.includes(c.dir));
   for (const c of gone) rmSync(join(root, c.dir), { recursive: true, force: true });
   return gone;

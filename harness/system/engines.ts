@@ -1,7 +1,8 @@
 // Engine trees: Docker's static release archives (docker-VERSION.tgz, the layout of
 // download.docker.com/linux/static: docker/dockerd, docker/containerd, docker/runc, ...),
-// fetched once into the user's cache ($XDG_CACHE_HOME/overlab/engines/VERSION/), checked
-// against a SHA-256 when one is given, and unpacked. Providers only ever see the resolved tree.
+// fetched once into the engine cache (engineCacheRoot()/VERSION/), checked against the SHA-256
+// given for it (refused without one unless the user says so), and unpacked as root runs it:
+// no owners, no setuid bits, no link out. Providers only ever see the resolved tree.
 // Ground floor: no engine, SSH or provider code here, only files, HTTP and tar.
 import { createHash } from 'node:crypto';
 import { closeSync, existsSync, mkdirSync, openSync, readFileSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
@@ -10,7 +11,9 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { execa } from 'execa';
 import { PrerequisiteError } from '../errors.ts';
+import { sanitizeTree } from './deb-tree.ts';
 import { fetchBytes } from './fetch.ts';
+import { ensureRootOnlyDir } from './root-dirs.ts';
 import { isSameProcess, processRef, recordedProcess, type ProcessRef } from './processes.ts';
 
 /** Where Docker publishes its static builds for this machine's architecture. */
@@ -19,9 +22,34 @@ export const DOCKER_STATIC_URL = `https://download.docker.com/linux/static/stabl
 /** The binaries a tree must hold for overlab to run an engine from it (dockerd finds the rest on its PATH). */
 export const ENGINE_TREE_BINARIES = ['dockerd', 'docker', 'containerd', 'containerd-shim-runc-v2', 'runc', 'docker-init', 'docker-proxy'];
 
-export function engineCacheRoot(env: NodeJS.ProcessEnv = process.env): string {
+/** Root's engine cache: a folder only root can change, the same path on VMs and ssh hosts that receive a tree. */
+export const ROOT_ENGINE_CACHE = '/var/cache/overlab/engines';
+
+/**
+ * Where engine trees are cached: $OVERLAB_ENGINE_CACHE; else, for root, ROOT_ENGINE_CACHE (never
+ * a user's ~/.cache, which `sudo -E` would name, and whose owner could swap what root runs);
+ * else the user's cache, which serves only for reading (running engines needs root).
+ */
+export function engineCacheRoot(env: NodeJS.ProcessEnv = process.env, uid: number | undefined = process.getuid?.()): string {
+  if (env['OVERLAB_ENGINE_CACHE']) return env['OVERLAB_ENGINE_CACHE'];
+  if (uid === 0) return ROOT_ENGINE_CACHE;
   return join(env['XDG_CACHE_HOME'] || join(homedir(), '.cache'), 'overlab', 'engines');
 }
+
+/**
+ * The cache root to build trees in and run them from: `explicit` as given (a caller's own
+ * folder), else engineCacheRoot(), made and checked as a folder only root can change when this
+ * runs as root (refused, naming the owner, when it is not).
+ */
+export function writableCacheRoot(explicit?: string): string {
+  if (explicit) return explicit;
+  const root = engineCacheRoot();
+  if (process.getuid?.() === 0) ensureRootOnlyDir(root);
+  return root;
+}
+
+/** Set to run a static archive no SHA-256 was given for; every report then says it ran unverified. */
+export const ALLOW_UNVERIFIED_ENV = 'OVERLAB_ALLOW_UNVERIFIED_ENGINE';
 
 /** The archive's address: the mirror (a folder URL holding docker-VERSION.tgz) or Docker's own. */
 export function archiveUrl(version: string, mirror?: string): string {
@@ -39,11 +67,15 @@ export interface EngineTree {
   sha256: string;
   /** True when this call downloaded it; false when the cache had it. */
   fetched: boolean;
+  /** The archive was checked against a SHA-256 given for it; false only with allowUnverified. */
+  verified: boolean;
 }
 
 export interface FetchOptions {
   mirror?: string;
   sha256?: string;
+  /** Run an archive no SHA-256 was given for (ALLOW_UNVERIFIED_ENV): the tree is marked unverified. */
+  allowUnverified?: boolean;
   cacheRoot?: string;
   signal?: AbortSignal;
 }
@@ -53,6 +85,8 @@ interface Record_ {
   url: string;
   sha256: string;
   fetchedAt: string;
+  /** The archive matched a SHA-256 given for it (absent in records of older versions: unverified). */
+  verified?: boolean;
 }
 
 /**
@@ -63,12 +97,18 @@ interface Record_ {
  */
 export async function resolveEngineTree(version: string, options: FetchOptions = {}): Promise<EngineTree> {
   if (!/^\d+\.\d+\.\d+$/.test(version)) throw new EngineFetchError(`engine version "${version}" names no static archive: it must be X.Y.Z`);
-  const root = options.cacheRoot ?? engineCacheRoot();
+  const root = writableCacheRoot(options.cacheRoot);
   const dir = join(root, version);
   const url = archiveUrl(version, options.mirror);
   const cached = () => readCached(dir, version, url, options.sha256);
   const hit = cached();
-  if (hit) return hit;
+  if (hit && (hit.verified || options.allowUnverified)) return hit;
+  // Docker publishes no checksums beside its static archives: without one, root would run whatever the mirror served.
+  if (!options.sha256 && !options.allowUnverified) {
+    throw new EngineFetchError(`engine ${version} from ${url}: no SHA-256 was given to check the archive${hit ? ' (the cached tree was never checked either)' : ''}, and root runs only engines it checked`, {
+      hint: `Give engine.sha256 in the lab (--engine-sha256 ${version}=HEX for a matrix), or take the release from a signed package archive (engine.source debian or ubuntu), or set ${ALLOW_UNVERIFIED_ENV}=1 to run it unchecked: the reports then say so.`,
+    });
+  }
   mkdirSync(root, { recursive: true });
   const unlock = await cacheLock(join(root, `${version}.lock`), options.signal);
   try {
@@ -84,16 +124,23 @@ export async function resolveEngineTree(version: string, options: FetchOptions =
       if (options.sha256 && options.sha256 !== sha256) {
         throw new EngineFetchError(`${url}: SHA-256 is ${sha256}, expected ${options.sha256}`, { hint: 'The archive is not the one the lab names: check the mirror, or the sha256 given.' });
       }
-      const r = await execa('tar', ['-xzf', archive, '-C', tmp], { reject: false, ...(options.signal ? { cancelSignal: options.signal } : {}) });
+      // Root unpacks: without the archive's owners and setuid bits, and no link may lead out.
+      const r = await execa('tar', ['-xzf', archive, '--no-same-owner', '--no-same-permissions', '-C', tmp], { reject: false, ...(options.signal ? { cancelSignal: options.signal } : {}) });
       if (r.exitCode !== 0) throw new EngineFetchError(`${url}: cannot unpack it: ${String(r.stderr).trim() || `tar exit ${r.exitCode}`}`);
       rmSync(archive);
+      try {
+        sanitizeTree(url, tmp);
+      } catch (e) {
+        throw new EngineFetchError((e as Error).message);
+      }
       const missing = ENGINE_TREE_BINARIES.filter((b) => !existsSync(join(tmp, 'docker', b)));
       if (missing.length) throw new EngineFetchError(`${url}: not a Docker static archive: docker/${missing.join(', docker/')} missing`);
-      const record: Record_ = { version, url, sha256, fetchedAt: new Date().toISOString() };
+      const verified = options.sha256 === sha256;
+      const record: Record_ = { version, url, sha256, fetchedAt: new Date().toISOString(), verified };
       writeFileSync(join(tmp, 'overlab-engine.json'), JSON.stringify(record, null, 2) + '\n');
       rmSync(dir, { recursive: true, force: true });
       renameSync(tmp, dir);
-      return { version, bin: join(dir, 'docker'), url, sha256, fetched: true };
+      return { version, bin: join(dir, 'docker'), url, sha256, fetched: true, verified };
     } finally {
       rmSync(tmp, { recursive: true, force: true });
     }
@@ -108,7 +155,7 @@ function readCached(dir: string, version: string, url: string, sha256: string | 
     // A cached tree of another checksum than the one asked for is not the engine wanted.
     if (sha256 && rec.sha256 !== sha256) return undefined;
     if (ENGINE_TREE_BINARIES.some((b) => !existsSync(join(dir, 'docker', b)))) return undefined;
-    return { version, bin: join(dir, 'docker'), url: rec.url ?? url, sha256: rec.sha256, fetched: false };
+    return { version, bin: join(dir, 'docker'), url: rec.url ?? url, sha256: rec.sha256, fetched: false, verified: rec.verified === true || sha256 === rec.sha256 };
   } catch {
     return undefined;
   }

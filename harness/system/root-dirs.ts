@@ -25,23 +25,25 @@ function ownerName(uid: number): string {
 }
 
 /**
- * Makes `dir` (mode 0755) in a parent only root can change, unless it is there; then checks
- * that it is a folder only root can change. Run as root. Every folder from / down to `dir` must
- * be one, so that no one can swap a part of the path (the runtime root /run/overlab: /, /run).
+ * Makes `dir` and any missing folder above it (mode 0755) unless there, checking from / down
+ * that every one is a folder only root can change, so that no one can swap a part of the path
+ * (the runtime root /run/overlab: /, /run; the engine cache /var/cache/overlab/engines). Run as root.
  */
 export function ensureRootOnlyDir(dir: string): void {
-  const parents: string[] = [];
-  for (let d = dirname(dir); ; d = dirname(d)) {
-    parents.unshift(d);
+  const path: string[] = [];
+  for (let d = dir; ; d = dirname(d)) {
+    path.unshift(d);
     if (d === dirname(d)) break;
   }
-  for (const d of parents) refuseUnlessRootOnly(d);
-  try {
-    mkdirSync(dir, { mode: 0o755 });
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+  // From / down: each folder checked before anything is made in it; missing ones made 0755.
+  for (const d of path) {
+    try {
+      mkdirSync(d, { mode: 0o755 });
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+    }
+    refuseUnlessRootOnly(d);
   }
-  refuseUnlessRootOnly(dir);
 }
 
 function refuseUnlessRootOnly(dir: string): void {

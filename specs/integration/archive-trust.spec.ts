@@ -16,6 +16,7 @@ import { gunzipSync, gzipSync } from 'node:zlib';
 import { execa } from 'execa';
 import { ArchiveFetchError, ArchiveTrustError, debianArch } from '../../harness/system/deb-archive.ts';
 import { resolveEngine, type ResolvedEngine } from '../../harness/system/engine-sources.ts';
+import { testEngineCache } from './support/labs.ts';
 
 const SUITE = 'overlabtest';
 const ARCH = debianArch();
@@ -126,6 +127,9 @@ describe('engines from a package archive: the chain of trust (a doctored local a
     return archive(name);
   }
 
+  /** The engines CLI's cache (root's must be a folder only root can change), removed after. */
+  let cliCache: string | undefined;
+
   before(async () => {
     dir = mkdtempSync(join(tmpdir(), 'overlab-archive-trust-'));
     gnupg = join(dir, 'gnupg');
@@ -222,6 +226,7 @@ describe('engines from a package archive: the chain of trust (a doctored local a
       if (gnupg) await execa('gpgconf', ['--kill', 'all'], { env: gpgEnv(), reject: false });
     } finally {
       if (dir) rmSync(dir, { recursive: true, force: true });
+      if (cliCache) rmSync(cliCache, { recursive: true, force: true });
     }
   });
 
@@ -363,9 +368,10 @@ describe('engines from a package archive: the chain of trust (a doctored local a
 
   it('overlab engines: --available lists what the suite offers, fetch builds a release into the cache, list shows it, prune removes it', async () => {
     copyGood('cli');
-    const xdg = join(dir, 'xdg');
+    // Root's cache must be a folder only root can change: one of this test's own.
+    const cache = (cliCache = testEngineCache(`trust-${process.pid}`));
     const cli = (args: string[]) =>
-      execa('node', [join(import.meta.dirname, '../../bin/overlab.js'), 'engines', ...args], { reject: false, env: { XDG_CACHE_HOME: xdg, OVERLAB_ENGINE_ARCHIVES: line('cli'), FORCE_COLOR: '0' } });
+      execa('node', [join(import.meta.dirname, '../../bin/overlab.js'), 'engines', ...args], { reject: false, env: { OVERLAB_ENGINE_CACHE: cache, OVERLAB_ENGINE_ARCHIVES: line('cli'), FORCE_COLOR: '0' } });
     const offers = await cli(['--available', '--json']);
     expect(offers.exitCode, offers.stderr).to.equal(0);
     expect(JSON.parse(offers.stdout)).to.deep.equal([
@@ -376,7 +382,7 @@ describe('engines from a package archive: the chain of trust (a doctored local a
     const [f] = JSON.parse(fetched.stdout) as { version: string; fetched: boolean; bin: string; origin: { kind: string; packageVersion: string } }[];
     expect(f).to.deep.include({ version: '28.5.2', fetched: true });
     expect(f!.origin).to.deep.include({ kind: 'debian', packageVersion: ENGINE_VERSION });
-    expect(f!.bin.startsWith(join(xdg, 'overlab', 'engines', 'debian-28.5.2-'))).to.equal(true);
+    expect(f!.bin.startsWith(join(cache, 'debian-28.5.2-'))).to.equal(true);
     const listed = JSON.parse((await cli(['--json'])).stdout) as { engines: { version: string; origin: string; dir: string }[] };
     expect(listed.engines.map((e) => [e.version, e.origin])).to.deep.equal([['28.5.2', 'debian']]);
     const pruned = await cli(['prune', '28.5.2']);
@@ -397,7 +403,7 @@ describe('engines from a package archive: the chain of trust (a doctored local a
     const staticDir = join(cacheRoot, '9.8.7');
     mkdirSync(join(staticDir, 'docker'), { recursive: true });
     for (const b of ['dockerd', 'docker', 'containerd', 'containerd-shim-runc-v2', 'runc', 'docker-init', 'docker-proxy']) writeFileSync(join(staticDir, 'docker', b), '#!/bin/sh\n', { mode: 0o755 });
-    writeFileSync(join(staticDir, 'overlab-engine.json'), JSON.stringify({ version: '9.8.7', url: 'file:///gone/docker-9.8.7.tgz', sha256: 'a'.repeat(64), fetchedAt: new Date().toISOString() }));
+    writeFileSync(join(staticDir, 'overlab-engine.json'), JSON.stringify({ version: '9.8.7', url: 'file:///gone/docker-9.8.7.tgz', sha256: 'a'.repeat(64), fetchedAt: new Date().toISOString(), verified: true }));
     // The archive given would be refused (another key signs it): asked at all, the call would fail.
     const st = await resolveEngine('9.8.7', 'auto', { archives: [line('other-key')], mirror: 'file:///nowhere', cacheRoot });
     expect(st).to.deep.include({ fetched: false, bin: join(staticDir, 'docker') });

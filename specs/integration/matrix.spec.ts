@@ -35,11 +35,11 @@ describe('overlab matrix on netns: two engine trees x kv+etcd, kv+ZooKeeper, swa
   let report1: MatrixReport;
 
   const matrix = (args: string[]) =>
-    execa('node', [CLI, 'matrix', file, ...args], { reject: false, cwd: s.dir, env: { OVERLAB_HOME: s.home, XDG_CACHE_HOME: cache, FORCE_COLOR: '0' }, all: true, timeout: 240_000 });
+    execa('node', [CLI, 'matrix', file, ...args], { reject: false, cwd: s.dir, env: { OVERLAB_HOME: s.home, OVERLAB_ENGINE_CACHE: cache, FORCE_COLOR: '0' }, all: true, timeout: 240_000 });
 
   before(async () => {
     s = new Scratch();
-    cache = join(s.dir, 'cache');
+    cache = s.engineCache();
     file = s.lab(LAB, kvLab(LAB, { third: 153 }));
     // The mirror: docker-20.10.24.tgz with docker/<binary> for each installed binary, as Docker ships it.
     const tree = join(s.dir, 'build', 'docker');
@@ -96,7 +96,7 @@ describe('overlab matrix on netns: two engine trees x kv+etcd, kv+ZooKeeper, swa
   });
 
   it('fetched the second tree once from the mirror, checked its sum, unpacked it into the cache and ran the engines from it', async () => {
-    const dir = join(cache, 'overlab', 'engines', TREE_VERSION);
+    const dir = join(cache, TREE_VERSION);
     expect(existsSync(join(dir, 'docker', 'dockerd'))).to.equal(true);
     expect(JSON.parse(readFileSync(join(dir, 'overlab-engine.json'), 'utf8'))).to.include({ version: TREE_VERSION, url: `${mirror}/docker-${TREE_VERSION}.tgz`, sha256: sum });
     const installed = (await execa(findProgram('dockerd', { systemDirs: true })!, ['--version'])).stdout;
@@ -125,6 +125,8 @@ describe('overlab matrix on netns: two engine trees x kv+etcd, kv+ZooKeeper, swa
     const empty = pathToFileURL(join(s.dir, 'no-mirror')).href;
     const run2 = await matrix([
       '--engines', `system,static:${TREE_VERSION},static:20.10.99`, '--kv', 'etcd', '--modes', 'kv', '--engine-mirror', empty, '--jobs', '3', '--out', out2(), '--compare', join(out1(), 'matrix.json'),
+      // A sum for the missing archive, so that its cell reaches the download (none would be refused first).
+      '--engine-sha256', `20.10.99=${'0'.repeat(64)}`,
       // Engines that advertise an address nobody has: the VXLAN peers are never reached.
       '--cell-flag', 'sys-et=--cluster-advertise=172.28.153.99:2376',
     ]);
@@ -154,7 +156,7 @@ describe('overlab matrix on netns: two engine trees x kv+etcd, kv+ZooKeeper, swa
     const child = execa('node', [CLI, 'matrix', file, '--engines', 'system', '--kv', 'etcd', '--modes', 'kv,swarm', '--jobs', '2', '--out', join(s.dir, 'out3')], {
       reject: false,
       cwd: s.dir,
-      env: { OVERLAB_HOME: s.home, XDG_CACHE_HOME: cache, FORCE_COLOR: '0' },
+      env: { OVERLAB_HOME: s.home, OVERLAB_ENGINE_CACHE: cache, FORCE_COLOR: '0' },
       all: true,
     });
     // Both cells on their way up (their hosts being made), then the signal.

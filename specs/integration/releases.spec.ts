@@ -14,6 +14,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { execa } from 'execa';
 import { FACT_NAMES } from '../../harness/probes/engine-facts.ts';
+import { engineCacheRoot } from '../../harness/system/engines.ts';
 import { TREE_CONTAINERD_CONFIG, TREE_CONTAINERD_SOCKET, treeContainerdConfig } from '../../harness/remote/systemd-services.ts';
 import type { MatrixReport } from '../../harness/report/matrix.ts';
 import { renderedDom, screenshot } from '../support/browser.ts';
@@ -78,7 +79,7 @@ describe('real Docker releases on netns: 20.10.24, 26.1.5 and 28.5.2 from Debian
   });
 
   it('the trees run with their own suite\'s C library: runc\'s loader and libc are the tree\'s, and 28.5.2\'s libc is the 2.38 or later its runc needs', async () => {
-    const cache = join(process.env['XDG_CACHE_HOME'] || join(process.env['HOME'] ?? '/root', '.cache'), 'overlab', 'engines');
+    const cache = engineCacheRoot();
     for (const v of Object.keys(USERLAND)) {
       const tree = join(cache, `debian-${v}`);
       const record = JSON.parse(readFileSync(join(tree, 'overlab-engine.json'), 'utf8')) as { packages: { name: string; version: string }[] };
@@ -93,7 +94,7 @@ describe('real Docker releases on netns: 20.10.24, 26.1.5 and 28.5.2 from Debian
   });
 
   it("each tree's containerd starts on the configuration VMs and ssh hosts give it (overlab-containerd beside the host's own), in a mount namespace of its own", async () => {
-    const cache = join(process.env['XDG_CACHE_HOME'] || join(process.env['HOME'] ?? '/root', '.cache'), 'overlab', 'engines');
+    const cache = engineCacheRoot();
     for (const v of Object.keys(USERLAND)) {
       const bin = join(cache, `debian-${v}`, 'bin');
       // /var/lib/overlab and /run/overlab are the VM's paths: tmpfs over /var/lib and /run here, seen by nothing else.

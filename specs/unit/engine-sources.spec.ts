@@ -3,12 +3,12 @@
 // concurrent callers under a lock, and failures naming the URL and the cause.
 import { expect } from 'chai';
 import { createHash } from 'node:crypto';
-import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { execa } from 'execa';
-import { archiveUrl, ENGINE_TREE_BINARIES, EngineFetchError, lockHolder, resolveEngineTree } from '../../harness/system/engines.ts';
+import { ALLOW_UNVERIFIED_ENV, archiveUrl, engineCacheRoot, ENGINE_TREE_BINARIES, EngineFetchError, lockHolder, resolveEngineTree, ROOT_ENGINE_CACHE } from '../../harness/system/engines.ts';
 import { processRef } from '../../harness/system/processes.ts';
 
 describe('engine sources: static archives', () => {
@@ -47,7 +47,7 @@ describe('engine sources: static archives', () => {
 
   it('fetches once when several callers ask for the same version at once (a lock)', async () => {
     const cacheRoot = join(dir, 'cache2');
-    const all = await Promise.all([1, 2, 3, 4].map(() => resolveEngineTree('1.2.3', { mirror, cacheRoot })));
+    const all = await Promise.all([1, 2, 3, 4].map(() => resolveEngineTree('1.2.3', { mirror, sha256: sum, cacheRoot })));
     expect(all.filter((t) => t.fetched)).to.have.length(1);
   });
 
@@ -57,7 +57,7 @@ describe('engine sources: static archives', () => {
     const me = processRef(process.pid);
     // This process holds the pid, but did not start when the lock says: its owner is gone.
     writeFileSync(join(cacheRoot, '1.2.3.lock'), JSON.stringify({ pid: me.pid, start: me.start! + 1 }));
-    const tree = await resolveEngineTree('1.2.3', { mirror, cacheRoot });
+    const tree = await resolveEngineTree('1.2.3', { mirror, sha256: sum, cacheRoot });
     expect(tree.fetched).to.equal(true);
     expect(lockHolder('123')).to.deep.equal({ pid: 123 });
     expect(lockHolder('{"pid":123,"start":456}')).to.deep.equal({ pid: 123, start: 456 });
@@ -72,9 +72,57 @@ describe('engine sources: static archives', () => {
   });
 
   it('a failing download names the URL and the cause', async () => {
-    const e1 = (await resolveEngineTree('9.9.9', { mirror, cacheRoot: join(dir, 'cache4') }).catch((e: unknown) => e)) as Error;
+    const sha256 = '0'.repeat(64);
+    const e1 = (await resolveEngineTree('9.9.9', { mirror, sha256, cacheRoot: join(dir, 'cache4') }).catch((e: unknown) => e)) as Error;
     expect(e1.message).to.equal(`cannot fetch ${mirror}/docker-9.9.9.tgz: ENOENT`);
-    const e2 = (await resolveEngineTree('9.9.9', { mirror: 'http://127.0.0.1:59999', cacheRoot: join(dir, 'cache4') }).catch((e: unknown) => e)) as Error;
+    const e2 = (await resolveEngineTree('9.9.9', { mirror: 'http://127.0.0.1:59999', sha256, cacheRoot: join(dir, 'cache4') }).catch((e: unknown) => e)) as Error;
     expect(e2.message).to.equal('cannot fetch http://127.0.0.1:59999/docker-9.9.9.tgz: ECONNREFUSED');
+  });
+
+  it('refuses an archive no SHA-256 was given for, before downloading anything, and says the ways out', async () => {
+    // A download would answer ECONNREFUSED: the refusal comes first.
+    const err = (await resolveEngineTree('1.2.3', { mirror: 'http://127.0.0.1:59999', cacheRoot: join(dir, 'cache6') }).catch((e: unknown) => e)) as EngineFetchError;
+    expect(err).to.be.instanceOf(EngineFetchError);
+    expect(err.message).to.equal('engine 1.2.3 from http://127.0.0.1:59999/docker-1.2.3.tgz: no SHA-256 was given to check the archive, and root runs only engines it checked');
+    expect(err.hint).to.include('engine.sha256').and.include('--engine-sha256 1.2.3=HEX').and.include('engine.source debian').and.include(`${ALLOW_UNVERIFIED_ENV}=1`);
+  });
+
+  it('runs it unchecked only when allowed, marked unverified; the cached tree stays unverified for a later run that is not allowed', async () => {
+    const cacheRoot = join(dir, 'cache7');
+    const tree = await resolveEngineTree('1.2.3', { mirror, allowUnverified: true, cacheRoot });
+    expect(tree).to.include({ fetched: true, verified: false });
+    const later = (await resolveEngineTree('1.2.3', { mirror, cacheRoot }).catch((e: unknown) => e)) as Error;
+    expect(later.message).to.include('(the cached tree was never checked either)');
+    // Given the archive's sum now, the cached tree is the one asked for.
+    expect(await resolveEngineTree('1.2.3', { mirror, sha256: sum, cacheRoot })).to.include({ fetched: false, verified: true });
+  });
+
+  it("unpacks without the archive's owners and setuid bits, and refuses a link that leads out of the tree", async () => {
+    const build = join(dir, 'build2');
+    mkdirSync(join(build, 'docker'), { recursive: true });
+    for (const b of ENGINE_TREE_BINARIES) writeFileSync(join(build, 'docker', b), '#!/bin/sh\n', { mode: 0o755 });
+    chmodSync(join(build, 'docker', 'runc'), 0o4755);
+    mkdirSync(join(dir, 'mirror2'), { recursive: true });
+    const pack = async (name: string) => {
+      await execa('tar', ['-czf', join(dir, 'mirror2', name), '--owner=1234', '--group=1234', '-C', build, 'docker']);
+      return createHash('sha256').update(readFileSync(join(dir, 'mirror2', name))).digest('hex');
+    };
+    const m2 = pathToFileURL(join(dir, 'mirror2')).href;
+    const tree = await resolveEngineTree('2.0.0', { mirror: m2, sha256: await pack('docker-2.0.0.tgz'), cacheRoot: join(dir, 'cache8') });
+    const runc = statSync(join(tree.bin, 'runc'));
+    expect(runc.mode & 0o6000).to.equal(0);
+    if (process.getuid?.() === 0) expect(runc.uid).to.equal(0);
+    symlinkSync('../../../../etc/shadow', join(build, 'docker', 'shadow'));
+    const err = (await resolveEngineTree('2.0.1', { mirror: m2, sha256: await pack('docker-2.0.1.tgz'), cacheRoot: join(dir, 'cache8') }).catch((e: unknown) => e)) as Error;
+    expect(err).to.be.instanceOf(EngineFetchError);
+    expect(err.message, err.message).to.match(/docker-2\.0\.1\.tgz: link \/docker\/shadow -> \.\.\/\.\.\/\.\.\/\.\.\/etc\/shadow leaves the archive's tree: refused$/);
+    expect(existsSync(join(dir, 'cache8', '2.0.1'))).to.equal(false);
+  });
+
+  it("root's cache is /var/cache/overlab/engines, never a user's ~/.cache (sudo -E keeps HOME); OVERLAB_ENGINE_CACHE names another", () => {
+    expect(engineCacheRoot({ HOME: '/home/ann', XDG_CACHE_HOME: '/home/ann/.cache' }, 0)).to.equal(ROOT_ENGINE_CACHE);
+    expect(ROOT_ENGINE_CACHE).to.equal('/var/cache/overlab/engines');
+    expect(engineCacheRoot({ XDG_CACHE_HOME: '/home/ann/.cache' }, 1000)).to.equal('/home/ann/.cache/overlab/engines');
+    expect(engineCacheRoot({ OVERLAB_ENGINE_CACHE: '/srv/engines', XDG_CACHE_HOME: '/x' }, 0)).to.equal('/srv/engines');
   });
 });

@@ -4,10 +4,12 @@
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { execa, execaSync, type ResultPromise } from 'execa';
 import { labPrefix, namespacesWithPrefix, NS_PREFIX, processesInNamedNamespaces } from '../../../harness/system/namespaces.ts';
 import { labRuntimeDir } from '../../../harness/state/paths.ts';
+import { ROOT_ENGINE_CACHE } from '../../../harness/system/engines.ts';
+import { ensureRootOnlyDir } from '../../../harness/system/root-dirs.ts';
 import { isSameProcess, processRef, type ProcessRef } from '../../../harness/system/processes.ts';
 
 export const ROOT = resolve(import.meta.dirname, '../../..');
@@ -49,9 +51,28 @@ export class Scratch {
     return execa('node', [CLI, ...args], { reject: false, cwd: this.dir, env: { OVERLAB_HOME: this.home, FORCE_COLOR: '0' }, all: true });
   }
 
+  private cache: string | undefined;
+
+  /**
+   * An engine cache of this test's own (OVERLAB_ENGINE_CACHE) where root keeps its engines: in a
+   * folder only root can change (a scratch folder under /tmp is refused); removed by `dispose`.
+   */
+  engineCache(): string {
+    this.cache ??= testEngineCache(this.dir.slice(SCRATCH_PREFIX.length));
+    return this.cache;
+  }
+
   dispose(): void {
     rmSync(this.dir, { recursive: true, force: true });
+    if (this.cache) rmSync(this.cache, { recursive: true, force: true });
   }
+}
+
+/** A fresh engine cache folder only root can change, named for a test (remove it after). */
+export function testEngineCache(name: string): string {
+  const dir = join(dirname(ROOT_ENGINE_CACHE), `test-${name}`);
+  ensureRootOnlyDir(dir);
+  return dir;
 }
 
 /**
