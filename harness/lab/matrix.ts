@@ -5,6 +5,8 @@ import { parseDocument, isMap, isSeq } from 'yaml';
 import { UsageError } from '../errors.ts';
 import type { EngineMode, EngineSource, KvType, Lab } from './types.ts';
 import { KV_TYPES } from './types.ts';
+import { engineFlagProblem } from './engine-flags.ts';
+import { quote } from './source.ts';
 
 /** A lab name is at most this long (namespaces, veths and cgroups are named after it). */
 export const MATRIX_MAX_LAB_NAME = 24;
@@ -129,6 +131,13 @@ export function planMatrix(lab: Lab, axes: MatrixAxes): MatrixCellPlan[] {
   if (twice.length) throw new UsageError(`--engines names one release twice (cells ${[...new Set(twice)].join(', ')}): a matrix runs each release once`);
   const unknown = Object.keys(axes.cellFlags ?? {}).filter((id) => !cells.some((c) => c.id === id));
   if (unknown.length) throw new UsageError(`--cell-flag names no cell of this matrix: ${unknown.join(', ')} (cells: ${cells.map((c) => c.id).join(', ')})`);
+  // Refused here, before any cell runs, as each cell's lab file would refuse it (engine.flags).
+  for (const [id, flags] of Object.entries(axes.cellFlags ?? {})) {
+    for (const flag of flags) {
+      const problem = engineFlagProblem(flag);
+      if (problem) throw new UsageError(`--cell-flag ${quote(`${id}=${flag}`, 80)} ${problem}`);
+    }
+  }
   const names = new Set(cells.map((c) => c.lab));
   if (names.size !== cells.length) throw new UsageError(`matrix cells of lab ${lab.name} would share lab names: shorten the lab name`);
   return cells;

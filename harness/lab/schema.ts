@@ -3,6 +3,7 @@
 import { readFileSync } from 'node:fs';
 import { Ajv, type ErrorObject } from 'ajv';
 import type { LabProblem } from '../errors.ts';
+import { engineFlagProblem } from './engine-flags.ts';
 import { didYouMean, formatPath, quote, type LabSource, type Path } from './source.ts';
 import { count } from '../plural.ts';
 
@@ -22,7 +23,7 @@ export function schemaProblems(source: LabSource, data: unknown): LabProblem[] {
   const problems: LabProblem[] = [];
   const seen = new Set<string>();
   for (const e of errors) {
-    const p = describe(source, e);
+    const p = describe(source, e, data);
     const key = `${p.line}:${p.column}:${p.message}`;
     if (!seen.has(key)) {
       seen.add(key);
@@ -97,7 +98,12 @@ function valueAt(data: unknown, path: Path): unknown {
   return v;
 }
 
-function describe(source: LabSource, e: ErrorObject): LabProblem {
+/** engine.flags[N]: an item of the engine's extra dockerd flags. */
+function isFlagItem(path: Path): boolean {
+  return path.length === 3 && path[0] === 'engine' && path[1] === 'flags' && typeof path[2] === 'number';
+}
+
+function describe(source: LabSource, e: ErrorObject, data: unknown): LabProblem {
   const path = toPath(e.instancePath);
   const where = path.length ? formatPath(path) : 'the lab file';
   switch (e.keyword) {
@@ -130,6 +136,11 @@ function describe(source: LabSource, e: ErrorObject): LabProblem {
       const length = /\{(\d+),(\d+)\}\$$/.exec(pattern);
       const [min, max] = length ? [Number(length[1]) + 1, Number(length[2]) + 1] : [0, 0];
       const limits = !length ? '' : min === 1 ? `, at most ${max} characters` : `, ${min} to ${max} characters`;
+      if (isFlagItem(path)) {
+        // The item before it may be the `--name` of a two-item `--name VALUE`.
+        const previous = valueAt(data, [...path.slice(0, -1), (path[path.length - 1] as number) - 1]);
+        return source.problem(path, `${where} ${quote(e.data)} ${engineFlagProblem(String(e.data), typeof previous === 'string' ? previous : undefined) ?? 'is not valid'}`);
+      }
       const help = path[0] === 'expect' ? FACT_HELP : path[path.length - 1] === 'hostKey' ? HOST_KEY_HELP : `${NAME_HELP}${limits}`;
       return source.problem(path, `${where} ${quote(e.data)} is not valid: ${help}`);
     }

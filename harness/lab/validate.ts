@@ -2,6 +2,7 @@
 // the defaults that make a short lab file complete. Collects every problem, located.
 import type { LabProblem } from '../errors.ts';
 import { cidrContains, cidrsOverlap, formatCidr, formatIpv4, isReservedInCidr, parseCidr, parseIpv4, type Cidr } from './ipv4.ts';
+import { engineFlagProblem } from './engine-flags.ts';
 import type { RawLab } from './load.ts';
 import { didYouMean, quote, type LabSource, type Path } from './source.ts';
 import { kvPorts } from '../kv/stores.ts';
@@ -201,6 +202,8 @@ export function buildLab(src: LabSource, raw: RawLab): { lab: Lab; problems: Lab
     at(['engine', 'suite'], `engine.suite names a suite of a package archive: it needs engine.source debian or ubuntu (not ${source})`);
   }
   if (source !== 'static' && raw.engine?.sha256 !== undefined) at(['engine', 'sha256'], 'engine.sha256 checks a static archive: it needs engine.source static');
+  // Extra dockerd flags go last on the command line of an engine root runs: an allowlist.
+  (raw.engine?.flags ?? []).forEach((f, i) => grammar(['engine', 'flags', i], `engine.flags[${i}]`, f, engineFlagProblem));
 
   // -- kv store
   const kvType = raw.kv?.type ?? 'consul';
