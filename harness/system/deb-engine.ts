@@ -9,7 +9,7 @@ import { createHash } from 'node:crypto';
 import { basename, join } from 'node:path';
 import { ArchiveFetchError, ArchiveTrustError, DEFAULT_ARCHIVE_URLS, debianArch, fetchPackage, fetchSuiteIndex, selectEngine, upstreamVersion, type ArchiveSuite, type SuiteIndex } from './deb-archive.ts';
 import { bindToSuiteLibc, checkLibrariesInTree, checkLinksInside, findPrograms, linkBin, mergeInto, pruneTree, unpackDeb } from './deb-tree.ts';
-import { cacheLock, ENGINE_TREE_BINARIES, writableCacheRoot } from './engines.ts';
+import { cacheLock, ENGINE_TREE_BINARIES, refuseIfInUse, writableCacheRoot } from './engines.ts';
 import { mapLimit } from '../wait.ts';
 
 /** What a tree from an archive is made of, as recorded beside it (overlab-engine.json). */
@@ -162,6 +162,7 @@ export async function resolveArchiveEngine(version: string, options: ArchiveFetc
         fetchedAt: new Date().toISOString(),
       };
       writeFileSync(join(tmp, 'overlab-engine.json'), JSON.stringify(record, null, 2) + '\n');
+      refuseIfInUse(dir, `engine ${version}: cannot replace`);
       rmSync(dir, { recursive: true, force: true });
       renameSync(tmp, dir);
     } finally {

@@ -7,7 +7,7 @@ import { existsSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs
 import { join } from 'node:path';
 import { ArchiveFetchError, defaultSuites, fetchSuiteIndex, machineAptSources, parseSourcesLine, type ArchiveSuite } from './deb-archive.ts';
 import { readArchiveTree, resolveArchiveEngine, type ArchiveEngineRecord } from './deb-engine.ts';
-import { ALLOW_UNVERIFIED_ENV, engineCacheRoot, resolveEngineTree, writableCacheRoot, type EngineTree } from './engines.ts';
+import { ALLOW_UNVERIFIED_ENV, engineCacheRoot, refuseIfInUse, resolveEngineTree, writableCacheRoot, type EngineTree } from './engines.ts';
 
 export type TreeSource = 'static' | 'debian' | 'ubuntu' | 'auto';
 
@@ -179,6 +179,8 @@ export function listCachedEngines(cacheRoot?: string): CachedEngine[] {
 export function pruneEngines(versions: string[] | undefined, cacheRoot?: string): CachedEngine[] {
   const root = writableCacheRoot(cacheRoot);
   const gone = listCachedEngines(cacheRoot).filter((c) => !versions?.length || versions.includes(c.version) || versions.includes(c.dir));
+  // All checked first: a prune that would remove a tree engines run from removes nothing.
+  for (const c of gone) refuseIfInUse(join(root, c.dir), 'not removed:');
   for (const c of gone) rmSync(join(root, c.dir), { recursive: true, force: true });
   return gone;
 }

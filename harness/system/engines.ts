@@ -4,8 +4,8 @@
 // given for it (refused without one unless the user says so), and unpacked as root runs it:
 // no owners, no setuid bits, no link out. Providers only ever see the resolved tree.
 // Ground floor: no engine, SSH or provider code here, only files, HTTP and tar.
-import { createHash } from 'node:crypto';
-import { closeSync, existsSync, mkdirSync, openSync, readFileSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { createHash, randomBytes } from 'node:crypto';
+import { existsSync, linkSync, mkdirSync, readFileSync, readdirSync, readlinkSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -13,6 +13,7 @@ import { execa } from 'execa';
 import { PrerequisiteError } from '../errors.ts';
 import { sanitizeTree } from './deb-tree.ts';
 import { fetchBytes } from './fetch.ts';
+import { listDir } from './files.ts';
 import { ensureRootOnlyDir } from './root-dirs.ts';
 import { isSameProcess, processRef, recordedProcess, type ProcessRef } from './processes.ts';
 
@@ -138,6 +139,7 @@ export async function resolveEngineTree(version: string, options: FetchOptions =
       const verified = options.sha256 === sha256;
       const record: Record_ = { version, url, sha256, fetchedAt: new Date().toISOString(), verified };
       writeFileSync(join(tmp, 'overlab-engine.json'), JSON.stringify(record, null, 2) + '\n');
+      refuseIfInUse(dir, `engine ${version}: cannot replace`);
       rmSync(dir, { recursive: true, force: true });
       renameSync(tmp, dir);
       return { version, bin: join(dir, 'docker'), url, sha256, fetched: true, verified };
@@ -167,24 +169,87 @@ function download(url: string, signal?: AbortSignal): Promise<Buffer> {
 }
 
 /**
- * An exclusive lock file (O_EXCL) holding its owner's pid and start time; one whose owner is gone
- * (or whose pid another process now has) is taken over, and so is one older than 10 minutes.
+ * An exclusive lock file naming its owner (pid, start time and a nonce of its own). Made whole
+ * before it appears (written aside, then hard-linked into place, which fails when a lock is
+ * there), so no one ever reads half of one. A lock whose owner is gone (or whose pid another
+ * process now has) is taken over; one whose owner lives is waited for, however long (a slow
+ * fetch is not a dead one). Taking over goes through a second lock (`PATH.break`), so that of
+ * two waiters who both saw the dead owner, the second cannot remove the lock the first just took.
  */
 export async function cacheLock(path: string, signal?: AbortSignal): Promise<() => void> {
   for (;;) {
-    try {
-      const fd = openSync(path, 'wx');
-      writeFileSync(fd, JSON.stringify(processRef(process.pid)));
-      closeSync(fd);
-      return () => rmSync(path, { force: true });
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+    const mine = createLockFile(path);
+    if (mine !== undefined) {
+      return () => {
+        // Only our own: never a lock that someone took over from us meanwhile.
+        if (readFileSafe(path) === mine) rmSync(path, { force: true });
+      };
     }
-    const holder = lockHolder(readFileSafe(path));
-    if (holder && !isSameProcess(holder)) rmSync(path, { force: true });
-    else if (Date.now() - mtime(path) > 10 * 60_000) rmSync(path, { force: true });
+    const seen = readFileSafe(path);
+    const holder = lockHolder(seen);
+    if (holder && !isSameProcess(holder)) breakStaleLock(path, seen);
     signal?.throwIfAborted();
     await sleep(100);
+  }
+}
+
+/** Creates the lock at `path` with this process as owner; its text, or undefined when a lock is there. */
+export function createLockFile(path: string): string | undefined {
+  const text = JSON.stringify({ ...processRef(process.pid), nonce: randomBytes(8).toString('hex') });
+  const aside = `${path}.${process.pid}.${randomBytes(4).toString('hex')}.new`;
+  writeFileSync(aside, text, { flag: 'wx', mode: 0o644 });
+  try {
+    linkSync(aside, path);
+    return text;
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+    return undefined;
+  } finally {
+    rmSync(aside, { force: true });
+  }
+}
+
+/** Removes the lock at `path` if it still reads `stale`, holding `PATH.break` meanwhile. */
+export function breakStaleLock(path: string, stale: string): void {
+  const breaker = `${path}.break`;
+  const mine = createLockFile(breaker);
+  if (mine === undefined) {
+    // Someone else is breaking it; a breaker whose owner died is cleared for the next round.
+    const seen = readFileSafe(breaker);
+    const b = lockHolder(seen);
+    if (b && !isSameProcess(b) && readFileSafe(breaker) === seen) rmSync(breaker, { force: true });
+    return;
+  }
+  try {
+    if (readFileSafe(path) === stale) rmSync(path, { force: true });
+  } finally {
+    if (readFileSafe(breaker) === mine) rmSync(breaker, { force: true });
+  }
+}
+
+/**
+ * The processes running a program from inside `dir` (their /proc/PID/exe): a tree they run from
+ * is in use and is never removed or replaced under them.
+ */
+export function processesRunningFrom(dir: string): number[] {
+  const pids: number[] = [];
+  for (const entry of listDir('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const exe = readlinkSync(`/proc/${entry}/exe`);
+      if (exe === dir || exe.startsWith(`${dir}/`)) pids.push(Number(entry));
+    } catch {
+      // Gone, a kernel thread, or not ours to read.
+    }
+  }
+  return pids;
+}
+
+/** Refuses to remove or replace a tree engines run from, naming them. */
+export function refuseIfInUse(dir: string, what: string): void {
+  const pids = processesRunningFrom(dir);
+  if (pids.length) {
+    throw new EngineFetchError(`${what} ${dir}: engines run from it (pid ${pids.join(', ')})`, { hint: 'Take the labs that run it down first (`overlab status` lists them).' });
   }
 }
 
@@ -209,13 +274,6 @@ function readFileSafe(p: string): string {
   }
 }
 
-function mtime(p: string): number {
-  try {
-    return statSync(p).mtimeMs;
-  } catch {
-    return Date.now();
-  }
-}
 
 /**
  * The engine's exact version string as its API reports it (`20.10.24+dfsg1`), read from the

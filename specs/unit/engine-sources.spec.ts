@@ -3,12 +3,14 @@
 // concurrent callers under a lock, and failures naming the URL and the cause.
 import { expect } from 'chai';
 import { createHash } from 'node:crypto';
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
+import { spawn } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { execa } from 'execa';
-import { ALLOW_UNVERIFIED_ENV, archiveUrl, engineCacheRoot, ENGINE_TREE_BINARIES, EngineFetchError, lockHolder, resolveEngineTree, ROOT_ENGINE_CACHE } from '../../harness/system/engines.ts';
+import { ALLOW_UNVERIFIED_ENV, archiveUrl, breakStaleLock, cacheLock, createLockFile, engineCacheRoot, ENGINE_TREE_BINARIES, EngineFetchError, lockHolder, processesRunningFrom, resolveEngineTree, ROOT_ENGINE_CACHE } from '../../harness/system/engines.ts';
+import { pruneEngines } from '../../harness/system/engine-sources.ts';
 import { processRef } from '../../harness/system/processes.ts';
 
 describe('engine sources: static archives', () => {
@@ -117,6 +119,71 @@ describe('engine sources: static archives', () => {
     expect(err).to.be.instanceOf(EngineFetchError);
     expect(err.message, err.message).to.match(/docker-2\.0\.1\.tgz: link \/docker\/shadow -> \.\.\/\.\.\/\.\.\/\.\.\/etc\/shadow leaves the archive's tree: refused$/);
     expect(existsSync(join(dir, 'cache8', '2.0.1'))).to.equal(false);
+  });
+
+  describe('the cache lock', () => {
+    it('is never seen half written: a lock file appears whole, naming pid, start time and a nonce', async () => {
+      const path = join(dir, 'whole.lock');
+      const text = createLockFile(path)!;
+      expect(JSON.parse(readFileSync(path, 'utf8'))).to.deep.include({ pid: process.pid });
+      expect(readFileSync(path, 'utf8')).to.equal(text);
+      expect(createLockFile(path)).to.equal(undefined);
+      expect(readdirSync(dir).filter((f) => f.startsWith('whole.lock.'))).to.deep.equal([]);
+      rmSync(path);
+    });
+
+    it('of two waiters who both saw a dead owner, only one takes the lock: the second does not remove the first one\'s', () => {
+      const path = join(dir, 'race.lock');
+      const me = processRef(process.pid);
+      const stale = JSON.stringify({ pid: me.pid, start: me.start! + 1 });
+      writeFileSync(path, stale);
+      // Waiter A breaks the stale lock and takes it; waiter B, who read the same stale text, comes after.
+      breakStaleLock(path, stale);
+      const a = createLockFile(path);
+      expect(a).to.be.a('string');
+      breakStaleLock(path, stale);
+      expect(readFileSync(path, 'utf8')).to.equal(a);
+      expect(createLockFile(path)).to.equal(undefined);
+      rmSync(path);
+    });
+
+    it('is waited for while its owner lives, however long ago it was taken (a slow fetch is not a dead one)', async () => {
+      const path = join(dir, 'live.lock');
+      const text = createLockFile(path)!;
+      utimesSync(path, new Date(Date.now() - 3600_000), new Date(Date.now() - 3600_000));
+      const ac = new AbortController();
+      setTimeout(() => ac.abort(), 400);
+      const err = await cacheLock(path, ac.signal).catch((e: unknown) => e);
+      expect(String(err)).to.match(/abort/i);
+      expect(readFileSync(path, 'utf8')).to.equal(text);
+      rmSync(path);
+    });
+
+    it('releases only its own lock, never one taken over from it', async () => {
+      const path = join(dir, 'own.lock');
+      const release = await cacheLock(path);
+      writeFileSync(path, '{"pid":1,"nonce":"someone else"}');
+      release();
+      expect(readFileSync(path, 'utf8')).to.equal('{"pid":1,"nonce":"someone else"}');
+      rmSync(path);
+    });
+  });
+
+  it('never removes or replaces a tree engines run from: prune refuses it, naming the processes', async () => {
+    const cacheRoot = join(dir, 'cache9');
+    const tree = await resolveEngineTree('1.2.3', { mirror, sha256: sum, cacheRoot });
+    copyFileSync('/bin/sleep', join(tree.bin, 'sleep'));
+    const child = spawn(join(tree.bin, 'sleep'), ['30'], { stdio: 'ignore' });
+    try {
+      await new Promise((r) => setTimeout(r, 200));
+      expect(processesRunningFrom(join(cacheRoot, '1.2.3'))).to.deep.equal([child.pid]);
+      expect(() => pruneEngines(['1.2.3'], cacheRoot)).to.throw(EngineFetchError, `not removed: ${join(cacheRoot, '1.2.3')}: engines run from it (pid ${child.pid})`);
+      expect(existsSync(tree.bin)).to.equal(true);
+    } finally {
+      child.kill('SIGKILL');
+    }
+    await new Promise((r) => child.once('exit', r));
+    expect(pruneEngines(['1.2.3'], cacheRoot).map((c) => c.version)).to.deep.equal(['1.2.3']);
   });
 
   it("root's cache is /var/cache/overlab/engines, never a user's ~/.cache (sudo -E keeps HOME); OVERLAB_ENGINE_CACHE names another", () => {
