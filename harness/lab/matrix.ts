@@ -1,6 +1,7 @@
 // The release matrix, planned: which cells (engine x mode x KV store) a lab gives, their short
 // ids and lab names, which cannot exist and why, and each cell's lab file, written from the base
 // lab's own text with the cell's settings put in. Pure: data in, data out; nothing runs here.
+import { createHash } from 'node:crypto';
 import { parseDocument, isMap, isSeq } from 'yaml';
 import { UsageError } from '../errors.ts';
 import type { EngineMode, EngineSource, KvType, Lab } from './types.ts';
@@ -89,11 +90,18 @@ function atLeast(v: string, major: number, minor: number): boolean {
   return a > major || (a === major && b >= minor);
 }
 
-/** The cell's lab name: the base cut (never the id) so that `<base>-<id>` fits. */
+/**
+ * The cell's lab name: `<base>-<id>`. A base too long to fit is cut (never the id) and keeps four
+ * hex digits of its whole name's hash, so that two labs whose names start alike never share
+ * cell names (one matrix would take down the other's cells).
+ */
 export function cellLabName(base: string, id: string): string {
   const room = MATRIX_MAX_LAB_NAME - id.length - 1;
-  if (room < 1) throw new UsageError(`matrix cell id ${id} leaves no room for the lab name in ${MATRIX_MAX_LAB_NAME} characters`);
-  return `${base.slice(0, room).replace(/-+$/, '')}-${id}`;
+  if (room < 5) throw new UsageError(`matrix cell id ${id} leaves no room for the lab name in ${MATRIX_MAX_LAB_NAME} characters`);
+  if (base.length <= room) return `${base}-${id}`;
+  const tag = createHash('sha256').update(base).digest('hex').slice(0, 4);
+  const cut = base.slice(0, room - 5).replace(/-+$/, '');
+  return `${cut ? `${cut}-` : ''}${tag}-${id}`;
 }
 
 /**

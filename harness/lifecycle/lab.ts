@@ -15,6 +15,7 @@ import { emptyDestroyReport, type DestroyReport, type Provider } from '../provid
 import type { HostAccess, LabContext } from '../host.ts';
 import { labStateDir, stateRoot } from '../state/paths.ts';
 import { listDir } from '../system/files.ts';
+import { StateFileError } from '../state/record-file.ts';
 import { StateStore, type LabState } from '../state/store.ts';
 import type { Step } from '../steps.ts';
 import type { FaultRecord } from '../state/faults.ts';
@@ -57,7 +58,8 @@ export function recordedLabs(): LabState[] {
     .flatMap((name) => {
       try {
         const state = new StateStore(labStateDir(name)).read();
-        return state ? [state] : [];
+        // A state naming another lab than its folder's is not this lab's: acting on it by that name would touch the other.
+        return state && state.lab === name ? [state] : [];
       } catch {
         return []; // A broken state file is `down --force`'s business, not a listing's.
       }
@@ -113,7 +115,7 @@ function recordingEvents(store: StateStore, events: Events): Events {
 
 /** The plan a lab that has a state was brought up from: recorded beside the state, else (older labs) its file's. */
 export async function recordedPlan(state: LabState): Promise<Plan> {
-  return new StateStore(labStateDir(state.lab)).readPlan() ?? planFile(state.file);
+  return new StateStore(labStateDir(state.lab)).readPlan({ lab: state.lab }) ?? planFile(state.file);
 }
 
 /**
@@ -123,11 +125,11 @@ export async function recordedPlan(state: LabState): Promise<Plan> {
  * never parse YAML; else the lab file's.
  */
 export async function openLabPlan(ref: string = DEFAULT_LAB): Promise<Plan> {
-  const byName = /^[a-z][a-z0-9-]*$/.test(ref) ? new StateStore(labStateDir(ref)).readPlan() : undefined;
+  const byName = /^[a-z][a-z0-9-]*$/.test(ref) ? new StateStore(labStateDir(ref)).readPlan({ lab: ref }) : undefined;
   if (byName) return byName;
   const file = resolveLabFile(ref);
   const recorded = recordedLabs().find((s) => s.file === file && !s.copyOf);
-  return (recorded && new StateStore(labStateDir(recorded.lab)).readPlan()) || planFile(file);
+  return (recorded && new StateStore(labStateDir(recorded.lab)).readPlan({ lab: recorded.lab })) || planFile(file);
 }
 
 export interface LabRun {
@@ -158,6 +160,12 @@ export async function prepareUp(
     const existing = store.read();
     const events = recordingEvents(store, options.events ?? silentEvents);
     if (existing) {
+      // The same name is not the same lab: one up from another file (or a copy of another lab) is never adopted.
+      if (resolve(existing.file) !== resolve(plan.file) || (existing.copyOf ?? undefined) !== (options.copyOf ?? undefined)) {
+        throw new LabStateError(`a lab named ${plan.lab} is already up from ${existing.copyOf ? `a copy of ${existing.copyOf} (${existing.file})` : existing.file}, not from ${plan.file}${options.copyOf ? ` as a copy of ${options.copyOf}` : ''}`, {
+          hint: `Choose another name (\`--as NAME\`, or \`name:\` in the lab file), or take that lab down first (\`overlab down --lab ${plan.lab}\`).`,
+        });
+      }
       checkRecordedProvider(plan.lab, existing, options.provider);
       requireRoot(existing.provider, `lab ${plan.lab}`);
       const provider = await providerById(existing.provider);
@@ -203,20 +211,35 @@ export async function labDown(lab: string, options: { force: boolean; provider?:
   const store = new StateStore(labStateDir(lab));
   const unlock = store.lock('down');
   try {
-    const state = store.read();
+    const events = options.events ?? silentEvents;
+    let state: LabState | undefined;
+    let named: LabState['provider'] | undefined;
+    try {
+      state = store.read();
+      // The plan too, before anything is done: a state that is fine beside a plan that is not is no lab to trust.
+      if (state) store.readPlan({ lab });
+    } catch (e) {
+      // --force removes a lab whose records are not as overlab writes them by its name prefix,
+      // as one with no state; nothing recorded in them is used (a pid, a path, a command).
+      if (!(e instanceof StateFileError) || !options.force) throw e;
+      const aside = store.setAside();
+      named = aside.provider;
+      state = undefined;
+      events.emit({ type: 'warn', message: `${e.message}; set aside as ${aside.files.join(' and ')}, and lab ${lab} is removed by its name prefix` });
+    }
     checkRecordedProvider(lab, state, options.provider);
     if (!state && !options.force) return { ...emptyDestroyReport(), wasUp: false };
-    requireRoot(state?.provider ?? 'netns', `taking lab ${lab} down`);
+    requireRoot(state?.provider ?? named ?? 'netns', `taking lab ${lab} down`);
     // Faults that would outlive the lab on a machine it does not own are undone first (bounded, never fatal).
     if (state?.phase === 'up' && state.faults?.length) {
       const { healBeforeDown } = await import('./fault.ts');
-      await healBeforeDown(await recordedPlan(state), store, options.events ?? silentEvents, options.signal);
+      await healBeforeDown(await recordedPlan(state), store, events, options.signal);
     }
     if (state) store.update((s) => (s.phase = 'destroying'));
     // Without a state file, leftovers are found by the lab's prefix: the embedded provider's
     // namespaces and processes here, then what libvirt defines under the lab's name below.
-    const provider = await providerById(state?.provider ?? 'netns');
-    const ctx = { store, events: options.events ?? silentEvents, signal: options.signal };
+    const provider = await providerById(state?.provider ?? named ?? 'netns');
+    const ctx = { store, events, signal: options.signal };
     const report = await provider.destroy(lab, ctx, { force: options.force });
     if (!state) {
       const { sweepLocalLibvirt } = await import('../providers/vagrant/local-libvirt.ts');

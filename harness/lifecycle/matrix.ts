@@ -16,7 +16,7 @@ import { planLab } from '../lab/plan.ts';
 import type { ProviderName } from '../lab/types.ts';
 import { resolveProvider } from '../providers/index.ts';
 import type { SpecReport } from '../report/index.ts';
-import { adjacentFactChanges, cellCounts, closingLine, compareReports, mergeMatrixReports, renderMatrixJunit, type CellStatus, type MatrixCellResult, type MatrixReport } from '../report/matrix.ts';
+import { adjacentFactChanges, cellCounts, closingLine, compareReports, mergeMatrixReports, parseMatrixReport, renderMatrixJunit, type CellStatus, type MatrixCellResult, type MatrixReport } from '../report/matrix.ts';
 import { renderMatrixPage } from '../render/matrix.ts';
 import { labStateDir } from '../state/paths.ts';
 import { StateStore } from '../state/store.ts';
@@ -187,13 +187,7 @@ function readPrevious(path: string, what = '--compare'): { report: MatrixReport;
   } catch (e) {
     throw new LabNotFoundError(`cannot read ${what} ${path}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
   }
-  try {
-    const report = JSON.parse(text) as MatrixReport;
-    if (!Array.isArray(report.cells)) throw new Error('no cells');
-    return { report, name: path };
-  } catch {
-    throw new UsageError(`${what} ${path} is not a matrix.json of overlab matrix`);
-  }
+  return { report: parseMatrixReport(text, path, what), name: path };
 }
 
 export function writeMatrixReports(report: MatrixReport, out: string): MatrixFiles {
@@ -244,6 +238,15 @@ async function runCell(cell: MatrixCellPlan, ctx: CellContext): Promise<MatrixCe
   ctx.emit({ type: 'cell', id: cell.id, phase: 'running' });
   const result: MatrixCellResult = { ...naResult(cell, ctx.providerId, ''), status: 'error' };
   delete result.reason;
+  // A lab of the cell's name that this cell did not make (a user's, another matrix's) is left
+  // alone: the cell does not run, and nothing takes that lab down.
+  const other = new StateStore(labStateDir(cell.lab)).read();
+  if (other && other.file !== file) {
+    result.reason = `a lab named ${cell.lab} is already there (from ${other.file}), not this cell's: the cell did not run, and that lab was left alone`;
+    result.durations.totalMs = Date.now() - started;
+    ctx.emit({ type: 'cell', id: cell.id, phase: 'error', ms: result.durations.totalMs, detail: result.reason });
+    return result;
+  }
   try {
     const child = await execa(ctx.cli.node, [...ctx.cli.execArgv, ctx.cli.script, 'test', file, '--json', '--destroy', 'never', '--provider', ctx.providerId], {
       reject: false,
@@ -284,7 +287,9 @@ async function runCell(cell: MatrixCellPlan, ctx: CellContext): Promise<MatrixCe
     ctx.emit({ type: 'cell', id: cell.id, phase: 'down' });
     const downStarted = Date.now();
     try {
-      await labDown(cell.lab, { force: true, signal: new AbortController().signal });
+      // Only the cell's own lab: its state names this cell's file (or there is none left to name anything).
+      const now = new StateStore(labStateDir(cell.lab)).read();
+      if (!now || now.file === file) await labDown(cell.lab, { force: true, signal: new AbortController().signal });
     } catch (e) {
       result.reason = `${result.reason ? `${result.reason}\n` : ''}down failed: ${(e as Error).message}`;
     }

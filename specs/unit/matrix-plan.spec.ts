@@ -49,8 +49,11 @@ describe('matrix planning', () => {
   });
 
   it('cuts the base name, never the cell id, to keep lab names within 24 characters', () => {
-    expect(cellLabName('a-rather-long-lab-name', '201024-sw-zk')).to.equal('a-rather-lo-201024-sw-zk');
-    expect(cellLabName('a-rather-long-lab-name', '201024-sw-zk')).to.have.length(24);
+    expect(cellLabName('a-rather-long-lab-name', '201024-sw-zk')).to.match(/^a-rath-[0-9a-f]{4}-201024-sw-zk$/);
+    expect(cellLabName('a-rather-long-lab-name', '201024-sw-zk')).to.have.length.at.most(24);
+    // Two long names that start alike: cut to the same prefix, but never the same cell lab.
+    expect(cellLabName('workshop-overlay-lab-a', '201024-sw-zk')).not.to.equal(cellLabName('workshop-overlay-lab-b', '201024-sw-zk'));
+    expect(cellLabName('x'.repeat(40), '201024-sw-zk')).to.have.length.at.most(24);
     expect(cellLabName('mx-a', 'sys-et')).to.equal('mx-a-sys-et');
   });
 
