@@ -5,6 +5,7 @@
 import { CommandFailedError, HostUnreachableError, PrerequisiteError, UsageError } from '../errors.ts';
 import { ENGINE_SERVICE, type ExecResult, type HostAccess } from '../host.ts';
 import { engineExecRoot, engineServiceSpec } from '../engine/daemon.ts';
+import { shellJoin } from '../quote.ts';
 import { engineClient, releaseEngine, waitForEngine } from '../engine/client.ts';
 import { runContainer, startContainer } from '../engine/contents.ts';
 import { KV_SERVICE, startKvStore } from '../kv/run.ts';
@@ -13,14 +14,28 @@ import type { FaultRecord } from '../state/faults.ts';
 import type { LabState } from '../state/store.ts';
 import {
   clearQdiscArgv,
+  DEFAULT_QDISC_ARGV,
+  defaultQdiscFrom,
   enginePidfile,
+  FAULT_QDISC_KINDS,
   STALE_CONTAINERD_SCRIPT,
+  interfaceNameProblem,
   interfaceWithAddress,
   kernelLacksQdisc,
+  type LinkFaultRecord,
   NETEM_CONFIG,
   netemArgv,
   netemInConfig,
-  partitionScript,
+  nothingToDelete,
+  parseQdiscs,
+  partitionCommand,
+  qdiscRestore,
+  qdiscTree,
+  recreateQdiscArgv,
+  rootQdiscLine,
+  type SavedQdisc,
+  savedQdiscOf,
+  showQdiscArgv,
   tbfArgv,
   unpartitionScript,
 } from './commands.ts';
@@ -64,12 +79,26 @@ async function mustRun(host: HostAccess, argv: string[], options: { input?: stri
   return r;
 }
 
-/** The interface that holds the host's lab address: its underlay (eth1 on netns, whatever a VM or machine calls it). */
+/**
+ * The interface that holds the host's lab address: its underlay (eth1 on netns, whatever a VM
+ * or machine calls it). Refused unless it is a name Linux could give an interface; even then it
+ * goes to the host only as an argv word or a script's positional parameter.
+ */
 export async function underlayInterface(host: HostAccess): Promise<string> {
   const r = await mustRun(host, ['ip', '-o', '-4', 'addr', 'show']);
   const iface = interfaceWithAddress(r.stdout, host.address);
   if (!iface) throw new CommandFailedError({ command: 'ip -o -4 addr show', exitCode: 0, output: `no interface holds ${host.address}\n${r.stdout}`, host: host.name });
+  checkInterfaceName(host, iface, `the interface that holds ${host.address}`);
   return iface;
+}
+
+function checkInterfaceName(host: HostAccess, iface: string, what: string): void {
+  const problem = interfaceNameProblem(iface);
+  if (problem) {
+    throw new PrerequisiteError(`host ${host.name}: ${what} is named ${JSON.stringify(iface)}, which is no Linux interface name (${problem}); overlab will not use it in a command`, {
+      hint: 'Check `ip -o -4 addr show` on the host; a fault needs the lab address on an interface with an ordinary name.',
+    });
+  }
 }
 
 /** Cuts a host off: from every other host, or from one; SSH stays open so overlab can heal it. */
@@ -78,7 +107,8 @@ export async function partition(t: FaultTarget, name: string, options: { from?: 
   if (options.from === name) throw new UsageError(`a host cannot be partitioned from itself (${name})`);
   const from = options.from ? { host: options.from, address: hostOf(t, options.from).address } : undefined;
   const iface = await underlayInterface(host);
-  await mustRun(host, ['sh', '-s'], { input: partitionScript({ iface, ...(from ? { from: from.address } : {}), ...(options.tcpPort ? { tcpPort: options.tcpPort } : {}) }) });
+  const command = partitionCommand({ iface, ...(from ? { from: from.address } : {}), ...(options.tcpPort ? { tcpPort: options.tcpPort } : {}) });
+  await mustRun(host, command.argv, { input: command.script });
   return { kind: 'partition', host: name, ...(from ? { from } : {}), ...(options.tcpPort ? { tcpPort: options.tcpPort } : {}), since: new Date().toISOString() };
 }
 
@@ -174,17 +204,56 @@ export async function restartEngine(t: FaultTarget, name: string): Promise<strin
   return startEngine(t, name);
 }
 
-/** Delay (and loss) on the host's underlay with netem; refused, naming the kernel option, where the kernel has none. */
-export async function latency(t: FaultTarget, name: string, ms: number, loss?: number): Promise<FaultRecord> {
+/** What the kernel attaches by default on the host (net.core.default_qdisc); undefined where it cannot be read. */
+async function defaultQdisc(host: HostAccess): Promise<string | undefined> {
+  return defaultQdiscFrom(await run(host, DEFAULT_QDISC_ARGV));
+}
+
+/**
+ * The root qdisc the host's underlay has before a latency or rate fault replaces it, for the
+ * lab's state: read and checked before anything changes. Refused, naming the interface and the
+ * qdisc, when heal could not put it back as it is (a tree someone built, parameters overlab
+ * cannot set): it is left as it is. `recorded`: what an earlier fault on the host that is still
+ * in place recorded (the root qdisc there now is overlab's own), kept as it is.
+ */
+export async function qdiscBefore(t: FaultTarget, name: string, recorded?: SavedQdisc): Promise<SavedQdisc> {
   const host = hostOf(t, name);
+  if (recorded) {
+    checkInterfaceName(host, recorded.iface, "the interface the lab's state records a fault on");
+    return recorded;
+  }
   const iface = await underlayInterface(host);
-  const argv = netemArgv(iface, ms, loss);
+  const shown = (await mustRun(host, showQdiscArgv(iface))).stdout;
+  const restore = qdiscRestore(shown, await defaultQdisc(host));
+  if (restore.how === 'refuse') {
+    throw new PrerequisiteError(
+      `host ${host.name}: a latency or rate fault would replace the root qdisc of ${iface} (${rootQdiscLine(shown)}), and overlab could not put it back as it is: ${restore.why}; nothing was changed`,
+      {
+        hint: FAULT_QDISC_KINDS.some((k) => rootQdiscLine(shown).startsWith(`qdisc ${k} `))
+          ? `If it is overlab's own from an earlier fault the lab's state no longer records, \`${shellJoin(['tc', 'qdisc', 'del', 'dev', iface, 'root'])}\` on ${host.name} removes it.`
+          : `These faults replace the root qdisc of the lab's interface; use them on a host whose ${iface} has the kernel's default qdisc, or a noqueue, pfifo, pfifo_fast or fq_codel one.`,
+      },
+    );
+  }
+  return { iface, shown };
+}
+
+/**
+ * Delay (and loss) on the host's underlay with netem; refused, naming the kernel option, where
+ * the kernel has none. `before`: the qdisc there, as recorded in the lab's state (read here when
+ * not given); the record returned carries it, for heal.
+ */
+export async function latency(t: FaultTarget, name: string, ms: number, loss?: number, before?: SavedQdisc): Promise<LinkFaultRecord> {
+  const host = hostOf(t, name);
+  const qdisc = before ?? (await qdiscBefore(t, name));
+  checkInterfaceName(host, qdisc.iface, 'the interface of the fault');
+  const argv = netemArgv(qdisc.iface, ms, loss);
   const r = await run(host, argv);
   if (r.exitCode !== 0) {
     if (kernelLacksQdisc(r.stderr)) throw await netemMissing(host, r.stderr);
     throw new CommandFailedError({ command: argv.join(' '), exitCode: r.exitCode, output: `${r.stdout}${r.stderr}`, host: host.name });
   }
-  return { kind: 'latency', host: name, ms, ...(loss ? { loss } : {}), since: new Date().toISOString() };
+  return { kind: 'latency', host: name, ms, ...(loss ? { loss } : {}), since: new Date().toISOString(), qdisc };
 }
 
 /** Whether the host's kernel can add delay (netem), and if not why: for the specs' n/a. */
@@ -206,20 +275,65 @@ async function netemMissing(host: HostAccess, stderr: string): Promise<Prerequis
   );
 }
 
-/** A rate limit on the host's underlay (token bucket). */
-export async function rate(t: FaultTarget, name: string, mbit: number): Promise<FaultRecord> {
+/** A rate limit on the host's underlay (token bucket); `before` as for latency. */
+export async function rate(t: FaultTarget, name: string, mbit: number, before?: SavedQdisc): Promise<LinkFaultRecord> {
   const host = hostOf(t, name);
-  const iface = await underlayInterface(host);
-  await mustRun(host, tbfArgv(iface, mbit));
-  return { kind: 'rate', host: name, mbit, since: new Date().toISOString() };
+  const qdisc = before ?? (await qdiscBefore(t, name));
+  checkInterfaceName(host, qdisc.iface, 'the interface of the fault');
+  await mustRun(host, tbfArgv(qdisc.iface, mbit));
+  return { kind: 'rate', host: name, mbit, since: new Date().toISOString(), qdisc };
 }
 
-/** Removes the root qdisc from the underlay; none there is fine. */
+/** Deletes the root qdisc of `iface`, so the kernel attaches its default; none of anyone's there is fine. */
+async function deleteRootQdisc(host: HostAccess, iface: string): Promise<void> {
+  const argv = clearQdiscArgv(iface);
+  const r = await run(host, argv);
+  if (r.exitCode !== 0 && !nothingToDelete(r.stderr)) {
+    throw new CommandFailedError({ command: argv.join(' '), exitCode: r.exitCode, output: r.stderr, host: host.name });
+  }
+}
+
+/**
+ * Removes the root qdisc from the underlay, so the kernel attaches its default: right only where
+ * that is what was there (hosts the lab created: netns, vagrant). For a fault whose record
+ * carries what was there, restoreQdisc puts exactly that back.
+ */
 export async function clearQdisc(host: HostAccess): Promise<void> {
-  const iface = await underlayInterface(host);
-  const r = await run(host, clearQdiscArgv(iface));
-  if (r.exitCode !== 0 && !/No such file|Cannot delete qdisc with handle of zero|Invalid handle/i.test(r.stderr)) {
-    throw new CommandFailedError({ command: clearQdiscArgv(iface).join(' '), exitCode: r.exitCode, output: r.stderr, host: host.name });
+  await deleteRootQdisc(host, await underlayInterface(host));
+}
+
+/**
+ * Puts back the root qdisc a latency or rate fault replaced, as recorded: deleting overlab's
+ * where the kernel's default was there, else making the recorded one again with its handle and
+ * parameters. Done already when the interface has what was recorded; left alone when its root
+ * qdisc is neither that nor overlab's (someone has set another since).
+ */
+export async function restoreQdisc(host: HostAccess, saved: SavedQdisc): Promise<void> {
+  checkInterfaceName(host, saved.iface, "the interface the lab's state records a fault on");
+  const was = qdiscTree(saved.shown);
+  const now = (await mustRun(host, showQdiscArgv(saved.iface))).stdout;
+  if (was !== undefined && qdiscTree(now) === was) return;
+  const lines = parseQdiscs(now);
+  const root = typeof lines === 'string' ? undefined : lines.find((l) => l.parent === 'root');
+  if (!root || !FAULT_QDISC_KINDS.includes(root.kind)) return;
+  const restore = qdiscRestore(saved.shown, await defaultQdisc(host));
+  switch (restore.how) {
+    case 'delete':
+      return deleteRootQdisc(host, saved.iface);
+    case 'recreate':
+      // overlab's qdisc holding the recorded handle (tc numbers its own from 8001:) is deleted
+      // first: a replace with that handle would change it, not make the recorded kind.
+      if (restore.args[0] === 'handle' && restore.args[1] === root.handle) await deleteRootQdisc(host, saved.iface);
+      await mustRun(host, recreateQdiscArgv(saved.iface, restore.args));
+      return;
+    case 'refuse':
+      // The kernel's default has changed since, or the record was altered: overlab's qdisc goes
+      // (the kernel's default comes), and the error says what to put back by hand.
+      await deleteRootQdisc(host, saved.iface);
+      throw new PrerequisiteError(
+        `host ${host.name}: overlab's qdisc is gone from ${saved.iface}, but the root qdisc it replaced could not be put back (${restore.why}); it was:\n${saved.shown.trim()}`,
+        { hint: `Set it again with tc on ${host.name}; \`${shellJoin(showQdiscArgv(saved.iface))}\` shows what is there now.` },
+      );
   }
 }
 
@@ -235,8 +349,11 @@ export async function undo(t: FaultTarget, f: FaultRecord): Promise<void> {
       await startEngine(t, f.host);
       return;
     case 'latency':
-    case 'rate':
-      return clearQdisc(hostOf(t, f.host));
+    case 'rate': {
+      const saved = savedQdiscOf(f);
+      // A record from before overlab kept what it replaced: the kernel's default is all it can give back.
+      return saved ? restoreQdisc(hostOf(t, f.host), saved) : clearQdisc(hostOf(t, f.host));
+    }
   }
 }
 

@@ -1,11 +1,12 @@
 // `overlab fault` as library verbs: each takes the lab's lock, records the fault in the lab's
 // state before putting it in place (so an interrupted verb still leaves what `heal` clears), and
-// `heal` undoes exactly what is recorded. `down` calls healRecorded first, best effort and
+// `heal` undoes exactly what is recorded. A latency or rate fault records the root qdisc it
+// replaces, which heal puts back. `down` calls healRecorded first, best effort and
 // bounded, so a machine that outlives the lab (ssh provider) keeps nothing of a fault.
 import { PrerequisiteError, UsageError } from '../errors.ts';
 import { silentEvents, type Events } from '../events.ts';
 import * as faults from '../faults/apply.ts';
-import { faultsOn } from '../faults/commands.ts';
+import { faultsOn, recordedQdiscOn, type LinkFaultRecord } from '../faults/commands.ts';
 import type { Plan } from '../lab/types.ts';
 import { describeFault, type FaultRecord } from '../state/faults.ts';
 import { labStateDir } from '../state/paths.ts';
@@ -71,12 +72,19 @@ export async function labFault(plan: Plan, action: FaultAction, signal: AbortSig
         case 'kill-engine':
           await apply(() => faults.killEngine(t, action.host), { kind: 'engine-killed', host: action.host, since });
           break;
-        case 'latency':
-          await apply(() => faults.latency(t, action.host, action.ms, action.loss), { kind: 'latency', host: action.host, ms: action.ms, since });
+        case 'latency': {
+          // What the interface has before the fault goes into the state with it, before it changes.
+          const qdisc = await faults.qdiscBefore(t, action.host, recordedQdiscOn(store.read()?.faults ?? [], action.host));
+          const pending: LinkFaultRecord = { kind: 'latency', host: action.host, ms: action.ms, ...(action.loss ? { loss: action.loss } : {}), since, qdisc };
+          await apply(() => faults.latency(t, action.host, action.ms, action.loss, qdisc), pending);
           break;
-        case 'rate':
-          await apply(() => faults.rate(t, action.host, action.mbit), { kind: 'rate', host: action.host, mbit: action.mbit, since });
+        }
+        case 'rate': {
+          const qdisc = await faults.qdiscBefore(t, action.host, recordedQdiscOn(store.read()?.faults ?? [], action.host));
+          const pending: LinkFaultRecord = { kind: 'rate', host: action.host, mbit: action.mbit, since, qdisc };
+          await apply(() => faults.rate(t, action.host, action.mbit, qdisc), pending);
           break;
+        }
         case 'restart-engine':
           result.engine = await faults.restartEngine(t, action.host);
           break;

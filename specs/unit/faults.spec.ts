@@ -12,7 +12,7 @@ import {
   kernelLacksQdisc,
   netemArgv,
   netemInConfig,
-  partitionScript,
+  partitionCommand,
   tbfArgv,
   unpartitionScript,
 } from '../../harness/faults/commands.ts';
@@ -27,7 +27,8 @@ import { labText } from './lab-text.ts';
 
 describe('faults: host commands', () => {
   it('a partition drops the underlay both ways in a chain of its own, hooked once, with SSH let through first', () => {
-    const s = partitionScript({ iface: 'eth1' });
+    const { argv, script: s } = partitionCommand({ iface: 'eth1' });
+    expect(argv).to.deep.equal(['sh', '-s', '--', 'eth1']);
     expect(s).to.include(`iptables -w -N ${FAULT_CHAIN} 2>/dev/null || iptables -w -F ${FAULT_CHAIN}`);
     expect(s).to.include(`iptables -w -C INPUT -j ${FAULT_CHAIN} 2>/dev/null || iptables -w -I INPUT 1 -j ${FAULT_CHAIN}`);
     expect(s).to.include(`iptables -w -C OUTPUT -j ${FAULT_CHAIN} 2>/dev/null || iptables -w -I OUTPUT 1 -j ${FAULT_CHAIN}`);
@@ -35,18 +36,24 @@ describe('faults: host commands', () => {
     expect(rules).to.deep.equal([
       `iptables -w -A ${FAULT_CHAIN} -p tcp --dport 22 -j RETURN`,
       `iptables -w -A ${FAULT_CHAIN} -p tcp --sport 22 -j RETURN`,
-      `iptables -w -A ${FAULT_CHAIN} -i eth1 -j DROP`,
-      `iptables -w -A ${FAULT_CHAIN} -o eth1 -j DROP`,
+      `iptables -w -A ${FAULT_CHAIN} -i "$dev" -j DROP`,
+      `iptables -w -A ${FAULT_CHAIN} -o "$dev" -j DROP`,
     ]);
+    // The interface is the script's "$1", never its text.
+    expect(s).to.include('dev="$1"').and.not.include('eth1');
     // Nothing outside overlab's chain is added to or flushed.
     expect(s).to.not.match(/-F (INPUT|OUTPUT|FORWARD)\b|-A (INPUT|OUTPUT|FORWARD)\b/);
   });
 
-  it('a partition from one host drops only its address; a port partition only that tcp port', () => {
-    expect(partitionScript({ iface: 'enp0s8', from: '172.28.128.6' })).to.include(`-A ${FAULT_CHAIN} -i enp0s8 -s 172.28.128.6 -j DROP`).and.include(`-o enp0s8 -d 172.28.128.6 -j DROP`);
-    const port = partitionScript({ iface: 'eth1', tcpPort: 2377 });
-    expect(port).to.include(`-A ${FAULT_CHAIN} -i eth1 -p tcp --dport 2377 -j DROP`).and.include(`-o eth1 -p tcp --sport 2377 -j DROP`);
-    expect(port).to.not.include('-i eth1 -j DROP');
+  it('a partition from one host drops only its address ("$2"); a port partition only that tcp port', () => {
+    const from = partitionCommand({ iface: 'enp0s8', from: '172.28.128.6' });
+    expect(from.argv).to.deep.equal(['sh', '-s', '--', 'enp0s8', '172.28.128.6']);
+    expect(from.script).to.include('peer="$2"').and.include(`-A ${FAULT_CHAIN} -i "$dev" -s "$peer" -j DROP`).and.include(`-o "$dev" -d "$peer" -j DROP`);
+    expect(from.script).to.not.include('enp0s8').and.not.include('172.28.128.6');
+    const port = partitionCommand({ iface: 'eth1', tcpPort: 2377 }).script;
+    expect(port).to.include(`-A ${FAULT_CHAIN} -i "$dev" -p tcp --dport 2377 -j DROP`).and.include(`-o "$dev" -p tcp --sport 2377 -j DROP`);
+    expect(port).to.not.include('-i "$dev" -j DROP');
+    expect(() => partitionCommand({ iface: 'eth1', tcpPort: 70000 })).to.throw(RangeError, 'tcpPort');
   });
 
   it('heal removes every hook to the chain, then the chain, and fails on nothing', () => {
