@@ -13,6 +13,9 @@ import type { DaemonPlan, KvCandidate } from '../lab/types.ts';
  */
 export const ENGINE_ENV: Readonly<Record<string, string>> = { DOCKER_SERVICE_PREFER_OFFLINE_IMAGE: '1' };
 
+/** The folders after an engine tree's on dockerd's PATH: Debian's and Ubuntu's default for root. */
+export const SYSTEM_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
+
 /** dockerd's exec root, from its flags (`--exec-root=PATH`); else the default. */
 export function engineExecRoot(flags: readonly string[]): string {
   const f = flags.find((x) => x.startsWith('--exec-root='));
@@ -49,7 +52,9 @@ export function engineServiceSpec(i: EngineServiceInput): ServiceSpec {
       ...ENGINE_ENV,
       // The tree's folder first on PATH: dockerd starts its own containerd, which starts the
       // tree's shim and runc, all found there, never the machine's.
-      ...(i.treeBin ? { PATH: `${i.treeBin}:${process.env['PATH'] ?? '/usr/sbin:/usr/bin:/sbin:/bin'}` } : {}),
+      // The rest is the system's folders (iptables, ip): never this process's own PATH (npm's
+      // node_modules/.bin, a user's folders), which means nothing on a VM and is not the engine's.
+      ...(i.treeBin ? { PATH: `${i.treeBin}:${SYSTEM_PATH}` } : {}),
     },
     ...(i.treeBin ? { tree: i.treeBin } : {}),
   };

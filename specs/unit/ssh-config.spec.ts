@@ -27,7 +27,7 @@ import {
   unitName,
   waitForSocketArgv,
 } from '../../harness/remote/systemd-services.ts';
-import { engineServiceSpec } from '../../harness/engine/daemon.ts';
+import { engineServiceSpec, SYSTEM_PATH } from '../../harness/engine/daemon.ts';
 
 const FIXTURES = join(import.meta.dirname, '..', 'fixtures', 'vagrant-output');
 /** Rendered by Vagrant 2.3.4's own TemplateRenderer from templates/commands/ssh_config/config.erb (see specs/fixtures/README.md). */
@@ -301,7 +301,8 @@ describe('systemd services: generated unit text and commands (systemd itself is 
       const recorded: unknown[] = [];
       await new SystemdServices('h1', runner, { record: (c) => recorded.push(c) }).start(spec());
       const path = spec().env!['PATH']!;
-      expect(path.startsWith(`${TREE}:`)).to.equal(true);
+      // The tree, then the system's folders: never this process's PATH (npm's node_modules/.bin means nothing on a VM).
+      expect(path).to.equal(`${TREE}:${SYSTEM_PATH}`);
       expect(recorded).to.deep.equal([{ unit: 'overlab-containerd.service' }, { dropIn: DOCKER_DROP_IN }]);
       const argvs = runner.calls.map((c) => c.argv);
       expect(argvs).to.deep.include(['systemctl', 'is-active', '--quiet', 'overlab-containerd.service']);
