@@ -115,7 +115,7 @@ function recordingEvents(store: StateStore, events: Events): Events {
 
 /** The plan a lab that has a state was brought up from: recorded beside the state, else (older labs) its file's. */
 export async function recordedPlan(state: LabState): Promise<Plan> {
-  return new StateStore(labStateDir(state.lab)).readPlan({ lab: state.lab }) ?? planFile(state.file);
+  return (await new StateStore(labStateDir(state.lab)).readPlanToRun({ lab: state.lab })) ?? planFile(state.file);
 }
 
 /**
@@ -125,11 +125,11 @@ export async function recordedPlan(state: LabState): Promise<Plan> {
  * never parse YAML; else the lab file's.
  */
 export async function openLabPlan(ref: string = DEFAULT_LAB): Promise<Plan> {
-  const byName = /^[a-z][a-z0-9-]*$/.test(ref) ? new StateStore(labStateDir(ref)).readPlan({ lab: ref }) : undefined;
+  const byName = /^[a-z][a-z0-9-]*$/.test(ref) ? await new StateStore(labStateDir(ref)).readPlanToRun({ lab: ref }) : undefined;
   if (byName) return byName;
   const file = resolveLabFile(ref);
   const recorded = recordedLabs().find((s) => s.file === file && !s.copyOf);
-  return (recorded && new StateStore(labStateDir(recorded.lab)).readPlan({ lab: recorded.lab })) || planFile(file);
+  return (recorded && (await new StateStore(labStateDir(recorded.lab)).readPlanToRun({ lab: recorded.lab }))) || planFile(file);
 }
 
 export interface LabRun {
@@ -217,7 +217,7 @@ export async function labDown(lab: string, options: { force: boolean; provider?:
     try {
       state = store.read();
       // The plan too, before anything is done: a state that is fine beside a plan that is not is no lab to trust.
-      if (state) store.readPlan({ lab });
+      if (state) await store.readPlanToRun({ lab });
     } catch (e) {
       // --force removes a lab whose records are not as overlab writes them by its name prefix,
       // as one with no state; nothing recorded in them is used (a pid, a path, a command).

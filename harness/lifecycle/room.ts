@@ -13,6 +13,7 @@ import { readReport, type SpecReport } from '../report/index.ts';
 import type { RoomEntry } from '../render/room.ts';
 import { VBOX_NETWORKS_CONF, virtualboxRangeWarnings } from '../render/virtualbox.ts';
 import { labStateDir } from '../state/paths.ts';
+import { StateFileError } from '../state/record-file.ts';
 import { StateStore, type LabState } from '../state/store.ts';
 import { readTextIfThere } from '../system/files.ts';
 import { mapLimit } from '../wait.ts';
@@ -76,11 +77,23 @@ export interface LabSummary {
   containers: number;
   memoryMiB: number | undefined;
   lastTest: { passed: number; failed: number; pending: number; tests: number; at: string } | undefined;
+  /** Why the last report is not shown: it is not as overlab writes it. */
+  reportProblem?: string;
 }
 
-/** The last spec report of a lab, if `overlab test` ran on it. */
+/** The last spec report of a lab, if `overlab test` ran on it; one that is not as overlab writes it is a StateFileError. */
 export function lastReport(lab: string): SpecReport | undefined {
   return readReport(join(labStateDir(lab), 'reports'));
+}
+
+/** For listings of every lab (status --all, the room): the last report, or why it is not shown; one lab's bad report hides no other lab. */
+function shownReport(lab: string): { report: SpecReport | undefined; problem?: string } {
+  try {
+    return { report: lastReport(lab) };
+  } catch (e) {
+    if (!(e instanceof StateFileError)) throw e;
+    return { report: undefined, problem: e.message };
+  }
 }
 
 export async function labSummaries(signal: AbortSignal, now = Date.now()): Promise<LabSummary[]> {
@@ -88,11 +101,11 @@ export async function labSummaries(signal: AbortSignal, now = Date.now()): Promi
   return Promise.all(
     states.map(async (state): Promise<LabSummary> => {
       const store = new StateStore(labStateDir(state.lab));
-      const plan = store.readPlan();
+      const plan = store.readPlan({ lab: state.lab });
       const provider = await providerById(state.provider);
       const ctx = { store, events: silentEvents, signal };
       const hostStates = plan ? await provider.hostStates(plan, ctx).catch(() => ({}) as Record<string, string>) : {};
-      const report = lastReport(state.lab);
+      const { report, problem } = shownReport(state.lab);
       return {
         lab: state.lab,
         copyOf: state.copyOf,
@@ -105,6 +118,7 @@ export async function labSummaries(signal: AbortSignal, now = Date.now()): Promi
         containers: plan?.containers.length ?? 0,
         memoryMiB: await provider.memoryInUseMiB(state.lab, ctx).catch(() => undefined),
         lastTest: report ? { ...report.counts, at: report.startedAt } : undefined,
+        ...(problem ? { reportProblem: problem } : {}),
       };
     }),
   ).then((all) => all.sort((a, b) => a.lab.localeCompare(b.lab)));
@@ -132,7 +146,7 @@ const DOWN_JOBS = 4;
 /** Labs whose specs can run: up, with a recorded plan. */
 export function labsUp(): { state: LabState; plan: Plan }[] {
   return recordedLabs().flatMap((state) => {
-    const plan = state.phase === 'up' ? new StateStore(labStateDir(state.lab)).readPlan() : undefined;
+    const plan = state.phase === 'up' ? new StateStore(labStateDir(state.lab)).readPlan({ lab: state.lab }) : undefined;
     return plan ? [{ state, plan }] : [];
   });
 }
@@ -145,7 +159,7 @@ export async function roomEntries(signal: AbortSignal, only?: string): Promise<R
   const summaries = (await labSummaries(signal)).filter((s) => only === undefined || s.lab === only);
   return Promise.all(
     summaries.map(async (s): Promise<RoomEntry> => {
-      const plan = new StateStore(labStateDir(s.lab)).readPlan();
+      const plan = new StateStore(labStateDir(s.lab)).readPlan({ lab: s.lab });
       let svg: string | undefined;
       if (plan) {
         try {
@@ -154,7 +168,8 @@ export async function roomEntries(signal: AbortSignal, only?: string): Promise<R
           svg = undefined; // No Graphviz, or the lab could not be asked: the page goes on without a picture.
         }
       }
-      return { lab: s.lab, copyOf: s.copyOf, provider: s.provider, phase: s.phase, hosts: s.hosts, containers: s.containers, ageSeconds: s.ageSeconds, memoryMiB: s.memoryMiB, report: lastReport(s.lab), svg };
+      const { report, problem } = shownReport(s.lab);
+      return { lab: s.lab, copyOf: s.copyOf, provider: s.provider, phase: s.phase, hosts: s.hosts, containers: s.containers, ageSeconds: s.ageSeconds, memoryMiB: s.memoryMiB, report, ...(problem ? { reportProblem: problem } : {}), svg };
     }),
   );
 }

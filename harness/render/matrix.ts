@@ -11,15 +11,25 @@ function secs(ms: number | undefined): string {
   return ms === undefined ? '–' : `${(ms / 1000).toFixed(1)} s`;
 }
 
+/** A status or state as a class name (n/a is `na`), escaped as every value on the page is: a report read back is text. */
+function cls(state: string): string {
+  return escapeHtml(state === 'n/a' ? 'na' : state);
+}
+
+/** The mark of a spec's state; nothing for a state the page does not know. */
+function mark(state: string): string {
+  return escapeHtml(Object.hasOwn(MARK, state) ? MARK[state]! : '');
+}
+
 function cellHeader(c: MatrixCellResult): string {
-  return `<th class="cell ${c.status === 'n/a' ? 'na' : c.status}" data-cell="${escapeHtml(c.id)}" data-status="${escapeHtml(c.status)}"${c.change ? ` data-change="${escapeHtml(c.change)}"` : ''}>
+  return `<th class="cell ${cls(c.status)}" data-cell="${escapeHtml(c.id)}" data-status="${escapeHtml(c.status)}"${c.change ? ` data-change="${escapeHtml(c.change)}"` : ''}>
 <div class="id">${escapeHtml(c.id)}</div>
 <div class="status">${escapeHtml(c.status === 'n/a' ? 'N/A' : c.status.toUpperCase())}</div>
 <div class="facts">${escapeHtml(c.engine.requested)}${c.engine.version ? ` (${escapeHtml(c.engine.version)})` : ''}<br>${escapeHtml(c.mode)}${c.kv !== 'none' ? ` + ${escapeHtml(c.kv)}` : ''} · ${escapeHtml(c.provider)}</div>
 ${c.engine.ran ? `<div class="ran">API ${escapeHtml(c.engine.ran.api)} · containerd ${escapeHtml(c.engine.ran.containerd ?? '?')} · runc ${escapeHtml(c.engine.ran.runc ?? '?')}</div>` : ''}
 ${c.engine.origin ? `<div class="origin">${escapeHtml(c.engine.origin)}</div>` : ''}
-<div class="counts">${c.status === 'n/a' ? '' : `${c.counts.passed}/${c.counts.tests} passed`}</div>
-<div class="times">${c.status === 'n/a' ? '' : `up ${secs(c.durations.upMs)} · specs ${secs(c.durations.specsMs)} · down ${secs(c.durations.downMs)}`}</div>
+<div class="counts">${c.status === 'n/a' ? '' : escapeHtml(`${c.counts.passed}/${c.counts.tests} passed`)}</div>
+<div class="times">${c.status === 'n/a' ? '' : escapeHtml(`up ${secs(c.durations.upMs)} · specs ${secs(c.durations.specsMs)} · down ${secs(c.durations.downMs)}`)}</div>
 ${c.change ? `<div class="change">${escapeHtml(c.change)}</div>` : ''}
 </th>`;
 }
@@ -28,7 +38,7 @@ ${c.change ? `<div class="change">${escapeHtml(c.change)}</div>` : ''}
 function cellReason(c: MatrixCellResult): string {
   if (!c.reason) return '<td></td>';
   const open = c.status === 'failed' || c.status === 'error';
-  return `<td class="reason ${c.status === 'n/a' ? 'na' : c.status}" data-cell="${escapeHtml(c.id)}">${open ? `<details class="diagnostics" open><summary>${escapeHtml(c.reason.split('\n')[0]!)}</summary><pre>${escapeHtml(c.reason)}</pre></details>` : escapeHtml(c.reason)}</td>`;
+  return `<td class="reason ${cls(c.status)}" data-cell="${escapeHtml(c.id)}">${open ? `<details class="diagnostics" open><summary>${escapeHtml(c.reason.split('\n')[0]!)}</summary><pre>${escapeHtml(c.reason)}</pre></details>` : escapeHtml(c.reason)}</td>`;
 }
 
 /**
@@ -51,7 +61,7 @@ function factsTable(r: MatrixReport): string {
   const list = (r.factChanges ?? []).map((f) => `<li data-from="${escapeHtml(f.from)}" data-to="${escapeHtml(f.to)}"><b>${escapeHtml(f.fact)}</b>: ${escapeHtml(f.before ?? '–')} (${escapeHtml(f.from)}) → ${escapeHtml(f.after ?? '–')} (${escapeHtml(f.to)})</li>`);
   const since = (r.compare?.factChanges ?? []).map((f) => `<li data-cell="${escapeHtml(f.to)}"><b>${escapeHtml(f.to)} ${escapeHtml(f.fact)}</b>: ${escapeHtml(f.before ?? '–')} → ${escapeHtml(f.after ?? '–')}</li>`);
   return `<h2>Engine facts, observed on each live cell</h2>
-<table id="facts"><thead><tr><th>fact \\ cell</th>${cells.map((c) => `<th class="cell ${c.status === 'n/a' ? 'na' : c.status}" data-cell="${escapeHtml(c.id)}"><div class="id">${escapeHtml(c.id)}</div><div class="facts">${escapeHtml(c.engine.version ?? c.engine.requested)}</div></th>`).join('')}</tr></thead>
+<table id="facts"><thead><tr><th>fact \\ cell</th>${cells.map((c) => `<th class="cell ${cls(c.status)}" data-cell="${escapeHtml(c.id)}"><div class="id">${escapeHtml(c.id)}</div><div class="facts">${escapeHtml(c.engine.version ?? c.engine.requested)}</div></th>`).join('')}</tr></thead>
 <tbody>
 ${rows.join('\n')}
 </tbody></table>
@@ -84,9 +94,9 @@ export function renderMatrixPage(r: MatrixReport, options: { title?: string } = 
         const change = s?.change ? ` data-change="${escapeHtml(s.change)}"` : '';
         const inner =
           s?.state === 'failed'
-            ? `<details class="diagnostics"><summary>${MARK['failed']}${s.change ? ` <span class="change">${escapeHtml(s.change)}</span>` : ''}</summary><p>${escapeHtml(s.failure?.message ?? 'failed')}</p><pre>${escapeHtml(s.failure?.detail ?? '')}</pre></details>`
-            : `${MARK[state] ?? ''}${s?.change ? ` <span class="change">${escapeHtml(s.change)}</span>` : ''}`;
-        return `<td class="mark ${state === 'n/a' ? 'na' : state}" data-cell="${escapeHtml(c.id)}" data-state="${escapeHtml(state)}"${change}>${inner}</td>`;
+            ? `<details class="diagnostics"><summary>${mark('failed')}${s.change ? ` <span class="change">${escapeHtml(s.change)}</span>` : ''}</summary><p>${escapeHtml(s.failure?.message ?? 'failed')}</p><pre>${escapeHtml(s.failure?.detail ?? '')}</pre></details>`
+            : `${mark(state)}${s?.change ? ` <span class="change">${escapeHtml(s.change)}</span>` : ''}`;
+        return `<td class="mark ${cls(state)}" data-cell="${escapeHtml(c.id)}" data-state="${escapeHtml(state)}"${change}>${inner}</td>`;
       });
       const failing = r.cells.some((c) => byCell.get(c.id)!.get(row.key)?.state === 'failed');
       return `<tr class="spec${failing ? ' failing' : ''}" data-spec="${escapeHtml(row.title)}"><th class="fact"><span class="suite">${escapeHtml(row.suite)}</span> ${escapeHtml(row.title)}</th>${marks.join('')}</tr>`;
@@ -114,7 +124,7 @@ body.only-failures th.cell.passed, body.only-failures th.cell.na, body.only-fail
 </style></head><body>
 <h1>${escapeHtml(title)}</h1>
 <p id="summary">${escapeHtml(closingLine(r))}</p>
-<p class="meta">${escapeHtml(r.provider)} · ${r.jobs} at a time · ${secs(r.ms)} · started ${escapeHtml(r.startedAt.replace('T', ' ').slice(0, 19))} UTC</p>
+<p class="meta">${escapeHtml(r.provider)} · ${escapeHtml(r.jobs)} at a time · ${escapeHtml(secs(r.ms))} · started ${escapeHtml(r.startedAt.replace('T', ' ').slice(0, 19))} UTC</p>
 <p><label><input type="checkbox" id="only-failures"> failures only</label></p>
 ${gone}
 <table id="matrix">

@@ -15,6 +15,8 @@ export interface RoomEntry {
   ageSeconds: number;
   memoryMiB: number | undefined;
   report: SpecReport | undefined;
+  /** Why the last report is not shown (it is not as overlab writes it). */
+  reportProblem?: string;
   /** The topology as SVG, when it could be drawn. */
   svg: string | undefined;
 }
@@ -38,17 +40,24 @@ export function roomOrder(entries: readonly RoomEntry[]): RoomEntry[] {
 const LABEL: Record<RoomVerdict, string> = { failing: 'FAILING', down: 'NOT UP', untested: 'NOT TESTED', passing: 'PASSING' };
 
 function ago(iso: string, now: number): string {
-  const s = Math.max(0, Math.round((now - Date.parse(iso)) / 1000));
+  const at = Date.parse(iso);
+  if (!Number.isFinite(at)) return 'at an unknown time';
+  const s = Math.max(0, Math.round((now - at) / 1000));
   return s < 90 ? `${s} s ago` : s < 5400 ? `${Math.round(s / 60)} min ago` : `${Math.round(s / 3600)} h ago`;
 }
 
 /** Failed specs listed per lab; the rest are counted (a broken overlay fails a dozen at once). */
 const SHOWN_FAILURES = 5;
 
+/** Every value below reaches the page through escapeHtml, numbers included: a report read back is text. */
 function labCard(e: RoomEntry, now: number): string {
   const v = verdictOf(e);
   const r = e.report;
-  const counts = r ? `${r.counts.passed} of ${r.counts.tests} specs passed${r.counts.failed ? `, ${r.counts.failed} failed` : ''}${r.counts.na ? `, ${r.counts.na} n/a` : ''} (tested ${ago(r.startedAt, now)})` : 'no spec run yet: overlab test --all';
+  const counts = r
+    ? `${r.counts.passed} of ${r.counts.tests} specs passed${r.counts.failed ? `, ${r.counts.failed} failed` : ''}${r.counts.na ? `, ${r.counts.na} n/a` : ''} (tested ${ago(r.startedAt, now)})`
+    : e.reportProblem
+      ? `last report not shown: ${e.reportProblem}`
+      : 'no spec run yet: overlab test --all';
   const failed = (r?.cases ?? []).filter((c) => c.state === 'failed');
   const failures = failed
     .slice(0, SHOWN_FAILURES)
@@ -57,20 +66,21 @@ function labCard(e: RoomEntry, now: number): string {
         `<li class="failed-spec"><details><summary><span class="spec-title">${escapeHtml(c.title)}</span>: ${escapeHtml(c.failure?.message ?? 'failed')}</summary><pre>${escapeHtml(c.failure?.detail ?? '')}</pre></details></li>`,
     )
     .join('')
-    .concat(failed.length > SHOWN_FAILURES ? `<li class="more">and ${failed.length - SHOWN_FAILURES} more (reports/report.json of the lab)</li>` : '');
+    .concat(failed.length > SHOWN_FAILURES ? `<li class="more">${escapeHtml(`and ${failed.length - SHOWN_FAILURES} more (reports/report.json of the lab)`)}</li>` : '');
   const facts = [
-    `${escapeHtml(e.provider)}`,
+    e.provider,
     `${e.hosts.running}/${e.hosts.total} hosts up`,
     count(e.containers, 'container'),
     e.memoryMiB === undefined ? '' : `${e.memoryMiB} MiB`,
     `up ${Math.round(e.ageSeconds / 60)} min`,
   ].filter(Boolean);
-  return `<article class="lab ${v}" id="lab-${escapeHtml(e.lab)}" data-lab="${escapeHtml(e.lab)}" data-verdict="${v}">
-<header><h2>${escapeHtml(e.lab)}</h2><span class="verdict">${LABEL[v]}</span></header>
-<p class="facts">${facts.join(' · ')}</p>
-<p class="counts">${counts}</p>
+  const svg = e.svg ? inlineSvg(e.svg) : '';
+  return `<article class="lab ${escapeHtml(v)}" id="lab-${escapeHtml(e.lab)}" data-lab="${escapeHtml(e.lab)}" data-verdict="${escapeHtml(v)}">
+<header><h2>${escapeHtml(e.lab)}</h2><span class="verdict">${escapeHtml(LABEL[v])}</span></header>
+<p class="facts">${facts.map(escapeHtml).join(' · ')}</p>
+<p class="counts${r || !e.reportProblem ? '' : ' unreadable'}">${escapeHtml(counts)}</p>
 ${failures ? `<ul class="failures">${failures}</ul>` : ''}
-${e.svg ? `<figure class="topology">${inlineSvg(e.svg)}</figure>` : ''}
+${svg ? `<figure class="topology">${svg}</figure>` : ''}
 </article>`;
 }
 
@@ -79,7 +89,7 @@ export function renderRoomPage(entries: readonly RoomEntry[], options: { title?:
   const ordered = roomOrder(entries);
   const tally = (v: RoomVerdict) => ordered.filter((e) => verdictOf(e) === v).length;
   const summary = `${count(ordered.length, 'lab')}: ${tally('passing')} passing, ${tally('failing')} failing, ${tally('down')} not up, ${tally('untested')} not tested`;
-  const refresh = options.refreshSeconds ? `<meta http-equiv="refresh" content="${options.refreshSeconds}">` : '';
+  const refresh = options.refreshSeconds ? `<meta http-equiv="refresh" content="${escapeHtml(options.refreshSeconds)}">` : '';
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8">${refresh}<title>${escapeHtml(options.title ?? 'overlab room')}</title>
 <style>
@@ -91,14 +101,14 @@ h1 { margin: 0 0 .2em; } #summary { margin: 0 0 1em; font-weight: 600; }
 .lab header { display: flex; justify-content: space-between; align-items: baseline; }
 .lab h2 { margin: 0; font-size: 1.2em; } .verdict { font-weight: 700; }
 .failing .verdict, .down .verdict { color: #c62828; } .passing .verdict { color: #2e7d32; } .untested .verdict { color: #b77900; }
-.facts { color: #555; margin: .2em 0; } .failures { padding-left: 1.2em; color: #c62828; }
+.facts { color: #555; margin: .2em 0; } .failures { padding-left: 1.2em; color: #c62828; } .counts.unreadable { color: #b77900; }
 pre { white-space: pre-wrap; font-size: 12px; background: #f4f4f4; padding: .5em; max-height: 30em; overflow: auto; color: #222; }
 figure.topology { margin: .5em 0 0; } figure.topology svg { max-width: 100%; height: auto; }
 body.only-failing .lab.passing, body.only-failing .lab.untested { display: none; }
 </style></head><body>
 <h1>${escapeHtml(options.title ?? 'overlab room')}</h1>
-<p id="summary">${summary}</p>
-<p><label><input type="checkbox" id="only-failing"> failing labs only</label> · written ${escapeHtml(new Date(now).toISOString().replace('T', ' ').slice(0, 19))} UTC${options.refreshSeconds ? `, reloads every ${options.refreshSeconds} s` : ''}</p>
+<p id="summary">${escapeHtml(summary)}</p>
+<p><label><input type="checkbox" id="only-failing"> failing labs only</label> · written ${escapeHtml(new Date(now).toISOString().replace('T', ' ').slice(0, 19))} UTC${options.refreshSeconds ? `, reloads every ${escapeHtml(options.refreshSeconds)} s` : ''}</p>
 <main class="labs">
 ${ordered.map((e) => labCard(e, now)).join('\n') || '<p>No labs on this machine.</p>'}
 </main>

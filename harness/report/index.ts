@@ -1,7 +1,9 @@
 // Reports of a spec run against a live lab: the data (SpecReport), its JUnit XML and JSON
 // renderings, and writing both into the lab's state folder (.overlab/<lab>/reports/).
-import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { parseRecord, readIfThere, StateFileError } from '../state/record-file.ts';
+import { checkSpecReport } from './check.ts';
 import { renderJunit } from './junit.ts';
 
 export { renderJunit } from './junit.ts';
@@ -75,13 +77,21 @@ export function writeReports(report: SpecReport, dir: string): ReportFiles {
   return files;
 }
 
-/** The report `writeReports` left in `dir`, or undefined when there is none (or none readable). */
+/**
+ * The report `writeReports` left in `dir`, or undefined when there is none (or it cannot be
+ * read); one that is not as overlab writes it (a count that is not a number, a state that is
+ * not one) is a StateFileError naming its first bad field.
+ */
 export function readReport(dir: string): SpecReport | undefined {
+  const file = join(dir, 'report.json');
+  let text: string | undefined;
   try {
-    return JSON.parse(readFileSync(join(dir, 'report.json'), 'utf8')) as SpecReport;
+    text = readIfThere(file);
   } catch {
     return undefined;
   }
+  if (text === undefined) return undefined;
+  return parseRecord(text, checkSpecReport, (pointer, problem) => new StateFileError({ what: 'spec report', file, pointer, problem, hint: 'Nothing was shown from it. `overlab test` on the lab writes it anew.' }));
 }
 
 function writeAtomically(path: string, text: string): void {

@@ -7,14 +7,16 @@ export function renderJunit(r: SpecReport): string {
   const seconds = (ms: number) => (ms / 1000).toFixed(3);
   const out: string[] = ['<?xml version="1.0" encoding="UTF-8"?>'];
   const errors = r.cases.filter((c) => c.failure?.kind === 'error').length;
-  const counts = `tests="${r.counts.tests}" failures="${r.counts.failed - errors}" errors="${errors}" skipped="${r.counts.pending + r.counts.na}" time="${seconds(r.ms)}"`;
+  // Numbers too go through attr: a report may have been read back from a file.
+  const n = (x: number) => attr(String(x));
+  const counts = `tests="${n(r.counts.tests)}" failures="${n(r.counts.failed - errors)}" errors="${n(errors)}" skipped="${n(r.counts.pending + (r.counts.na ?? 0))}" time="${attr(seconds(r.ms))}"`;
   out.push(`<testsuites name="overlab" ${counts}>`);
   out.push(`  <testsuite name="${attr(`overlab lab ${r.lab}`)}" ${counts} timestamp="${attr(r.startedAt.replace(/\.\d+Z$/, ''))}" hostname="${attr(hostname())}">`);
   out.push('    <properties>');
   for (const [name, value] of Object.entries(r.properties)) out.push(`      <property name="${attr(name)}" value="${attr(value)}"/>`);
   out.push('    </properties>');
   for (const c of r.cases) {
-    const open = `    <testcase classname="${attr(`overlab.${r.lab}.${c.suite}`)}" name="${attr(c.title)}" time="${seconds(c.ms)}"`;
+    const open = `    <testcase classname="${attr(`overlab.${r.lab}.${c.suite}`)}" name="${attr(c.title)}" time="${attr(seconds(c.ms))}"`;
     const measured = Object.entries(c.measured ?? {});
     if (c.state === 'passed' && !measured.length) {
       out.push(`${open}/>`);
@@ -23,7 +25,7 @@ export function renderJunit(r: SpecReport): string {
     out.push(`${open}>`);
     if (measured.length) {
       out.push('      <properties>');
-      for (const [name, ms] of measured) out.push(`        <property name="${attr(name)}" value="${ms}"/>`);
+      for (const [name, ms] of measured) out.push(`        <property name="${attr(name)}" value="${n(ms)}"/>`);
       out.push('      </properties>');
     }
     if (c.state === 'pending') out.push('      <skipped/>');

@@ -6,6 +6,8 @@ import type { SpecCase } from './index.ts';
 import type { EngineSource } from '../lab/types.ts';
 import { attr, text } from './junit.ts';
 import { UsageError } from '../errors.ts';
+import { parseRecord, ReportFileError } from '../state/record-file.ts';
+import { checkMatrixReport } from './check.ts';
 
 /** passed: every spec passed; failed: a spec failed, or the engine under test died; error: the cell could not run (a download, a missing store); n/a: the cell cannot exist. */
 export type CellStatus = 'passed' | 'failed' | 'error' | 'n/a';
@@ -77,6 +79,15 @@ export interface MatrixReport {
   factChanges?: FactChange[];
   /** With --compare: the previous report, and what changed (cells and specs counted alike). */
   compare?: { previous: string; newlyFailing: number; newlyPassing: number; new: number; gone: number; goneCells: { id: string; status: CellStatus }[]; factChanges?: FactChange[] };
+}
+
+/**
+ * A matrix report read back (a part for `matrix merge`, the previous run for --compare): `text`
+ * is the content of `file`; one that is not as overlab matrix writes it is a ReportFileError
+ * naming the file (as `what`: "the part", "--compare") and its first bad field.
+ */
+export function parseMatrixReport(text: string, file: string, what = 'matrix report'): MatrixReport {
+  return parseRecord(text, checkMatrixReport, (pointer, problem) => new ReportFileError({ what, file, pointer, problem, hint: 'Give a matrix.json that overlab matrix wrote.' }));
 }
 
 /**
@@ -244,7 +255,7 @@ export function renderMatrixJunit(r: MatrixReport): string {
     if (cell.specs.length === 0) {
       tests = 1;
       const name = cell.status === 'n/a' ? 'not applicable' : 'the cell runs its specs';
-      const open = `    <testcase classname="${attr(`overlab.matrix.${cell.id}`)}" name="${attr(name)}" time="${seconds(cell.durations.totalMs)}"`;
+      const open = `    <testcase classname="${attr(`overlab.matrix.${cell.id}`)}" name="${attr(name)}" time="${attr(seconds(cell.durations.totalMs))}"`;
       if (cell.status === 'passed') cases.push(`${open}/>`);
       else if (cell.status === 'n/a') {
         skipped = 1;
@@ -258,7 +269,7 @@ export function renderMatrixJunit(r: MatrixReport): string {
     }
     for (const s of cell.specs) {
       tests++;
-      const open = `    <testcase classname="${attr(`overlab.matrix.${cell.id}.${s.suite}`)}" name="${attr(s.title)}" time="${seconds(s.ms)}"`;
+      const open = `    <testcase classname="${attr(`overlab.matrix.${cell.id}.${s.suite}`)}" name="${attr(s.title)}" time="${attr(seconds(s.ms))}"`;
       if (s.state === 'passed' && !s.change) {
         cases.push(`${open}/>`);
         continue;
@@ -290,7 +301,7 @@ export function renderMatrixJunit(r: MatrixReport): string {
       ...(cell.reason ? { reason: cell.reason.split('\n')[0]! } : {}),
     };
     return [
-      `  <testsuite name="${attr(`overlab matrix ${cell.id}`)}" tests="${tests}" failures="${failures}" errors="${errors}" skipped="${skipped}" time="${seconds(cell.durations.totalMs)}" hostname="${attr(hostname())}">`,
+      `  <testsuite name="${attr(`overlab matrix ${cell.id}`)}" tests="${attr(String(tests))}" failures="${attr(String(failures))}" errors="${attr(String(errors))}" skipped="${attr(String(skipped))}" time="${attr(seconds(cell.durations.totalMs))}" hostname="${attr(hostname())}">`,
       '    <properties>',
       ...Object.entries(props).map(([k, v]) => `      <property name="${attr(k)}" value="${attr(v)}"/>`),
       '    </properties>',
@@ -298,6 +309,6 @@ export function renderMatrixJunit(r: MatrixReport): string {
       '  </testsuite>',
     ].join('\n');
   });
-  out.push(`<testsuites name="${attr(`overlab matrix ${r.lab}`)}" time="${seconds(r.ms)}">`, ...suites, '</testsuites>', '');
+  out.push(`<testsuites name="${attr(`overlab matrix ${r.lab}`)}" time="${attr(seconds(r.ms))}">`, ...suites, '</testsuites>', '');
   return out.join('\n');
 }
