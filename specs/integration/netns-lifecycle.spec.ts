@@ -16,7 +16,7 @@ import { isAlive, processesNaming, processLabel, procStat } from '../../harness/
 describe('netns provider (real namespaces, dockerd, etcd)', function () {
   this.timeout(180_000);
   let s: Scratch;
-  const labs = ['it-kv', 'it-kv2', 'it-swarm', 'it-kill', 'it-int', 'it-orph', 'it-pid', 'it-churn'];
+  const labs = ['it-kv', 'it-kv2', 'it-swarm', 'it-kill', 'it-int', 'it-orph', 'it-pid', 'it-churn', 'it-na', 'it-nb'];
 
   before(() => {
     s = new Scratch();
@@ -39,6 +39,34 @@ describe('netns provider (real namespaces, dockerd, etcd)', function () {
     expect((JSON.parse(down.stdout) as { processes: string[] }).processes.some((p) => p.startsWith('dockerd (pid '))).to.equal(true);
     expect(processesNaming(labRuntimeDir('it-orph'))).to.deep.equal([]);
     expect(await leftovers('it-orph')).to.deep.equal(NOTHING_LEFT);
+  });
+
+  it("down of one lab leaves another lab alone when a process of the other's host names the first lab's runtime folder (a tail -f of its file)", async () => {
+    const a = s.lab('it-na', kvLab('it-na', { dockers: 1, third: 149 }));
+    const b = s.lab('it-nb', kvLab('it-nb', { dockers: 1, third: 150 }));
+    for (const f of [a, b]) {
+      const up = await s.run(['up', '--lab', f, '--quiet']);
+      expect(up.exitCode, up.all).to.equal(0);
+    }
+    const stateB = JSON.parse(readFileSync(join(s.home, 'it-nb', 'state.json'), 'utf8')) as { hosts: Record<string, { resources: { holderPid: number } }> };
+    const holderB = stateB.hosts['d0']!.resources.holderPid;
+    // Inside lab B's host (its network and mount namespaces): a reader of lab A's hosts file.
+    const tail = spawn('nsenter', ['-t', String(holderB), '-n', '-m', '--', 'tail', '-f', join(labRuntimeDir('it-na'), 'hosts')], { stdio: 'ignore' });
+    try {
+      await sleep(300);
+      expect(processesNaming(labRuntimeDir('it-na')).length, 'the reader names lab A\'s folder').to.be.above(0);
+      const down = await s.run(['down', '--force', 'it-na', '--quiet']);
+      expect(down.exitCode, down.all).to.equal(0);
+      expect(await leftovers('it-na')).to.deep.equal(NOTHING_LEFT);
+      expect(isAlive(holderB), "lab B's host").to.equal(true);
+      expect(tail.exitCode, 'the reader in lab B').to.equal(null);
+      const test = await s.run(['test', '--lab', b, '--json']);
+      expect(test.exitCode, test.all).to.equal(0);
+    } finally {
+      tail.kill('SIGKILL');
+      await s.run(['down', '--force', 'it-nb', '--quiet']);
+    }
+    expect(await leftovers('it-nb')).to.deep.equal(NOTHING_LEFT);
   });
 
   it('down leaves alone a process that the kernel gave the pid of a lab daemon that had died', async () => {

@@ -5,7 +5,7 @@
 // lab's known_hosts (and its fingerprint in the lab state), and every SSH connection to a host,
 // overlab's or `overlab ssh`'s, trusts that key and no other.
 import { spawn } from 'node:child_process';
-import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { CommandFailedError, HostUnreachableError, LabStateError } from '../../errors.ts';
@@ -17,7 +17,7 @@ import { hostKeyOptions } from '../ssh-hosts.ts';
 import { waitFor } from '../../wait.ts';
 import { emptyDestroyReport, type DestroyReport, type HostCommands, type Provider } from '../provider.ts';
 import { ENGINE_SERVICE, type HostAccess, type HostKeyPolicy, type HostRunner, type LabContext } from '../../host.ts';
-import { isSameProcess, processesNaming, processRef, recordedProcess, stopProcess, type ProcessRef } from '../../system/processes.ts';
+import { isSameProcess, processRef, recordedProcess, stopProcess, type ProcessRef } from '../../system/processes.ts';
 import { findProgram } from '../../system/programs.ts';
 import { NetnsRunner, NetnsServices, type ServiceRecord } from './host.ts';
 import { killProcessesIn, labPrefix, mountNamespaceOf, namespaceInode, namespacesWithPrefix, netNamespaceOf, NETNS_DIR, pinNamespaces } from '../../system/namespaces.ts';
@@ -57,6 +57,38 @@ interface NetnsHostResources {
   holderStart?: number;
   runtimeDir: string;
   services?: Record<string, ServiceRecord>;
+}
+
+/** Where the lab's runtime folder keeps its hosts' holders (pid and start time, by host). */
+function holdersFile(lab: string): string {
+  return join(labRuntimeDir(lab), 'holders.json');
+}
+
+/** Adds a host's holder to the runtime folder's record (read, then replaced whole). */
+function recordHolder(lab: string, host: string, holder: ProcessRef): void {
+  const all = { ...readHolders(lab), [host]: holder };
+  const tmp = `${holdersFile(lab)}.${process.pid}.tmp`;
+  writeFileSync(tmp, JSON.stringify(all), { mode: 0o644 });
+  renameSync(tmp, holdersFile(lab));
+}
+
+function readHolders(lab: string): Record<string, ProcessRef> {
+  try {
+    const v = JSON.parse(readFileSync(holdersFile(lab), 'utf8')) as unknown;
+    if (v === null || typeof v !== 'object' || Array.isArray(v)) return {};
+    const out: Record<string, ProcessRef> = {};
+    for (const [host, r] of Object.entries(v as Record<string, { pid?: unknown; start?: unknown }>)) {
+      if (Number.isInteger(r?.pid) && (r.pid as number) > 0 && Number.isInteger(r.start)) out[host] = recordedProcess(r.pid as number, r.start as number);
+    }
+    return out;
+  } catch {
+    return {};
+  }
+}
+
+/** The holders the runtime folder records (only with their start times: a pid alone proves nothing). */
+function recordedHolders(lab: string): ProcessRef[] {
+  return Object.values(readHolders(lab));
 }
 
 /** The host's namespace holder as recorded, when one was. */
@@ -192,20 +224,21 @@ export class NetnsProvider implements Provider {
       ...(state?.resources['switch'] ? [String(state.resources['switch'])] : []),
       ...(options.force || !state ? namespacesWithPrefix(labPrefix(lab)) : []),
     ]);
-    // Daemons whose namespaces lost their names (deleted while they ran) are still known by
-    // the lab's runtime folder on their command line: their namespaces are the lab's too.
-    // Never the machine's own namespaces (a shell of the user's may name the folder too).
+    // The hosts' namespaces are also known by their holders, recorded with their start times in
+    // the state and in the lab's runtime folder (which only root can write, and which outlives a
+    // lost state folder): namespaces whose names were deleted under them are the lab's by that
+    // proof. Never by what a command line names: a process of another lab that names this lab's
+    // folder (a `tail -f` of its file) is that other lab's.
+    // Never the machine's own namespaces either.
     const own = new Set([netNamespaceOf(process.pid), mountNamespaceOf(process.pid), netNamespaceOf(1), mountNamespaceOf(1)]);
-    const named = processesNaming(labRuntimeDir(lab));
-    const holders = hosts
-      .map((h) => holderOf(h.resources))
+    const holders = [...hosts.map((h) => holderOf(h.resources)), ...recordedHolders(lab)]
       .filter((p): p is ProcessRef => p !== undefined && isSameProcess(p))
       .map((p) => p.pid);
     // Pinned while their processes die, so that their numbers never name another lab's namespaces.
     const pins = pinNamespaces(
       {
-        net: [...[...namespaces].map((ns) => join(NETNS_DIR, ns)), ...named.map((pid) => `/proc/${pid}/ns/net`)],
-        mnt: [...holders, ...named].map((pid) => `/proc/${pid}/ns/mnt`),
+        net: [...[...namespaces].map((ns) => join(NETNS_DIR, ns)), ...holders.map((pid) => `/proc/${pid}/ns/net`)],
+        mnt: holders.map((pid) => `/proc/${pid}/ns/mnt`),
       },
       own,
     );
@@ -309,6 +342,7 @@ export class NetnsProvider implements Provider {
         s.hosts[h.name]!.resources['holderPid'] = pid;
         if (holder.start !== undefined) s.hosts[h.name]!.resources['holderStart'] = holder.start;
       });
+      recordHolder(plan.lab, h.name, holder);
       // Ready when the holder has exec'd sleep, i.e. its hostname and mounts are in place.
       await waitFor(
         async () => {
