@@ -1,10 +1,11 @@
 // The per-lab state file and its lock. Every resource is recorded before it is created, so an
 // interrupted `up` leaves a state that `down` can clear.
-import { closeSync, existsSync, openSync, readFileSync, renameSync, rmdirSync, rmSync, writeFileSync, writeSync, mkdirSync } from 'node:fs';
+import { existsSync, readFileSync, renameSync, rmdirSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { LabStateError, oneLine, permissionProblem } from '../errors.ts';
 import type { EngineMode, Plan, ProviderId } from '../lab/types.ts';
-import { isSameProcess, processRef } from '../system/processes.ts';
+import { breakStaleLock, createLockFile, readLock, releaseLock } from '../system/lock-file.ts';
+import { isSameProcess } from '../system/processes.ts';
 import { checkPlan, checkPlanEngineFlags } from './check-plan.ts';
 import { checkLabState, lockHolder, PROVIDER_IDS } from './check-state.ts';
 import type { FaultRecord } from './faults.ts';
@@ -204,37 +205,40 @@ export class StateStore {
     } catch (e) {
       throw permissionProblem(e, 'make the state folder');
     }
-    const release = () => {
-      rmSync(path, { force: true });
-      if (made !== undefined) removeEmptyFolders(this.dir, made);
-    };
-    for (let attempt = 0; attempt < 2; attempt++) {
+    for (let attempt = 0; attempt < 3; attempt++) {
+      let mine: string | undefined;
       try {
-        const fd = openSync(path, 'wx');
-        writeSync(fd, JSON.stringify({ ...processRef(process.pid), command, since: new Date().toISOString() }));
-        closeSync(fd);
-        return release;
+        // Whole or absent (lock-file.ts): never an empty lock someone could take for a dead one.
+        mine = createLockFile(path, { command, since: new Date().toISOString() });
       } catch (e) {
         if ((e as NodeJS.ErrnoException).code === 'ENOENT') {
           // Another command released its lock and removed the empty folder just now.
           made ??= mkdirSync(this.dir, { recursive: true });
           continue;
         }
-        if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw permissionProblem(e, 'take the lab lock');
-        let holder: { pid: number; start?: number; command: string } | undefined;
-        try {
-          // A lock that is not as overlab writes it (no pid, a pid that is not one) is taken over, as a broken one.
-          holder = lockHolder(JSON.parse(readFileSync(path, 'utf8')));
-        } catch {
-          holder = undefined;
-        }
-        if (holder && isSameProcess(holder)) {
-          throw new LabStateError(oneLine(`the lab is locked by \`overlab ${holder.command}\` (pid ${holder.pid})`), {
-            hint: 'Wait for it to finish, or stop it; a lock whose process has died is taken over.',
-          });
-        }
-        rmSync(path, { force: true });
+        throw permissionProblem(e, 'take the lab lock');
       }
+      if (mine !== undefined) {
+        const own = mine;
+        return () => {
+          releaseLock(path, own);
+          if (made !== undefined) removeEmptyFolders(this.dir, made);
+        };
+      }
+      const seen = readLock(path);
+      let holder: { pid: number; start?: number; command: string } | undefined;
+      try {
+        // A lock that is not as overlab writes it (no pid, a pid that is not one) is taken over, as a broken one.
+        holder = lockHolder(JSON.parse(seen));
+      } catch {
+        holder = undefined;
+      }
+      if (holder && isSameProcess(holder)) {
+        throw new LabStateError(oneLine(`the lab is locked by \`overlab ${holder.command}\` (pid ${holder.pid})`), {
+          hint: 'Wait for it to finish, or stop it; a lock whose process has died is taken over.',
+        });
+      }
+      breakStaleLock(path, seen);
     }
     throw new LabStateError(`cannot take the lab lock ${path}`);
   }

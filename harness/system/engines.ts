@@ -4,8 +4,8 @@
 // given for it (refused without one unless the user says so), and unpacked as root runs it:
 // no owners, no setuid bits, no link out. Providers only ever see the resolved tree.
 // Ground floor: no engine, SSH or provider code here, only files, HTTP and tar.
-import { createHash, randomBytes } from 'node:crypto';
-import { existsSync, linkSync, mkdirSync, readFileSync, readdirSync, readlinkSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, readdirSync, readlinkSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -15,7 +15,10 @@ import { sanitizeTree } from './deb-tree.ts';
 import { fetchBytes } from './fetch.ts';
 import { listDir } from './files.ts';
 import { ensureRootOnlyDir } from './root-dirs.ts';
-import { isSameProcess, processRef, recordedProcess, type ProcessRef } from './processes.ts';
+import { breakStaleLock, createLockFile, lockHolder, readLock, releaseLock } from './lock-file.ts';
+import { isSameProcess } from './processes.ts';
+
+export { breakStaleLock, createLockFile, lockHolder };
 
 /** Where Docker publishes its static builds for this machine's architecture. */
 export const DOCKER_STATIC_URL = `https://download.docker.com/linux/static/stable/${process.arch === 'arm64' ? 'aarch64' : 'x86_64'}`;
@@ -169,61 +172,21 @@ function download(url: string, signal?: AbortSignal): Promise<Buffer> {
 }
 
 /**
- * An exclusive lock file naming its owner (pid, start time and a nonce of its own). Made whole
- * before it appears (written aside, then hard-linked into place, which fails when a lock is
- * there), so no one ever reads half of one. A lock whose owner is gone (or whose pid another
- * process now has) is taken over; one whose owner lives is waited for, however long (a slow
- * fetch is not a dead one). Taking over goes through a second lock (`PATH.break`), so that of
- * two waiters who both saw the dead owner, the second cannot remove the lock the first just took.
+ * The cache's lock for one tree (lock-file.ts: whole or absent, taken over from a dead owner
+ * only). One whose owner lives is waited for, however long: a slow fetch is not a dead one.
  */
 export async function cacheLock(path: string, signal?: AbortSignal): Promise<() => void> {
   for (;;) {
     const mine = createLockFile(path);
     if (mine !== undefined) {
-      return () => {
-        // Only our own: never a lock that someone took over from us meanwhile.
-        if (readFileSafe(path) === mine) rmSync(path, { force: true });
-      };
+      // Only our own: never a lock that someone took over from us meanwhile.
+      return () => releaseLock(path, mine);
     }
-    const seen = readFileSafe(path);
+    const seen = readLock(path);
     const holder = lockHolder(seen);
     if (holder && !isSameProcess(holder)) breakStaleLock(path, seen);
     signal?.throwIfAborted();
     await sleep(100);
-  }
-}
-
-/** Creates the lock at `path` with this process as owner; its text, or undefined when a lock is there. */
-export function createLockFile(path: string): string | undefined {
-  const text = JSON.stringify({ ...processRef(process.pid), nonce: randomBytes(8).toString('hex') });
-  const aside = `${path}.${process.pid}.${randomBytes(4).toString('hex')}.new`;
-  writeFileSync(aside, text, { flag: 'wx', mode: 0o644 });
-  try {
-    linkSync(aside, path);
-    return text;
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
-    return undefined;
-  } finally {
-    rmSync(aside, { force: true });
-  }
-}
-
-/** Removes the lock at `path` if it still reads `stale`, holding `PATH.break` meanwhile. */
-export function breakStaleLock(path: string, stale: string): void {
-  const breaker = `${path}.break`;
-  const mine = createLockFile(breaker);
-  if (mine === undefined) {
-    // Someone else is breaking it; a breaker whose owner died is cleared for the next round.
-    const seen = readFileSafe(breaker);
-    const b = lockHolder(seen);
-    if (b && !isSameProcess(b) && readFileSafe(breaker) === seen) rmSync(breaker, { force: true });
-    return;
-  }
-  try {
-    if (readFileSafe(path) === stale) rmSync(path, { force: true });
-  } finally {
-    if (readFileSafe(breaker) === mine) rmSync(breaker, { force: true });
   }
 }
 
@@ -253,26 +216,6 @@ export function refuseIfInUse(dir: string, what: string): void {
   }
 }
 
-/** The owner a cache lock names: `{"pid":N,"start":T}`, or a bare pid (older locks); undefined while it is being written. */
-export function lockHolder(text: string): ProcessRef | undefined {
-  try {
-    const v = JSON.parse(text) as unknown;
-    if (typeof v === 'number') return Number.isInteger(v) && v > 0 ? { pid: v } : undefined;
-    const r = v as Partial<ProcessRef> | null;
-    if (r && Number.isInteger(r.pid) && r.pid! > 0) return recordedProcess(r.pid!, typeof r.start === 'number' ? r.start : undefined);
-  } catch {
-    // Empty or half written.
-  }
-  return undefined;
-}
-
-function readFileSafe(p: string): string {
-  try {
-    return readFileSync(p, 'utf8');
-  } catch {
-    return '';
-  }
-}
 
 
 /**

@@ -1,8 +1,10 @@
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect } from 'chai';
 import { StateStore } from '../../harness/state/store.ts';
+import { breakStaleLock } from '../../harness/system/lock-file.ts';
+import { processRef } from '../../harness/system/processes.ts';
 
 describe('the lab lock', () => {
   let root = '';
@@ -39,5 +41,24 @@ describe('the lab lock', () => {
     expect(() => store.lock('down')).to.throw(/locked by `overlab up` \(pid \d+\)/);
     release();
     store.lock('down')();
+  });
+
+  it('a taker who read a dead owner never removes the lock another taker has just taken; release leaves a lock taken over from it', () => {
+    const store = new StateStore(join(root, 'race'));
+    mkdirSync(join(root, 'race'));
+    const me = processRef(process.pid);
+    const stale = JSON.stringify({ pid: me.pid, start: me.start! + 1, command: 'up' });
+    writeFileSync(join(root, 'race', 'lock'), stale);
+    const release = store.lock('up');
+    const taken = readFileSync(join(root, 'race', 'lock'), 'utf8');
+    expect(JSON.parse(taken)).to.include({ pid: process.pid, command: 'up' });
+    // The second taker, late with what it read before: the breaker finds another lock and leaves it.
+    breakStaleLock(join(root, 'race', 'lock'), stale);
+    expect(readFileSync(join(root, 'race', 'lock'), 'utf8')).to.equal(taken);
+    expect(() => store.lock('down')).to.throw(/locked by `overlab up`/);
+    writeFileSync(join(root, 'race', 'lock'), '{"pid":1,"command":"test","nonce":"x"}');
+    release();
+    expect(readFileSync(join(root, 'race', 'lock'), 'utf8')).to.equal('{"pid":1,"command":"test","nonce":"x"}');
+    expect(readdirSync(join(root, 'race')).filter((f) => f !== 'lock')).to.deep.equal([]);
   });
 });
