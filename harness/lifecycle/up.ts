@@ -4,7 +4,7 @@ import type Docker from 'dockerode';
 import { dirname, join } from 'node:path';
 import { engineServiceSpec } from '../engine/daemon.ts';
 import { checkedHosts, dataplaneHosts, ensureOverlaysProgrammed } from '../engine/dataplane.ts';
-import { containerAddresses, createNetwork, createService, SERVICE_STALL_MS, waitForServiceTasks, initSwarm, joinSwarm, runContainer, waitForNetwork, waitForSwarmReady } from '../engine/contents.ts';
+import { containerAddresses, createNetwork, createService, SERVICE_DEPLOY_CAP_MS, SERVICE_STALL_MS, waitForServiceTasks, initSwarm, joinSwarm, runContainer, waitForNetwork, waitForSwarmReady } from '../engine/contents.ts';
 import { engineClient, guardEngine, releaseAll, waitForEngine } from '../engine/client.ts';
 import { buildTestImageTar, loadTestImage } from '../engine/image.ts';
 import { chooseKvStore, startKvStore } from '../kv/run.ts';
@@ -234,7 +234,8 @@ export function upSteps(plan: Plan, ctx: UpContext): { steps: Step[]; release: (
               // attaching tasks to the same attachable overlay, a container on the manager of
               // three VMs failed with "network ... not found" (dockerd 20.10).
               // Bounded: a task that cannot start (image, placement) fails up here, not in the specs.
-              const tasks = await waitForServiceTasks(engine(manager), v, signal, { stallMs: serviceStallMs(live.slowestEngineMs) });
+              const stallMs = serviceStallMs(live.slowestEngineMs);
+              const tasks = await waitForServiceTasks(engine(manager), v, signal, { stallMs, capMs: Math.max(SERVICE_DEPLOY_CAP_MS, 3 * stallMs) });
               return tasks.map((t) => `${v.name}-${t.slot} on ${t.node}`).join(', ');
             }),
         })),
@@ -325,7 +326,9 @@ function checkRanFromTree(host: string, ran: RunningVersions, bin: string, tree:
  * How long a service's tasks may sit in one state: SERVICE_STALL_MS, or four times the slowest
  * engine's start where hosts are that slow. Under QEMU emulation on a busy 2-core machine an
  * engine took 55 s to start and a container a minute to run, and three tasks sat in "preparing"
- * past 90 s while they were being made (the services VM spec failed on it twice).
+ * past 90 s while they were being made (the services VM spec failed on it twice). The whole
+ * wait is capped at three times that (at least SERVICE_DEPLOY_CAP_MS): such hosts took over 10
+ * minutes to run three tasks while the machine was busy.
  */
 export function serviceStallMs(slowestEngineMs: number): number {
   return Math.max(SERVICE_STALL_MS, 4 * slowestEngineMs);
