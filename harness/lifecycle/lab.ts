@@ -160,8 +160,9 @@ export async function prepareUp(
     const existing = store.read();
     const events = recordingEvents(store, options.events ?? silentEvents);
     if (existing) {
-      // The same name is not the same lab: one up from another file (or a copy of another lab) is never adopted.
-      if (resolve(existing.file) !== resolve(plan.file) || (existing.copyOf ?? undefined) !== (options.copyOf ?? undefined)) {
+      // The same name is not the same lab: one up from another file (or, asked for a copy, a copy
+      // of another lab) is never adopted. A lab's own plan (a copy's, read back by `test`) is its own.
+      if (resolve(existing.file) !== resolve(plan.file) || (options.copyOf !== undefined && existing.copyOf !== options.copyOf)) {
         throw new LabStateError(`a lab named ${plan.lab} is already up from ${existing.copyOf ? `a copy of ${existing.copyOf} (${existing.file})` : existing.file}, not from ${plan.file}${options.copyOf ? ` as a copy of ${options.copyOf}` : ''}`, {
           hint: `Choose another name (\`--as NAME\`, or \`name:\` in the lab file), or take that lab down first (\`overlab down --lab ${plan.lab}\`).`,
         });

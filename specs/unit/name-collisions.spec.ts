@@ -39,6 +39,14 @@ describe('lab names that collide', () => {
     expect(new StateStore(join(home, 'tutorial')).read()!.file).to.equal('/home/ann/labs/tutorial.yaml');
   });
 
+  it("adopts a copy when its own plan is brought up again without saying it is a copy (test --all on copies)", async () => {
+    const plan = planLab(await loadLab('labs/tutorial.yaml'));
+    recordUp(plan.file, 'tutorial');
+    const error = await prepareUp(plan, { signal: new AbortController().signal }).catch((e: unknown) => e);
+    // Past the name check: the recorded provider and hosts are what decide next (here: no hosts to connect to).
+    expect(String(error)).not.to.include('already up from');
+  });
+
   it('refuses a copy of another lab under the name asked for with --as', async () => {
     const plan = planLab(await loadLab('labs/tutorial.yaml'));
     recordUp(plan.file, 'swarm');
