@@ -216,7 +216,8 @@ export class StateStore {
           made ??= mkdirSync(this.dir, { recursive: true });
           continue;
         }
-        throw permissionProblem(e, 'take the lab lock');
+        // Named as the lock, not as the file written aside to make it.
+        throw permissionProblem(Object.assign(e as NodeJS.ErrnoException, { path }), 'take the lab lock');
       }
       if (mine !== undefined) {
         const own = mine;
