@@ -5,13 +5,13 @@
 // lab's known_hosts (and its fingerprint in the lab state), and every SSH connection to a host,
 // overlab's or `overlab ssh`'s, trusts that key and no other.
 import { spawn } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, lstatSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { CommandFailedError, HostUnreachableError, LabStateError } from '../../errors.ts';
 import type { HostPlan, Plan } from '../../lab/types.ts';
 import { labKnownHosts, labRuntimeDir, RUNTIME_ROOT } from '../../state/paths.ts';
-import { ensureRootOnlyDir } from '../../system/root-dirs.ts';
+import { ensureRootOnlyDir, notRootOnly } from '../../system/root-dirs.ts';
 import { fingerprint, knownHostsLine, knownHostsName } from '../../remote/host-keys.ts';
 import { hostKeyOptions } from '../ssh-hosts.ts';
 import { waitFor } from '../../wait.ts';
@@ -257,7 +257,11 @@ export class NetnsProvider implements Provider {
     }
     const runtimeDir = labRuntimeDir(lab);
     for (const m of mountsUnder(runtimeDir)) await execa('umount', ['-l', m], { reject: false });
-    if (existsSync(runtimeDir)) {
+    // Removed only through a runtime root no other user can change: through one that is not,
+    // the lab's folder could lead anywhere (up refuses such a root, so nothing of the lab is there).
+    const unsafe = existsSync(RUNTIME_ROOT) ? notRootOnly(lstatSync(RUNTIME_ROOT)) : undefined;
+    if (unsafe) ctx.events.emit({ type: 'warn', message: `${runtimeDir} was left alone: ${RUNTIME_ROOT} ${unsafe}` });
+    else if (existsSync(runtimeDir)) {
       rmSync(runtimeDir, { recursive: true, force: true });
       report.paths.push(runtimeDir);
     }
