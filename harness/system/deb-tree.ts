@@ -66,12 +66,7 @@ export async function unpackDeb(name: string, deb: Buffer, dir: string, signal?:
   });
   signal?.throwIfAborted();
   if (r.exitCode !== 0) throw new ArchiveTrustError(`${name}: cannot unpack ${data.name}: ${String(r.stderr).trim() || `tar exit ${r.exitCode}`}`);
-  sanitize(name, dir, '');
-  try {
-    checkLinksInside(dir);
-  } catch (e) {
-    throw new ArchiveTrustError(`${name}: ${(e as Error).message}`);
-  }
+  sanitizeTree(name, dir);
 }
 
 /** A whole unpacked tree made safe for root to run: setuid and setgid bits dropped, devices and fifos removed, links checked to stay inside. */
