@@ -4,10 +4,10 @@
 // checked for its type and grammar; paths of the lab's own must lie in the lab's state or
 // runtime folder; pids are pids. Records of providers are open objects: a key that is not
 // known here is kept and never used as one of these.
-import { homedir } from 'node:os';
 import { dirname, isAbsolute, join, normalize, relative, resolve } from 'node:path';
 import { KV_TYPES, type ProviderId } from '../lab/types.ts';
 import { labPrefix, NETNS_DIR, NS_PREFIX } from '../system/namespaces.ts';
+import { engineCacheRoot } from '../system/engine-cache.ts';
 import type { FaultRecord } from './faults.ts';
 import { labRuntimeDir } from './paths.ts';
 import { BOX, fingerprint, hostName, ipv4, isHostAddress, isKeyPath, labName, NAME, port, SSH_USER, timestamp } from './rules.ts';
@@ -40,15 +40,9 @@ export const PROVIDER_IDS: readonly ProviderId[] = ['vagrant', 'netns', 'ssh'];
 export const LAB_PHASES: readonly LabState['phase'][] = ['creating', 'up', 'failed', 'destroying'];
 const FAULT_KINDS: readonly FaultRecord['kind'][] = ['partition', 'kv-down', 'engine-killed', 'engine-stopped', 'latency', 'rate'];
 
-/**
- * The engine trees' cache, absolute: the folder system/engines.ts `engineCacheRoot` names for
- * the same environment and user (specs/unit/state-files.spec.ts checks they agree); not
- * imported from there, as that module loads execa and every quick command reads a state file.
- */
+/** The engine trees' cache, absolute: system/engine-cache.ts's for the same environment and user. */
 export function engineCacheOf(env: NodeJS.ProcessEnv, uid: number | undefined): string {
-  if (env['OVERLAB_ENGINE_CACHE']) return resolve(env['OVERLAB_ENGINE_CACHE']);
-  if (uid === 0) return '/var/cache/overlab/engines';
-  return resolve(env['XDG_CACHE_HOME'] || join(homedir(), '.cache'), 'overlab', 'engines');
+  return resolve(engineCacheRoot(env, uid));
 }
 
 export interface StateCheckContext {

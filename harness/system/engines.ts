@@ -6,51 +6,25 @@
 // Ground floor: no engine, SSH or provider code here, only files, HTTP and tar.
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, readdirSync, readlinkSync, renameSync, rmSync, writeFileSync } from 'node:fs';
-import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { execa } from 'execa';
 import { PrerequisiteError } from '../errors.ts';
 import { sanitizeTree } from './deb-tree.ts';
+import { engineCacheRoot, ROOT_ENGINE_CACHE, writableCacheRoot } from './engine-cache.ts';
 import { fetchBytes } from './fetch.ts';
 import { listDir } from './files.ts';
-import { ensureRootOnlyDir } from './root-dirs.ts';
 import { breakStaleLock, createLockFile, lockHolder, readLock, releaseLock } from './lock-file.ts';
 import { isSameProcess } from './processes.ts';
 
 export { breakStaleLock, createLockFile, lockHolder };
+export { engineCacheRoot, ROOT_ENGINE_CACHE, writableCacheRoot };
 
 /** Where Docker publishes its static builds for this machine's architecture. */
 export const DOCKER_STATIC_URL = `https://download.docker.com/linux/static/stable/${process.arch === 'arm64' ? 'aarch64' : 'x86_64'}`;
 
 /** The binaries a tree must hold for overlab to run an engine from it (dockerd finds the rest on its PATH). */
 export const ENGINE_TREE_BINARIES = ['dockerd', 'docker', 'containerd', 'containerd-shim-runc-v2', 'runc', 'docker-init', 'docker-proxy'];
-
-/** Root's engine cache: a folder only root can change, the same path on VMs and ssh hosts that receive a tree. */
-export const ROOT_ENGINE_CACHE = '/var/cache/overlab/engines';
-
-/**
- * Where engine trees are cached: $OVERLAB_ENGINE_CACHE; else, for root, ROOT_ENGINE_CACHE (never
- * a user's ~/.cache, which `sudo -E` would name, and whose owner could swap what root runs);
- * else the user's cache, which serves only for reading (running engines needs root).
- */
-export function engineCacheRoot(env: NodeJS.ProcessEnv = process.env, uid: number | undefined = process.getuid?.()): string {
-  if (env['OVERLAB_ENGINE_CACHE']) return env['OVERLAB_ENGINE_CACHE'];
-  if (uid === 0) return ROOT_ENGINE_CACHE;
-  return join(env['XDG_CACHE_HOME'] || join(homedir(), '.cache'), 'overlab', 'engines');
-}
-
-/**
- * The cache root to build trees in and run them from: `explicit` as given (a caller's own
- * folder), else engineCacheRoot(), made and checked as a folder only root can change when this
- * runs as root (refused, naming the owner, when it is not).
- */
-export function writableCacheRoot(explicit?: string): string {
-  if (explicit) return explicit;
-  const root = engineCacheRoot();
-  if (process.getuid?.() === 0) ensureRootOnlyDir(root);
-  return root;
-}
 
 /** Set to run a static archive no SHA-256 was given for; every report then says it ran unverified. */
 export const ALLOW_UNVERIFIED_ENV = 'OVERLAB_ALLOW_UNVERIFIED_ENGINE';
