@@ -28,9 +28,9 @@ export const SUITE = /^[a-z][a-z0-9.-]*$/;
 export const ENGINE_VERSION = /^[A-Za-z0-9][A-Za-z0-9.+~_-]{0,63}$/;
 /**
  * The characters of an image reference ([registry[:port]/]path[:tag][@digest]); a superset of
- * lab/grammar.ts IMAGE_REFERENCE that still holds no space, quote or option.
+ * lab/grammar.ts IMAGE_REFERENCE (whose registry part may start upper-case) that still holds no space, quote or option.
  */
-export const IMAGE = /^[a-z0-9][A-Za-z0-9._/:@-]{0,511}$/;
+export const IMAGE = /^[A-Za-z0-9][A-Za-z0-9._/:@-]{0,511}$/;
 /** A word a fact names (a container, network, host, service or alias): no space, slash or quote. */
 export const FACT_WORD = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,252}$/;
 /** A timestamp as overlab records it (ISO 8601), or empty (states written by tests). */
