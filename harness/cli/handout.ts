@@ -7,8 +7,10 @@ import { labGraph } from '../lifecycle/graph.ts';
 import { openLabPlan } from '../lifecycle/lab.ts';
 import { labsUp } from '../lifecycle/room.ts';
 import type { Plan } from '../lab/types.ts';
-import { handoutHtml, handoutMarkdown, labHandout } from '../render/handout.ts';
-import { stateRoot } from '../state/paths.ts';
+import { handoutHtml, handoutMarkdown, labHandout, type HandedTo } from '../render/handout.ts';
+import { describeOwner } from '../state/owner.ts';
+import { labStateDir, stateRoot } from '../state/paths.ts';
+import { StateStore } from '../state/store.ts';
 import type { GlobalOptions } from './main.ts';
 import { printJson, say, warn } from './output.ts';
 import { count } from '../plural.ts';
@@ -16,10 +18,14 @@ import { count } from '../plural.ts';
 export async function handoutCommand(ref: string | undefined, opts: GlobalOptions & { all?: boolean; out?: string }, signal: AbortSignal): Promise<number> {
   if (opts.all && (ref ?? opts.lab)) throw new UsageError('--all writes a handout for every lab that is up: leave out the lab');
   const plans: Plan[] = opts.all ? labsUp().map((l) => l.plan) : [await openLabPlan(ref ?? opts.lab)];
+  const handedTo = (p: Plan): HandedTo | undefined => {
+    const owner = new StateStore(labStateDir(p.lab)).read()?.owner;
+    return owner && { owner: describeOwner(owner), project: process.cwd(), home: stateRoot() };
+  };
   if (!plans.length) throw new UsageError('no lab is up: nothing to hand out (overlab up --copies N first)');
   const dir = opts.out ?? join(stateRoot(), 'handouts');
   mkdirSync(dir, { recursive: true });
-  const handouts = plans.map((p) => labHandout(p));
+  const handouts = plans.map((p) => labHandout(p, undefined, handedTo(p)));
   const pictures: Record<string, string> = {};
   for (const p of plans) {
     try {

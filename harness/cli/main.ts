@@ -107,6 +107,7 @@ export function buildProgram(dispatch: Dispatch, version: string): Command {
     .option('--accept-new-host-keys', "ssh provider: trust a machine's host key at first contact (when no known_hosts lists it, and the lab file pins none) and record it in .overlab/<lab>/known_hosts")
     .addOption(new Option('--copies <n>', 'bring up N copies of the lab side by side, named <lab>-01 ... <lab>-NN (a room of students)').argParser(positiveInteger))
     .option('--as <name>', 'bring the lab up as one copy of this name')
+    .option('--owner <list>', 'netns: hand the lab to a Unix user (NAME or UID) or group (:NAME or :GID), who may then use its engines (overlab env), status, test, ssh and graph without sudo, and nobody else but root; with --copies, one owner for all or one per copy, comma-separated (a room of students)')
     .addOption(new Option('--jobs <n>', 'copies brought up at once (default 4)').argParser(positiveInteger))
     .option('--force', 'with --copies: go on even when the memory estimate says the machine cannot hold them')
     .option('--allow-missing', "bring the lab up even when the hosts' kernel lacks a feature it needs (IP_VS, INET_ESP); the specs that need it report n/a")

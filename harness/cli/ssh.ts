@@ -9,7 +9,7 @@ import { say } from './output.ts';
 
 export async function sshCommand(host: string, command: string[], opts: GlobalOptions & { dryRun?: boolean }, signal: AbortSignal): Promise<number> {
   const plan = await openHostLab(host, opts.lab);
-  const { hosts, provider, ctx, close } = await connectLab(plan, signal, { engines: false, ...(opts.provider ? { provider: opts.provider } : {}) });
+  const { hosts, provider, ctx, close } = await connectLab(plan, signal, { engines: false, ownerMay: 'ssh to its hosts', ...(opts.provider ? { provider: opts.provider } : {}) });
   close(); // the ssh client makes its own connection
   const h = hosts.get(host);
   if (!h) throw new UsageError(`lab ${plan.lab} has no host "${host}" (hosts: ${[...hosts.keys()].join(', ')})`);

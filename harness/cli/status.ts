@@ -3,6 +3,7 @@ import { labStatus, openLabPlan } from '../lifecycle/lab.ts';
 import { labSummaries, type LabSummary } from '../lifecycle/room.ts';
 import type { GlobalOptions } from './main.ts';
 import { printJson, say } from './output.ts';
+import { currentUid } from '../errors.ts';
 import { describeFault } from '../state/faults.ts';
 
 export function table(rows: string[][]): string {
@@ -47,13 +48,18 @@ async function roomStatus(json: boolean, signal: AbortSignal): Promise<number> {
     return 0;
   }
   if (!labs.length) {
-    say('no labs on this machine (overlab up, or overlab up --copies N)');
+    say(currentUid() === 0 ? 'no labs on this machine (overlab up, or overlab up --copies N)' : 'no labs on this machine that you may see (labs handed to other users are not listed)');
     return 0;
   }
+  // OWNER only in a room whose labs are handed to users.
+  const owners = labs.some((l) => l.owner);
   say(
     table([
-      ['LAB', 'PROVIDER', 'STATE', 'HOSTS UP', 'CONTAINERS', 'LAST TEST', 'AGE', 'MEMORY'],
-      ...labs.map((l) => [l.lab, l.provider, l.phase, `${l.hosts.running}/${l.hosts.total}`, String(l.containers), lastTest(l), age(l.ageSeconds), l.memoryMiB === undefined ? '-' : `${l.memoryMiB} MiB`]),
+      ['LAB', 'PROVIDER', 'STATE', 'HOSTS UP', 'CONTAINERS', 'LAST TEST', 'AGE', 'MEMORY', ...(owners ? ['OWNER'] : [])],
+      ...labs.map((l) => [
+        l.lab, l.provider, l.phase, `${l.hosts.running}/${l.hosts.total}`, String(l.containers), lastTest(l), age(l.ageSeconds), l.memoryMiB === undefined ? '-' : `${l.memoryMiB} MiB`,
+        ...(owners ? [l.owner ?? '-'] : []),
+      ]),
     ]),
   );
   return 0;

@@ -6,7 +6,7 @@ import { mapLimit } from '../wait.ts';
 import { SpecsFailedError, UsageError } from '../errors.ts';
 import type { LabEvent } from '../events.ts';
 import { faultSpecKindsFrom } from '../lab/fault-spec-kinds.ts';
-import { labDown, openLabPlan, prepareUp } from '../lifecycle/lab.ts';
+import { checkAccessFirst, handedOverAndUp, labDown, openLabPlan, prepareUp } from '../lifecycle/lab.ts';
 import { labsUp } from '../lifecycle/room.ts';
 import { count } from '../plural.ts';
 import { shellJoin } from '../quote.ts';
@@ -49,13 +49,16 @@ export async function testCommand(ref: string | undefined, opts: TestOptions, si
     },
   };
   const started = Date.now();
-  const up = await prepareUp(plan, { ...(choice.provider ? { provider: choice.provider } : {}), providerOptions: choice.providerOptions, events, signal, allowMissing: !!opts.allowMissing });
-  const wasUp = up.alreadyUp;
+  // The owner of a lab handed over tests it as it is (bringing labs up is root's).
+  const handed = handedOverAndUp(plan.lab);
+  if (handed) checkAccessFirst(plan.lab, 'running its specs', 'run its specs');
+  const up = handed ? undefined : await prepareUp(plan, { ...(choice.provider ? { provider: choice.provider } : {}), providerOptions: choice.providerOptions, events, signal, allowMissing: !!opts.allowMissing });
+  const wasUp = !up || up.alreadyUp;
   const takeDown = async () => {
     const r = await labDown(plan.lab, { force: false, signal });
     if (!json && !quiet) say(`lab ${plan.lab} is down: ${destroySummary(r)}`);
   };
-  if (wasUp) {
+  if (!up || up.alreadyUp) {
     if (!json && !quiet) say(`lab ${plan.lab} is up; running its specs against it`);
   } else {
     try {

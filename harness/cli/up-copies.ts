@@ -10,6 +10,8 @@ import { mapLimit } from '../wait.ts';
 import { printJson, say, warn } from './output.ts';
 import type { OutputMode } from './progress.ts';
 import { count } from '../plural.ts';
+import { ownersFor, type LabOwner, type OwnerRequest } from '../state/owner.ts';
+import { resolveOwner } from '../system/users.ts';
 
 /** Copies brought up at once by default: up is mostly waiting on engines, but each start takes a core for a moment. */
 export const DEFAULT_COPY_JOBS = 4;
@@ -22,15 +24,17 @@ interface CopyOutcome {
   error?: string;
 }
 
-export async function upCopies(ref: string | undefined, request: CopiesRequest & { jobs?: number }, mode: OutputMode, signal: AbortSignal): Promise<number> {
+export async function upCopies(ref: string | undefined, request: CopiesRequest & { jobs?: number; owners?: OwnerRequest[] }, mode: OutputMode, signal: AbortSignal): Promise<number> {
   const started = Date.now();
   const copies = await planCopies(ref, request);
+  // Every owner found before any copy comes up: a name nobody has stops the room, not one copy.
+  const owners = request.owners && ownersFor(request.owners, copies.plans.length).map(resolveOwner);
   const jobs = Math.max(1, request.jobs ?? DEFAULT_COPY_JOBS);
   const what = `${count(copies.plans.length, 'copy', 'copies')} of ${copies.base} on ${copies.provider}`;
   if (mode === 'human') warn(`${what}, ${Math.min(jobs, copies.plans.length)} at a time: about ${copies.perCopyMiB} MiB each, ${copies.availableMiB} MiB available`);
   if (mode !== 'json') for (const w of copies.warnings) warn(`note: ${w}`);
 
-  const upOne = async (plan: Plan, report: (line: string) => void): Promise<CopyOutcome> => {
+  const upOne = async (plan: Plan, report: (line: string) => void, owner: LabOwner | undefined): Promise<CopyOutcome> => {
     const t = Date.now();
     const events = {
       emit(e: LabEvent) {
@@ -38,7 +42,7 @@ export async function upCopies(ref: string | undefined, request: CopiesRequest &
       },
     };
     try {
-      const run = await prepareUp(plan, { provider: copies.provider, ...(request.providerOptions ? { providerOptions: request.providerOptions } : {}), copyOf: copies.base, events, signal });
+      const run = await prepareUp(plan, { provider: copies.provider, ...(request.providerOptions ? { providerOptions: request.providerOptions } : {}), copyOf: copies.base, ...(owner ? { owner } : {}), events, signal });
       if (run.alreadyUp) return { lab: plan.lab, ok: true, alreadyUp: true, seconds: 0 };
       try {
         await runSteps(run.steps, { signal, onTask: (e) => e.state === 'started' && report(e.step) });
@@ -61,7 +65,7 @@ export async function upCopies(ref: string | undefined, request: CopiesRequest &
       copies.plans.map((plan, i) => ({
         title: plan.lab,
         task: async (_ctx: unknown, task) => {
-          const o = await upOne(plan, (line) => (task.output = line));
+          const o = await upOne(plan, (line) => (task.output = line), owners?.[i]);
           outcomes[i] = o;
           task.title = `${plan.lab}: ${o.ok ? (o.alreadyUp ? 'already up' : `up (${o.seconds.toFixed(1)} s)`) : `failed: ${o.error}`}`;
           if (!o.ok) throw new Error(`${plan.lab}: ${o.error}`);
@@ -73,7 +77,7 @@ export async function upCopies(ref: string | undefined, request: CopiesRequest &
     signal.throwIfAborted();
   } else {
     outcomes = await mapLimit(copies.plans, jobs, (plan) =>
-      upOne(plan, (line) => mode === 'json' && process.stdout.write(JSON.stringify({ event: 'copy', lab: plan.lab, step: line }) + '\n')),
+      upOne(plan, (line) => mode === 'json' && process.stdout.write(JSON.stringify({ event: 'copy', lab: plan.lab, step: line }) + '\n'), owners?.[copies.plans.indexOf(plan)]),
     );
   }
   const failed = outcomes.filter((o) => !o.ok);

@@ -9,6 +9,8 @@ import type { GlobalOptions } from './main.ts';
 import { runWithProgress, type OutputMode } from './progress.ts';
 import { printJson, say, warn } from './output.ts';
 import { upCopies } from './up-copies.ts';
+import { ownersFor, parseOwners } from '../state/owner.ts';
+import { resolveOwner } from '../system/users.ts';
 
 export interface UpOptions extends GlobalOptions {
   provider?: string;
@@ -20,16 +22,20 @@ export interface UpOptions extends GlobalOptions {
   force?: boolean;
   acceptNewHostKeys?: boolean;
   allowMissing?: boolean;
+  owner?: string;
 }
 
 export async function upCommand(ref: string | undefined, opts: UpOptions, signal: AbortSignal): Promise<number> {
+  const owners = opts.owner === undefined ? undefined : parseOwners(opts.owner);
   if (opts.copies !== undefined || opts.as !== undefined) {
     if (opts.dryRun) throw new UsageError('--dry-run shows one lab: leave out --copies and --as');
     const choice = providerChoice(opts);
     const mode: OutputMode = opts.json ? 'json' : opts.quiet ? 'quiet' : 'human';
     const request = { ...choice, ...(opts.copies !== undefined ? { copies: opts.copies } : {}), ...(opts.as !== undefined ? { as: opts.as } : {}), ...(opts.jobs ? { jobs: opts.jobs } : {}), force: !!opts.force };
-    return upCopies(ref ?? opts.lab, request, mode, signal);
+    return upCopies(ref ?? opts.lab, { ...request, ...(owners ? { owners } : {}) }, mode, signal);
   }
+  const owner = owners && resolveOwner(ownersFor(owners, 1)[0]!);
+  if (owner && opts.dryRun) throw new UsageError('--dry-run brings nothing up to hand over: leave out --owner');
   const plan = await openLabPlan(ref ?? opts.lab);
   const choice = providerChoice(opts);
   opts = { ...opts, ...(choice.provider ? { provider: choice.provider } : {}) };
@@ -52,7 +58,7 @@ export async function upCommand(ref: string | undefined, opts: UpOptions, signal
     },
   };
   const started = Date.now();
-  const run = await prepareUp(plan, { ...(opts.provider ? { provider: opts.provider } : {}), providerOptions: choice.providerOptions, events, signal, allowMissing: !!opts.allowMissing });
+  const run = await prepareUp(plan, { ...(opts.provider ? { provider: opts.provider } : {}), ...(owner ? { owner } : {}), providerOptions: choice.providerOptions, events, signal, allowMissing: !!opts.allowMissing });
   if (run.alreadyUp) {
     if (mode === 'json') printJson({ ok: true, lab: plan.lab, alreadyUp: true });
     else if (mode === 'human') say(`lab ${plan.lab} is already up; nothing changed (overlab status --lab ${plan.lab})`);

@@ -167,6 +167,7 @@ export function planFacts(plan: Plan, lab: Lab): PlanFact[] {
 
   if (plan.mode === 'kv' && plan.kv) facts.push({ kind: 'kv-registered', hosts: plan.dockerHosts });
   if (plan.mode === 'swarm') facts.push({ kind: 'swarm-ready', hosts: plan.dockerHosts });
+  if (plan.mode === 'alone') facts.push({ kind: 'engines-alone', hosts: plan.dockerHosts });
 
   const internalNetworks = new Set(plan.networks.filter((n) => n.internal).map((n) => n.name));
   for (const c of containers) {

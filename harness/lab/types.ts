@@ -6,7 +6,8 @@ export type ProviderName = 'auto' | 'vagrant' | 'netns' | 'ssh';
 /** A provider that creates hosts (`auto` resolves to one of these). */
 export type ProviderId = Exclude<ProviderName, 'auto'>;
 export type KvType = 'consul' | 'etcd' | 'zookeeper';
-export type EngineMode = 'kv' | 'swarm';
+/** kv: --cluster-store (engines up to 20.10); swarm: swarm mode; alone: engines with no cluster (students make the swarm). */
+export type EngineMode = 'kv' | 'swarm' | 'alone';
 export type HostRole = 'kv' | 'docker';
 export type EngineInstall = 'apt' | 'distro' | 'preinstalled';
 /**
@@ -215,6 +216,8 @@ export type Fact =
   | { kind: 'mtu'; from: string; to: string; network: string; mtu: number }
   | { kind: 'kv-registered'; hosts: string[] }
   | { kind: 'swarm-ready'; hosts: string[] }
+  // Engines alone: each answers, and its host reaches the other docker hosts (before and after the students' swarm).
+  | { kind: 'engines-alone'; hosts: string[] }
   | { kind: 'internal-no-route'; container: string; network: string }
   | { kind: 'stated'; fact: LabFact }
   // Services (swarm mode): `from` is a standalone container on the service's network.

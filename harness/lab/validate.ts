@@ -180,6 +180,18 @@ export function buildLab(src: LabSource, raw: RawLab): { lab: Lab; problems: Lab
     }
   }
 
+  // Engines alone: a room's students make the cluster themselves (docker swarm init, join,
+  // network create), so the lab has no KV store and nothing that needs a cluster.
+  if (mode === 'alone') {
+    if (raw.kv !== undefined) at(['kv'], 'engine.mode alone runs no KV store: leave kv out (or use engine.mode kv)');
+    for (const [i, h] of hosts.entries()) {
+      if (h.role === 'kv') at(['hosts', i, 'role'], `host ${quote(h.name)} has role kv, but engine.mode alone runs no KV store: give it role docker, or remove it`);
+    }
+    const byHand = 'the engines run alone, and the overlays and their containers are what the students make (docker swarm init, join, network create)';
+    if (raw.networks?.length) at(['networks'], `engine.mode alone has no networks: ${byHand}; leave networks out, or use engine.mode swarm`);
+    if (raw.containers?.length) at(['containers'], `engine.mode alone has no containers: ${byHand}; leave containers out, or use engine.mode swarm`);
+  }
+
   if (mode === 'swarm' && parsedVersion && older(parsedVersion, SWARM_MODE_SINCE)) {
     at(
       ['engine', 'version'],
@@ -243,7 +255,8 @@ export function buildLab(src: LabSource, raw: RawLab): { lab: Lab; problems: Lab
   };
   const docker = hosts.filter((h) => h.role === 'docker');
   for (const h of docker) {
-    if (mode === 'swarm') usePort(h.name, { port: SWARM_PORT, use: 'swarm management' });
+    // In mode alone the students' swarm will take it.
+    if (mode !== 'kv') usePort(h.name, { port: SWARM_PORT, use: 'swarm management' });
     usePort(h.name, { port: GOSSIP_PORT, use: 'overlay gossip' });
     usePort(h.name, { port: VXLAN_PORT, use: 'VXLAN' });
   }

@@ -12,7 +12,7 @@ import { describeFault, type FaultRecord } from '../state/faults.ts';
 import { labStateDir } from '../state/paths.ts';
 import { StateStore } from '../state/store.ts';
 import { withDeadline } from '../wait.ts';
-import { connectLab } from './lab.ts';
+import { checkAccessFirst, connectLab } from './lab.ts';
 
 export type FaultAction =
   | { verb: 'partition'; host: string; from?: string }
@@ -40,6 +40,7 @@ export interface FaultResult {
 }
 
 export async function labFault(plan: Plan, action: FaultAction, signal: AbortSignal): Promise<FaultResult> {
+  checkAccessFirst(plan.lab, `fault ${action.verb}`);
   const store = new StateStore(labStateDir(plan.lab));
   const unlock = store.lock(`fault ${action.verb}`);
   const started = Date.now();

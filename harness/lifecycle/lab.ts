@@ -4,7 +4,7 @@ import { appendFileSync, existsSync, mkdirSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type Docker from 'dockerode';
-import { HostUnreachableError, LabNotFoundError, LabStateError, PrerequisiteError } from '../errors.ts';
+import { HostUnreachableError, LabNotFoundError, LabStateError, PermissionError, PrerequisiteError, UsageError } from '../errors.ts';
 import { silentEvents, type Events } from '../events.ts';
 import { engineReader, type EngineReader } from '../engine/reader.ts';
 import { KERNEL_FEATURES, labNeeds } from '../lab/capabilities.ts';
@@ -16,7 +16,9 @@ import type { HostAccess, LabContext } from '../host.ts';
 import { labStateDir, stateRoot } from '../state/paths.ts';
 import { listDir } from '../system/files.ts';
 import { StateFileError } from '../state/record-file.ts';
+import { describeOwner, mayUse, type Caller, type LabOwner } from '../state/owner.ts';
 import { StateStore, type LabState } from '../state/store.ts';
+import { currentCaller } from '../system/users.ts';
 import type { Step } from '../steps.ts';
 import type { FaultRecord } from '../state/faults.ts';
 import { withDeadline } from '../wait.ts';
@@ -152,8 +154,9 @@ export interface UpResult {
  */
 export async function prepareUp(
   plan: Plan,
-  options: { provider?: string; providerOptions?: ProviderOptions; copyOf?: string; events?: Events; signal: AbortSignal; allowMissing?: boolean },
+  options: { provider?: string; providerOptions?: ProviderOptions; copyOf?: string; owner?: LabOwner; events?: Events; signal: AbortSignal; allowMissing?: boolean },
 ): Promise<UpResult & LabRun> {
+  checkAccessFirst(plan.lab, `bringing lab ${plan.lab} up`);
   const store = new StateStore(labStateDir(plan.lab));
   const unlock = store.lock('up');
   try {
@@ -169,6 +172,11 @@ export async function prepareUp(
       }
       checkRecordedProvider(plan.lab, existing, options.provider);
       requireRoot(existing.provider, `lab ${plan.lab}`);
+      if (options.owner && !sameOwner(existing.owner, options.owner)) {
+        throw new LabStateError(`lab ${plan.lab} is already up, ${existing.owner ? `handed to ${describeOwner(existing.owner)}` : 'handed to nobody'}, not to ${describeOwner(options.owner)}`, {
+          hint: `Take it down first (\`overlab down --lab ${plan.lab}\`), then bring it up for its new owner.`,
+        });
+      }
       const provider = await providerById(existing.provider);
       const ctx: LabContext = { store, events, signal: options.signal };
       if (existing.phase === 'up') {
@@ -182,9 +190,14 @@ export async function prepareUp(
       });
     }
     const provider = await resolveProvider((options.provider ?? plan.provider) as Plan['provider'], options.providerOptions);
+    if (options.owner && !provider.handsOver) {
+      throw new UsageError(`--owner: the ${provider.id} provider cannot hand a lab to a user of this machine (its engines and hosts are not here)`, {
+        hint: 'Hand labs over on the netns provider, which runs them on this machine.',
+      });
+    }
     if (!options.allowMissing) await requireCapabilities(plan, provider);
     const now = new Date().toISOString();
-    store.write({ version: 1, lab: plan.lab, provider: provider.id, mode: plan.mode, file: plan.file, ...(options.copyOf ? { copyOf: options.copyOf } : {}), phase: 'creating', createdAt: now, updatedAt: now, hosts: {}, resources: {} });
+    store.write({ version: 1, lab: plan.lab, provider: provider.id, mode: plan.mode, file: plan.file, ...(options.copyOf ? { copyOf: options.copyOf } : {}), ...(options.owner ? { owner: options.owner } : {}), phase: 'creating', createdAt: now, updatedAt: now, hosts: {}, resources: {} });
     store.writePlan(plan);
     const ctx: LabContext = { store, events, signal: options.signal };
     const { upSteps } = await import('./up.ts');
@@ -207,8 +220,52 @@ export async function prepareUp(
   }
 }
 
+/**
+ * Root may do anything with a lab; the owner of a lab handed over may do `ownerMay` (when
+ * given) and nothing else; any other user is refused, naming the owner, or told it needs root.
+ */
+export function requireAccess(state: LabState, what: string, ownerMay: string | undefined, caller: Caller = currentCaller()): void {
+  if (caller.uid === 0) return;
+  if (!state.owner) return requireRoot(state.provider, what, caller.uid);
+  if (mayUse(state.owner, caller)) {
+    if (ownerMay !== undefined) return;
+    throw new PermissionError(`lab ${state.lab} is handed to ${describeOwner(state.owner)}, who may use it, not change it: ${what} needs root`, {
+      root: true,
+      hint: 'Ask whoever runs the room (root) to do it.',
+    });
+  }
+  throw new PermissionError(`lab ${state.lab} is handed to ${describeOwner(state.owner)}; you (uid ${caller.uid}) may not ${ownerMay ?? 'use it'}`, {
+    root: false,
+    hint: 'Use the lab handed to you (`overlab status --all` lists those you may see), or ask whoever runs the room.',
+  });
+}
+
+/**
+ * Before a command takes a lab's lock: a user who is not root is told here what the lab allows
+ * it (naming the owner of a lab handed over), not by the lock's folder. `ownerMay`: what the
+ * owner may do with it, when the command is one of those.
+ */
+export function checkAccessFirst(lab: string, what: string, ownerMay?: string): void {
+  const caller = currentCaller();
+  if (caller.uid === 0) return;
+  const state = new StateStore(labStateDir(lab)).read();
+  if (state) requireAccess(state, what, ownerMay, caller);
+}
+
+/** Whether this (non-root) caller tests a lab that is up and handed over (to it or not: connecting checks that). */
+export function handedOverAndUp(lab: string): boolean {
+  if (currentCaller().uid === 0) return false;
+  const state = new StateStore(labStateDir(lab)).read();
+  return state?.phase === 'up' && state.owner !== undefined;
+}
+
+function sameOwner(a: LabOwner | undefined, b: LabOwner): boolean {
+  return a !== undefined && a.kind === b.kind && a.id === b.id;
+}
+
 /** Removes everything of the lab; with no state and no `force`, there is nothing to do. */
 export async function labDown(lab: string, options: { force: boolean; provider?: string; events?: Events; signal: AbortSignal }): Promise<DestroyReport & { wasUp: boolean }> {
+  checkAccessFirst(lab, `taking lab ${lab} down`);
   const store = new StateStore(labStateDir(lab));
   const unlock = store.lock('down');
   try {
@@ -261,13 +318,18 @@ export async function labDown(lab: string, options: { force: boolean; provider?:
 export async function connectLab(
   plan: Plan,
   signal: AbortSignal,
-  options: { provider?: string; /** false: hosts only, no engine clients (and no dockerode loaded) */ engines?: boolean } = {},
+  options: {
+    provider?: string;
+    /** false: hosts only, no engine clients (and no dockerode loaded) */ engines?: boolean;
+    /** What the connection is for, when the owner of a lab handed over may do it too (`test`, `ssh`, `env`). */
+    ownerMay?: string;
+  } = {},
 ): Promise<LabRun & { state: LabState; hosts: Map<string, HostAccess>; engines: Map<string, Docker>; close(): void }> {
   const store = new StateStore(labStateDir(plan.lab));
   const state = store.read();
   checkRecordedProvider(plan.lab, state, options.provider);
   if (!state) throw new LabStateError(`lab ${plan.lab} is not up`, { hint: `Run \`overlab up --lab ${plan.lab}\`.` });
-  requireRoot(state.provider, `lab ${plan.lab}`);
+  requireAccess(state, `lab ${plan.lab}`, options.ownerMay);
   if (state.phase !== 'up') throw new LabStateError(`lab ${plan.lab} is not up (phase ${state.phase})`, { hint: `Run \`overlab down --lab ${plan.lab}\`, then \`overlab up --lab ${plan.lab}\`.` });
   const provider = await providerById(state.provider);
   const ctx: LabContext = { store, events: silentEvents, signal };
@@ -302,7 +364,7 @@ export async function labStatus(plan: Plan, signal: AbortSignal, options: { prov
   const store = new StateStore(labStateDir(plan.lab));
   const state = store.read();
   checkRecordedProvider(plan.lab, state, options.provider);
-  if (state) requireRoot(state.provider, `the status of lab ${plan.lab}`);
+  if (state) requireAccess(state, `the status of lab ${plan.lab}`, 'see its status');
   const base: LabStatus = {
     lab: plan.lab,
     file: plan.file,

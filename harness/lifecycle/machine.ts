@@ -60,7 +60,7 @@ export interface EngineTarget {
 
 /** Where the engine of a host of a lab that is up listens; a kv host has none (UsageError). */
 export async function engineTarget(plan: Plan, host: string, signal: AbortSignal, provider?: string): Promise<EngineTarget> {
-  const { hosts, close } = await connectLab(plan, signal, { engines: false, ...(provider ? { provider } : {}) });
+  const { hosts, close } = await connectLab(plan, signal, { engines: false, ownerMay: 'use its engines', ...(provider ? { provider } : {}) });
   close(); // only the endpoint is needed
   const h = findHost(plan, hosts, host);
   if (!h.engine) throw new UsageError(`host ${host} runs no Docker engine (role kv); pick one of ${plan.dockerHosts.join(', ')}`);
@@ -171,7 +171,7 @@ async function labMachines(state: LabState, dockerHost: string | undefined, sign
     for (const r of rows) r.error = `lab ${plan.lab} is ${state.phase === 'failed' ? 'half made' : `in phase ${state.phase}`}`;
     return rows;
   }
-  const connecting = connectLab(plan, signal);
+  const connecting = connectLab(plan, signal, { ownerMay: 'list its hosts' });
   let lab: Awaited<typeof connecting>;
   try {
     lab = await withDeadline(connecting, timeoutMs, () => new Error(`its hosts gave no answer in ${timeoutMs / 1000} s`));

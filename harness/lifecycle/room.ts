@@ -20,6 +20,8 @@ import { mapLimit } from '../wait.ts';
 import { availableMemoryMiB, checkCapacity, checkCopyName, copyNames, copyPlans } from './copies.ts';
 import { labGraph } from './graph.ts';
 import { labDown, recordedLabs, resolveLabFile } from './lab.ts';
+import { describeOwner, mayUse, type Caller } from '../state/owner.ts';
+import { currentCaller } from '../system/users.ts';
 
 export interface CopiesRequest {
   /** How many copies (`<lab>-01` ...), or one copy by name. */
@@ -79,6 +81,8 @@ export interface LabSummary {
   lastTest: { passed: number; failed: number; pending: number; tests: number; at: string } | undefined;
   /** Why the last report is not shown: it is not as overlab writes it. */
   reportProblem?: string;
+  /** Who the lab is handed to (`up --owner`). */
+  owner?: string;
 }
 
 /** The last spec report of a lab, if `overlab test` ran on it; one that is not as overlab writes it is a StateFileError. */
@@ -96,8 +100,9 @@ function shownReport(lab: string): { report: SpecReport | undefined; problem?: s
   }
 }
 
-export async function labSummaries(signal: AbortSignal, now = Date.now()): Promise<LabSummary[]> {
-  const states = recordedLabs();
+export async function labSummaries(signal: AbortSignal, now = Date.now(), caller: Caller = currentCaller()): Promise<LabSummary[]> {
+  // A user who is not root sees no lab handed to someone else (the other students' copies).
+  const states = recordedLabs().filter((s) => !s.owner || mayUse(s.owner, caller));
   return Promise.all(
     states.map(async (state): Promise<LabSummary> => {
       const store = new StateStore(labStateDir(state.lab));
@@ -119,6 +124,7 @@ export async function labSummaries(signal: AbortSignal, now = Date.now()): Promi
         memoryMiB: await provider.memoryInUseMiB(state.lab, ctx).catch(() => undefined),
         lastTest: report ? { ...report.counts, at: report.startedAt } : undefined,
         ...(problem ? { reportProblem: problem } : {}),
+        ...(state.owner ? { owner: describeOwner(state.owner) } : {}),
       };
     }),
   ).then((all) => all.sort((a, b) => a.lab.localeCompare(b.lab)));

@@ -4,7 +4,7 @@
 // harness/probes/context.ts; nothing here re-reads the lab file.
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { LabStateError } from '../errors.ts';
+import { currentUid, LabStateError } from '../errors.ts';
 import { notApplicable } from '../lab/capabilities.ts';
 import { expandFacts } from '../lab/facts.ts';
 import { faultFacts } from '../lab/fault-facts.ts';
@@ -16,10 +16,10 @@ import { clearLabUnderTest, setLabUnderTest, type SpecRun } from '../probes/cont
 import { describeFailure } from '../probes/failure.ts';
 import { count, plural } from '../plural.ts';
 import { writeReports, type ReportFiles, type SpecCase, type SpecReport } from '../report/index.ts';
-import { labStateDir } from '../state/paths.ts';
+import { labStateDir, ownerStateDir } from '../state/paths.ts';
 import { StateStore } from '../state/store.ts';
 import { describeOrigin } from '../system/engine-sources.ts';
-import { connectLab, PACKAGE_ROOT } from './lab.ts';
+import { checkAccessFirst, connectLab, PACKAGE_ROOT } from './lab.ts';
 import { calibrate, concurrencyFor } from './pace.ts';
 
 export const LAB_SPECS_DIR = join(PACKAGE_ROOT, 'specs', 'lab');
@@ -71,10 +71,14 @@ let runCount = 0;
 
 export async function runLabSpecs(plan: Plan, options: SpecRunOptions): Promise<{ report: SpecReport; files: ReportFiles }> {
   const startedAt = Date.now();
+  checkAccessFirst(plan.lab, options.faults ? 'running the fault specs' : 'running its specs', options.faults ? undefined : 'run its specs');
   const store = new StateStore(labStateDir(plan.lab));
-  const unlock = store.lock('test');
+  // The owner of a lab handed over (not root) runs in its own folder: its lock, its reports.
+  const own = currentUid() !== 0 && store.read()?.owner !== undefined;
+  const reports = own ? join(ownerStateDir(store.dir), 'reports') : reportsDir(plan.lab);
+  const unlock = (own ? new StateStore(ownerStateDir(store.dir)) : store).lock('test');
   try {
-    const { state, hosts, engines, close } = await connectLab(plan, options.signal);
+    const { state, hosts, engines, close } = await connectLab(plan, options.signal, options.faults ? {} : { ownerMay: 'run its specs' }); // faults are root's to put
     try {
       // The fault specs each start from a whole lab: one with a fault already in place would judge that fault, not theirs.
       if (options.faults && state.faults?.length) {
@@ -146,7 +150,7 @@ export async function runLabSpecs(plan: Plan, options: SpecRunOptions): Promise<
           cases,
         };
         // The fault specs' reports stand beside the lab specs' (which `status --all` reads), never over them.
-        return { report, files: writeReports(report, options.faults ? join(reportsDir(plan.lab), 'faults') : reportsDir(plan.lab)) };
+        return { report, files: writeReports(report, options.faults ? join(reports, 'faults') : reports) };
       } finally {
         clearLabUnderTest();
       }

@@ -41,6 +41,7 @@ function involved(lab: LabUnderTest, fact: Fact): { hosts: string[]; networks: s
       break;
     case 'kv-registered':
     case 'swarm-ready':
+    case 'engines-alone':
       hosts = [...fact.hosts];
       break;
     case 'stated':

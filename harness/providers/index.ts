@@ -42,9 +42,8 @@ async function hypervisorUsable(): Promise<boolean> {
 }
 
 /** Throws the one-line "needs root" error when a provider that needs root runs as another user. */
-export function requireRoot(providerId: string, what: string): void {
+export function requireRoot(providerId: string, what: string, uid = currentUid()): void {
   if (providerId !== 'netns' || process.platform !== 'linux') return;
-  const uid = currentUid();
   if (uid === undefined || uid === 0) return;
   throw new PermissionError(`${what} needs root: the netns provider makes namespaces, veths and engines (you are uid ${uid})`, {
     root: true,

@@ -18,6 +18,11 @@ export interface Provider {
    * machine), or not at all (machines that exist once).
    */
   readonly copies: 'same-addresses' | 'own-subnet' | 'unsupported';
+  /**
+   * Whether a lab can be handed to a Unix user or group of this machine (`up --owner`): its
+   * engines and hosts then answer that user, without root, on this machine.
+   */
+  readonly handsOver?: boolean;
   /** Memory (MiB) one lab of this plan takes on this machine, from measured figures; 0 when it runs elsewhere. */
   estimateMemoryMiB(plan: Plan): number;
   /** Memory (MiB) the lab's processes or machines take on this machine now, when the provider can tell. */

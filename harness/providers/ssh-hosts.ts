@@ -197,7 +197,8 @@ export async function removeOverlabFromHosts(lab: string, ctx: LabContext, _opti
   const state = ctx.store.read();
   const report = emptyDestroyReport();
   if (!state) return report;
-  const swarm = state.mode === 'swarm';
+  // In mode alone the students may have made one: it goes too.
+  const swarm = state.mode === 'swarm' || state.mode === 'alone';
   const hosts = Object.values(state.hosts);
   await mapLimit(hosts, 8, async (h) => {
     const record = h.resources as Partial<SshHostRecord>;

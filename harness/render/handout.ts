@@ -20,12 +20,31 @@ export interface Handout {
   sections: HandoutSection[];
 }
 
+/** A lab handed to a user (`up --owner`): who, and where its student runs overlab from. */
+export interface HandedTo {
+  /** "user alice (uid 1001)". */
+  owner: string;
+  /** The folder `npx overlab` runs in (the project's). */
+  project: string;
+  /** The labs' state folder (OVERLAB_HOME). */
+  home: string;
+}
+
 /** What the student of one lab types, in order. `cli` is how they run overlab (`npx overlab`). */
-export function labHandout(plan: Plan, cli = 'npx overlab'): Handout {
+export function labHandout(plan: Plan, cli = 'npx overlab', handedTo?: HandedTo): Handout {
   const lab = shellQuote(plan.lab);
   const on = (host: string) => `eval "$(${cli} env ${shellQuote(host)} --lab ${lab})"`;
   const first = plan.dockerHosts[0]!;
   const sections: HandoutSection[] = [
+    ...(handedTo
+      ? [
+          {
+            title: 'Your lab',
+            note: `This lab is handed to ${handedTo.owner}: log in as that user and run everything below as yourself, without sudo. Nobody else but root can use it.`,
+            commands: [`cd ${shellQuote(handedTo.project)}`, `export OVERLAB_HOME=${shellQuote(handedTo.home)}`],
+          },
+        ]
+      : []),
     {
       title: 'Point your docker CLI at a host',
       note: `\`eval\` points the docker command of this shell at one host's engine (the docker hosts: ${plan.dockerHosts.join(', ')}); \`${cli} config HOST --lab ${plan.lab}\` prints the same as flags.`,
@@ -55,9 +74,14 @@ export function labHandout(plan: Plan, cli = 'npx overlab'): Handout {
       });
     }
   }
+  if (plan.mode === 'alone') sections.push(...swarmByHand(plan, on));
   sections.push(
     { title: 'A shell on a host', commands: plan.hosts.slice(0, 2).map((h) => `${cli} ssh ${shellQuote(h.name)} --lab ${lab}`) },
-    { title: 'Check your lab', note: 'The acceptance specs: reach, names, isolation, MTU, the cluster.', commands: [`${cli} status --lab ${lab}`, `${cli} test --lab ${lab}`] },
+    {
+      title: 'Check your lab',
+      note: plan.mode === 'alone' ? "The lab's specs: every engine answers, every host reaches the others." : 'The acceptance specs: reach, names, isolation, MTU, the cluster.',
+      commands: [`${cli} status --lab ${lab}`, `${cli} test --lab ${lab}`],
+    },
   );
   return {
     lab: plan.lab,
@@ -65,6 +89,40 @@ export function labHandout(plan: Plan, cli = 'npx overlab'): Handout {
     hosts: plan.hosts.map((h) => ({ name: h.name, address: h.address, role: h.name === plan.kv?.host ? 'KV store' : h.role === 'docker' ? (plan.mode === 'swarm' && h.name === plan.dockerHosts[0] ? 'docker (swarm manager)' : 'docker') : h.role })),
     sections,
   };
+}
+
+/**
+ * Engines alone (`engine.mode: alone`): Docker's overlay tutorial, typed by the student. The
+ * first docker host makes the swarm, the others join with its token; an attachable overlay,
+ * a container on the manager, and one on another host that reaches it by name.
+ */
+function swarmByHand(plan: Plan, on: (host: string) => string): HandoutSection[] {
+  const [manager, ...workers] = plan.dockerHosts as [string, ...string[]];
+  const address = plan.hosts.find((h) => h.name === manager)!.address;
+  const join = workers.flatMap((w) => [on(w), `docker swarm join --token "$TOKEN" ${address}:2377`]);
+  const other = workers[0];
+  return [
+    {
+      title: 'Make the swarm',
+      note: `${manager} starts the swarm; ${workers.length ? `${workers.join(', ')} join${workers.length === 1 ? 's' : ''} it with its token` : 'it is the only node'}.`,
+      commands: [on(manager), `docker swarm init --advertise-addr ${address}`, 'TOKEN="$(docker swarm join-token -q worker)"', ...join, on(manager), 'docker node ls'],
+    },
+    ...(other
+      ? [
+          {
+            title: 'An overlay of your own across the hosts',
+            note: `A container on ${manager}, and one on ${other} that reaches it by name over the overlay (the name needs a moment to spread: the ping tries a few times).`,
+            commands: [
+              on(manager),
+              'docker network create -d overlay --attachable --subnet 10.0.4.0/24 my-net',
+              'docker run -d --name c0 --net my-net overlab/busybox sleep 3600',
+              on(other),
+              "docker run --rm --net my-net overlab/busybox sh -c 'for i in 1 2 3 4 5; do ping -c 2 c0 && exit 0; sleep 2; done; exit 1'",
+            ],
+          },
+        ]
+      : []),
+  ];
 }
 
 export function handoutMarkdown(h: Handout): string {

@@ -57,7 +57,7 @@ export function checkPlan(data: unknown, expected: { lab?: string } = {}): Plan 
   req(o, '', 'description', text({ lines: true, max: 1000 }));
   req(o, '', 'provider', oneOf(['auto', 'vagrant', 'netns', 'ssh'] as const));
   req(o, '', 'subnet', cidr);
-  const mode = req(o, '', 'mode', oneOf(['kv', 'swarm'] as const));
+  const mode = req(o, '', 'mode', oneOf(['kv', 'swarm', 'alone'] as const));
   const engine = req(o, '', 'engine', (v, p) => {
     const e = object(v, p);
     req(e, p, 'version', matches(ENGINE_VERSION, 'an engine version (20.10, 20.10.24, distro, ...)'));

@@ -9,6 +9,7 @@ import { KV_TYPES, type ProviderId } from '../lab/types.ts';
 import { labPrefix, NETNS_DIR, NS_PREFIX } from '../system/namespaces.ts';
 import { engineCacheRoot } from '../system/engine-cache.ts';
 import type { FaultRecord } from './faults.ts';
+import { OWNER_NAME } from './owner.ts';
 import { labRuntimeDir } from './paths.ts';
 import { BOX, fingerprint, hostName, ipv4, isHostAddress, isKeyPath, labName, NAME, port, SSH_USER, timestamp } from './rules.ts';
 import {
@@ -82,9 +83,15 @@ export function checkLabState(data: unknown, ctx: StateCheckContext): LabState {
   req(o, '', 'version', oneOf([1]));
   const lab = req(o, '', 'lab', labName);
   const provider = req(o, '', 'provider', oneOf(PROVIDER_IDS));
-  opt(o, '', 'mode', oneOf(['kv', 'swarm'] as const)); // absent in states from before the mode was recorded
+  opt(o, '', 'mode', oneOf(['kv', 'swarm', 'alone'] as const)); // absent in states from before the mode was recorded
   req(o, '', 'file', str);
   opt(o, '', 'copyOf', labName);
+  opt(o, '', 'owner', (v, p) => {
+    const owner = object(v, p);
+    req(owner, p, 'kind', oneOf(['user', 'group'] as const));
+    req(owner, p, 'name', matches(OWNER_NAME, 'a user or group name (or id)'));
+    req(owner, p, 'id', (x, q) => (Number.isInteger(x) && (x as number) >= 0 && (x as number) < 2 ** 32 ? (x as number) : notA(q, x, 'a uid or gid')));
+  });
   req(o, '', 'phase', oneOf(LAB_PHASES));
   req(o, '', 'createdAt', timestamp);
   req(o, '', 'updatedAt', timestamp);

@@ -20,6 +20,16 @@ export function labKnownHosts(stateDir: string): string {
   return join(stateDir, 'known_hosts');
 }
 
+/** The folder of a lab's state folder given to its owner (`up --owner`): its key, its own reports and lock. */
+export function ownerStateDir(stateDir: string): string {
+  return join(stateDir, 'owner');
+}
+
+/** The owner's SSH key to the lab's hosts. */
+export function ownerKey(stateDir: string): string {
+  return join(ownerStateDir(stateDir), 'id_ed25519');
+}
+
 /**
  * The netns labs' runtime folders: short paths (unix sockets are limited to 108 bytes) in a
  * folder only root can create (never /tmp, where any user could make it first and plant links

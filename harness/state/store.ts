@@ -9,6 +9,7 @@ import { isSameProcess } from '../system/processes.ts';
 import { checkPlan, checkPlanEngineFlags } from './check-plan.ts';
 import { checkLabState, lockHolder, PROVIDER_IDS } from './check-state.ts';
 import type { FaultRecord } from './faults.ts';
+import type { LabOwner } from './owner.ts';
 import { parseRecord, readIfThere, StateFileError } from './record-file.ts';
 import { LAB_NAME } from './rules.ts';
 import { ShapeProblem } from './shape.ts';
@@ -34,6 +35,8 @@ export interface LabState {
   file: string;
   /** For a copy made by `up --copies` or `--as`: the lab it is a copy of. */
   copyOf?: string;
+  /** Who the lab is handed to (`up --owner`): that user or group may use it without root. */
+  owner?: LabOwner;
   phase: LabPhase;
   createdAt: string;
   updatedAt: string;

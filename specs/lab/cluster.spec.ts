@@ -56,3 +56,28 @@ factSpecs('swarm', 'swarm-ready', {
     }
   },
 });
+
+/** One ping from a host to an address: the machine's ping, else busybox's (netns hosts run this machine's programs). */
+const PING_SCRIPT = 'if command -v ping >/dev/null 2>&1; then exec ping -c 1 -W 2 "$1"; else exec busybox ping -c 1 -W 2 "$1"; fi';
+
+factSpecs('engines alone', 'engines-alone', {
+  title: (f) => `every docker host (${f.hosts.join(', ')}) runs an engine that answers and reaches the others' addresses, ready for a swarm of your own`,
+  async probe(f, p) {
+    for (const h of f.hosts) {
+      const engine = p.lab.engines.get(h);
+      const access = p.lab.hosts.get(h);
+      if (!engine || !access) throw new ProbeError(`no engine or host access for ${h}`);
+      let started = Date.now();
+      const info = (await engine.info()) as { ServerVersion?: string; Swarm?: { LocalNodeState?: string } };
+      p.record(`engine of ${h}`, 'docker info', { exitCode: 0, stdout: `ServerVersion: ${info.ServerVersion}\nSwarm: ${info.Swarm?.LocalNodeState}` }, Date.now() - started);
+      expect(info.ServerVersion, `the version the engine on ${h} reports`).to.be.a('string');
+      for (const other of f.hosts.filter((o) => o !== h)) {
+        const address = p.plan.hosts.find((x) => x.name === other)!.address;
+        started = Date.now();
+        const r = await access.runner.exec(['sh', '-c', PING_SCRIPT, 'ping', address], { timeoutMs: 10_000 });
+        p.record(`host ${h}`, `ping -c 1 ${address} (${other})`, r, Date.now() - started);
+        expect(r.exitCode, `ping from ${h} to ${other} (${address}): ${r.stderr.trim() || r.stdout.trim()}`).to.equal(0);
+      }
+    }
+  },
+});

@@ -77,16 +77,13 @@ describe('shipped labs', () => {
         }
       });
 
-      it('plans the mode fact: kv-registered in kv mode, swarm-ready in swarm mode', async () => {
+      it('plans the mode fact: kv-registered in kv mode, swarm-ready in swarm mode, engines-alone in mode alone', async () => {
         const plan = planLab(await loadLab(`labs/${file}`));
         const kinds = specFacts(plan).map((f) => f.kind);
-        if (plan.mode === 'kv') {
-          expect(factsOf(plan, 'kv-registered')).to.deep.equal([{ kind: 'kv-registered', hosts: plan.dockerHosts }]);
-          expect(kinds).to.not.include('swarm-ready');
-        } else {
-          expect(factsOf(plan, 'swarm-ready')).to.deep.equal([{ kind: 'swarm-ready', hosts: plan.dockerHosts }]);
-          expect(kinds).to.not.include('kv-registered');
-        }
+        const mine = { kv: 'kv-registered', swarm: 'swarm-ready', alone: 'engines-alone' } as const;
+        const kind = mine[plan.mode];
+        expect(factsOf(plan, kind)).to.deep.equal([{ kind, hosts: plan.dockerHosts }]);
+        for (const other of Object.values(mine).filter((k) => k !== kind)) expect(kinds, plan.mode).to.not.include(other);
       });
     });
   }

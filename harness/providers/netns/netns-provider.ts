@@ -8,17 +8,19 @@ import { spawn } from 'node:child_process';
 import { existsSync, lstatSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { CommandFailedError, HostUnreachableError, LabStateError } from '../../errors.ts';
+import { CommandFailedError, currentUid, HostUnreachableError, LabStateError } from '../../errors.ts';
 import type { HostPlan, Plan } from '../../lab/types.ts';
-import { labKnownHosts, labRuntimeDir, RUNTIME_ROOT } from '../../state/paths.ts';
+import { labKnownHosts, labRuntimeDir, ownerStateDir, RUNTIME_ROOT } from '../../state/paths.ts';
 import { ensureRootOnlyDir, notRootOnly } from '../../system/root-dirs.ts';
 import { fingerprint, knownHostsLine, knownHostsName } from '../../remote/host-keys.ts';
-import { hostKeyOptions } from '../ssh-hosts.ts';
+import { hostKeyOptions, sshCommandArgv } from '../ssh-hosts.ts';
+import { describeOwner } from '../../state/owner.ts';
 import { waitFor } from '../../wait.ts';
 import { emptyDestroyReport, type DestroyReport, type HostCommands, type Provider } from '../provider.ts';
 import { ENGINE_SERVICE, type HostAccess, type HostKeyPolicy, type HostRunner, type LabContext } from '../../host.ts';
 import { isSameProcess, processRef, recordedProcess, stopProcess, type ProcessRef } from '../../system/processes.ts';
 import { findProgram } from '../../system/programs.ts';
+import { handOver, removeOwnerFolder, ownerEngineSocket, OwnerRunner, ownerRuntimeDir, ownerSshEndpoint } from './hand-over.ts';
 import { NetnsRunner, NetnsServices, type ServiceRecord } from './host.ts';
 import { killProcessesIn, labPrefix, mountNamespaceOf, namespaceInode, namespacesWithPrefix, netNamespaceOf, NETNS_DIR, pinNamespaces } from '../../system/namespaces.ts';
 import { mountsUnder, removeCgroups } from './leftovers.ts';
@@ -106,6 +108,8 @@ export class NetnsProvider implements Provider {
   readonly id = 'netns' as const;
   /** Every copy in namespaces of its own: the lab's addresses can repeat. */
   readonly copies = 'same-addresses' as const;
+  /** Its engines and hosts are on this machine: a lab can be handed to a user of it (hand-over.ts). */
+  readonly handsOver = true;
 
   estimateMemoryMiB(plan: Plan): number {
     return estimateNetnsMemoryMiB(plan);
@@ -151,7 +155,7 @@ export class NetnsProvider implements Provider {
       mkdirSync(hostRuntimeDir(plan.lab, h.name), { recursive: true });
       if (h.role === 'docker') writeFileSync(join(hostRuntimeDir(plan.lab, h.name), 'daemon.json'), '{}\n');
     }
-    return Promise.all(
+    const hosts = await Promise.all(
       plan.hosts.map(async (h) => {
         const holder = await this.startHolder(plan, h, hostsPath, ctx);
         const access = this.access(plan, h, holder, ctx);
@@ -160,11 +164,19 @@ export class NetnsProvider implements Provider {
         return access;
       }),
     );
+    const owner = store.read()?.owner;
+    if (owner) {
+      await handOver(plan, owner, { stateDir: store.dir, sshDir, switchNamespace: switchNamespace(plan.lab), knownHosts: labKnownHosts(store.dir) }, ctx.signal);
+      ctx.events.emit({ type: 'info', message: `lab ${plan.lab} is handed to ${describeOwner(owner)}: its engines at ${ownerRuntimeDir(plan.lab)}/HOST.docker.sock` });
+    }
+    return hosts;
   }
 
   async connect(plan: Plan, ctx: LabContext): Promise<HostAccess[]> {
     const state = ctx.store.read();
     if (!state) throw new LabStateError(`lab ${plan.lab} is not up`, { hint: `Run \`overlab up --lab ${plan.lab}\`.` });
+    // Not root: the owner of a lab handed over (the caller checked), through its own doors.
+    const owner = state.owner !== undefined && currentUid() !== 0;
     return plan.hosts.map((h) => {
       const holder = holderOf(state.hosts[h.name]?.resources);
       if (!holder || !isSameProcess(holder)) {
@@ -172,7 +184,7 @@ export class NetnsProvider implements Provider {
           hint: `Run \`overlab down --lab ${plan.lab}\`, then \`overlab up --lab ${plan.lab}\`.`,
         });
       }
-      return this.access(plan, h, holder, ctx);
+      return owner ? this.ownerAccess(plan, h, holder, ctx) : this.access(plan, h, holder, ctx);
     });
   }
 
@@ -266,11 +278,15 @@ export class NetnsProvider implements Provider {
       report.paths.push(runtimeDir);
     }
     removeCgroups(`overlab.${lab}.`);
+    // The owner's folder (`up --owner`): its key is authorized nowhere once the hosts are gone.
+    if (await removeOwnerFolder(ctx.store.dir)) report.paths.push(ownerStateDir(ctx.store.dir));
     return report;
   }
 
   /** ssh from the switch namespace, where the lab's addresses are reachable (like a host-only adapter). */
   sshArgv(host: HostAccess, ctx: LabContext, command: string[]): string[] {
+    // The owner's access carries its door as a proxy command; root enters the switch namespace.
+    if (currentUid() !== 0) return sshCommandArgv(host.ssh!, command);
     const sw = String(ctx.store.read()?.resources['switch'] ?? '');
     const ssh = host.ssh!;
     return [
@@ -386,6 +402,23 @@ export class NetnsProvider implements Provider {
       },
       engine: h.role === 'docker' ? { kind: 'socket', socketPath } : undefined,
       engineFlags: this.engineFlagsFor(plan, h.name),
+    };
+  }
+
+  /** The owner's way to a host: its engine door, and a runner over SSH through its sshd door. */
+  private ownerAccess(plan: Plan, h: HostPlan, holder: ProcessRef, ctx: LabContext): HostAccess {
+    const ssh = ownerSshEndpoint(plan, h, ctx.store.dir, netnsHostKeys(ctx.store.dir));
+    const runner = new OwnerRunner(ssh, h.name, ctx.signal);
+    return {
+      name: h.name,
+      address: h.address,
+      runner,
+      // Starting and stopping services is root's (faults refuse the owner before they get here).
+      services: new NetnsServices(h.name, holder, ctx.store, hostRuntimeDir(plan.lab, h.name)),
+      ssh,
+      engine: h.role === 'docker' ? { kind: 'socket', socketPath: ownerEngineSocket(plan.lab, h.name) } : undefined,
+      engineFlags: this.engineFlagsFor(plan, h.name),
+      close: () => runner.close(),
     };
   }
 
