@@ -1,5 +1,6 @@
 // overlab up: bring a lab up with per-host progress; a lab that is up is reported, not touched.
-import { prepareUp, openLabPlan } from '../lifecycle/lab.ts';
+import { checkCopyName } from '../lifecycle/copies.ts';
+import { checkAccessFirst, prepareUp, openLabPlan } from '../lifecycle/lab.ts';
 import { describeUp } from '../lifecycle/describe.ts';
 import { parseLibvirtMode, providerById, resolveProvider, type ProviderOptions } from '../providers/index.ts';
 import type { LabEvent } from '../events.ts';
@@ -9,8 +10,7 @@ import type { GlobalOptions } from './main.ts';
 import { runWithProgress, type OutputMode } from './progress.ts';
 import { printJson, say, warn } from './output.ts';
 import { upCopies } from './up-copies.ts';
-import { ownersFor, parseOwners } from '../state/owner.ts';
-import { resolveOwner } from '../system/users.ts';
+import { ownersFor, parseOwners, resolveOwner } from '../state/owner.ts';
 
 export interface UpOptions extends GlobalOptions {
   provider?: string;
@@ -28,6 +28,8 @@ export interface UpOptions extends GlobalOptions {
 export async function upCommand(ref: string | undefined, opts: UpOptions, signal: AbortSignal): Promise<number> {
   const owners = opts.owner === undefined ? undefined : parseOwners(opts.owner);
   if (opts.copies !== undefined || opts.as !== undefined) {
+    // A name that is a lab handed over: refused naming its owner, before any planning.
+    if (opts.as !== undefined) checkAccessFirst(checkCopyName(opts.as), `bringing lab ${opts.as} up`);
     if (opts.dryRun) throw new UsageError('--dry-run shows one lab: leave out --copies and --as');
     const choice = providerChoice(opts);
     const mode: OutputMode = opts.json ? 'json' : opts.quiet ? 'quiet' : 'human';

@@ -20,8 +20,8 @@ import { mapLimit } from '../wait.ts';
 import { availableMemoryMiB, checkCapacity, checkCopyName, copyNames, copyPlans } from './copies.ts';
 import { labGraph } from './graph.ts';
 import { labDown, recordedLabs, resolveLabFile } from './lab.ts';
-import { describeOwner, mayUse, type Caller } from '../state/owner.ts';
-import { currentCaller } from '../system/users.ts';
+import { describeOwner, mayUse } from '../state/owner.ts';
+import { currentCaller, type Caller } from '../system/users.ts';
 
 export interface CopiesRequest {
   /** How many copies (`<lab>-01` ...), or one copy by name. */

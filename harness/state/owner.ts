@@ -1,8 +1,10 @@
 // Who a lab is handed to (`up --owner`): a Unix user or group that may use the lab without
 // root (its engines with the stock docker CLI, `status`, `test`, `ssh`, `graph`), while every
 // other user is refused, naming the owner. Pure: parsing what the command line says, deciding
-// whether a caller is the owner, and the words messages use. Looking names up is users.ts's.
+// whether a caller is the owner, and the words messages use; names are looked up by
+// system/users.ts (getent), passed in.
 import { UsageError } from '../errors.ts';
+import { lookupAccount, type Caller } from '../system/users.ts';
 
 /** A user or group as `up --owner` names it: `alice`, `1001`, `:students` or `:1002`. */
 export interface OwnerRequest {
@@ -16,12 +18,6 @@ export interface LabOwner {
   kind: 'user' | 'group';
   name: string;
   id: number;
-}
-
-/** A caller's credentials: its uid and every group it is in. */
-export interface Caller {
-  uid: number;
-  gids: readonly number[];
 }
 
 /** A user or group name as useradd(8) takes it (NAME_REGEX with a trailing $ for machine accounts), or an id. */
@@ -47,6 +43,18 @@ export function ownersFor(requests: readonly OwnerRequest[], count: number): Own
   if (requests.length === 1) return Array.from({ length: count }, () => requests[0]!);
   if (requests.length === count) return [...requests];
   throw new UsageError(`--owner names ${requests.length} owners for ${count} ${count === 1 ? 'lab' : 'copies'}: give one owner for all, or one per copy`);
+}
+
+/**
+ * The user or group an `--owner` entry names, with its id. An id no entry names stands for
+ * itself (a room may hand labs to accounts that exist only as numbers); a name nobody has is a
+ * UsageError.
+ */
+export function resolveOwner(request: OwnerRequest, lookup = lookupAccount): LabOwner {
+  const found = lookup(request.kind, request.name);
+  if (found) return { kind: request.kind, name: found.name, id: found.id };
+  if (/^[0-9]+$/.test(request.name)) return { kind: request.kind, name: request.name, id: Number(request.name) };
+  throw new UsageError(`--owner: no ${request.kind} named "${request.name}" on this machine`, { hint: `Create it first (${request.kind === 'user' ? 'useradd' : 'groupadd'}), or give its numeric id.` });
 }
 
 /** Whether the caller may use a lab handed to `owner` (root always may). */

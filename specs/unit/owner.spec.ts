@@ -10,9 +10,8 @@ import { requireAccess } from '../../harness/lifecycle/lab.ts';
 import { connectProxy, CONNECT_SCRIPT, relayConfig } from '../../harness/providers/netns/hand-over.ts';
 import { labHandout } from '../../harness/render/handout.ts';
 import { checkLabState } from '../../harness/state/check-state.ts';
-import { describeOwner, mayUse, ownersFor, ownership, parseOwners, type LabOwner } from '../../harness/state/owner.ts';
+import { describeOwner, mayUse, ownersFor, ownership, parseOwners, resolveOwner, type LabOwner } from '../../harness/state/owner.ts';
 import type { LabState } from '../../harness/state/store.ts';
-import { resolveOwner } from '../../harness/system/users.ts';
 import { expectOnlyProblem, labText } from './lab-text.ts';
 
 const alice: LabOwner = { kind: 'user', name: 'alice', id: 1001 };
