@@ -42,7 +42,12 @@ describe('processes recorded by pid and start time', () => {
 
   it('reads it behind a command name with spaces and parentheses', () => {
     const child = sleeper('a) b (c');
-    expect(startTimeOf(child.pid!)).to.equal(startTimeOf(child.pid!)).and.to.be.a('number');
+    // proc(5): field 22 of /proc/PID/stat, counted after the command name's last ')'.
+    const stat = readFileSync(`/proc/${child.pid}/stat`, 'utf8');
+    const expected = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19]);
+    expect(stat).to.include('(a) b (c)');
+    expect(expected).to.be.greaterThan(0);
+    expect(startTimeOf(child.pid!)).to.equal(expected);
     expect(processRef(child.pid!).start).to.equal(startTimeOf(child.pid!));
   });
 

@@ -63,7 +63,8 @@ function words(text: string): string[] {
 }
 
 /** Parses argv with the real program; resolves to the command it would run (undefined for --help/--version). */
-async function parse(argv: string[]): Promise<{ command: CommandName; args: unknown[] } | undefined> {
+/** What the parser made of argv: the command it ran, or what it printed instead (`--help`, `--version`: commander's code). */
+async function parse(argv: string[]): Promise<{ command: CommandName; args: unknown[] } | { shown: string } | undefined> {
   let ran: { command: CommandName; args: unknown[] } | undefined;
   const program = buildProgram(async (command, args) => {
     ran = { command, args };
@@ -73,10 +74,17 @@ async function parse(argv: string[]): Promise<{ command: CommandName; args: unkn
   try {
     await program.parseAsync(['node', 'overlab', ...argv]);
   } catch (e) {
-    if ((e as { exitCode?: number }).exitCode === 0) return undefined; // --help, --version
+    if ((e as { exitCode?: number }).exitCode === 0) return { shown: String((e as { code?: string }).code) }; // --help, --version
     throw e;
   }
   return ran;
+}
+
+/** The command argv runs (a failed assertion when it runs none). */
+async function ran(argv: string[]): Promise<{ command: CommandName; args: unknown[] }> {
+  const r = await parse(argv);
+  if (r === undefined || !('command' in r)) return expect.fail(`${argv.join(' ')} runs no command (${JSON.stringify(r)})`);
+  return r;
 }
 
 describe('README', () => {
@@ -103,8 +111,11 @@ describe('README', () => {
     for (const e of examples) {
       it(e.source, async () => {
         const r = await parse(e.argv);
-        if (e.argv.includes('--help') || e.argv.includes('--version')) return;
-        expect(r, `${e.source} runs no command`).to.not.equal(undefined);
+        if (e.argv.includes('--help') || e.argv.includes('--version')) {
+          expect(r, e.source).to.deep.equal({ shown: e.argv.includes('--help') ? 'commander.helpDisplayed' : 'commander.version' });
+          return;
+        }
+        expect(r !== undefined && 'command' in r, `${e.source} runs a command`).to.equal(true);
       });
     }
     it('rejects what is not a command line (the parser is not lenient)', async () => {
@@ -122,11 +133,10 @@ describe('README', () => {
     });
     it('takes --provider wherever a lab is named, and --quiet on up, down and test', async () => {
       for (const argv of [['down'], ['status'], ['test'], ['env', 'h'], ['ssh', 'h'], ['up']]) {
-        const r = await parse([...argv, '--provider', 'vagrant']);
-        const opts = r!.args.at(-1) as { provider?: string };
+        const opts = (await ran([...argv, '--provider', 'vagrant'])).args.at(-1) as { provider?: string };
         expect(opts.provider, argv[0]).to.equal('vagrant');
       }
-      for (const c of ['up', 'down', 'test']) expect(((await parse([c, '--quiet']))!.args.at(-1) as { quiet?: boolean }).quiet).to.equal(true);
+      for (const c of ['up', 'down', 'test']) expect(((await ran([c, '--quiet'])).args.at(-1) as { quiet?: boolean }).quiet).to.equal(true);
     });
   });
 

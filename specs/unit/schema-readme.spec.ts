@@ -37,6 +37,8 @@ describe('README lab file reference', () => {
     ['### `engine`', schema.properties!['engine']!, true],
     ['### `networks[]`', schema.properties!['networks']!.items!, true],
     ['### `containers[]`', schema.properties!['containers']!.items!, true],
+    // publish[] is a list of mappings: one row, like networks under containers[].
+    ['### `services[]`', schema.properties!['services']!.items!, false],
   ];
   for (const [heading, node, flattenAll] of sections) {
     it(`${heading.replace('### ', '')} lists every key of the schema, and no other`, () => {
