@@ -69,6 +69,11 @@ export function recordedLabs(): LabState[] {
     .sort((a, b) => a.lab.localeCompare(b.lab));
 }
 
+/** The labs this caller may see: every one for root; for anyone else, none handed to another user. */
+export function visibleLabs(caller: Caller = currentCaller()): LabState[] {
+  return recordedLabs().filter((s) => !s.owner || mayUse(s.owner, caller));
+}
+
 /** The plan of a lab file, read, checked and planned afresh (validate, plan, render, a lab not yet up). */
 export async function openPlan(ref?: string): Promise<Plan> {
   return planFile(resolveLabFile(ref));

@@ -12,7 +12,7 @@ import { shellJoin, shellQuote } from '../quote.ts';
 import { labStateDir } from '../state/paths.ts';
 import { StateStore, type LabState } from '../state/store.ts';
 import { withDeadline } from '../wait.ts';
-import { connectLab, DEFAULT_LAB, openLabPlan, recordedLabs, recordedPlan } from './lab.ts';
+import { connectLab, DEFAULT_LAB, openLabPlan, recordedPlan, visibleLabs } from './lab.ts';
 
 /** The DOCKER_HOST of an engine endpoint, as the stock docker CLI takes it. */
 export function dockerHostUrl(engine: EngineEndpoint): string {
@@ -28,7 +28,7 @@ export function dockerHostUrl(engine: EngineEndpoint): string {
  */
 export async function openHostLab(host: string, ref: string | undefined): Promise<Plan> {
   if (ref !== undefined) return openLabPlan(ref);
-  const labsUp = recordedLabs().filter((s) => s.phase === 'up');
+  const labsUp = visibleLabs().filter((s) => s.phase === 'up');
   const withHost = labsUp.filter((s) => s.hosts[host] !== undefined);
   const fallback = await openLabPlan(DEFAULT_LAB).catch(() => undefined);
   if (fallback && withHost.some((s) => s.lab === fallback.lab)) return fallback;
@@ -141,7 +141,7 @@ export function isActive(url: string | undefined, dockerHost: string | undefined
  * their version at most `timeoutMs`; one that does not answer gets an error, not a hang.
  */
 export async function listMachines(options: { signal: AbortSignal; dockerHost?: string | undefined; timeoutMs?: number }): Promise<MachineRow[]> {
-  const rows = await Promise.all(recordedLabs().map((s) => labMachines(s, options.dockerHost, options.signal, options.timeoutMs ?? 5000)));
+  const rows = await Promise.all(visibleLabs().map((s) => labMachines(s, options.dockerHost, options.signal, options.timeoutMs ?? 5000)));
   return rows.flat();
 }
 

@@ -19,9 +19,8 @@ import { readTextIfThere } from '../system/files.ts';
 import { mapLimit } from '../wait.ts';
 import { availableMemoryMiB, checkCapacity, checkCopyName, copyNames, copyPlans } from './copies.ts';
 import { labGraph } from './graph.ts';
-import { labDown, recordedLabs, resolveLabFile } from './lab.ts';
-import { describeOwner, mayUse } from '../state/owner.ts';
-import { currentCaller, type Caller } from '../system/users.ts';
+import { labDown, recordedLabs, resolveLabFile, visibleLabs } from './lab.ts';
+import { describeOwner } from '../state/owner.ts';
 
 export interface CopiesRequest {
   /** How many copies (`<lab>-01` ...), or one copy by name. */
@@ -100,9 +99,9 @@ function shownReport(lab: string): { report: SpecReport | undefined; problem?: s
   }
 }
 
-export async function labSummaries(signal: AbortSignal, now = Date.now(), caller: Caller = currentCaller()): Promise<LabSummary[]> {
+export async function labSummaries(signal: AbortSignal, now = Date.now()): Promise<LabSummary[]> {
   // A user who is not root sees no lab handed to someone else (the other students' copies).
-  const states = recordedLabs().filter((s) => !s.owner || mayUse(s.owner, caller));
+  const states = visibleLabs();
   return Promise.all(
     states.map(async (state): Promise<LabSummary> => {
       const store = new StateStore(labStateDir(state.lab));
@@ -151,7 +150,7 @@ const DOWN_JOBS = 4;
 
 /** Labs whose specs can run: up, with a recorded plan. */
 export function labsUp(): { state: LabState; plan: Plan }[] {
-  return recordedLabs().flatMap((state) => {
+  return visibleLabs().flatMap((state) => {
     const plan = state.phase === 'up' ? new StateStore(labStateDir(state.lab)).readPlan({ lab: state.lab }) : undefined;
     return plan ? [{ state, plan }] : [];
   });

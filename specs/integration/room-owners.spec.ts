@@ -87,6 +87,13 @@ describe('a workshop server: each student their own lab, and nothing of the othe
     const mine = await overlab(students[0]!, ['status', '--all', '--json']);
     expect(mine.exitCode, mine.all).to.equal(0);
     expect((JSON.parse(mine.stdout) as { labs: { lab: string }[] }).labs.map((l) => l.lab)).to.deep.equal([COPIES[0]]);
+    // ls too; and a host name alone finds the student's copy (both copies have a manager).
+    const ls = await overlab(students[0]!, ['ls', '--json']);
+    expect(ls.exitCode, ls.all).to.equal(0);
+    expect([...new Set((JSON.parse(ls.stdout) as { lab: string }[]).map((r) => r.lab))]).to.deep.equal([COPIES[0]]);
+    const env = await overlab(students[0]!, ['env', 'manager', '--json']);
+    expect(env.exitCode, env.all).to.equal(0);
+    expect(JSON.parse(env.stdout)).to.deep.equal({ DOCKER_HOST: `unix:///run/overlab/${COPIES[0]}/owner/manager.docker.sock`, DOCKER_MACHINE_NAME: 'manager' });
   });
 
   it("a student makes the swarm and an overlay from their handout, as typed, with the stock docker CLI, and their lab's specs pass", async () => {
