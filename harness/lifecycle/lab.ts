@@ -1,6 +1,6 @@
 // The lab verbs behind the CLI: open a lab file, bring it up, take it down, report its status.
 // Each takes the lab's lock and keeps its state file true to what exists.
-import { appendFileSync, existsSync, mkdirSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdirSync, rmSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type Docker from 'dockerode';
@@ -13,7 +13,7 @@ import { probeCapabilities } from '../probes/capabilities.ts';
 import { providerById, requireRoot, resolveProvider, type ProviderOptions } from '../providers/index.ts';
 import { emptyDestroyReport, type DestroyReport, type Provider } from '../providers/provider.ts';
 import type { HostAccess, LabContext } from '../host.ts';
-import { labStateDir, stateRoot } from '../state/paths.ts';
+import { labReportsDir, labStateDir, stateRoot } from '../state/paths.ts';
 import { listDir } from '../system/files.ts';
 import { StateFileError } from '../state/record-file.ts';
 import { describeOwner, mayUse, type LabOwner } from '../state/owner.ts';
@@ -201,6 +201,8 @@ export async function prepareUp(
       });
     }
     if (!options.allowMissing) await requireCapabilities(plan, provider);
+    // A new life of the lab: an earlier life's spec reports are not this one's (status, the room).
+    rmSync(labReportsDir(plan.lab), { recursive: true, force: true });
     const now = new Date().toISOString();
     store.write({ version: 1, lab: plan.lab, provider: provider.id, mode: plan.mode, file: plan.file, ...(options.copyOf ? { copyOf: options.copyOf } : {}), ...(options.owner ? { owner: options.owner } : {}), phase: 'creating', createdAt: now, updatedAt: now, hosts: {}, resources: {} });
     store.writePlan(plan);

@@ -12,7 +12,7 @@ import type { DestroyReport } from '../providers/provider.ts';
 import { readReport, type SpecReport } from '../report/index.ts';
 import type { RoomEntry } from '../render/room.ts';
 import { VBOX_NETWORKS_CONF, virtualboxRangeWarnings } from '../render/virtualbox.ts';
-import { labStateDir } from '../state/paths.ts';
+import { labReportsDir, labStateDir } from '../state/paths.ts';
 import { StateFileError } from '../state/record-file.ts';
 import { StateStore, type LabState } from '../state/store.ts';
 import { readTextIfThere } from '../system/files.ts';
@@ -86,7 +86,7 @@ export interface LabSummary {
 
 /** The last spec report of a lab, if `overlab test` ran on it; one that is not as overlab writes it is a StateFileError. */
 export function lastReport(lab: string): SpecReport | undefined {
-  return readReport(join(labStateDir(lab), 'reports'));
+  return readReport(labReportsDir(lab));
 }
 
 /** For listings of every lab (status --all, the room): the last report, or why it is not shown; one lab's bad report hides no other lab. */
@@ -182,7 +182,7 @@ export async function roomEntries(signal: AbortSignal, only?: string): Promise<R
 /** What changes the room page: each lab's state and last report (file times), and the set of labs. */
 export function roomSignature(): string {
   return recordedLabs()
-    .map((s) => `${s.lab}:${s.phase}:${s.updatedAt}:${mtimeOf(join(labStateDir(s.lab), 'reports', 'report.json'))}`)
+    .map((s) => `${s.lab}:${s.phase}:${s.updatedAt}:${mtimeOf(join(labReportsDir(s.lab), 'report.json'))}`)
     .join('|');
 }
 

@@ -16,7 +16,7 @@ import { clearLabUnderTest, setLabUnderTest, type SpecRun } from '../probes/cont
 import { describeFailure } from '../probes/failure.ts';
 import { count, plural } from '../plural.ts';
 import { writeReports, type ReportFiles, type SpecCase, type SpecReport } from '../report/index.ts';
-import { labStateDir, ownerStateDir } from '../state/paths.ts';
+import { labReportsDir, labStateDir, ownerStateDir } from '../state/paths.ts';
 import { StateStore } from '../state/store.ts';
 import { describeOrigin } from '../system/engine-sources.ts';
 import { checkAccessFirst, connectLab, PACKAGE_ROOT } from './lab.ts';
@@ -33,10 +33,6 @@ export type DestroyPolicy = (typeof DESTROY_POLICIES)[number];
 export function shouldDestroy(policy: DestroyPolicy | undefined, run: { wasUp: boolean; passed: boolean }): boolean {
   const p = policy ?? (run.wasUp ? 'never' : 'passing');
   return p === 'always' || (p === 'passing' && run.passed);
-}
-
-export function reportsDir(lab: string): string {
-  return join(labStateDir(lab), 'reports');
 }
 
 export interface SpecRunOptions {
@@ -75,7 +71,7 @@ export async function runLabSpecs(plan: Plan, options: SpecRunOptions): Promise<
   const store = new StateStore(labStateDir(plan.lab));
   // The owner of a lab handed over (not root) runs in its own folder: its lock, its reports.
   const own = currentUid() !== 0 && store.read()?.owner !== undefined;
-  const reports = own ? join(ownerStateDir(store.dir), 'reports') : reportsDir(plan.lab);
+  const reports = own ? join(ownerStateDir(store.dir), 'reports') : labReportsDir(plan.lab);
   const unlock = (own ? new StateStore(ownerStateDir(store.dir)) : store).lock('test');
   try {
     const { state, hosts, engines, close } = await connectLab(plan, options.signal, options.faults ? {} : { ownerMay: 'run its specs' }); // faults are root's to put

@@ -20,6 +20,11 @@ export function labKnownHosts(stateDir: string): string {
   return join(stateDir, 'known_hosts');
 }
 
+/** A lab's spec reports (`overlab test`): those of its current life only (a new `up` clears them). */
+export function labReportsDir(lab: string): string {
+  return join(labStateDir(lab), 'reports');
+}
+
 /** The folder of a lab's state folder given to its owner (`up --owner`): its key, its own reports and lock. */
 export function ownerStateDir(stateDir: string): string {
   return join(stateDir, 'owner');

@@ -1,6 +1,6 @@
 // One name, two labs: `up` never adopts a lab it did not make from this file (or as this copy),
 // and says whose it is. The state is written as an earlier `up` would have; no host is made.
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect } from 'chai';
@@ -53,5 +53,19 @@ describe('lab names that collide', () => {
     const error = await prepareUp(plan, { signal: new AbortController().signal, copyOf: 'tutorial' }).catch((e: unknown) => e);
     expect(error).to.be.instanceOf(LabStateError);
     expect((error as Error).message).to.include('already up from a copy of swarm');
+  });
+
+  it("a new up is a new life of the lab: an earlier life's spec reports are gone (status --all shows no test it did not run)", async () => {
+    const plan = planLab(await loadLab('labs/tutorial.yaml'));
+    const reports = join(home, 'tutorial', 'reports');
+    mkdirSync(reports, { recursive: true });
+    writeFileSync(join(reports, 'report.json'), '{}');
+    const run = await prepareUp(plan, { provider: 'netns', signal: new AbortController().signal });
+    try {
+      expect(run.alreadyUp).to.equal(false);
+      expect(existsSync(reports), 'the reports of the earlier life').to.equal(false);
+    } finally {
+      run.finish(new Error('not brought up: a unit test')); // nothing was made; this releases the lock
+    }
   });
 });
