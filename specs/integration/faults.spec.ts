@@ -170,16 +170,27 @@ describe('faults on a live kv lab (etcd)', function () {
   });
 
   it('kv-down makes network creation fail with an error naming the store; kv-up restores it', async () => {
+    const { DOCKER_HOST } = JSON.parse((await run(['env', 'd0', '--json'])).stdout);
+    const { execa } = await import('execa');
+    const docker = (args: string[]) => execa('docker', args, { env: { DOCKER_HOST }, reject: false, all: true });
     await fault('kv-down');
     try {
-      const { DOCKER_HOST } = JSON.parse((await run(['env', 'd0', '--json'])).stdout);
-      const { execa } = await import('execa');
-      const create = await execa('docker', ['network', 'create', '-d', 'overlay', 'ft-probe'], { env: { DOCKER_HOST }, reject: false });
-      expect(create.exitCode).to.not.equal(0);
+      const create = await docker(['network', 'create', '-d', 'overlay', 'ft-probe']);
+      expect(create.exitCode, create.all).to.not.equal(0);
       expect(create.stderr).to.match(/etcd|store/i);
     } finally {
       await fault('kv-up');
     }
+    // Restored: the same create works again (the engine's store client may take a moment to
+    // reconnect: tried for up to 30 s), and the network is removed again.
+    let again = await docker(['network', 'create', '-d', 'overlay', 'ft-probe']);
+    for (const until = Date.now() + 30_000; again.exitCode !== 0 && Date.now() < until; ) {
+      await new Promise((r) => setTimeout(r, 1000));
+      again = await docker(['network', 'create', '-d', 'overlay', 'ft-probe']);
+    }
+    expect(again.exitCode, `network create after kv-up: ${again.all}`).to.equal(0);
+    const rm = await docker(['network', 'rm', 'ft-probe']);
+    expect(rm.exitCode, rm.all).to.equal(0);
   });
 
   it('down with a partition, the KV store down, a dead engine and a rate limit in place leaves nothing', async () => {

@@ -99,6 +99,10 @@ describe('one signal ends a command (SIGINT 130, SIGTERM 143) and down leaves no
   };
   const STEPS = ['Create hosts (netns)', 'Start the KV store', 'Start the engines', 'Create overlay networks', 'Run containers', 'Check the overlay forwarding', 'Check the engines'];
 
+  // The random delays come from a seeded generator: a failure names its seed, and
+  // OVERLAB_TEST_SEED=N draws the same delays again (offsets scale with the measured pace).
+  const seed = Number(process.env['OVERLAB_TEST_SEED'] ?? Date.now() % 2 ** 31);
+  const random = mulberry32(seed);
   let upMs = 3_000;
   it('brings the lab up and down once uninterrupted (the pace the random offsets are drawn from)', async () => {
     const started = Date.now();
@@ -121,21 +125,21 @@ describe('one signal ends a command (SIGINT 130, SIGTERM 143) and down leaves no
 
     it(`${signal} inside host creation (0-500 ms into it, twice)`, async () => {
       for (let i = 0; i < 2; i++) {
-        const delay = Math.floor(Math.random() * 500);
+        const delay = Math.floor(random() * 500);
         let since: number | undefined;
         const o = await interrupt(upArgs(), signal, (line, ms) => {
           if (since === undefined && stepStarts(line, STEPS[0]!)) since = ms;
           return since !== undefined && ms - since >= delay;
         });
-        await check(o, signal, `${delay} ms into host creation`);
+        await check(o, signal, `${delay} ms into host creation (OVERLAB_TEST_SEED=${seed})`);
       }
     });
 
     it(`${signal} at random offsets from the start (4 times)`, async () => {
       for (let i = 0; i < 4; i++) {
-        const offset = Math.floor(Math.random() * (upMs + 300));
+        const offset = Math.floor(random() * (upMs + 300));
         const o = await interrupt(upArgs(), signal, (_line, ms) => ms >= offset);
-        await check(o, signal, `${offset} ms after the start`);
+        await check(o, signal, `${offset} ms after the start, up taking ${upMs} ms (OVERLAB_TEST_SEED=${seed})`);
       }
     });
   }
@@ -149,3 +153,15 @@ describe('one signal ends a command (SIGINT 130, SIGTERM 143) and down leaves no
     });
   }
 });
+
+/** A small seeded generator of numbers in [0, 1) (mulberry32): the same seed, the same draws. */
+function mulberry32(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
