@@ -34,6 +34,24 @@ function block(name: string, text: string): string[] {
   return [`${name}:`, ...lines.slice(-20).map((l) => `  ${l}`)];
 }
 
+/**
+ * An assertion's message as a person reads it: what was seen, and what was wanted, after the
+ * spec's own words (`exit code of ping: got 2, wanted 0`), not the assertion library's
+ * sentence (`expected 2 to equal +0`, `expected undefined to be a string`). A message of
+ * another shape is kept as it is.
+ */
+export function plainAssertion(message: string): string {
+  const m = /^(?:([\s\S]*?): )?expected ([\s\S]*?) to (not )?(?:be |have |deeply |equal |strictly )*([\s\S]*)$/.exec(message);
+  if (!m) return message;
+  const [, said, seen, not, wanted] = m;
+  // chai's own text inside quotes could hold " to ": then the split is not to be trusted.
+  if (((seen ?? '').match(/'/g)?.length ?? 0) % 2 === 1) return message;
+  const zero = (t: string) => t.replace(/(^|[^\w.])\+0(?![\w.])/g, '$10');
+  const goal = zero(wanted!.replace(/^equal /, '').replace(/^include /, 'one that includes ').replace(/^match /, 'a match for '));
+  const text = `got ${zero(seen!)}, wanted ${not ? 'anything but ' : ''}${goal}`;
+  return said ? `${said}: ${text}` : text;
+}
+
 /** The error mocha reports: the probe's failure with its command, output and diagnostics. */
 export function specFailure(outcome: ProbeOutcome): Error {
   // mocha indents only the first line of a message: indent the rest to match.

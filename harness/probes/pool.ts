@@ -7,6 +7,7 @@ import type { Fact } from '../lab/types.ts';
 import { mapLimit, withDeadline } from '../wait.ts';
 import { specRun, type SpecRun } from './context.ts';
 import { diagnose } from './diagnostics.ts';
+import { plainAssertion } from './failure.ts';
 import { isFaultFact } from '../lab/fault-facts.ts';
 import { FAULT_PROBE_DEADLINE_MS, NotApplicable, PROBE_DEADLINE_MS, Probe, ProbeError, type AddressBook, type ProbeOutcome } from './probe.ts';
 
@@ -91,7 +92,7 @@ async function runProbe(run: SpecRun, index: number, probe: Probe): Promise<Prob
     const outcome: ProbeOutcome = {
       ...measuredOf(probe),
       ok: false,
-      failure: (e as Error).message,
+      failure: e instanceof AssertionError ? plainAssertion(e.message) : (e as Error).message,
       failureKind: e instanceof AssertionError ? 'assertion' : 'error',
       steps: probe.steps,
       ms: Date.now() - started,

@@ -2,6 +2,7 @@ import { expect } from 'chai';
 import { renderJunit, summaryLines, type SpecReport } from '../../harness/report/index.ts';
 import { shouldDestroy } from '../../harness/lifecycle/test.ts';
 import { ipCounters, nslookupAnswers, pingReplyFrom } from '../../harness/probes/busybox.ts';
+import { plainAssertion } from '../../harness/probes/failure.ts';
 
 describe('spec reports', () => {
   const report: SpecReport = {
@@ -100,5 +101,38 @@ describe('spec reports: not applicable', () => {
     const xml = renderJunit(report);
     expect(xml).to.include(`<skipped message="not applicable: ${reason}"/>`);
     expect(xml).to.not.match(/n\/a[^]*<failure[^>]*VIP/);
+  });
+});
+
+describe('failure text: what was seen and what was wanted, in the spec\'s words', () => {
+  /** chai's message for an assertion that fails. */
+  const chaiSays = (assert: () => void): string => {
+    try {
+      assert();
+    } catch (e) {
+      return (e as Error).message;
+    }
+    return expect.fail('the assertion passed');
+  };
+
+  for (const [assert, plain] of [
+    [() => expect(undefined, 'the version the engine on d0 reports').to.be.a('string'), 'the version the engine on d0 reports: got undefined, wanted a string'],
+    [() => expect(2, 'ping from d0 to d1: exit code').to.equal(0), 'ping from d0 to d1: exit code: got 2, wanted 0'],
+    [() => expect(0, 'exit code').to.not.equal(0), 'exit code: got 0, wanted anything but 0'],
+    [() => expect(['d1'], 'engines missing under docker/nodes').to.deep.equal([]), "engines missing under docker/nodes: got [ 'd1' ], wanted []"],
+    [() => expect(['x'], 'names').to.include('y'), "names: got [ 'x' ], wanted one that includes 'y'"],
+    [() => expect(5).to.be.below(3), 'got 5, wanted below 3'],
+  ] as const) {
+    it(plain, () => {
+      const said = chaiSays(assert);
+      expect(said).to.match(/expected/);
+      expect(plainAssertion(said)).to.equal(plain);
+    });
+  }
+
+  it('keeps a message it cannot split safely (a quoted " to ") or that is not chai\'s', () => {
+    const said = chaiSays(() => expect('a to b', 'x').to.equal('c'));
+    expect(plainAssertion(said)).to.equal(said);
+    expect(plainAssertion('the probe did not finish within 30 s')).to.equal('the probe did not finish within 30 s');
   });
 });
