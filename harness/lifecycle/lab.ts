@@ -10,7 +10,7 @@ import { engineReader, type EngineReader } from '../engine/reader.ts';
 import { KERNEL_FEATURES, labNeeds } from '../lab/capabilities.ts';
 import type { Plan } from '../lab/types.ts';
 import { probeCapabilities } from '../probes/capabilities.ts';
-import { providerById, requireRoot, resolveProvider, type ProviderOptions } from '../providers/index.ts';
+import { providerById, requireRoot, resolveProvider, sweepOrphans, type ProviderOptions } from '../providers/index.ts';
 import { emptyDestroyReport, type DestroyReport, type Provider } from '../providers/provider.ts';
 import type { HostAccess, LabContext } from '../host.ts';
 import { labReportsDir, labStateDir, stateRoot } from '../state/paths.ts';
@@ -307,8 +307,7 @@ export async function labDown(lab: string, options: { force: boolean; provider?:
     const ctx = { store, events, signal: options.signal };
     const report = await provider.destroy(lab, ctx, { force: options.force });
     if (!state) {
-      const { sweepLocalLibvirt } = await import('../providers/vagrant/local-libvirt.ts');
-      const swept = await sweepLocalLibvirt(lab, ctx);
+      const swept = await sweepOrphans(lab, ctx);
       report.processes.push(...swept.processes);
       // (The libvirt namespace may be counted once: the sweep above deletes it, this one makes and deletes it again.)
       report.namespaces.push(...swept.namespaces.filter((n) => !report.namespaces.includes(n)));

@@ -15,6 +15,7 @@ import type { Lab } from '../lab/types.ts';
 import { planLab } from '../lab/plan.ts';
 import type { ProviderName } from '../lab/types.ts';
 import { resolveProvider } from '../providers/index.ts';
+import type { Provider } from '../providers/provider.ts';
 import type { SpecReport } from '../report/index.ts';
 import { adjacentFactChanges, cellCounts, closingLine, compareReports, mergeMatrixReports, parseMatrixReport, renderMatrixJunit, type CellStatus, type MatrixCellResult, type MatrixReport } from '../report/matrix.ts';
 import { renderMatrixPage } from '../render/matrix.ts';
@@ -61,9 +62,9 @@ export interface MatrixFiles {
   html: string;
 }
 
-/** Cells at once: what memory holds (80% of MemAvailable at the provider's estimate) and one per core; one off netns. */
-export function defaultJobs(providerId: string, perCellMiB: number, availableMiB: number, cores: number, runnable: number): { jobs: number; why: string } {
-  if (providerId !== 'netns') return { jobs: 1, why: `${providerId} machines are made one cell at a time` };
+/** Cells at once: what memory holds (80% of MemAvailable at the provider's estimate) and one per core; one where labs do not run side by side. */
+export function defaultJobs(provider: Pick<Provider, 'id' | 'sideBySide'>, perCellMiB: number, availableMiB: number, cores: number, runnable: number): { jobs: number; why: string } {
+  if (!provider.sideBySide) return { jobs: 1, why: `${provider.id} machines are made one cell at a time` };
   const { fits } = checkCapacity(perCellMiB, runnable, availableMiB);
   const jobs = Math.max(1, Math.min(fits, cores, runnable));
   return { jobs, why: `${cores} cores, ${availableMiB} MiB available at about ${perCellMiB} MiB per cell` };
@@ -104,7 +105,7 @@ export async function runMatrix(req: MatrixRequest): Promise<{ report: MatrixRep
   const cells = all0.filter((c) => chosen.includes(c) || c.notApplicable);
   const runnable = cells.filter((c) => !c.notApplicable);
   const perCellMiB = runnable.length ? provider.estimateMemoryMiB(planLab({ ...lab, name: runnable[0]!.lab })) : 0;
-  const auto = defaultJobs(provider.id, perCellMiB, availableMemoryMiB(), availableParallelism(), runnable.length);
+  const auto = defaultJobs(provider, perCellMiB, availableMemoryMiB(), availableParallelism(), runnable.length);
   const jobs = req.jobs ?? auto.jobs;
   const out = resolve(req.out);
   mkdirSync(join(out, 'cells'), { recursive: true });

@@ -3,6 +3,7 @@
 // Vagrant's code, and commands that need no provider start faster.
 import { currentUid, PermissionError, PrerequisiteError, UsageError } from '../errors.ts';
 import type { ProviderId, ProviderName } from '../lab/types.ts';
+import type { LabContext } from '../host.ts';
 import type { Provider } from './provider.ts';
 import type { LibvirtMode } from './vagrant/local-libvirt.ts';
 
@@ -34,6 +35,20 @@ export const PROVIDER_IDS: readonly ProviderId[] = ['netns', 'vagrant', 'ssh'];
 export async function providerById(id: string, options: ProviderOptions = {}): Promise<Provider> {
   if (!(PROVIDER_IDS as readonly string[]).includes(id)) throw new UsageError(`unknown provider "${id}" (known: auto, ${PROVIDER_IDS.join(', ')})`);
   return FACTORIES[id as ProviderId](options);
+}
+
+/** What every provider finds of a lab whose state is gone, by its name, removed (see Provider.sweepOrphans). */
+export async function sweepOrphans(lab: string, ctx: LabContext): Promise<{ processes: string[]; namespaces: string[]; removed: string[] }> {
+  const all = { processes: [] as string[], namespaces: [] as string[], removed: [] as string[] };
+  for (const id of PROVIDER_IDS) {
+    const p = await providerById(id);
+    if (!p.sweepOrphans) continue;
+    const swept = await p.sweepOrphans(lab, ctx);
+    all.processes.push(...swept.processes);
+    all.namespaces.push(...swept.namespaces);
+    all.removed.push(...swept.removed);
+  }
+  return all;
 }
 
 /** Vagrant on PATH with a usable hypervisor: VirtualBox, or vagrant-libvirt with a running libvirtd. */

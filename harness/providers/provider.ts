@@ -19,6 +19,18 @@ export interface Provider {
    */
   readonly copies: 'same-addresses' | 'own-subnet' | 'unsupported';
   /**
+   * Whether labs of this provider may run side by side on this machine, sharing nothing (a
+   * matrix runs its cells at once): namespaces do; VMs are made one lab at a time, and an ssh
+   * lab's machines exist once.
+   */
+  readonly sideBySide: boolean;
+  /**
+   * What the provider finds of a lab whose state is gone, by the lab's name, removed (`down
+   * --force` with no state: vagrant's libvirt domains and volumes). Absent where `destroy`
+   * with `force` already finds everything.
+   */
+  sweepOrphans?(lab: string, ctx: LabContext): Promise<{ processes: string[]; namespaces: string[]; removed: string[] }>;
+  /**
    * Whether a lab can be handed to a Unix user or group of this machine (`up --owner`): its
    * engines and hosts then answer that user, without root, on this machine.
    */

@@ -88,9 +88,9 @@ describe('matrix reports', () => {
   });
 
   it('runs as many netns cells at once as memory and cores allow, one elsewhere', () => {
-    expect(defaultJobs('netns', 300, 8000, 2, 6).jobs).to.equal(2);
-    expect(defaultJobs('netns', 300, 8000, 8, 6).jobs).to.equal(6);
-    expect(defaultJobs('netns', 3000, 4000, 8, 6).jobs).to.equal(1);
-    expect(defaultJobs('vagrant', 300, 8000, 8, 6)).to.deep.equal({ jobs: 1, why: 'vagrant machines are made one cell at a time' });
+    expect(defaultJobs({ id: 'netns', sideBySide: true }, 300, 8000, 2, 6).jobs).to.equal(2);
+    expect(defaultJobs({ id: 'netns', sideBySide: true }, 300, 8000, 8, 6).jobs).to.equal(6);
+    expect(defaultJobs({ id: 'netns', sideBySide: true }, 3000, 4000, 8, 6).jobs).to.equal(1);
+    expect(defaultJobs({ id: 'vagrant', sideBySide: false }, 300, 8000, 8, 6)).to.deep.equal({ jobs: 1, why: 'vagrant machines are made one cell at a time' });
   });
 });

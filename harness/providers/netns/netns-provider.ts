@@ -108,6 +108,7 @@ export class NetnsProvider implements Provider {
   readonly id = 'netns' as const;
   /** Every copy in namespaces of its own: the lab's addresses can repeat. */
   readonly copies = 'same-addresses' as const;
+  readonly sideBySide = true;
   /** Its engines and hosts are on this machine: a lab can be handed to a user of it (hand-over.ts). */
   readonly handsOver = true;
 

@@ -63,6 +63,7 @@ export class SshProvider implements Provider {
   readonly id = 'ssh' as const;
   /** The machines exist once: a second lab on them would share their engines. */
   readonly copies = 'unsupported' as const;
+  readonly sideBySide = false;
 
   estimateMemoryMiB(): number {
     return 0; // The machines are elsewhere.

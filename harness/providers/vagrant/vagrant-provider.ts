@@ -24,7 +24,7 @@ import type { HostAccess, HostKeyPolicy, LabContext, SshAddress, SshEndpoint } f
 import { labKnownHosts, labStateDir } from '../../state/paths.ts';
 import { connectSshHosts, describeSshHost, recordSshHosts, sshCommandArgv, type SshHostSpec } from '../ssh-hosts.ts';
 import { machineStates, type MachineState } from './machine-readable.ts';
-import { LOCAL_GUEST, LocalLibvirt, localBox, localLibvirtPlan, localLibvirtSettings, localLibvirtUnusableReason, proxiedEndpoint, libvirtNamespace, daemonArgv, type LibvirtMode } from './local-libvirt.ts';
+import { LOCAL_GUEST, LocalLibvirt, localBox, localLibvirtPlan, localLibvirtSettings, localLibvirtUnusableReason, proxiedEndpoint, libvirtNamespace, daemonArgv, sweepLocalLibvirt, type LibvirtMode } from './local-libvirt.ts';
 
 /** Vagrant providers (hypervisors) by the name `--provider` takes. */
 export type VagrantHypervisor = 'virtualbox' | 'libvirt' | 'docker' | 'parallels' | 'hyperv' | 'vmware_desktop';
@@ -112,6 +112,12 @@ export class VagrantProvider implements Provider {
   readonly id = 'vagrant' as const;
   /** Host-only (VirtualBox) and libvirt networks are the machine's: each copy needs a subnet of its own. */
   readonly copies = 'own-subnet' as const;
+  readonly sideBySide = false;
+
+  /** Domains and volumes a lab-owned libvirt still holds of a lab whose state is gone. */
+  async sweepOrphans(lab: string, ctx: LabContext): Promise<{ processes: string[]; namespaces: string[]; removed: string[] }> {
+    return sweepLocalLibvirt(lab, ctx);
+  }
 
   constructor(private readonly options: VagrantProviderOptions = {}) {}
 
