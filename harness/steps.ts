@@ -47,3 +47,22 @@ export async function runSteps(steps: Step[], options: { signal: AbortSignal; on
     if (failed) throw failed.reason;
   }
 }
+
+/** The same steps, each task reporting how long it ran (done or failed) to `record`. */
+export function timedSteps(steps: Step[], record: (t: { step: string; host?: string; ms: number }) => void): Step[] {
+  return steps.map((step) => ({
+    ...step,
+    tasks: () =>
+      step.tasks().map((task) => ({
+        ...task,
+        run: async (signal: AbortSignal) => {
+          const started = Date.now();
+          try {
+            return await task.run(signal);
+          } finally {
+            record({ step: step.title, ...(task.host ? { host: task.host } : {}), ms: Date.now() - started });
+          }
+        },
+      })),
+  }));
+}

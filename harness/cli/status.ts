@@ -5,6 +5,7 @@ import type { GlobalOptions } from './main.ts';
 import { printJson, say } from './output.ts';
 import { currentUid } from '../errors.ts';
 import { describeFault } from '../state/faults.ts';
+import type { UpTiming } from '../state/store.ts';
 
 export function table(rows: string[][]): string {
   const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => (r[i] ?? '').length)));
@@ -37,7 +38,34 @@ export async function statusCommand(ref: string | undefined, opts: GlobalOptions
       ]),
     );
   }
+  const times = timingLines(s.timings);
+  if (times.length) {
+    say('');
+    say('up took, in seconds:');
+    for (const l of times) say(`  ${l}`);
+  }
   return 0;
+}
+
+/**
+ * `up`'s time per host, one line each: every step in order, a provider's phases (vagrant up's)
+ * in brackets after their step: `node1: vagrant up 250.1 (disk 1.2, boot until the DHCP lease
+ * 40.2, ...), Start the engines 26.0`. Tasks of no host (the lab's own) on a line of their own.
+ */
+export function timingLines(timings: readonly UpTiming[]): string[] {
+  const seconds = (ms: number) => (ms / 1000).toFixed(1);
+  const hosts = [...new Set(timings.map((t) => t.host ?? '(lab)'))];
+  return hosts.map((host) => {
+    const mine = timings.filter((t) => (t.host ?? '(lab)') === host);
+    const steps = [...new Set(mine.map((t) => t.step))];
+    const parts = steps.map((step) => {
+      const whole = mine.filter((t) => t.step === step && t.phase === undefined).reduce((a, t) => a + t.ms, 0);
+      const phases = mine.filter((t) => t.step === step && t.phase !== undefined);
+      const total = whole || phases.reduce((a, t) => a + t.ms, 0);
+      return `${step} ${seconds(total)}${phases.length ? ` (${phases.map((p) => `${p.phase} ${seconds(p.ms)}`).join(', ')})` : ''}`;
+    });
+    return `${host}: ${parts.join(', ')}`;
+  });
 }
 
 /** `status --all`: every lab on this machine, one line each. */

@@ -17,9 +17,9 @@ import { labReportsDir, labStateDir, stateRoot } from '../state/paths.ts';
 import { listDir } from '../system/files.ts';
 import { StateFileError } from '../state/record-file.ts';
 import { describeOwner, mayUse, type LabOwner } from '../state/owner.ts';
-import { StateStore, type LabState } from '../state/store.ts';
+import { StateStore, type LabState, type UpTiming } from '../state/store.ts';
 import { currentCaller, type Caller } from '../system/users.ts';
-import type { Step } from '../steps.ts';
+import { timedSteps, type Step } from '../steps.ts';
 import type { FaultRecord } from '../state/faults.ts';
 import { withDeadline } from '../wait.ts';
 
@@ -208,7 +208,10 @@ export async function prepareUp(
     store.writePlan(plan);
     const ctx: LabContext = { store, events, signal: options.signal };
     const { upSteps } = await import('./up.ts');
-    const { steps, release } = upSteps(plan, { ...ctx, provider });
+    const made = upSteps(plan, { ...ctx, provider });
+    const { release } = made;
+    // Each task's time, recorded as it ends (status and --json show where up spent it).
+    const steps = timedSteps(made.steps, (t) => store.update((s) => void (s.timings ??= []).push(t)));
     const finish = (error?: unknown) => {
       release();
       try {
@@ -361,6 +364,8 @@ export interface LabStatus {
   containers: { name: string; host: string; state: string | undefined; addresses: Record<string, string> }[];
   /** Faults in place on purpose (`overlab fault`), as recorded. */
   faults: FaultRecord[];
+  /** Where `up` spent its time (each task per host, a provider's phases within), as recorded. */
+  timings: UpTiming[];
 }
 
 /** How long `status` waits for a host or an engine before it shows it as unreachable. */
@@ -383,6 +388,7 @@ export async function labStatus(plan: Plan, signal: AbortSignal, options: { prov
     networks: plan.networks.map((n) => ({ name: n.name, subnet: n.subnet, driver: undefined, scope: undefined })),
     containers: plan.containers.map((c) => ({ name: c.name, host: c.host, state: undefined, addresses: {} })),
     faults: state?.faults ?? [],
+    timings: state?.timings ?? [],
   };
   if (!state) return base;
   const provider = await providerById(state.provider);

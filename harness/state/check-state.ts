@@ -104,6 +104,13 @@ export function checkLabState(data: unknown, ctx: StateCheckContext): LabState {
   opt(o, '', 'error', str);
   opt(o, '', 'notes', list(str));
   opt(o, '', 'faults', list(faultRecord));
+  opt(o, '', 'timings', list((v, p) => {
+    const t = object(v, p);
+    req(t, p, 'step', matches(/^[^\n]{1,80}$/, 'a step title (one line, at most 80 characters)'));
+    opt(t, p, 'host', hostName);
+    opt(t, p, 'phase', matches(/^[a-zA-Z][a-zA-Z ()-]{0,59}$/, 'a phase name'));
+    req(t, p, 'ms', (x, q) => (typeof x === 'number' && Number.isFinite(x) && x >= 0 ? x : notA(q, x, 'a duration in ms')));
+  }));
   const scope: Scope = { lab, provider, stateDir: resolve(ctx.stateDir), runtimeDir: labRuntimeDir(lab), engineCache: engineCacheOf(ctx.env, ctx.uid), treeDir: undefined };
   req(o, '', 'resources', (v, p) => labResources(object(v, p), p, scope));
   req(o, '', 'hosts', (v, p) => {

@@ -49,6 +49,16 @@ export interface LabState {
   notes?: string[];
   /** Faults put in place on purpose (`overlab fault`), until `heal` or `down` undoes them. */
   faults?: FaultRecord[];
+  /** Where `up` spent its time: each step's task per host, and a provider's phases within (vagrant up's). */
+  timings?: UpTiming[];
+}
+
+/** One task of `up` (or one phase of a provider's work inside it) and how long it took. */
+export interface UpTiming {
+  step: string;
+  host?: string;
+  phase?: string;
+  ms: number;
 }
 
 export class StateStore {

@@ -25,6 +25,7 @@ import { labKnownHosts, labStateDir } from '../../state/paths.ts';
 import { connectSshHosts, describeSshHost, recordSshHosts, sshCommandArgv, type SshHostSpec } from '../ssh-hosts.ts';
 import { machineStates, type MachineState } from './machine-readable.ts';
 import { LOCAL_GUEST, LocalLibvirt, localBox, localLibvirtPlan, localLibvirtSettings, localLibvirtUnusableReason, proxiedEndpoint, libvirtNamespace, daemonArgv, sweepLocalLibvirt, type LibvirtMode } from './local-libvirt.ts';
+import { vagrantPhases, type TimedLine } from './phases.ts';
 
 /** Vagrant providers (hypervisors) by the name `--provider` takes. */
 export type VagrantHypervisor = 'virtualbox' | 'libvirt' | 'docker' | 'parallels' | 'hyperv' | 'vmware_desktop';
@@ -244,13 +245,20 @@ export class VagrantProvider implements Provider {
       writeFileSync(join(dir, 'Vagrantfile'), renderVagrantfile(plan));
     }
     const names = new Set(plan.hosts.map((h) => h.name));
+    const lines: TimedLine[] = [];
     await this.vagrant(vagrantUpArgs(hypervisor), ctx, {
       // Per-machine progress from `vagrant up --parallel`: its `==> NAME: step` lines.
       onLine: (line) => {
+        lines.push({ at: Date.now(), line });
         const m = /^==> ([^:\s]+): (.*)$/.exec(line.trim());
         // (Not the domain's settings, one ` -- ` line each.)
         if (m && names.has(m[1]!) && !m[2]!.startsWith(' -- ')) ctx.events.emit({ type: 'info', host: m[1]!, message: `${m[1]}: ${m[2]}` });
       },
+    });
+    // Where vagrant up spent its time, per machine (status shows it beside overlab's own steps).
+    const phases = vagrantPhases(lines, [...names], Date.now());
+    ctx.store.update((s) => {
+      for (const [host, list] of Object.entries(phases)) for (const p of list) (s.timings ??= []).push({ step: 'vagrant up', host, phase: p.phase, ms: p.ms });
     });
     // New machines: whatever an earlier lab of this name recorded is not theirs.
     rmSync(labKnownHosts(dir), { force: true });
