@@ -210,8 +210,15 @@ export async function prepareUp(
     const { upSteps } = await import('./up.ts');
     const made = upSteps(plan, { ...ctx, provider });
     const { release } = made;
-    // Each task's time, recorded as it ends (status and --json show where up spent it).
-    const steps = timedSteps(made.steps, (t) => store.update((s) => void (s.timings ??= []).push(t)));
+    // Each task's time, recorded as it ends (status and --json show where up spent it). A time
+    // that cannot be recorded (the state already gone) never stands in for the task's outcome.
+    const steps = timedSteps(made.steps, (t) => {
+      try {
+        store.update((s) => void (s.timings ??= []).push(t));
+      } catch {
+        // Nothing to record it in.
+      }
+    });
     const finish = (error?: unknown) => {
       release();
       try {
