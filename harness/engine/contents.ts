@@ -86,7 +86,8 @@ export async function runContainer(docker: Docker, plan: Pick<Plan, 'lab'>, c: C
     });
     for (const a of rest) await docker.getNetwork(a.network).connect({ Container: c.name, EndpointConfig: endpointConfig(a) });
   }
-  if (!running) await startContainer(existing, start);
+  // The plan's networks: made by up before its containers (or by the lab before a fault).
+  if (!running) await startContainer(existing, { ...start, networksExist: true });
   return containerAddresses(docker, c.name);
 }
 
@@ -118,6 +119,12 @@ export interface StartOptions {
   /** Told each time a start is tried again, with the engine's words. */
   onRetry?: (attempt: number, message: string) => void;
   now?: () => number;
+  /**
+   * The container's networks exist (the lab just made them): "network NAME not found" then
+   * means the swarm manager does not know a fresh attachable overlay yet (a loaded machine, a
+   * matrix of swarm cells), and the start is tried again within the budget, after a pause.
+   */
+  networksExist?: boolean;
 }
 
 /**
@@ -139,12 +146,14 @@ export async function startContainer(container: { start(): Promise<unknown> }, o
     } catch (e) {
       const message = String((e as Error).message);
       const timedOut = ATTACHMENT_TIMEOUT.test(message);
-      const stale = afterTimeout && STALE_ATTACHMENT.test(message);
-      if ((!timedOut && !stale) || now() - began >= budgetMs) throw e;
+      const notFound = STALE_ATTACHMENT.test(message);
+      const stale = afterTimeout && notFound;
+      const notYet = !afterTimeout && notFound && opts.networksExist === true;
+      if ((!timedOut && !stale && !notYet) || now() - began >= budgetMs) throw e;
       afterTimeout = timedOut;
       opts.onRetry?.(attempt, message);
-      // The stale attachment is gone at once; a timeout gives the manager a moment more.
-      if (timedOut) await sleep(opts.pauseMs ?? START_PAUSE_MS, undefined, { signal: opts.signal });
+      // The stale attachment is gone at once; a timeout, or a manager that does not know the network yet, gets a moment more.
+      if (!stale) await sleep(opts.pauseMs ?? START_PAUSE_MS, undefined, { signal: opts.signal });
     }
   }
 }

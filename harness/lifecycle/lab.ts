@@ -266,7 +266,8 @@ export function checkAccessFirst(lab: string, what: string, ownerMay?: string): 
   const caller = currentCaller();
   if (caller.uid === 0) return;
   const state = new StateStore(labStateDir(lab)).read();
-  if (state) requireAccess(state, what, ownerMay, caller);
+  // A lab handed to nobody: the lock (its folder's owner) or the provider (root) says it, as before.
+  if (state?.owner) requireAccess(state, what, ownerMay, caller);
 }
 
 /** Whether this (non-root) caller tests a lab that is up and handed over (to it or not: connecting checks that). */

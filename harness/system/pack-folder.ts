@@ -15,7 +15,9 @@ export const PACKED_NAME = '.packed.tgz';
 export async function packFolder(dir: string, signal?: AbortSignal): Promise<PackedFolder> {
   const tarball = join(dir, PACKED_NAME);
   if (!existsSync(tarball)) {
-    const part = `${tarball}.${process.pid}.part`;
+    // Written beside the folder, not in it: a file appearing in the folder while tar reads it
+    // makes tar fail ("file changed as we read it"); renamed into it once whole.
+    const part = join(dirname(dir), `.${basename(dir)}${PACKED_NAME}.${process.pid}.part`);
     const r = await execa('bash', ['-c', 'set -o pipefail; tar -C "$1" --exclude="$2/.packed.tgz*" -cf - "$2" | gzip -1 > "$3"', 'pack', dirname(dir), basename(dir), part], {
       reject: false,
       ...(signal ? { cancelSignal: signal } : {}),

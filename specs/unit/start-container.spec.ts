@@ -64,6 +64,18 @@ describe('starting a container', () => {
     expect(c.calls).to.equal(1);
   });
 
+  it('when the lab just made the networks, takes "not found" as a manager that does not know the fresh overlay yet, and asks again within the budget', async () => {
+    // A matrix of swarm cells on a loaded machine: the worker's first start answered "not found".
+    const retried = standIn([STALE, STALE]);
+    const ok = await startContainer(retried, { networksExist: true, pauseMs: 0, now: retried.now }).catch((e: unknown) => e as Error);
+    expect(ok).to.equal(undefined);
+    expect(retried.calls).to.equal(3);
+    const never = standIn(Array(100).fill(STALE), 20_000);
+    const error = await startContainer(never, { networksExist: true, pauseMs: 0, now: never.now, budgetMs: 60_000 }).catch((e: unknown) => e as Error);
+    expect(String(error)).to.include('network secure not found');
+    expect(never.calls).to.equal(3);
+  });
+
   it('does not take two "not found" in a row as stale: only the one right after a timeout', async () => {
     const c = standIn([TIMEOUT, STALE, STALE]);
     const { error } = await start(c);
