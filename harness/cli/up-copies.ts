@@ -10,7 +10,7 @@ import { mapLimit } from '../wait.ts';
 import { printJson, say, warn } from './output.ts';
 import type { OutputMode } from './progress.ts';
 import { count } from '../plural.ts';
-import { ownersFor, resolveOwner, type LabOwner, type OwnerRequest } from '../state/owner.ts';
+import { resolveOwners, type LabOwner, type OwnerRequest } from '../state/owner.ts';
 
 /** Copies brought up at once by default: up is mostly waiting on engines, but each start takes a core for a moment. */
 export const DEFAULT_COPY_JOBS = 4;
@@ -27,7 +27,7 @@ export async function upCopies(ref: string | undefined, request: CopiesRequest &
   const started = Date.now();
   const copies = await planCopies(ref, request);
   // Every owner found before any copy comes up: a name nobody has stops the room, not one copy.
-  const owners = request.owners && ownersFor(request.owners, copies.plans.length).map((o) => resolveOwner(o));
+  const owners = request.owners && resolveOwners(request.owners, copies.plans.length);
   const jobs = Math.max(1, request.jobs ?? DEFAULT_COPY_JOBS);
   const what = `${count(copies.plans.length, 'copy', 'copies')} of ${copies.base} on ${copies.provider}`;
   if (mode === 'human') warn(`${what}, ${Math.min(jobs, copies.plans.length)} at a time: about ${copies.perCopyMiB} MiB each, ${copies.availableMiB} MiB available`);

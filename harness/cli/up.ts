@@ -10,7 +10,7 @@ import type { GlobalOptions } from './main.ts';
 import { runWithProgress, type OutputMode } from './progress.ts';
 import { printJson, say, warn } from './output.ts';
 import { upCopies } from './up-copies.ts';
-import { ownersFor, parseOwners, resolveOwner } from '../state/owner.ts';
+import { parseOwners, resolveOwners } from '../state/owner.ts';
 
 export interface UpOptions extends GlobalOptions {
   provider?: string;
@@ -36,7 +36,7 @@ export async function upCommand(ref: string | undefined, opts: UpOptions, signal
     const request = { ...choice, ...(opts.copies !== undefined ? { copies: opts.copies } : {}), ...(opts.as !== undefined ? { as: opts.as } : {}), ...(opts.jobs ? { jobs: opts.jobs } : {}), force: !!opts.force };
     return upCopies(ref ?? opts.lab, { ...request, ...(owners ? { owners } : {}) }, mode, signal);
   }
-  const owner = owners && resolveOwner(ownersFor(owners, 1)[0]!);
+  const owner = owners && resolveOwners(owners, 1)[0];
   if (owner && opts.dryRun) throw new UsageError('--dry-run brings nothing up to hand over: leave out --owner');
   const plan = await openLabPlan(ref ?? opts.lab);
   const choice = providerChoice(opts);

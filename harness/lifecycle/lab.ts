@@ -208,11 +208,10 @@ export async function prepareUp(
     store.writePlan(plan);
     const ctx: LabContext = { store, events, signal: options.signal };
     const { upSteps } = await import('./up.ts');
-    const made = upSteps(plan, { ...ctx, provider });
-    const { release } = made;
+    const { steps: untimed, release } = upSteps(plan, { ...ctx, provider });
     // Each task's time, recorded as it ends (status and --json show where up spent it). A time
     // that cannot be recorded (the state already gone) never stands in for the task's outcome.
-    const steps = timedSteps(made.steps, (t) => {
+    const steps = timedSteps(untimed, (t) => {
       try {
         store.update((s) => void (s.timings ??= []).push(t));
       } catch {

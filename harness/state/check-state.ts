@@ -90,7 +90,7 @@ export function checkLabState(data: unknown, ctx: StateCheckContext): LabState {
     const owner = object(v, p);
     req(owner, p, 'kind', oneOf(['user', 'group'] as const));
     req(owner, p, 'name', matches(OWNER_NAME, 'a user or group name (or id)'));
-    req(owner, p, 'id', (x, q) => (Number.isInteger(x) && (x as number) >= 0 && (x as number) < 2 ** 32 ? (x as number) : notA(q, x, 'a uid or gid')));
+    req(owner, p, 'id', int(0, 2 ** 32 - 1, 'a uid or gid'));
   });
   req(o, '', 'phase', oneOf(LAB_PHASES));
   req(o, '', 'createdAt', timestamp);
@@ -109,7 +109,7 @@ export function checkLabState(data: unknown, ctx: StateCheckContext): LabState {
     req(t, p, 'step', matches(/^[^\n]{1,80}$/, 'a step title (one line, at most 80 characters)'));
     opt(t, p, 'host', hostName);
     opt(t, p, 'phase', matches(/^[a-zA-Z][a-zA-Z ()-]{0,59}$/, 'a phase name'));
-    req(t, p, 'ms', (x, q) => (typeof x === 'number' && Number.isFinite(x) && x >= 0 ? x : notA(q, x, 'a duration in ms')));
+    req(t, p, 'ms', finite(0));
   }));
   const scope: Scope = { lab, provider, stateDir: resolve(ctx.stateDir), runtimeDir: labRuntimeDir(lab), engineCache: engineCacheOf(ctx.env, ctx.uid), treeDir: undefined };
   req(o, '', 'resources', (v, p) => labResources(object(v, p), p, scope));

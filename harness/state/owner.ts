@@ -57,6 +57,11 @@ export function resolveOwner(request: OwnerRequest, lookup = lookupAccount): Lab
   throw new UsageError(`--owner: no ${request.kind} named "${request.name}" on this machine`, { hint: `Create it first (${request.kind === 'user' ? 'useradd' : 'groupadd'}), or give its numeric id.` });
 }
 
+/** Each of `count` labs' owner, resolved (ownersFor, then resolveOwner): every name found before any lab comes up. */
+export function resolveOwners(requests: readonly OwnerRequest[], count: number, lookup = lookupAccount): LabOwner[] {
+  return ownersFor(requests, count).map((r) => resolveOwner(r, lookup));
+}
+
 /** Whether the caller may use a lab handed to `owner` (root always may). */
 export function mayUse(owner: LabOwner, caller: Caller): boolean {
   if (caller.uid === 0) return true;
