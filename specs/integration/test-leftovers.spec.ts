@@ -2,11 +2,12 @@
 // run that was killed (no `after` hook ran) is taken down by the next run's root hook
 // (specs/support/leftovers-hook.ts), and a lab that is not a test run's is left alone.
 import { expect } from 'chai';
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execa } from 'execa';
-import { labPrefix, namespacesWithPrefix } from '../../harness/system/namespaces.ts';
+import { labPrefix, namespacesWithPrefix, processesInNamedNamespaces } from '../../harness/system/namespaces.ts';
 import { processRef } from '../../harness/system/processes.ts';
 import { CLI, kvLab, leftovers, NOTHING_LEFT, Scratch, SCRATCH_OWNER, sweepTestLeftovers } from './support/labs.ts';
 
@@ -56,4 +57,64 @@ describe('leftovers of a killed test run', function () {
     expect(namespacesWithPrefix(labPrefix('it-live'))).to.not.be.empty;
     expect(await sweepTestLeftovers()).to.deep.equal([]);
   });
+
+  it('takes down a lab of a gone test run whose every process was killed too (only its namespaces, runtime folder and state are left), as when a session ends', async () => {
+    const gone = new Scratch();
+    try {
+      const up = await gone.run(['up', '--lab', gone.lab('it-gone', kvLab('it-gone', { dockers: 1, third: 153 })), '--quiet']);
+      expect(up.exitCode, up.all).to.equal(0);
+      // Every process of the lab, SIGKILLed as a machine's end of session does: what runs in its
+      // namespaces and in its cgroups (the containers, in namespaces of their own).
+      const pids = () => [...new Set([...processesInNamedNamespaces(namespacesWithPrefix(labPrefix('it-gone'))), ...cgroupPids('it-gone')])];
+      for (let round = 0; round < 50 && pids().length; round++) {
+        for (const pid of pids()) {
+          try {
+            process.kill(pid, 'SIGKILL');
+          } catch {
+            // Gone already.
+          }
+        }
+        await sleep(100);
+      }
+      expect(pids(), 'no process of the lab is left').to.deep.equal([]);
+      expect(namespacesWithPrefix(labPrefix('it-gone')), 'its namespaces are still there').to.have.length(3);
+      const me = processRef(process.pid);
+      writeFileSync(join(gone.dir, SCRATCH_OWNER), JSON.stringify({ pid: me.pid, start: me.start! + 1 }));
+
+      const swept = await sweepTestLeftovers();
+      expect(swept).to.deep.equal([`it-gone (${gone.dir})`]);
+      expect(existsSync(gone.dir)).to.equal(false);
+      expect(await leftovers('it-gone')).to.deep.equal(NOTHING_LEFT);
+      expect(namespacesWithPrefix(labPrefix('it-live')), 'a running test\'s lab stays').to.not.be.empty;
+    } finally {
+      if (existsSync(gone.dir)) await gone.run(['down', '--force', 'it-gone']);
+      gone.dispose();
+    }
+  });
 });
+
+/** The processes in a lab's cgroups (`overlab.LAB.*` in every hierarchy, nested ones too). */
+function cgroupPids(lab: string): number[] {
+  const pids: number[] = [];
+  const walk = (dir: string) => {
+    for (const e of readdirSync(dir, { withFileTypes: true })) {
+      if (!e.isDirectory()) continue;
+      const sub = join(dir, e.name);
+      const procs = join(sub, 'cgroup.procs');
+      if (existsSync(procs)) pids.push(...readFileSync(procs, 'utf8').split('\n').filter(Boolean).map(Number));
+      walk(sub);
+    }
+  };
+  for (const h of readdirSync('/sys/fs/cgroup')) {
+    try {
+      for (const d of readdirSync(join('/sys/fs/cgroup', h)).filter((n) => n.startsWith(`overlab.${lab}.`))) {
+        const top = join('/sys/fs/cgroup', h, d);
+        pids.push(...readFileSync(join(top, 'cgroup.procs'), 'utf8').split('\n').filter(Boolean).map(Number));
+        walk(top);
+      }
+    } catch {
+      // Not a hierarchy folder.
+    }
+  }
+  return pids;
+}

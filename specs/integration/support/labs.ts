@@ -1,10 +1,10 @@
 // Test support for integration tests: lab files of their own (names that never clash with a
 // user's labs), the real CLI as a subprocess with its own state root, and a census of
 // everything a lab may leave on the machine.
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
+import { basename, dirname, join, resolve } from 'node:path';
 import { execa, execaSync, type ResultPromise } from 'execa';
 import { labPrefix, namespacesWithPrefix, NS_PREFIX, processesInNamedNamespaces } from '../../../harness/system/namespaces.ts';
 import { labRuntimeDir } from '../../../harness/state/paths.ts';
@@ -43,6 +43,9 @@ export class Scratch {
       cwd: this.dir,
       env: { OVERLAB_HOME: this.home, FORCE_COLOR: '0', ...options.env },
       timeout: options.timeoutMs ?? 120_000,
+      // A command past its time gets SIGTERM, as from a user's Ctrl-C, and time to end on its own
+      // (to take down what it started) before SIGKILL.
+      forceKillAfterDelay: 30_000,
       all: true,
     });
   }
@@ -182,23 +185,60 @@ function runIsAlive(dir: string): boolean {
   }
 }
 
+/** A scratch folder this young may not have its owner file yet (made, not yet written). */
+const YOUNG_SCRATCH_MS = 5 * 60_000;
+
+/**
+ * Scratch folders of test runs that are gone: the test process named in the folder's owner file
+ * is not alive (a folder with no owner file counts only once it is old: it may be being made).
+ */
+function deadScratchFolders(): string[] {
+  const parent = dirname(SCRATCH_PREFIX);
+  const prefix = basename(SCRATCH_PREFIX);
+  return readdirSync(parent)
+    .filter((name) => name.startsWith(prefix))
+    .map((name) => join(parent, name))
+    .filter((dir) => {
+      const st = lstatSync(dir, { throwIfNoEntry: false });
+      if (!st?.isDirectory() || st.uid !== 0) return false;
+      if (!existsSync(join(dir, SCRATCH_OWNER)) && Date.now() - st.mtimeMs < YOUNG_SCRATCH_MS) return false;
+      return !runIsAlive(dir);
+    });
+}
+
+/** The netns labs whose state is in a scratch folder (VM labs are the VM specs' own to sweep). */
+function netnsLabsIn(dir: string): string[] {
+  const home = join(dir, 'state');
+  const labs = existsSync(home) ? readdirSync(home) : [];
+  return labs.filter((lab) => {
+    try {
+      return (JSON.parse(readFileSync(join(home, lab, 'state.json'), 'utf8')) as { provider?: string }).provider === 'netns';
+    } catch {
+      return false;
+    }
+  });
+}
+
 /**
  * Labs left on this machine by an earlier test run that was killed before its `after` hooks ran
  * (a CI runner's timeout, a session that ended): a process in the lab's namespaces names a
- * scratch folder whose test process is gone. Each is taken down with `down --force` from its own
- * state, and its scratch folder removed, so that the fixed test lab names never meet namespaces
- * they cannot own. A user's labs name no scratch folder, and a running test's labs have a live
- * owner: neither is touched. Returns what it removed.
+ * scratch folder whose test process is gone, or that folder's state holds the lab (when every
+ * process of the lab was killed too, only its namespaces and runtime folder are left). Each is
+ * taken down with `down --force` from its own state, and the folder removed (unless it holds a
+ * VM lab, the VM specs' to sweep), so that the fixed test lab names never meet namespaces they
+ * cannot own. A user's labs name no scratch folder, and a running test's labs have a live owner:
+ * neither is touched. Returns what it removed.
  */
 export async function sweepTestLeftovers(): Promise<string[]> {
-  const labs = new Map<string, string[]>();
+  const labsOf = new Map<string, Set<string>>();
+  const add = (dir: string, lab: string) => labsOf.set(dir, (labsOf.get(dir) ?? new Set()).add(lab));
+  const byLab = new Map<string, string[]>();
   for (const ns of namespacesWithPrefix(NS_PREFIX)) {
     const lab = ns.slice(NS_PREFIX.length).split('.')[0]!;
-    labs.set(lab, [...(labs.get(lab) ?? []), ns]);
+    byLab.set(lab, [...(byLab.get(lab) ?? []), ns]);
   }
-  const swept: { lab: string; dir: string }[] = [];
   const scratch = new RegExp(`(${SCRATCH_PREFIX.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}[^/\\s]+)/`);
-  for (const [lab, namespaces] of labs) {
+  for (const [lab, namespaces] of byLab) {
     const dir = processesInNamedNamespaces(namespaces)
       .flatMap((pid) => {
         try {
@@ -209,12 +249,24 @@ export async function sweepTestLeftovers(): Promise<string[]> {
       })
       .map((arg) => scratch.exec(arg)?.[1])
       .find((d) => d !== undefined);
-    if (dir === undefined || runIsAlive(dir)) continue;
-    const down = await execa('node', [CLI, 'down', '--force', lab, '--quiet'], { reject: false, cwd: tmpdir(), env: { OVERLAB_HOME: join(dir, 'state') }, all: true, timeout: 120_000 });
-    if (down.exitCode !== 0) throw new Error(`cannot remove lab ${lab}, left by an earlier test run in ${dir}: ${down.all}`);
-    swept.push({ lab, dir });
+    if (dir !== undefined && !runIsAlive(dir)) add(dir, lab);
+  }
+  const dead = deadScratchFolders();
+  for (const dir of dead) for (const lab of netnsLabsIn(dir)) add(dir, lab);
+
+  const swept: string[] = [];
+  for (const [dir, labs] of labsOf) {
+    for (const lab of labs) {
+      const down = await execa('node', [CLI, 'down', '--force', lab, '--quiet'], { reject: false, cwd: tmpdir(), env: { OVERLAB_HOME: join(dir, 'state') }, all: true, timeout: 120_000 });
+      if (down.exitCode !== 0) throw new Error(`cannot remove lab ${lab}, left by an earlier test run in ${dir}: ${down.all}`);
+      swept.push(`${lab} (${dir})`);
+    }
   }
   // The folders once all their labs are down (each down reads its lab's state there).
-  for (const dir of new Set(swept.map((s) => s.dir))) rmSync(dir, { recursive: true, force: true });
-  return swept.map((s) => `${s.lab} (${s.dir})`);
+  for (const dir of new Set([...labsOf.keys(), ...dead])) {
+    const home = join(dir, 'state');
+    const vmLabs = existsSync(home) ? readdirSync(home).filter((lab) => existsSync(join(home, lab, 'state.json'))) : [];
+    if (vmLabs.length === 0) rmSync(dir, { recursive: true, force: true });
+  }
+  return swept;
 }
