@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { expect } from 'chai';
 import { libvirtPrefix } from '../../harness/providers/vagrant/local-libvirt.ts';
 import { labPrefix, namespacesWithPrefix } from '../../harness/system/namespaces.ts';
-import { sweepVmLabs } from './support.ts';
+import { stepTimes, sweepVmLabs, UP_BUDGET } from './support.ts';
 import { Scratch, shippedLab, type TestRun } from '../integration/support/labs.ts';
 
 const LAB = 'vm-services';
@@ -52,8 +52,10 @@ describe(`services lab on real VMs with Docker ${ENGINE} from Debian's archive: 
   it('brings three swarm VMs up with services web (VIP) and api (dnsrr), without --allow-missing', async function () {
     this.timeout(45 * MINUTE);
     const started = Date.now();
-    const r = await scratch!.run(['up', file, '--provider', 'vagrant', '--libvirt', 'local', '--quiet'], { timeoutMs: 45 * MINUTE, env: ENV });
+    const r = await scratch!.run(['up', file, '--provider', 'vagrant', '--libvirt', 'local', '--json'], { timeoutMs: UP_BUDGET, env: ENV });
     times['up'] = `${((Date.now() - started) / 1000).toFixed(1)} s`;
+    for (const line of stepTimes(String(r.stdout))) console.log(`      ${line}`);
+    expect(r.timedOut, `up still ran after ${UP_BUDGET / MINUTE} min`).to.equal(false);
     expect(r.exitCode, r.all).to.equal(0);
     up = true;
     // What ran, as each daemon says: the tree's release and its suite's containerd and runc, on every VM.

@@ -17,3 +17,27 @@ export async function sweepVmLabs(scratch: Scratch): Promise<void> {
     expect(r.exitCode, `down --force ${lab}: ${r.all}`).to.equal(0);
   }
 }
+
+/**
+ * How long a VM spec lets `up` run: less than the test's own timeout (45 min), so that the
+ * spec, not mocha, ends a hung up (SIGTERM, as a user's Ctrl-C) and its progress so far is
+ * printed; the after hook's `down` then finds no live up holding the lab's lock.
+ */
+export const UP_BUDGET = 38 * 60_000;
+
+/**
+ * Each step's time, from `up --json`'s task events, for the record; a task that started and
+ * never ended (a hung or killed up) is named as still running.
+ */
+export function stepTimes(output: string): string[] {
+  const events = output
+    .split('\n')
+    .filter((l) => l.startsWith('{"event":"task"'))
+    .map((l) => JSON.parse(l) as { step: string; task: string; state: string; ms?: number; outcome?: string; error?: string });
+  const key = (e: { step: string; task: string }) => `${e.step} / ${e.task}`;
+  const ended = new Set(events.filter((e) => e.state !== 'started').map(key));
+  return [
+    ...events.filter((e) => e.ms !== undefined).map((e) => `${key(e)}: ${e.state} in ${((e.ms ?? 0) / 1000).toFixed(1)} s${e.outcome ? ` (${e.outcome})` : ''}${e.error ? ` (${e.error})` : ''}`),
+    ...events.filter((e) => e.state === 'started' && !ended.has(key(e))).map((e) => `${key(e)}: started, never ended`),
+  ];
+}

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { expect } from 'chai';
 import { labPrefix, namespacesWithPrefix, processesInNamedNamespaces } from '../../harness/system/namespaces.ts';
 import { DEFAULT_POOL_XML, LIBVIRT_LEFTOVER_DIRS, boxVolumes, libvirtNamespace, libvirtPrefix, type LocalLibvirtRecord } from '../../harness/providers/vagrant/local-libvirt.ts';
-import { sweepVmLabs } from './support.ts';
+import { stepTimes, sweepVmLabs, UP_BUDGET } from './support.ts';
 import { Scratch, shippedLab, type TestRun } from '../integration/support/labs.ts';
 
 const LAB = 'vm-tutorial';
@@ -66,16 +66,6 @@ function libvirtLeftovers(record: LocalLibvirtRecord | undefined) {
   };
 }
 
-/** Each step's time, from `up --json`'s task events, for the record. */
-function stepTimes(output: string): string[] {
-  return output
-    .split('\n')
-    .filter((l) => l.startsWith('{"event":"task"'))
-    .map((l) => JSON.parse(l) as { step: string; task: string; state: string; ms?: number; outcome?: string })
-    .filter((e) => e.ms !== undefined)
-    .map((e) => `${e.step} / ${e.task}: ${e.state} in ${((e.ms ?? 0) / 1000).toFixed(1)} s${e.outcome ? ` (${e.outcome})` : ''}`);
-}
-
 const NONE = { domains: [], networks: [], volumes: [], daemons: [], emulators: [], files: [], pools: [], namespaces: [], processes: [] };
 
 describe('tutorial lab on real VMs (vagrant + a libvirt of its own, QEMU emulation)', function () {
@@ -127,10 +117,11 @@ describe('tutorial lab on real VMs (vagrant + a libvirt of its own, QEMU emulati
 
   it('brings three VMs up: KV host and two Docker hosts', async function () {
     this.timeout(45 * MINUTE);
-    const r = await timed('up', () => scratch!.run(['up', file, '--provider', 'vagrant', '--libvirt', 'local', '--json'], { timeoutMs: 45 * MINUTE }));
+    const r = await timed('up', () => scratch!.run(['up', file, '--provider', 'vagrant', '--libvirt', 'local', '--json'], { timeoutMs: UP_BUDGET }));
     remember();
     const steps = stepTimes(String(r.stdout));
     for (const line of steps) console.log(`      ${line}`);
+    expect(r.timedOut, `up still ran after ${UP_BUDGET / MINUTE} min`).to.equal(false);
     expect(r.exitCode, r.all).to.equal(0);
     up = true;
     // The overlay forwarding check read both engines' tables over SSH (sudo) and found them whole.
