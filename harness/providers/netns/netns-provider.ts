@@ -26,6 +26,7 @@ import { killProcessesIn, labPrefix, mountNamespaceOf, namespaceInode, namespace
 import { mountsUnder, removeCgroups } from './leftovers.ts';
 import { estimateNetnsMemoryMiB, netnsMemoryInUseMiB } from './memory.ts';
 import { cgroupParent, hostNamespace, hostRuntimeDir, hostsFile, sshdConfig, switchAddress, switchNamespace, wiringScripts } from './topology.ts';
+import { ensureKeyPair } from '../../system/ssh-keys.ts';
 
 const REQUIRED_BINARIES = ['ip', 'nsenter', 'unshare', 'dockerd', 'busybox', 'ssh-keygen', 'sshd'];
 
@@ -324,20 +325,14 @@ export class NetnsProvider implements Provider {
 
   /** The lab's client key and sshd host key (generated once per lab), sshd's config; returns the host key's public blob. */
   private async makeKeys(sshDir: string): Promise<Buffer> {
-    const { execa } = await import('execa');
     mkdirSync(sshDir, { recursive: true, mode: 0o700 });
     const key = join(sshDir, 'id_ed25519');
     const hostKey = join(sshDir, 'ssh_host_ed25519_key');
-    const keygen = async (path: string, comment: string) => {
-      if (existsSync(path)) return;
-      await execa('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-C', comment, '-f', path]);
-    };
-    await Promise.all([keygen(key, 'overlab'), keygen(hostKey, 'overlab-host')]);
+    const [clientPublic, hostPublic] = await Promise.all([ensureKeyPair(key, 'overlab'), ensureKeyPair(hostKey, 'overlab-host')]);
     rmSync(join(sshDir, 'authorized_keys'), { force: true });
-    await writeFile(join(sshDir, 'authorized_keys'), await readFile(`${key}.pub`), { mode: 0o600 });
+    await writeFile(join(sshDir, 'authorized_keys'), `${clientPublic}\n`, { mode: 0o600 });
     await writeFile(join(sshDir, 'sshd_config'), sshdConfig({ hostKey, authorizedKeys: join(sshDir, 'authorized_keys') }));
-    // The public half from the private key itself (a .pub file could be stale or gone).
-    const [type, base64] = (await execa('ssh-keygen', ['-y', '-f', hostKey])).stdout.trim().split(/\s+/);
+    const [type, base64] = hostPublic.split(/\s+/);
     const blob = Buffer.from(base64 ?? '', 'base64');
     if (type !== 'ssh-ed25519' || blob.length === 0) throw new LabStateError(`the lab's host key ${hostKey} is not an ed25519 key`, { hint: `Remove ${sshDir} and run \`overlab up\` again.` });
     return blob;
