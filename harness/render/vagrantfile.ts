@@ -30,6 +30,28 @@ export interface LibvirtVagrantSettings {
   videoType: 'none';
   /** Vagrant's boot_timeout (default 300 s): how long `up` waits for a machine's SSH. */
   bootTimeoutSeconds: number;
+  /**
+   * The box configures itself at boot from the kernel command line (overlab's own box): the
+   * machine's hostname, its lab address on eth1 and the lab's login key. Vagrant then inserts
+   * no key, sets no hostname and configures no network over SSH; `guest` names the box's OS, so
+   * that Vagrant does not detect it by probing commands over SSH (minutes under emulation).
+   */
+  firstBoot?: { publicKey: string; privateKeyPath: string; guest: 'debian' };
+}
+
+/** What a kernel command line word of the first-boot configuration may hold (no space, no quote). */
+const CMDLINE_VALUE = /^[A-Za-z0-9+/=:._-]+$/;
+
+/**
+ * The kernel command line of a machine of overlab's own box: the box's, then the words its
+ * first-boot unit reads (`overlab.hostname=`, `overlab.eth1=ADDRESS/PREFIX`, `overlab.key=TYPE:BASE64`).
+ */
+export function firstBootCmdLine(base: string, host: Pick<HostPlan, 'hostname' | 'address'>, prefix: number, publicKey: string): string {
+  const [type, body] = publicKey.trim().split(/\s+/);
+  if (!type || !body) throw new Error(`not an OpenSSH public key: ${publicKey}`);
+  const words = { 'overlab.hostname': host.hostname, 'overlab.eth1': `${host.address}/${prefix}`, 'overlab.key': `${type}:${body}` };
+  for (const [k, v] of Object.entries(words)) if (!CMDLINE_VALUE.test(v)) throw new Error(`${k}: ${JSON.stringify(v)} cannot be a kernel command line word`);
+  return [base, ...Object.entries(words).map(([k, v]) => `${k}=${v}`)].join(' ');
 }
 
 export interface VagrantfileOptions {
@@ -52,21 +74,26 @@ export function renderVagrantfile(plan: Plan, options: VagrantfileOptions = {}):
     'Vagrant.configure("2") do |config|',
     '  # overlab provisions every host over SSH: no shared folder, no provisioners.',
     '  config.vm.synced_folder ".", "/vagrant", disabled: true',
-    ...plan.hosts.flatMap((host) => ['', ...renderHost(plan.lab, host, netmask, options.libvirt).map((l) => `  ${l}`)]),
+    ...plan.hosts.flatMap((host) => ['', ...renderHost(plan.lab, host, { netmask, prefix: subnet.prefix }, options.libvirt).map((l) => `  ${l}`)]),
     'end',
   ];
   return `${lines.join('\n')}\n`;
 }
 
-function renderHost(lab: string, host: HostPlan, netmask: string | undefined, libvirt: LibvirtVagrantSettings | undefined): string[] {
-  const network = `m.vm.network "private_network", ip: ${rubyString(host.address)}`;
+function renderHost(lab: string, host: HostPlan, net: { netmask: string | undefined; prefix: number }, libvirt: LibvirtVagrantSettings | undefined): string[] {
+  const firstBoot = libvirt?.firstBoot;
+  // With a first-boot box, Vagrant only attaches the machine to the network; the box sets its address.
+  const network = `m.vm.network "private_network", ip: ${rubyString(host.address)}${firstBoot ? ', auto_config: false' : ''}`;
   // The private network's libvirt name carries the lab's prefix; isolated (no NAT) as a lab switch.
   const libvirtNetwork = libvirt ? `, libvirt__network_name: ${rubyString(libvirt.privateNetworkName)}, libvirt__forward_mode: "none"` : '';
+  const cmdLine = libvirt && (firstBoot ? firstBootCmdLine(libvirt.cmdLine, host, net.prefix, firstBoot.publicKey) : libvirt.cmdLine);
   return [
     `config.vm.define ${rubyString(host.name)} do |m|`,
     `  m.vm.box = ${rubyString(host.box)}`,
-    `  m.vm.hostname = ${rubyString(host.hostname)}`,
-    `  ${network}${netmask === undefined ? '' : `, netmask: ${rubyString(netmask)}`}${libvirtNetwork}`,
+    ...(firstBoot
+      ? [`  m.vm.guest = :${firstBoot.guest}`, '  m.ssh.insert_key = false', `  m.ssh.private_key_path = ${rubyString(firstBoot.privateKeyPath)}`]
+      : [`  m.vm.hostname = ${rubyString(host.hostname)}`]),
+    `  ${network}${net.netmask === undefined ? '' : `, netmask: ${rubyString(net.netmask)}`}${libvirtNetwork}`,
     ...(libvirt ? [`  m.vm.boot_timeout = ${rubyInteger(libvirt.bootTimeoutSeconds)}`] : []),
     '  m.vm.provider "virtualbox" do |vb|',
     `    vb.name = ${rubyString(`${lab}-${host.name}`)}`,
@@ -76,20 +103,20 @@ function renderHost(lab: string, host: HostPlan, netmask: string | undefined, li
     '  m.vm.provider "libvirt" do |lv|',
     `    lv.cpus = ${rubyInteger(host.cpus)}`,
     `    lv.memory = ${rubyInteger(host.memory)}`,
-    ...(libvirt ? renderLibvirtSettings(libvirt).map((l) => `    ${l}`) : []),
+    ...(libvirt && cmdLine ? renderLibvirtSettings(libvirt, cmdLine).map((l) => `    ${l}`) : []),
     '  end',
     'end',
   ];
 }
 
 /** The lab-owned libvirt's provider settings (the box's own Vagrantfile gives kernel, initrd, cmd_line). */
-function renderLibvirtSettings(l: LibvirtVagrantSettings): string[] {
+function renderLibvirtSettings(l: LibvirtVagrantSettings, cmdLine: string): string[] {
   return [
     `lv.default_prefix = ${rubyString(l.defaultPrefix)}`,
     `lv.management_network_name = ${rubyString(l.managementNetworkName)}`,
     `lv.management_network_address = ${rubyString(l.managementNetworkAddress)}`,
     `lv.driver = ${rubyString(l.driver)}`,
-    `lv.cmd_line = ${rubyString(l.cmdLine)}`,
+    `lv.cmd_line = ${rubyString(cmdLine)}`,
     `lv.graphics_type = ${rubyString(l.graphicsType)}`,
     `lv.video_type = ${rubyString(l.videoType)}`,
   ];

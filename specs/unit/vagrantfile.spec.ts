@@ -6,7 +6,8 @@ import { formatCidr } from '../../harness/lab/ipv4.ts';
 import { loadLab, parseLab } from '../../harness/lab/load.ts';
 import { planLab } from '../../harness/lab/plan.ts';
 import type { Plan } from '../../harness/lab/types.ts';
-import { netmaskOf, renderVagrantfile, rubyString } from '../../harness/render/vagrantfile.ts';
+import fc from 'fast-check';
+import { firstBootCmdLine, netmaskOf, renderVagrantfile, rubyString } from '../../harness/render/vagrantfile.ts';
 import { boxVolumes, daemonArgv, libvirtNamespace, localLibvirtPlan, localLibvirtSettings, proxiedEndpoint } from '../../harness/providers/vagrant/local-libvirt.ts';
 import { inNamespace } from '../../harness/system/namespaces.ts';
 import { allowedRanges, virtualboxRangeWarnings } from '../../harness/render/virtualbox.ts';
@@ -213,6 +214,47 @@ describe('a lab-owned libvirt (--libvirt local)', () => {
 
   it('leaves the Vagrantfile of other labs as it was', () => {
     expect(renderVagrantfile(tutorial)).not.to.match(/default_prefix|libvirt__|lv\.driver|boot_timeout/);
+  });
+
+  describe('with the box configuring itself at boot (the lab key on the kernel command line)', () => {
+    const KEY = 'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOvQ7Ec2Mpl1yFtrn1a9Pfdb3TVzEtmXxuONHMeW2q0m overlab-tutorial';
+    const firstBoot = { publicKey: KEY, privateKeyPath: '/lab/state/ssh/id_ed25519', guest: 'debian' as const };
+    let fb: Map<string, string[]>;
+    before(() => {
+      fb = defines(renderVagrantfile(local, { libvirt: localLibvirtSettings(tutorial.lab, firstBoot) }));
+    });
+
+    it('gives each machine its hostname, its lab address with the prefix and the key, after the box\'s own words', () => {
+      for (const host of local.hosts) {
+        const lv = providerBlock(fb.get(host.name)!, 'libvirt');
+        expect(lv.filter((l) => l.startsWith('lv.cmd_line'))).to.deep.equal([
+          `lv.cmd_line = "root=/dev/vda rw console=ttyS0 net.ifnames=0 apparmor=0 overlab.hostname=${host.hostname} overlab.eth1=${host.address}/24 overlab.key=ssh-ed25519:AAAAC3NzaC1lZDI1NTE5AAAAIOvQ7Ec2Mpl1yFtrn1a9Pfdb3TVzEtmXxuONHMeW2q0m"`,
+        ]);
+      }
+    });
+
+    it('leaves Vagrant nothing to do over SSH: no guest detection, no key insertion, no hostname, no network configuration', () => {
+      for (const host of local.hosts) {
+        const body = fb.get(host.name)!;
+        expect(body.filter((l) => /^m\.(ssh|vm\.(guest|hostname|network))/.test(l))).to.deep.equal([
+          'm.vm.guest = :debian',
+          'm.ssh.insert_key = false',
+          'm.ssh.private_key_path = "/lab/state/ssh/id_ed25519"',
+          `m.vm.network "private_network", ip: "${host.address}", auto_config: false, libvirt__network_name: "ovl.tutorial._net", libvirt__forward_mode: "none"`,
+        ]);
+      }
+    });
+
+    it('refuses a value that would split or quote the command line', () => {
+      const host = { hostname: 'mhs-demo0', address: '172.28.128.6' };
+      expect(firstBootCmdLine('b', host, 24, KEY)).to.equal('b overlab.hostname=mhs-demo0 overlab.eth1=172.28.128.6/24 overlab.key=ssh-ed25519:AAAAC3NzaC1lZDI1NTE5AAAAIOvQ7Ec2Mpl1yFtrn1a9Pfdb3TVzEtmXxuONHMeW2q0m');
+      fc.assert(
+        fc.property(fc.string({ minLength: 1 }).filter((v) => /[^A-Za-z0-9+/=:._-]/.test(v)), (bad) => {
+          expect(() => firstBootCmdLine('b', { ...host, hostname: bad }, 24, KEY)).to.throw('cannot be a kernel command line word');
+        }),
+      );
+      expect(() => firstBootCmdLine('b', host, 24, 'not-a-key')).to.throw('not an OpenSSH public key');
+    });
   });
 
   it('runs inside the namespace with nsenter, and reaches SSH through busybox nc there', () => {

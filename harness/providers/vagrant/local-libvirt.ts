@@ -56,7 +56,12 @@ export function libvirtPrefix(lab: string): string {
   return labPrefix(lab);
 }
 
-export function localLibvirtSettings(lab: string): LibvirtVagrantSettings {
+/**
+ * The local libvirt's Vagrantfile settings. The local box configures itself at boot (hostname,
+ * lab address, login key) from the kernel command line (see scripts/build-box.sh): `firstBoot`
+ * gives the lab's key for it.
+ */
+export function localLibvirtSettings(lab: string, firstBoot?: LibvirtVagrantSettings['firstBoot']): LibvirtVagrantSettings {
   const prefix = libvirtPrefix(lab);
   return {
     defaultPrefix: prefix,
@@ -68,7 +73,13 @@ export function localLibvirtSettings(lab: string): LibvirtVagrantSettings {
     graphicsType: 'none',
     videoType: 'none',
     bootTimeoutSeconds: GUEST_BOOT_TIMEOUT_SECONDS,
+    ...(firstBoot ? { firstBoot } : {}),
   };
+}
+
+/** Where a lab on the local box keeps the key its machines let Vagrant and overlab in with. */
+export function guestKeyPath(stateDir: string): string {
+  return join(stateDir, 'ssh', 'id_ed25519');
 }
 
 /**

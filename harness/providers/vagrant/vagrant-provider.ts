@@ -8,7 +8,7 @@
 // brings its own libvirt in a namespace (./local-libvirt.ts) and the locally built box.
 import { appendFileSync, existsSync, mkdirSync, readFileSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
 import { homedir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { execa } from 'execa';
 import { listDir } from '../../system/files.ts';
 import { inNamespace } from '../../system/namespaces.ts';
@@ -24,8 +24,9 @@ import type { HostAccess, HostKeyPolicy, LabContext, SshAddress, SshEndpoint } f
 import { labKnownHosts, labStateDir } from '../../state/paths.ts';
 import { connectSshHosts, describeSshHost, recordSshHosts, sshCommandArgv, type SshHostSpec } from '../ssh-hosts.ts';
 import { machineStates, type MachineState } from './machine-readable.ts';
-import { LOCAL_GUEST, LocalLibvirt, localBox, localLibvirtPlan, localLibvirtSettings, localLibvirtUnusableReason, proxiedEndpoint, libvirtNamespace, daemonArgv, sweepLocalLibvirt, type LibvirtMode } from './local-libvirt.ts';
+import { guestKeyPath, LOCAL_GUEST, LocalLibvirt, localBox, localLibvirtPlan, localLibvirtSettings, localLibvirtUnusableReason, proxiedEndpoint, libvirtNamespace, daemonArgv, sweepLocalLibvirt, type LibvirtMode } from './local-libvirt.ts';
 import { vagrantPhases, type TimedLine } from './phases.ts';
+import { ensureKeyPair } from '../../system/ssh-keys.ts';
 
 /** Vagrant providers (hypervisors) by the name `--provider` takes. */
 export type VagrantHypervisor = 'virtualbox' | 'libvirt' | 'docker' | 'parallels' | 'hyperv' | 'vmware_desktop';
@@ -240,7 +241,11 @@ export class VagrantProvider implements Provider {
       await local.start(box);
       // Vagrant knows no machine of the lab here yet: whatever libvirt holds under its names is left over.
       if (!existsSync(join(dir, '.vagrant'))) await local.removeLeftovers();
-      writeFileSync(join(dir, 'Vagrantfile'), renderVagrantfile(localLibvirtPlan(plan, box), { libvirt: localLibvirtSettings(plan.lab) }));
+      // The lab's own login key, handed to the box on its kernel command line: no key insertion over SSH.
+      const privateKeyPath = guestKeyPath(dir);
+      mkdirSync(dirname(privateKeyPath), { recursive: true, mode: 0o700 });
+      const publicKey = await ensureKeyPair(privateKeyPath, `overlab-${plan.lab}`, ctx.signal);
+      writeFileSync(join(dir, 'Vagrantfile'), renderVagrantfile(localLibvirtPlan(plan, box), { libvirt: localLibvirtSettings(plan.lab, { publicKey, privateKeyPath, guest: 'debian' }) }));
     } else {
       writeFileSync(join(dir, 'Vagrantfile'), renderVagrantfile(plan));
     }
