@@ -265,8 +265,8 @@ export async function sweepTestLeftovers(): Promise<string[]> {
   // The folders once all their labs are down (each down reads its lab's state there).
   for (const dir of new Set([...labsOf.keys(), ...dead])) {
     const home = join(dir, 'state');
-    const vmLabs = existsSync(home) ? readdirSync(home).filter((lab) => existsSync(join(home, lab, 'state.json'))) : [];
-    if (vmLabs.length === 0) rmSync(dir, { recursive: true, force: true });
+    const remaining = existsSync(home) ? readdirSync(home).filter((lab) => existsSync(join(home, lab, 'state.json'))) : [];
+    if (remaining.length === 0) rmSync(dir, { recursive: true, force: true }); // (VM labs stay, with their folder)
   }
   return swept;
 }
