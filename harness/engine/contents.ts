@@ -102,10 +102,12 @@ const ATTACHMENT_TIMEOUT = /(?:attaching to network failed|could not attach to n
 /**
  * The start right after such a timeout: the engine kept its half-made attachment, finds no local
  * network behind it, drops the attachment and answers "network NAME not found" (daemon
- * findAndAttachNetwork, 20.10). The next start asks the manager afresh. On its own (not after a
- * timeout) the same words mean the network is really gone, and the start is not tried again.
+ * findAndAttachNetwork; 20.10 says just that, 28.x puts "failed to set up container networking:
+ * could not find a network matching network mode NAME: " before it). The next start asks the
+ * manager afresh. On its own (not after a timeout) the same words mean the network is really
+ * gone, and the start is not tried again.
  */
-const STALE_ATTACHMENT = /no such container - network \S+ not found/i;
+const STALE_ATTACHMENT = /no such container - (?:[^\n]*?: )?network \S+ not found/i;
 /** How long starts are tried again by default while the swarm manager is slow to attach (s. ATTACHMENT_TIMEOUT). */
 export const START_BUDGET_MS = 90_000;
 const START_PAUSE_MS = 2_000;

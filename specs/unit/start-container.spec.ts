@@ -8,6 +8,8 @@ const TIMEOUT = '(HTTP code 500) server error - attaching to network failed, mak
 const TIMEOUT_UNALLOCATED = '(HTTP code 500) server error - Could not attach to network 3yr806vvjlq19y04x67utqj3x: context deadline exceeded';
 /** What the start right after a timeout answers (the engine drops its half-made attachment). */
 const STALE = '(HTTP code 404) no such container - network secure not found';
+/** The same from Docker 28.5.2 (a worker of the services VM spec, before the manager had delivered the fresh overlay). */
+const STALE_28 = '(HTTP code 404) no such container - failed to set up container networking: could not find a network matching network mode front: network front not found';
 
 /** A container whose n-th start fails with failures[n], each start taking `tookMs` on the test's clock. */
 function standIn(failures: string[], tookMs = 20_000) {
@@ -74,6 +76,18 @@ describe('starting a container', () => {
     const error = await startContainer(never, { networksExist: true, pauseMs: 0, now: never.now, budgetMs: 60_000 }).catch((e: unknown) => e as Error);
     expect(String(error)).to.include('network secure not found');
     expect(never.calls).to.equal(3);
+  });
+
+  it('knows "not found" in the words of Docker 28 too, after a timeout and when the lab just made the networks', async () => {
+    const afterTimeout = standIn([TIMEOUT, STALE_28]);
+    expect(await startContainer(afterTimeout, { pauseMs: 0, now: afterTimeout.now }).catch((e: unknown) => e as Error)).to.equal(undefined);
+    expect(afterTimeout.calls).to.equal(3);
+    const fresh = standIn([STALE_28, STALE_28]);
+    expect(await startContainer(fresh, { networksExist: true, pauseMs: 0, now: fresh.now }).catch((e: unknown) => e as Error)).to.equal(undefined);
+    expect(fresh.calls).to.equal(3);
+    const gone = standIn([STALE_28]);
+    expect(String(await startContainer(gone, { pauseMs: 0, now: gone.now }).catch((e: unknown) => e as Error))).to.include('network front not found');
+    expect(gone.calls).to.equal(1);
   });
 
   it('does not take two "not found" in a row as stale: only the one right after a timeout', async () => {
