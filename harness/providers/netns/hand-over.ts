@@ -9,7 +9,7 @@
 // The relays are one process in the lab's switch namespace (where every host's address is
 // reachable), so `down` ends it with the rest of the lab's processes.
 import { spawn } from 'node:child_process';
-import { appendFileSync, chmodSync, chownSync, existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
+import { appendFileSync, chmodSync, chownSync, existsSync, mkdirSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { CommandFailedError } from '../../errors.ts';
 import type { HostPlan, Plan } from '../../lab/types.ts';
@@ -17,6 +17,7 @@ import type { ExecOptions, ExecResult, HostRunner, SshEndpoint } from '../../hos
 import { ownership, type LabOwner } from '../../state/owner.ts';
 import { labRuntimeDir, ownerKey, ownerStateDir } from '../../state/paths.ts';
 import { hostRuntimeDir } from './topology.ts';
+import { ensureKeyPair } from '../../system/ssh-keys.ts';
 
 /** The owner's doors to a lab's hosts, in its runtime folder. */
 export function ownerRuntimeDir(lab: string): string {
@@ -101,14 +102,12 @@ export function connectProxy(socket: string, node = process.execPath): string[] 
  * the known_hosts it checks the hosts against, and the relay process in the switch namespace.
  */
 export async function handOver(plan: Plan, owner: LabOwner, dirs: { stateDir: string; sshDir: string; switchNamespace: string; knownHosts: string }, signal: AbortSignal): Promise<void> {
-  const { execa } = await import('execa');
   const folder = ownerStateDir(dirs.stateDir);
   // An earlier life's owner folder (down removes it; an interrupted one may not have) is not this owner's.
   await removeOwnerFolder(dirs.stateDir);
   mkdirSync(folder, { mode: 0o700 });
   const key = ownerKey(dirs.stateDir);
-  await execa('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-C', `overlab-owner-${owner.name}`, '-f', key], { cancelSignal: signal });
-  appendFileSync(join(dirs.sshDir, 'authorized_keys'), readFileSync(`${key}.pub`));
+  appendFileSync(join(dirs.sshDir, 'authorized_keys'), `${await ensureKeyPair(key, `overlab-owner-${owner.name}`, signal)}\n`);
   // Made by root, then given: the owner's folder and key (group owners share them, read-only key).
   const folderAccess = ownership(owner, { user: 0o700, group: 0o770 });
   const keyAccess = ownership(owner, { user: 0o600, group: 0o640 });
