@@ -86,7 +86,6 @@ function renderHost(lab: string, host: HostPlan, net: { netmask: string | undefi
   const network = `m.vm.network "private_network", ip: ${rubyString(host.address)}${firstBoot ? ', auto_config: false' : ''}`;
   // The private network's libvirt name carries the lab's prefix; isolated (no NAT) as a lab switch.
   const libvirtNetwork = libvirt ? `, libvirt__network_name: ${rubyString(libvirt.privateNetworkName)}, libvirt__forward_mode: "none"` : '';
-  const cmdLine = libvirt && (firstBoot ? firstBootCmdLine(libvirt.cmdLine, host, net.prefix, firstBoot.publicKey) : libvirt.cmdLine);
   return [
     `config.vm.define ${rubyString(host.name)} do |m|`,
     `  m.vm.box = ${rubyString(host.box)}`,
@@ -103,7 +102,7 @@ function renderHost(lab: string, host: HostPlan, net: { netmask: string | undefi
     '  m.vm.provider "libvirt" do |lv|',
     `    lv.cpus = ${rubyInteger(host.cpus)}`,
     `    lv.memory = ${rubyInteger(host.memory)}`,
-    ...(libvirt && cmdLine ? renderLibvirtSettings(libvirt, cmdLine).map((l) => `    ${l}`) : []),
+    ...(libvirt ? renderLibvirtSettings(libvirt, firstBoot ? firstBootCmdLine(libvirt.cmdLine, host, net.prefix, firstBoot.publicKey) : libvirt.cmdLine).map((l) => `    ${l}`) : []),
     '  end',
     'end',
   ];

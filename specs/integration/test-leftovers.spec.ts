@@ -97,21 +97,13 @@ describe('leftovers of a killed test run', function () {
 function cgroupPids(lab: string): number[] {
   const pids: number[] = [];
   const walk = (dir: string) => {
-    for (const e of readdirSync(dir, { withFileTypes: true })) {
-      if (!e.isDirectory()) continue;
-      const sub = join(dir, e.name);
-      const procs = join(sub, 'cgroup.procs');
-      if (existsSync(procs)) pids.push(...readFileSync(procs, 'utf8').split('\n').filter(Boolean).map(Number));
-      walk(sub);
-    }
+    const procs = join(dir, 'cgroup.procs');
+    if (existsSync(procs)) pids.push(...readFileSync(procs, 'utf8').split('\n').filter(Boolean).map(Number));
+    for (const e of readdirSync(dir, { withFileTypes: true })) if (e.isDirectory()) walk(join(dir, e.name));
   };
   for (const h of readdirSync('/sys/fs/cgroup')) {
     try {
-      for (const d of readdirSync(join('/sys/fs/cgroup', h)).filter((n) => n.startsWith(`overlab.${lab}.`))) {
-        const top = join('/sys/fs/cgroup', h, d);
-        pids.push(...readFileSync(join(top, 'cgroup.procs'), 'utf8').split('\n').filter(Boolean).map(Number));
-        walk(top);
-      }
+      for (const d of readdirSync(join('/sys/fs/cgroup', h)).filter((n) => n.startsWith(`overlab.${lab}.`))) walk(join('/sys/fs/cgroup', h, d));
     } catch {
       // Not a hierarchy folder.
     }
