@@ -1,7 +1,7 @@
 // overlab config HOST: the flags for `docker $(overlab config HOST) ...`, as `docker-machine
 // config` printed them; they point at the engine `env` points at.
 import { configFlags, engineTarget, openHostLab } from '../lifecycle/machine.ts';
-import type { GlobalOptions } from './main.ts';
+import type { GlobalOptions } from './options.ts';
 import { printJson, say } from './output.ts';
 
 export async function configCommand(host: string, opts: GlobalOptions, signal: AbortSignal): Promise<number> {

@@ -1,10 +1,11 @@
 // overlab down: remove everything the lab created; idempotent, --force hunts leftovers.
 import { UsageError } from '../errors.ts';
-import { labDown, labNameOf } from '../lifecycle/lab.ts';
+import { labDown } from '../lifecycle/down.ts';
+import { labNameOf } from '../lifecycle/lab.ts';
 import { downAll } from '../lifecycle/room.ts';
 import { count } from '../plural.ts';
 import type { DestroyReport } from '../providers/provider.ts';
-import type { GlobalOptions } from './main.ts';
+import type { GlobalOptions } from './options.ts';
 import { printJson, say, warn } from './output.ts';
 
 export async function downCommand(ref: string | undefined, opts: GlobalOptions & { force?: boolean; all?: boolean }, signal: AbortSignal): Promise<number> {

@@ -3,7 +3,7 @@
 import { availableEngines, describeOrigin, listCachedEngines, pruneEngines, resolveEngine, sourceOptionsFromEnv, type TreeSource } from '../system/engine-sources.ts';
 import { engineCacheRoot } from '../system/engines.ts';
 import { UsageError } from '../errors.ts';
-import type { GlobalOptions } from './main.ts';
+import type { GlobalOptions } from './options.ts';
 import { printJson, say, warn } from './output.ts';
 import { table } from './status.ts';
 

@@ -2,7 +2,7 @@
 // every value shell-quoted (harness/lifecycle/machine.ts) so `eval` runs none of them.
 import { UsageError } from '../errors.ts';
 import { engineTarget, envScript, openHostLab, UNSET_SCRIPT } from '../lifecycle/machine.ts';
-import type { GlobalOptions } from './main.ts';
+import type { GlobalOptions } from './options.ts';
 import { printJson, say } from './output.ts';
 
 export async function envCommand(host: string | undefined, opts: GlobalOptions & { unset?: boolean }, signal: AbortSignal): Promise<number> {

@@ -4,7 +4,7 @@ import { UsageError } from '../errors.ts';
 import { labFault, type FaultAction } from '../lifecycle/fault.ts';
 import { openLabPlan } from '../lifecycle/lab.ts';
 import { describeFault } from '../state/faults.ts';
-import type { GlobalOptions } from './main.ts';
+import type { GlobalOptions } from './options.ts';
 import { printJson, say } from './output.ts';
 
 export const FAULT_VERBS = ['partition', 'heal', 'kv-down', 'kv-up', 'restart-engine', 'kill-engine', 'latency', 'rate'] as const;

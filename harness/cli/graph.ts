@@ -3,7 +3,7 @@ import { writeFileSync } from 'node:fs';
 import { UsageError } from '../errors.ts';
 import { GRAPH_FORMATS, labGraph, type GraphFormat } from '../lifecycle/graph.ts';
 import { openLabPlan } from '../lifecycle/lab.ts';
-import type { GlobalOptions } from './main.ts';
+import type { GlobalOptions } from './options.ts';
 import { say } from './output.ts';
 
 export async function graphCommand(ref: string | undefined, opts: GlobalOptions & { format?: string; out?: string; live?: boolean }, signal: AbortSignal): Promise<number> {

@@ -11,7 +11,7 @@ import { handoutHtml, handoutMarkdown, labHandout, type HandedTo } from '../rend
 import { describeOwner } from '../state/owner.ts';
 import { labStateDir, stateRoot } from '../state/paths.ts';
 import { StateStore } from '../state/store.ts';
-import type { GlobalOptions } from './main.ts';
+import type { GlobalOptions } from './options.ts';
 import { printJson, say, warn } from './output.ts';
 import { count } from '../plural.ts';
 

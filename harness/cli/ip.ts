@@ -1,6 +1,6 @@
 // overlab ip HOST: the host's address, as `docker-machine ip` printed it.
 import { hostAddress, openHostLab } from '../lifecycle/machine.ts';
-import type { GlobalOptions } from './main.ts';
+import type { GlobalOptions } from './options.ts';
 import { printJson, say } from './output.ts';
 
 export async function ipCommand(host: string, opts: GlobalOptions): Promise<number> {

@@ -1,6 +1,6 @@
 // overlab ls: every host of every lab in the state root, with docker-machine's columns.
 import { listMachines } from '../lifecycle/machine.ts';
-import type { GlobalOptions } from './main.ts';
+import type { GlobalOptions } from './options.ts';
 import { printJson, say, warn } from './output.ts';
 import { table } from './status.ts';
 

@@ -5,7 +5,8 @@
 import { UsageError } from '../errors.ts';
 import { parseEngineList, parseKvList, parseModeList } from '../lab/matrix.ts';
 import { matrixCells, mergeMatrix, runMatrix, selectCells, type CellPhase, type MatrixEvent } from '../lifecycle/matrix.ts';
-import { extendExitDeadline, type GlobalOptions } from './main.ts';
+import { extendExitDeadline } from './interrupt.ts';
+import type { GlobalOptions } from './options.ts';
 import { printJson, say, warn } from './output.ts';
 
 export interface MatrixOptions extends GlobalOptions {

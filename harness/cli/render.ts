@@ -6,7 +6,7 @@ import { renderVagrantfile } from '../render/vagrantfile.ts';
 import { virtualboxRangeWarnings } from '../render/virtualbox.ts';
 import { labStateDir } from '../state/paths.ts';
 import { readTextIfThere } from '../system/files.ts';
-import type { GlobalOptions } from './main.ts';
+import type { GlobalOptions } from './options.ts';
 import { printJson, say, warn } from './output.ts';
 
 export async function renderCommand(ref: string | undefined, opts: GlobalOptions & { vboxNetworksConf: string }): Promise<number> {

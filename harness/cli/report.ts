@@ -8,7 +8,7 @@ import { labNameOf } from '../lifecycle/lab.ts';
 import { roomEntries, roomSignature } from '../lifecycle/room.ts';
 import { renderRoomPage } from '../render/room.ts';
 import { stateRoot } from '../state/paths.ts';
-import type { GlobalOptions } from './main.ts';
+import type { GlobalOptions } from './options.ts';
 import { printJson, say } from './output.ts';
 import { count } from '../plural.ts';
 

@@ -4,7 +4,7 @@ import { spawn } from 'node:child_process';
 import { UsageError } from '../errors.ts';
 import { connectLab } from '../lifecycle/lab.ts';
 import { openHostLab, sshCommandLine } from '../lifecycle/machine.ts';
-import type { GlobalOptions } from './main.ts';
+import type { GlobalOptions } from './options.ts';
 import { say } from './output.ts';
 
 export async function sshCommand(host: string, command: string[], opts: GlobalOptions & { dryRun?: boolean }, signal: AbortSignal): Promise<number> {

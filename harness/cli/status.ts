@@ -1,7 +1,7 @@
 // overlab status: a table (or --json) of the lab's hosts, engines, KV store, networks, containers.
 import { labStatus, openLabPlan } from '../lifecycle/lab.ts';
 import { labSummaries, type LabSummary } from '../lifecycle/room.ts';
-import type { GlobalOptions } from './main.ts';
+import type { GlobalOptions } from './options.ts';
 import { printJson, say } from './output.ts';
 import { currentUid } from '../errors.ts';
 import { describeFault } from '../state/faults.ts';

@@ -6,7 +6,7 @@ import { parseLibvirtMode, providerById, resolveProvider, type ProviderOptions }
 import type { LabEvent } from '../events.ts';
 import { UsageError } from '../errors.ts';
 import { shellJoin } from '../quote.ts';
-import type { GlobalOptions } from './main.ts';
+import type { GlobalOptions } from './options.ts';
 import { runWithProgress, type OutputMode } from './progress.ts';
 import { printJson, say, warn } from './output.ts';
 import { upCopies } from './up-copies.ts';

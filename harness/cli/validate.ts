@@ -3,7 +3,7 @@ import { LabFileError, formatProblem } from '../errors.ts';
 import { loadLab } from '../lab/load.ts';
 import { count } from '../plural.ts';
 import { resolveLabFile } from '../lifecycle/lab.ts';
-import type { GlobalOptions } from './main.ts';
+import type { GlobalOptions } from './options.ts';
 import { printJson, say, warn } from './output.ts';
 
 export async function validateCommand(ref: string | undefined, opts: GlobalOptions): Promise<number> {

@@ -27,7 +27,8 @@ import type { RunningVersions } from '../engine/versions.ts';
 import { findProgram } from '../system/programs.ts';
 import { mapLimit } from '../wait.ts';
 import { availableMemoryMiB, checkCapacity } from './copies.ts';
-import { connectLab, labDown, recordedPlan, resolveLabFile } from './lab.ts';
+import { labDown } from './down.ts';
+import { connectLab, recordedPlan, resolveLabFile } from './lab.ts';
 import { observeEngineFacts, type EngineFacts } from '../probes/engine-facts.ts';
 import type { LabState } from '../state/store.ts';
 import { lastReport } from './room.ts';
@@ -257,8 +258,8 @@ async function runCell(cell: MatrixCellPlan, ctx: CellContext): Promise<MatrixCe
     });
     const childMs = Date.now() - started;
     if (ctx.signal.aborted) return result;
-    const spec = readCellReport(cell.lab, started);
     const state = new StateStore(labStateDir(cell.lab)).read();
+    const spec = state && readCellReport(state, started);
     const tree = state?.resources['engineTree'] as { version?: string; url?: string; sha256?: string; origin?: EngineOrigin } | undefined;
     const ran = Object.values((state?.resources['engineVersions'] ?? {}) as Record<string, RunningVersions>)[0];
     result.engine.version = spec?.properties['engine'] ?? ran?.engine ?? tree?.version ?? (cell.engine.source === 'system' ? await ctx.systemEngine() : undefined);
@@ -301,8 +302,8 @@ async function runCell(cell: MatrixCellPlan, ctx: CellContext): Promise<MatrixCe
   return result;
 }
 
-/** The cell's spec report, if its specs ran in this matrix (not one left from an earlier run). */
-function readCellReport(lab: string, since: number): SpecReport | undefined {
+/** The cell's spec report, if its specs ran in this matrix on the lab's current life (not one left from an earlier run). */
+function readCellReport(lab: LabState, since: number): SpecReport | undefined {
   const r = lastReport(lab);
   return r && Date.parse(r.startedAt) >= since - 1000 ? r : undefined;
 }
