@@ -1,8 +1,8 @@
 // Expanding the plan's facts for the specs: the plan states pairwise facts per network and per
 // group (linear in the lab); the specs need one fact per ordered pair of containers. The lab's
 // `specs.pairs` bounds which pairs get them. Pure: no I/O.
-import { formatPairs, type PairsPolicy } from './grammar.ts';
-import type { ContainerPlan, Fact, PairFact, Plan, PlanFact } from './types.ts';
+import { formatPairs } from './grammar.ts';
+import type { ContainerPlan, Fact, PairFact, PairsPolicy, Plan, PlanFact } from './types.ts';
 
 /** The plan with its facts expanded: what the spec runtime reads. */
 export type SpecPlan = Omit<Plan, 'facts'> & { facts: Fact[] };

@@ -3,6 +3,7 @@
 // Values end up in command lines, ssh options, Vagrantfiles and engine API calls: a value
 // that fits its grammar cannot be read as an option, a second command or a second line.
 import { cidrsOverlap, formatCidr, parseCidr, parseIpv4, type Cidr } from './ipv4.ts';
+import type { PairsPolicy } from './types.ts';
 
 /** POSIX portable user names (useradd's default NAME_REGEX), at most 32 characters. */
 export const SSH_USER = /^[a-z_][a-z0-9_-]*\$?$/;
@@ -91,7 +92,6 @@ export function commandWordProblem(word: string): string | undefined {
 
 // -- specs.pairs
 
-export type PairsPolicy = { kind: 'all' } | { kind: 'cross-host' } | { kind: 'sample'; n: number };
 export const SAMPLE_MAX = 1_000_000;
 
 export function parsePairs(text: string): PairsPolicy | undefined {

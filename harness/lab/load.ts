@@ -6,7 +6,8 @@ import { LabFileError, LabNotFoundError, type LabProblem } from '../errors.ts';
 import { LabSource } from './source.ts';
 import { labSchema, schemaProblems } from './schema.ts';
 import { buildLab } from './validate.ts';
-import type { EngineSource, Lab } from './types.ts';
+import type { RawLab } from './raw-lab.ts';
+import type { Lab } from './types.ts';
 import { count } from '../plural.ts';
 
 const TOP_LEVEL_KEYS = new Set(Object.keys((labSchema['properties'] ?? {}) as Record<string, unknown>));
@@ -107,46 +108,4 @@ function cannotRead(file: string, e: unknown): never {
 
 function sortProblems(problems: LabProblem[]): LabProblem[] {
   return [...problems].sort((a, b) => a.line - b.line || a.column - b.column);
-}
-
-/** The shape the schema guarantees, before defaults. */
-export interface RawLab {
-  name: string;
-  description?: string;
-  provider?: Lab['provider'];
-  box?: string;
-  network?: { subnet?: string };
-  hosts: {
-    name: string;
-    address?: string;
-    role?: 'kv' | 'docker';
-    box?: string;
-    cpus?: number;
-    memory?: number;
-    ssh?: { address?: string; user?: string; port?: number; key?: string; hostKey?: string };
-  }[];
-  kv?: { type?: Lab['kv']['type']; fallback?: Lab['kv']['type']; host?: string; port?: number };
-  engine?: { version?: string; mode?: Lab['engine']['mode']; install?: Lab['engine']['install']; advertisePort?: number; source?: EngineSource; suite?: string; sha256?: string; flags?: string[] };
-  networks?: { name: string; subnet: string; gateway?: string; internal?: boolean; encrypted?: boolean; attachable?: boolean }[];
-  services?: {
-    name: string;
-    image?: string;
-    replicas?: number;
-    networks: string[];
-    endpointMode?: 'vip' | 'dnsrr';
-    port?: number;
-    publish?: { published: number; mode?: 'ingress' | 'host' }[];
-    placement?: string[];
-  }[];
-  containers?: {
-    name: string;
-    host: string;
-    image?: string;
-    networks: (string | { name: string; aliases?: string[]; address?: string })[];
-    aliases?: string[];
-    command?: string | string[];
-  }[];
-  specs?: { pairs?: string };
-  matrix?: { engines?: string[]; kv?: Lab['kv']['type'][]; modes?: Lab['engine']['mode'][] };
-  expect?: string[];
 }

@@ -1,7 +1,5 @@
 // The lab model: what a lab file says (Lab, defaults applied) and what overlab will do (Plan).
 // Both are plain data; providers, engines and specs consume the Plan and never re-read YAML.
-import type { PairsPolicy } from './grammar.ts';
-
 export type ProviderName = 'auto' | 'vagrant' | 'netns' | 'ssh';
 /** A provider that creates hosts (`auto` resolves to one of these). */
 export type ProviderId = Exclude<ProviderName, 'auto'>;
@@ -98,6 +96,9 @@ export interface LabFact {
   text: string;
   pos: SourcePos;
 }
+
+/** Which container pairs the reachability specs try (`specs.pairs`: all, cross-host, sample N). */
+export type PairsPolicy = { kind: 'all' } | { kind: 'cross-host' } | { kind: 'sample'; n: number };
 
 /** A lab file, checked and with every default filled in. */
 export interface Lab {

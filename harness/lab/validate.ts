@@ -3,7 +3,7 @@
 import type { LabProblem } from '../errors.ts';
 import { cidrContains, cidrsOverlap, formatCidr, formatIpv4, isReservedInCidr, parseCidr, parseIpv4, type Cidr } from './ipv4.ts';
 import { engineFlagProblem } from './engine-flags.ts';
-import type { RawLab } from './load.ts';
+import type { RawLab } from './raw-lab.ts';
 import { didYouMean, quote, type LabSource, type Path } from './source.ts';
 import { kvPorts } from '../kv/stores.ts';
 import {
@@ -18,9 +18,8 @@ import {
   sshUserProblem,
   textProblem,
   usableAddresses,
-  type PairsPolicy,
 } from './grammar.ts';
-import { DEFAULT_IMAGE, DEFAULT_SERVICE_PORT, type LabService, type FactVerb, type KvType, type Lab, type LabContainer, type LabFact, type LabHost, type LabNetwork } from './types.ts';
+import { DEFAULT_IMAGE, DEFAULT_SERVICE_PORT, type LabService, type FactVerb, type KvType, type Lab, type LabContainer, type LabFact, type LabHost, type LabNetwork, type PairsPolicy } from './types.ts';
 import { count } from '../plural.ts';
 
 export const DEFAULT_SUBNET = '172.28.128.0/24';
