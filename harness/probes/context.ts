@@ -1,31 +1,9 @@
 // The live lab the acceptance specs run against, and what the spec files register for it.
 // harness/lifecycle/test.ts sets the lab before mocha loads specs/lab/*.spec.ts; the specs read
 // the Plan and the live engines from here and never re-read the lab file.
-import type Docker from 'dockerode';
-import type { SpecPlan } from '../lab/facts.ts';
 import type { Fact } from '../lab/types.ts';
-import type { HostAccess } from '../host.ts';
-import type { LabState } from '../state/store.ts';
+import type { LabUnderTest } from './lab-under-test.ts';
 import type { Probe, ProbeOutcome } from './probe.ts';
-
-export interface LabUnderTest {
-  /** The plan with its pairwise facts expanded (harness/lab/facts.ts) for the lab's specs.pairs. */
-  plan: SpecPlan;
-  state: LabState;
-  hosts: Map<string, HostAccess>;
-  engines: Map<string, Docker>;
-  signal: AbortSignal;
-  /** Probes in flight at once. */
-  concurrency: number;
-  /**
-   * How many times longer than on a fast lab the engines take to run a command (1 on netns;
-   * more in VMs under emulation, measured by harness/lifecycle/pace.ts). Scales every time
-   * allowance of the probes; never a probe's own bound.
-   */
-  pace: number;
-  /** When the run started (ms since the epoch): engine log lines logged after it are the relevant ones. */
-  startedAt: number;
-}
 
 export type FactOf<K extends Fact['kind']> = Extract<Fact, { kind: K }>;
 export type ProbeFn = (fact: Fact, probe: Probe) => Promise<void>;

@@ -3,7 +3,7 @@
 import { ENGINE_SERVICE } from '../host.ts';
 import type { Fact } from '../lab/types.ts';
 import { count } from '../plural.ts';
-import type { LabUnderTest } from './context.ts';
+import type { LabUnderTest } from './lab-under-test.ts';
 import type { Diagnostics, EngineLogExcerpt, Probe } from './probe.ts';
 
 /** The hosts and networks a fact is about. */

@@ -5,7 +5,7 @@ import { expect } from 'chai';
 import { execInContainer } from '../engine/client.ts';
 import type { ContainerPlan } from '../lab/types.ts';
 import { shellQuote } from '../quote.ts';
-import type { LabUnderTest } from './context.ts';
+import type { LabUnderTest } from './lab-under-test.ts';
 
 /** No probe may run longer than this (times the lab's pace), so every `it` ends even when an engine hangs. */
 export const PROBE_DEADLINE_MS = 60_000;

@@ -1,7 +1,8 @@
 // How a spec file turns the plan's facts of one kind into mocha tests: one `it` per fact, titled
 // as a sentence, asserting the outcome of the fact's probe (run in the shared pool).
 import type { Fact } from '../../harness/lab/types.ts';
-import { specRun, type FactOf, type LabUnderTest, type ProbeFn, type SpecRecord } from '../../harness/probes/context.ts';
+import { specRun, type FactOf, type ProbeFn, type SpecRecord } from '../../harness/probes/context.ts';
+import type { LabUnderTest } from '../../harness/probes/lab-under-test.ts';
 import { specFailure } from '../../harness/probes/failure.ts';
 import { outcomeOf } from '../../harness/probes/pool.ts';
 import type { Probe } from '../../harness/probes/probe.ts';
