@@ -5,7 +5,7 @@ import { CommandFailedError, PrerequisiteError } from '../errors.ts';
 import type { KvCandidate, KvPlan } from '../lab/types.ts';
 import type { HostAccess } from '../host.ts';
 import { FatalProbeError, waitFor } from '../wait.ts';
-import { DATA_DIR } from './stores.ts';
+import { DATA_DIR } from '../lab/kv-stores.ts';
 import { zookeeperLaunch, zookeeperListArgv, zookeeperProbeScript, ZOOKEEPER_PRESENT_TEST } from './zookeeper.ts';
 
 export const KV_SERVICE = 'kv';

@@ -1,6 +1,6 @@
 // Planning: a pure function from a validated Lab to the Plan every provider, engine step and
 // spec consumes. No I/O.
-import { kvCandidate } from '../kv/stores.ts';
+import { kvCandidate } from './kv-stores.ts';
 import { KV_PORTS } from './validate.ts';
 import type { ContainerPlan, DaemonPlan, HostPlan, KvPlan, Lab, LabService, NetworkPlan, Plan, PlanFact, ServicePlan } from './types.ts';
 

@@ -5,7 +5,7 @@ import { cidrContains, cidrsOverlap, formatCidr, formatIpv4, isReservedInCidr, p
 import { engineFlagProblem } from './engine-flags.ts';
 import type { RawLab } from './raw-lab.ts';
 import { didYouMean, quote, type LabSource, type Path } from './source.ts';
-import { kvPorts } from '../kv/stores.ts';
+import { kvPorts } from './kv-stores.ts';
 import {
   aliasProblem,
   boxProblem,

@@ -4,7 +4,7 @@
 // to the engines as they are. Names and words follow the lab file's grammar; what the planner
 // derives (KV commands, daemon settings, network bodies) must be what it would derive, and a
 // service body holds only the fields the planner writes.
-import { kvCandidate } from '../kv/stores.ts';
+import { kvCandidate } from '../lab/kv-stores.ts';
 import { ENGINE_SOURCES, KV_TYPES, type Plan } from '../lab/types.ts';
 import {
   ALIAS,

@@ -1,6 +1,7 @@
-// The KV stores an engine can use as cluster store: how each one is started on the kv host,
-// probed for readiness, and named in dockerd's --cluster-store.
-import type { KvCandidate, KvType } from '../lab/types.ts';
+// The KV stores an engine can use as cluster store, as planned: the command line each one is
+// started with on the kv host, its readiness path, the ports it takes, and its name in dockerd's
+// --cluster-store. Pure data; kv/ starts and probes the stores from it.
+import type { KvCandidate, KvType } from './types.ts';
 
 /** Stands for the store's data folder in a command line; the host runner substitutes it. */
 export const DATA_DIR = '{dataDir}';
