@@ -1,8 +1,6 @@
 // The host contract, on the ground floor: how the shared code (remote/, engine/, kv/,
 // provision/, lifecycle/) reaches a host, whichever provider created it. A provider hands back
 // a HostAccess per host; nothing below providers/ knows which provider that was.
-import type { Events } from './events.ts';
-import type { StateStore } from './state/store.ts';
 
 export interface ExecResult {
   exitCode: number;
@@ -126,11 +124,4 @@ export interface PackedFolder {
   dir: string;
   tarball: string;
   sha256: string;
-}
-
-export interface LabContext {
-  /** The lab's state folder (.overlab/<lab>) and its state file. */
-  store: StateStore;
-  events: Events;
-  signal: AbortSignal;
 }

@@ -3,7 +3,7 @@
 // Vagrant's code, and commands that need no provider start faster.
 import { currentUid, PermissionError, PrerequisiteError, UsageError } from '../errors.ts';
 import type { ProviderId, ProviderName } from '../lab/types.ts';
-import type { LabContext } from '../host.ts';
+import type { LabContext } from '../state/lab-context.ts';
 import type { Provider } from './provider.ts';
 import type { LibvirtMode } from './vagrant/local-libvirt.ts';
 

@@ -2,7 +2,8 @@
 // runner and an engine endpoint), and destroys what it created. Engines, KV stores, networks,
 // containers and specs are shared code working through what it hands back.
 import type { Plan, ProviderId } from '../lab/types.ts';
-import type { HostAccess, HostRunner, LabContext } from '../host.ts';
+import type { HostAccess, HostRunner } from '../host.ts';
+import type { LabContext } from '../state/lab-context.ts';
 
 /** One host's commands, as `up --dry-run` prints them. */
 export interface HostCommands {

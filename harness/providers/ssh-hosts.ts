@@ -20,7 +20,8 @@ import { labKnownHosts } from '../state/paths.ts';
 import type { StateStore } from '../state/store.ts';
 import { mapLimit } from '../wait.ts';
 import { emptyDestroyReport, type DestroyReport } from './provider.ts';
-import type { HostAccess, HostKeyPolicy, LabContext, SshEndpoint } from '../host.ts';
+import type { HostAccess, HostKeyPolicy, SshEndpoint } from '../host.ts';
+import type { LabContext } from '../state/lab-context.ts';
 
 /** The engine's socket on a machine whose engine runs as the packaged docker.service. */
 export const ENGINE_SOCKET = '/var/run/docker.sock';

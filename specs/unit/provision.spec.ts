@@ -13,7 +13,8 @@ import { EventLog, silentEvents } from '../../harness/events.ts';
 import { loadLab, parseLab } from '../../harness/lab/load.ts';
 import { planLab } from '../../harness/lab/plan.ts';
 import type { EngineInstall, EngineMode, Plan } from '../../harness/lab/types.ts';
-import type { ExecOptions, ExecResult, HostAccess, LabContext } from '../../harness/host.ts';
+import type { ExecOptions, ExecResult, HostAccess } from '../../harness/host.ts';
+import type { LabContext } from '../../harness/state/lab-context.ts';
 import { installMethod } from '../../harness/provision/engine.ts';
 import {
   describeProvisioning,

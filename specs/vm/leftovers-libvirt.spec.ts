@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { expect } from 'chai';
 import { execa } from 'execa';
 import { EventLog } from '../../harness/events.ts';
-import type { LabContext } from '../../harness/host.ts';
+import type { LabContext } from '../../harness/state/lab-context.ts';
 import { DEFAULT_POOL_DIR, DEFAULT_POOL_XML, LocalLibvirt, libvirtLeftoverFiles, libvirtNamespace, libvirtPrefix } from '../../harness/providers/vagrant/local-libvirt.ts';
 import { StateStore } from '../../harness/state/store.ts';
 import { NETNS_DIR } from '../../harness/system/namespaces.ts';

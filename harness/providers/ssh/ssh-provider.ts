@@ -14,7 +14,8 @@ import { expandHome } from '../../remote/ssh-config.ts';
 import { userKnownHosts } from '../../remote/host-keys.ts';
 import { labKnownHosts, labStateDir } from '../../state/paths.ts';
 import type { DestroyReport, HostCommands, Provider } from '../provider.ts';
-import type { HostAccess, HostKeyPolicy, LabContext, SshEndpoint } from '../../host.ts';
+import type { HostAccess, HostKeyPolicy, SshEndpoint } from '../../host.ts';
+import type { LabContext } from '../../state/lab-context.ts';
 import { connectSshHosts, describeSshHost, recordedEndpoints, recordSshHosts, removeOverlabFromHosts, sshCommandArgv, type SshHostSpec } from '../ssh-hosts.ts';
 
 export interface SshProviderOptions {

@@ -18,7 +18,8 @@ import { listDir } from '../../system/files.ts';
 import { inNamespace, labPrefix, NETNS_DIR, processesInNamedNamespaces } from '../../system/namespaces.ts';
 import { isPresent, isSameProcess, processLabel, processRef, recordedProcess, type ProcessRef } from '../../system/processes.ts';
 import { findProgram } from '../../system/programs.ts';
-import type { LabContext, SshAddress } from '../../host.ts';
+import type { SshAddress } from '../../host.ts';
+import type { LabContext } from '../../state/lab-context.ts';
 import type { LibvirtVagrantSettings } from '../../render/vagrantfile.ts';
 
 /** `--libvirt local` (or OVERLAB_LIBVIRT=local): libvirt in the lab's namespace. */
