@@ -35,7 +35,7 @@ import {
   type Check,
   type Obj,
 } from './shape.ts';
-import type { LabState } from './store.ts';
+import type { LabState } from './lab-state.ts';
 
 export const PROVIDER_IDS: readonly ProviderId[] = ['vagrant', 'netns', 'ssh'];
 export const LAB_PHASES: readonly LabState['phase'][] = ['creating', 'up', 'failed', 'destroying'];
