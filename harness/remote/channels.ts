@@ -1,8 +1,8 @@
 // Session channels on one SSH connection: commands (exec with stdin, streamed output, exit
 // code or signal, a hard timeout) and SFTP sessions. At most 8 are open at once (OpenSSH's
 // MaxSessions defaults to 10), and an open that sshd refuses because a just-closed session is
-// not freed yet is retried for a few seconds. A channel that ends without an exit status means
-// the connection was lost: that is the connection's error to name (`lost`).
+// not freed yet is retried for a few seconds. A channel that ends without an exit status is the
+// connection's error to name (`channelEnded`): lost, or a session the server ended.
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Client as SshClient, ClientChannel, SFTPWrapper } from 'ssh2';
 
@@ -52,6 +52,8 @@ export interface ChannelExecResult {
 export interface ChannelOwner {
   isOpen(): boolean;
   lost(during: string): Error;
+  /** The error for a channel that closed without an exit status (waits briefly for the connection's own end). */
+  channelEnded(during: string): Promise<Error>;
   hold(): void;
   release(): void;
 }
@@ -77,7 +79,7 @@ export class SessionChannels {
         let timer: NodeJS.Timeout | undefined;
         channel.on('exit', (code: number | null, signal?: string) => {
           if (typeof code === 'number') r.exitCode = code;
-          else r.signal = signal ?? 'unknown';
+          else r.signal = signal === undefined ? 'unknown' : signal.replace(/^SIG/, ''); // ssh2 says SIGKILL
         });
         channel.on('data', (d: Buffer) => io.onStdout?.(d));
         channel.stderr.on('data', (d: Buffer) => io.onStderr?.(d));
@@ -96,7 +98,7 @@ export class SessionChannels {
         if (io.input !== undefined) channel.end(io.input);
         else channel.end();
       });
-      if (result.exitCode === null && result.signal === undefined && !result.closedByTimeout) throw this.owner.lost(`while running: ${command}`);
+      if (result.exitCode === null && result.signal === undefined && !result.closedByTimeout) throw await this.owner.channelEnded(`while running: ${command}`);
       return result;
     } finally {
       this.owner.release();

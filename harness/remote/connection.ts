@@ -37,11 +37,16 @@ export interface SshConnectOptions {
   onRetry?: (attempt: number, error: Error) => void;
 }
 
+/** How long a channel that closed without an exit status waits for its connection's end to be reported. */
+const CHANNEL_END_GRACE_MS = 2_000;
+
 /** One SSH connection to one host. */
 export class SshConnection {
   private active = 0;
   private closedReason: string | undefined;
   private readonly channels: SessionChannels;
+  /** Resolves once the connection has ended (closed or failed), with closedReason set. */
+  private readonly ended: Promise<void>;
 
   private constructor(
     readonly host: string,
@@ -49,12 +54,21 @@ export class SshConnection {
     private readonly client: SshClient,
     private readonly transport: Transport,
   ) {
-    client.on('error', (e: Error) => (this.closedReason ??= e.message));
-    client.on('close', () => (this.closedReason ??= 'the connection closed'));
+    this.ended = new Promise<void>((resolve) => {
+      client.on('error', (e: Error) => {
+        this.closedReason ??= e.message;
+        resolve();
+      });
+      client.on('close', () => {
+        this.closedReason ??= 'the connection closed';
+        resolve();
+      });
+    });
     transport.unref();
     this.channels = new SessionChannels(client, {
       isOpen: () => this.isOpen,
       lost: (during) => this.lost(during),
+      channelEnded: (during) => this.channelEnded(during),
       hold: () => this.hold(),
       release: () => this.release(),
     });
@@ -143,9 +157,29 @@ export class SshConnection {
   }
 
   private lost(during: string): HostUnreachableError {
-    return new HostUnreachableError(`lost the SSH connection to ${this.host} ${during}: ${this.closedReason ?? 'unknown reason'}`, {
+    const proxy = this.endpoint.proxy ? this.transport.stderr() : '';
+    return new HostUnreachableError(`lost the SSH connection to ${this.host} ${during}: ${this.closedReason ?? 'unknown reason'}${proxy ? ` (its proxy command said: ${proxy})` : ''}`, {
       hint: `Check that ${this.host} is still running.`,
     });
+  }
+
+  /**
+   * A session channel closed without an exit status. When the connection ended, ssh2 closes its
+   * channels before it reports the connection's end: wait a moment for that report (and the
+   * proxy's last words) so the error names the cause. A connection still open after that means
+   * the server ended the session without saying how the command ended.
+   */
+  private async channelEnded(during: string): Promise<HostUnreachableError> {
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([this.ended, new Promise<void>((resolve) => (timer = setTimeout(resolve, CHANNEL_END_GRACE_MS)))]);
+    clearTimeout(timer);
+    if (this.isOpen) {
+      return new HostUnreachableError(`the SSH server of ${this.host} ended the session ${during} without an exit status (the connection is still open)`, {
+        hint: `The command may have been killed on ${this.host} together with its session; its sshd log says why.`,
+      });
+    }
+    if (this.endpoint.proxy) await this.transport.stderrSettled(CHANNEL_END_GRACE_MS);
+    return this.lost(during);
   }
 
   /** Runs a command line in a session channel; resolves when the channel closes. */

@@ -52,6 +52,9 @@ export function proxyTransport(argv: readonly string[]): Transport {
   const stdout = child.stdout!;
   const stdin = child.stdin!;
   const socket = new Duplex({
+    // The proxy's stdout ending ends the connection: the socket then closes (as a TCP socket
+    // does), so ssh2 reports the connection closed and ends its channels. Half-open, it waited forever.
+    allowHalfOpen: false,
     write(chunk: Buffer, _enc, cb) {
       if (stdin.destroyed) return cb();
       stdin.write(chunk, (err) => cb(err ?? undefined));

@@ -5,6 +5,7 @@
 // engine driven through its unix socket forwarded over SSH, and the ssh provider's hosts.
 import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { expect } from 'chai';
 import type Docker from 'dockerode';
 import { execa } from 'execa';
@@ -173,6 +174,21 @@ describe('SSH to real hosts (a netns lab with sshd): runner, uploads, logs, retr
       expect(elapsed).to.be.within(450, 4000);
       const left = await execa('pgrep', ['-f', 'sleep 4343'], { reject: false });
       expect(left.stdout, 'the timed-out command still runs').to.equal('');
+    });
+
+    it('ends a command whose connection is lost mid-command (its proxy killed) at once, with HostUnreachableError naming why, not an unknown reason', async () => {
+      const own = await SshRunner.connect(d0, { host: 'd0' });
+      opened.push(own);
+      // Its proxy (the newest `busybox nc` to d0) dies mid-command: the connection drops under the command.
+      const started = Date.now();
+      const running = own.exec(['sleep', '30']).catch((e: unknown) => e);
+      await sleep(500);
+      await execa('pkill', ['-KILL', '-n', '-f', `^busybox nc ${D0} 22$`]);
+      const error = await running;
+      expect(error).to.be.instanceOf(HostUnreachableError);
+      expect((error as Error).message).to.match(/^lost the SSH connection to d0 while running: sleep 30: \S/).and.not.match(/unknown reason/);
+      expect(Date.now() - started, 'the command waited out its sleep instead of ending with its connection').to.be.below(10_000);
+      expect(own.connection.isOpen).to.equal(false);
     });
 
     it('runs more commands at once than sshd allows sessions per connection', async () => {
