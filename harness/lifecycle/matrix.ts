@@ -258,8 +258,8 @@ async function runCell(cell: MatrixCellPlan, ctx: CellContext): Promise<MatrixCe
     });
     const childMs = Date.now() - started;
     if (ctx.signal.aborted) return result;
-    const spec = readCellReport(cell.lab, started);
     const state = new StateStore(labStateDir(cell.lab)).read();
+    const spec = state && readCellReport(state, started);
     const tree = state?.resources['engineTree'] as { version?: string; url?: string; sha256?: string; origin?: EngineOrigin } | undefined;
     const ran = Object.values((state?.resources['engineVersions'] ?? {}) as Record<string, RunningVersions>)[0];
     result.engine.version = spec?.properties['engine'] ?? ran?.engine ?? tree?.version ?? (cell.engine.source === 'system' ? await ctx.systemEngine() : undefined);
@@ -302,8 +302,8 @@ async function runCell(cell: MatrixCellPlan, ctx: CellContext): Promise<MatrixCe
   return result;
 }
 
-/** The cell's spec report, if its specs ran in this matrix (not one left from an earlier run). */
-function readCellReport(lab: string, since: number): SpecReport | undefined {
+/** The cell's spec report, if its specs ran in this matrix on the lab's current life (not one left from an earlier run). */
+function readCellReport(lab: LabState, since: number): SpecReport | undefined {
   const r = lastReport(lab);
   return r && Date.parse(r.startedAt) >= since - 1000 ? r : undefined;
 }

@@ -9,7 +9,7 @@ import { loadLab } from '../lab/load.ts';
 import type { Plan } from '../lab/types.ts';
 import { providerById, resolveProvider, type ProviderOptions } from '../providers/index.ts';
 import type { DestroyReport } from '../providers/provider.ts';
-import { readReport, type SpecReport } from '../report/index.ts';
+import { readReport, reportOfLife, type SpecReport } from '../report/index.ts';
 import type { RoomEntry } from '../render/room.ts';
 import { VBOX_NETWORKS_CONF, virtualboxRangeWarnings } from '../render/virtualbox.ts';
 import { labReportsDir, labStateDir } from '../state/paths.ts';
@@ -85,13 +85,17 @@ export interface LabSummary {
   owner?: string;
 }
 
-/** The last spec report of a lab, if `overlab test` ran on it; one that is not as overlab writes it is a StateFileError. */
-export function lastReport(lab: string): SpecReport | undefined {
-  return readReport(labReportsDir(lab));
+/**
+ * The last spec report of a lab in its current life (`createdAt`), if `overlab test` ran on it
+ * since it came up: never one of an earlier life of the same name. One that is not as overlab
+ * writes it is a StateFileError.
+ */
+export function lastReport(lab: Pick<LabState, 'lab' | 'createdAt'>): SpecReport | undefined {
+  return reportOfLife(readReport(labReportsDir(lab.lab)), lab.createdAt);
 }
 
 /** For listings of every lab (status --all, the room): the last report, or why it is not shown; one lab's bad report hides no other lab. */
-function shownReport(lab: string): { report: SpecReport | undefined; problem?: string } {
+function shownReport(lab: Pick<LabState, 'lab' | 'createdAt'>): { report: SpecReport | undefined; problem?: string } {
   try {
     return { report: lastReport(lab) };
   } catch (e) {
@@ -110,7 +114,7 @@ export async function labSummaries(signal: AbortSignal, now = Date.now()): Promi
       const provider = await providerById(state.provider);
       const ctx = { store, events: silentEvents, signal };
       const hostStates = plan ? await provider.hostStates(plan, ctx).catch(() => ({}) as Record<string, string>) : {};
-      const { report, problem } = shownReport(state.lab);
+      const { report, problem } = shownReport(state);
       return {
         lab: state.lab,
         copyOf: state.copyOf,
@@ -174,7 +178,7 @@ export async function roomEntries(signal: AbortSignal, only?: string): Promise<R
           svg = undefined; // No Graphviz, or the lab could not be asked: the page goes on without a picture.
         }
       }
-      const { report, problem } = shownReport(s.lab);
+      const { report, problem } = shownReport(s);
       return { lab: s.lab, copyOf: s.copyOf, provider: s.provider, phase: s.phase, hosts: s.hosts, containers: s.containers, ageSeconds: s.ageSeconds, memoryMiB: s.memoryMiB, report, ...(problem ? { reportProblem: problem } : {}), svg };
     }),
   );

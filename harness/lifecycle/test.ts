@@ -141,6 +141,7 @@ export async function runLabSpecs(plan: Plan, options: SpecRunOptions): Promise<
           file: plan.file,
           properties,
           startedAt: new Date(startedAt).toISOString(),
+          life: state.createdAt,
           ms: Date.now() - startedAt,
           counts: { tests: cases.length, passed: count('passed'), failed: count('failed'), pending: count('pending'), na: count('n/a') },
           cases,

@@ -42,6 +42,7 @@ export function checkSpecReport(data: unknown): SpecReport {
   req(o, '', 'file', str);
   req(o, '', 'properties', dict(str));
   req(o, '', 'startedAt', timestamp);
+  opt(o, '', 'life', timestamp); // absent in reports from before lives were named
   req(o, '', 'ms', ms);
   req(o, '', 'counts', (v, p) => {
     const c = object(v, p);

@@ -44,6 +44,11 @@ export interface SpecReport {
   /** Suite properties: lab, provider, engine, kv, mode and the like; shown in JUnit <properties>. */
   properties: Record<string, string>;
   startedAt: string;
+  /**
+   * The life of the lab the specs ran on: the `createdAt` its `up` recorded. A lab brought up
+   * again is another life, and this report is none of its results. Absent in reports from before.
+   */
+  life?: string;
   ms: number;
   /** `na`: cases that are not applicable (0 in reports from before it existed). */
   counts: { tests: number; passed: number; failed: number; pending: number; na: number };
@@ -61,6 +66,18 @@ export function summaryLines(r: SpecReport): { counts: string; notApplicable: st
     counts: `${parts.join(', ')} of ${r.counts.tests} ${r.counts.tests === 1 ? 'spec' : 'specs'}`,
     notApplicable: na.map((c) => `n/a: ${c.suite} | ${c.title}: ${c.reason ?? 'unknown reason'}`),
   };
+}
+
+/**
+ * The report if it is a result of the lab's current life (`life`: the lab's recorded
+ * `createdAt`), else undefined: a report of an earlier life (the same name brought up again) is
+ * never shown as the current lab's. A report from before reports named their life counts when it
+ * started in this life.
+ */
+export function reportOfLife(report: SpecReport | undefined, life: string): SpecReport | undefined {
+  if (!report) return undefined;
+  if (report.life !== undefined) return report.life === life ? report : undefined;
+  return Date.parse(report.startedAt) >= Date.parse(life) ? report : undefined;
 }
 
 export interface ReportFiles {

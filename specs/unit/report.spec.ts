@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { renderJunit, summaryLines, type SpecReport } from '../../harness/report/index.ts';
+import { renderJunit, reportOfLife, summaryLines, type SpecReport } from '../../harness/report/index.ts';
 import { shouldDestroy } from '../../harness/lifecycle/test.ts';
 import { ipCounters, nslookupAnswers, pingReplyFrom } from '../../harness/probes/busybox.ts';
 import { plainAssertion } from '../../harness/probes/failure.ts';
@@ -34,6 +34,33 @@ describe('spec reports', () => {
     expect(xml).to.include('name="a &quot;quoted&quot; &lt;title&gt; &amp; more"');
     expect(xml).to.include('exit 0 &lt;ok&gt; \uFFFD</failure>');
     expect(xml).to.not.include('\u0001');
+  });
+});
+
+describe('which report is the lab\'s: one of its current life only', () => {
+  const life = '2026-12-05T08:00:00.000Z';
+  const ran = (over: Partial<SpecReport>): SpecReport => ({ lab: 'tutorial-01', file: 'labs/tutorial.yaml', properties: {}, startedAt: '2026-12-05T08:01:00.000Z', ms: 1, counts: { tests: 0, passed: 0, failed: 0, pending: 0, na: 0 }, cases: [], ...over });
+
+  it('shows a report of the life it names', () => {
+    const r = ran({ life });
+    expect(reportOfLife(r, life)).to.equal(r);
+  });
+
+  it('never shows a report of an earlier life of the same name, however recent its time', () => {
+    expect(reportOfLife(ran({ life: '2026-12-05T07:20:00.000Z', startedAt: '2026-12-05T07:21:00.000Z' }), life)).to.equal(undefined);
+    // Named by its life, not judged by clocks: a later start time does not make it this life's.
+    expect(reportOfLife(ran({ life: '2026-12-05T07:20:00.000Z', startedAt: '2026-12-05T08:30:00.000Z' }), life)).to.equal(undefined);
+  });
+
+  it('judges a report from before reports named their life by its start: in this life or not', () => {
+    const older = ran({ startedAt: '2026-12-05T07:21:00.000Z' });
+    const since = ran({ startedAt: '2026-12-05T08:00:00.000Z' });
+    expect(reportOfLife(older, life)).to.equal(undefined);
+    expect(reportOfLife(since, life)).to.equal(since);
+  });
+
+  it('shows nothing when there is no report', () => {
+    expect(reportOfLife(undefined, life)).to.equal(undefined);
   });
 });
 
