@@ -1,7 +1,7 @@
 // The lab verbs behind the CLI: open a lab file, bring it up, take it down, report its status.
 // Each takes the lab's lock and keeps its state file true to what exists.
-import { appendFileSync, existsSync, mkdirSync, rmSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
+import { appendFileSync, existsSync, mkdirSync, renameSync, rmSync } from 'node:fs';
+import { basename, dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type Docker from 'dockerode';
 import { HostUnreachableError, LabNotFoundError, LabStateError, PermissionError, PrerequisiteError, UsageError } from '../errors.ts';
@@ -14,7 +14,7 @@ import { providerById, requireRoot, resolveProvider, type ProviderOptions } from
 import type { Provider } from '../providers/provider.ts';
 import type { HostAccess } from '../host.ts';
 import type { LabContext } from '../state/lab-context.ts';
-import { labReportsDir, labStateDir, stateRoot } from '../state/paths.ts';
+import { labLogsDir, labPreviousLifeDir, labReportsDir, labStateDir, stateRoot } from '../state/paths.ts';
 import { listDir } from '../system/files.ts';
 import { describeOwner, mayUse, type LabOwner } from '../state/owner.ts';
 import { StateStore, type LabState, type UpTiming } from '../state/store.ts';
@@ -201,8 +201,7 @@ export async function prepareUp(
       });
     }
     if (!options.allowMissing) await requireCapabilities(plan, provider);
-    // A new life of the lab: an earlier life's spec reports are not this one's (status, the room).
-    rmSync(labReportsDir(plan.lab), { recursive: true, force: true });
+    setAsideEarlierLife(plan.lab);
     const now = new Date().toISOString();
     store.write({ version: 1, lab: plan.lab, provider: provider.id, mode: plan.mode, file: plan.file, ...(options.copyOf ? { copyOf: options.copyOf } : {}), ...(options.owner ? { owner: options.owner } : {}), phase: 'creating', createdAt: now, updatedAt: now, hosts: {}, resources: {} });
     store.writePlan(plan);
@@ -234,6 +233,20 @@ export async function prepareUp(
     unlock();
     throw e;
   }
+}
+
+/**
+ * A new life of the lab: an earlier life's spec reports and logs (the engine's panic, the notes
+ * of its up) are not this one's, and status, the room and an engine's death never quote them as
+ * such. They stay readable in previous/, in place of the life kept there before.
+ */
+function setAsideEarlierLife(lab: string): void {
+  const left = [labReportsDir(lab), labLogsDir(lab)].filter((d) => existsSync(d));
+  if (!left.length) return;
+  const previous = labPreviousLifeDir(lab);
+  rmSync(previous, { recursive: true, force: true });
+  mkdirSync(previous);
+  for (const d of left) renameSync(d, join(previous, basename(d)));
 }
 
 /**

@@ -20,9 +20,19 @@ export function labKnownHosts(stateDir: string): string {
   return join(stateDir, 'known_hosts');
 }
 
-/** A lab's spec reports (`overlab test`): those of its current life only (a new `up` clears them). */
+/** A lab's spec reports (`overlab test`): those of its current life only (a new `up` moves them to previous/). */
 export function labReportsDir(lab: string): string {
   return join(labStateDir(lab), 'reports');
+}
+
+/** The logs of a lab's daemons, its provisioning and its own notes (overlab.log), of its current life. */
+export function labLogsDir(lab: string): string {
+  return join(labStateDir(lab), 'logs');
+}
+
+/** The reports and logs of the lab's life before this one, set aside by `up`: readable, never read as the lab's. */
+export function labPreviousLifeDir(lab: string): string {
+  return join(labStateDir(lab), 'previous');
 }
 
 /** The folder of a lab's state folder given to its owner (`up --owner`): its key, its own reports and lock. */

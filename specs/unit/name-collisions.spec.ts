@@ -55,15 +55,21 @@ describe('lab names that collide', () => {
     expect((error as Error).message).to.include('already up from a copy of swarm');
   });
 
-  it("a new up is a new life of the lab: an earlier life's spec reports are gone (status --all shows no test it did not run)", async () => {
+  it("a new up is a new life of the lab: an earlier life's spec reports and logs are set aside in previous/ (status --all shows no test it did not run)", async () => {
     const plan = planLab(await loadLab('labs/tutorial.yaml'));
-    const reports = join(home, 'tutorial', 'reports');
-    mkdirSync(reports, { recursive: true });
-    writeFileSync(join(reports, 'report.json'), '{}');
+    const dir = join(home, 'tutorial');
+    for (const [sub, file] of [['reports', 'report.json'], ['logs', 'mhs-demo0.dockerd.log'], ['previous/reports', 'from-the-life-before.json']]) {
+      mkdirSync(join(dir, sub!), { recursive: true });
+      writeFileSync(join(dir, sub!, file!), '{}');
+    }
     const run = await prepareUp(plan, { provider: 'netns', signal: new AbortController().signal });
     try {
       expect(run.alreadyUp).to.equal(false);
-      expect(existsSync(reports), 'the reports of the earlier life').to.equal(false);
+      expect(existsSync(join(dir, 'reports')), 'the reports of the earlier life, where the lab\'s are read').to.equal(false);
+      expect(existsSync(join(dir, 'logs', 'mhs-demo0.dockerd.log')), 'the logs of the earlier life, where the engine\'s are read').to.equal(false);
+      expect(existsSync(join(dir, 'previous', 'reports', 'report.json')), 'kept readable').to.equal(true);
+      expect(existsSync(join(dir, 'previous', 'logs', 'mhs-demo0.dockerd.log')), 'kept readable').to.equal(true);
+      expect(existsSync(join(dir, 'previous', 'reports', 'from-the-life-before.json')), 'one life is kept, the last').to.equal(false);
     } finally {
       run.finish(new Error('not brought up: a unit test')); // nothing was made; this releases the lock
     }
