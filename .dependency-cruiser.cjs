@@ -5,36 +5,61 @@
 //   providers/                                                 (create hosts; one folder each)
 //   lifecycle/                                                 (up, down, test, status)
 //   cli/                                                       (flags in, text out)
-// Nothing imports a floor above its own, harness/ never imports specs/, and no provider
-// imports another provider's folder (what two share lives beside provider.ts).
+// Each floor has a rule naming every floor above it: nothing imports a floor above its own.
+// Above providers/, code reaches a provider only through the contract (provider.ts, index.ts);
+// no provider imports another provider's folder (what two share lives beside provider.ts);
+// harness/ never imports specs/; and no module imports itself round a cycle, type-only imports
+// included (tsPreCompilationDeps). specs/unit/layers.spec.ts breaks each rule on purpose.
+const GROUND = '^harness/(?:[^/]+\\.ts$|system/)';
+const PLANNING = '^harness/(?:lab|state|report)/';
+const MACHINERY = '^harness/(?:remote|engine|kv|provision|render|probes|faults)/';
+const PROVIDERS = '^harness/providers/';
+const LIFECYCLE = '^harness/lifecycle/';
+const CLI = '^harness/cli/';
+const above = (...floors) => `(?:${floors.join('|')})`;
+
 /** @type {import('dependency-cruiser').IConfiguration} */
 module.exports = {
   forbidden: [
     {
-      name: 'shared-imports-provider-or-above',
+      name: 'ground-imports-above',
       severity: 'error',
-      comment: 'Shared code works through the host contract (harness/host.ts), never through providers, lifecycle, the CLI or the specs.',
-      from: { path: '^harness/(?:[^/]+\\.ts$|lab/|state/|report/|system/|remote/|engine/|kv/|provision/|render/|probes/|faults/)' },
-      to: { path: '^(?:harness/(?:providers|lifecycle|cli)/|specs/)' },
+      comment: 'The ground floor (errors, the host contract, events, quoting, waiting, system/) imports only itself and node.',
+      from: { path: GROUND },
+      to: { path: above(PLANNING, MACHINERY, PROVIDERS, LIFECYCLE, CLI) },
     },
     {
-      name: 'ground-imports-machinery',
+      name: 'planning-imports-above',
       severity: 'error',
-      comment: 'The ground floor and the pure planning layer do not reach for SSH, engines, provisioning or probes.',
-      from: { path: '^harness/(?:[^/]+\\.ts$|lab/|state/|report/|system/)' },
-      to: { path: '^harness/(?:remote|engine|provision|render|probes|faults)/' },
+      comment: 'Planning and records (lab/, state/, report/) are pure: no SSH, engines, KV stores, provisioning, probes or faults, no providers.',
+      from: { path: PLANNING },
+      to: { path: above(MACHINERY, PROVIDERS, LIFECYCLE, CLI) },
     },
     {
-      name: 'provider-imports-lifecycle-or-cli',
+      name: 'machinery-imports-above',
       severity: 'error',
-      from: { path: '^harness/providers/' },
-      to: { path: '^(?:harness/(?:lifecycle|cli)/|specs/)' },
+      comment: 'Shared machinery works through the host contract (harness/host.ts), never through providers, lifecycle or the CLI.',
+      from: { path: MACHINERY },
+      to: { path: above(PROVIDERS, LIFECYCLE, CLI) },
     },
     {
-      name: 'lifecycle-imports-cli-or-specs',
+      name: 'provider-imports-above',
       severity: 'error',
-      from: { path: '^harness/lifecycle/' },
-      to: { path: '^(?:harness/cli/|specs/)' },
+      from: { path: PROVIDERS },
+      to: { path: above(LIFECYCLE, CLI) },
+    },
+    {
+      name: 'lifecycle-imports-above',
+      severity: 'error',
+      from: { path: LIFECYCLE },
+      to: { path: CLI },
+    },
+    {
+      name: 'provider-internals-from-above',
+      severity: 'error',
+      comment: 'Lifecycle and the CLI reach a provider only through the contract: providers/provider.ts and the registry providers/index.ts.',
+      from: { path: above(LIFECYCLE, CLI) },
+      to: { path: PROVIDERS, pathNot: '^harness/providers/(?:provider|index)\\.ts$' },
     },
     {
       name: 'provider-imports-another-provider',
@@ -48,6 +73,14 @@ module.exports = {
       severity: 'error',
       from: { path: '^harness/' },
       to: { path: '^specs/' },
+    },
+    {
+      name: 'no-circular',
+      severity: 'error',
+      comment: 'No module imports itself round a cycle, type-only imports included: move what two modules share down into a module of its own.',
+      // For now but report/'s four (its types live in index.ts and matrix.ts, which check.ts and junit.ts import back); a change to those files is in progress.
+      from: { pathNot: '^harness/report/(?:index|junit|check|matrix)\\.ts$' },
+      to: { circular: true },
     },
     {
       name: 'not-to-unresolvable',
