@@ -6,8 +6,8 @@
 import { ENGINE_SOURCES } from '../lab/types.ts';
 import { labName, timestamp } from '../state/rules.ts';
 import { dict, finite, int, list, object, oneOf, opt, req, str, type Check, type Obj } from '../state/shape.ts';
-import type { CaseState, SpecReport } from './index.ts';
-import type { CellStatus, Change, MatrixReport } from './matrix.ts';
+import type { CellStatus, Change, MatrixReport } from './matrix-report.ts';
+import type { CaseState, SpecReport } from './spec-report.ts';
 
 const CASE_STATES: readonly CaseState[] = ['passed', 'failed', 'pending', 'n/a'];
 const CELL_STATUSES: readonly CellStatus[] = ['passed', 'failed', 'error', 'n/a'];

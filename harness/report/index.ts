@@ -1,59 +1,14 @@
-// Reports of a spec run against a live lab: the data (SpecReport), its JUnit XML and JSON
-// renderings, and writing both into the lab's state folder (.overlab/<lab>/reports/).
+// Reports of a spec run against a live lab: the data (SpecReport, in spec-report.ts), its JUnit
+// XML and JSON renderings, and writing both into the lab's state folder (.overlab/<lab>/reports/).
 import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseRecord, readIfThere, StateFileError } from '../state/record-file.ts';
 import { checkSpecReport } from './check.ts';
 import { renderJunit } from './junit.ts';
+import type { SpecReport } from './spec-report.ts';
 
 export { renderJunit } from './junit.ts';
-
-/** 'n/a': the fact cannot be checked on this lab (a host's kernel lacks a feature, e.g. IP_VS or netem); `reason` says why. Never passed, never dropped. */
-export type CaseState = 'passed' | 'failed' | 'pending' | 'n/a';
-
-export interface CaseFailure {
-  /** The first line of the failure: what does not hold. */
-  message: string;
-  /** 'assertion' when the property is broken; 'error' when the check itself could not run. */
-  kind: 'assertion' | 'error';
-  /** The full text: the failing command, its exit code and output, engine log lines, network inspect. */
-  detail: string;
-}
-
-export interface SpecCase {
-  /** The describe block ("reachability"). */
-  suite: string;
-  title: string;
-  state: CaseState;
-  /** How long its check took (the probe's own time, not time spent waiting in the pool). */
-  ms: number;
-  /** The plan fact the case proves, and the commands its probe ran, as data. */
-  fact?: unknown;
-  steps?: unknown[];
-  diagnostics?: unknown;
-  failure?: CaseFailure;
-  /** Why the case is n/a. */
-  reason?: string;
-  /** Times the probe measured, ms by name (e.g. `recovery.ms` after a fault is undone). */
-  measured?: Record<string, number>;
-}
-
-export interface SpecReport {
-  lab: string;
-  file: string;
-  /** Suite properties: lab, provider, engine, kv, mode and the like; shown in JUnit <properties>. */
-  properties: Record<string, string>;
-  startedAt: string;
-  /**
-   * The life of the lab the specs ran on: the `createdAt` its `up` recorded. A lab brought up
-   * again is another life, and this report is none of its results. Absent in reports from before.
-   */
-  life?: string;
-  ms: number;
-  /** `na`: cases that are not applicable (0 in reports from before it existed). */
-  counts: { tests: number; passed: number; failed: number; pending: number; na: number };
-  cases: SpecCase[];
-}
+export type { CaseFailure, CaseState, SpecCase, SpecReport } from './spec-report.ts';
 
 /**
  * The terminal summary of a run: one line of counts (passed, failed, n/a), then one line per

@@ -1,7 +1,7 @@
 // JUnit XML of a spec run: one <testsuite> for the lab, its properties (provider, engine, KV
 // store, mode), one <testcase> per fact, failures with the full diagnostic text.
 import { hostname } from 'node:os';
-import type { SpecReport } from './index.ts';
+import type { SpecReport } from './spec-report.ts';
 
 export function renderJunit(r: SpecReport): string {
   const seconds = (ms: number) => (ms / 1000).toFixed(3);
