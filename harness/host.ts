@@ -11,6 +11,8 @@ export interface ExecResult {
 export interface ExecOptions {
   /** Written to the command's stdin. */
   input?: string;
+  /** A local file streamed to the command's stdin as it is read (instead of `input`). */
+  inputFile?: string;
   /** Kill the command after this long and report exit code 124, as timeout(1) does. */
   timeoutMs?: number;
   /** Environment additions. */

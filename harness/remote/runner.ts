@@ -49,14 +49,15 @@ export class SshRunner implements HostRunner {
     const command = remoteCommand(argv, { sudo: this.sudo, ...(options.env ? { env: options.env } : {}), ...(options.timeoutMs ? { timeoutMs: options.timeoutMs } : {}) });
     const id = ++this.seq;
     const started = Date.now();
-    this.log(`[${new Date(started).toISOString()}] #${id} $ ${command}${options.input === undefined ? '' : ` (stdin: ${Buffer.byteLength(options.input)} bytes)`}\n`);
+    const stdin = options.inputFile !== undefined ? ` (stdin: ${options.inputFile})` : options.input === undefined ? '' : ` (stdin: ${Buffer.byteLength(options.input)} bytes)`;
+    this.log(`[${new Date(started).toISOString()}] #${id} $ ${command}${stdin}\n`);
     this.options.events?.emit({ type: 'command', host: this.host, command });
     const out: Buffer[] = [];
     const err: Buffer[] = [];
     let r: ChannelExecResult;
     try {
       r = await this.connection.exec(command, {
-        ...(options.input === undefined ? {} : { input: options.input }),
+        ...(options.inputFile !== undefined ? { inputFile: options.inputFile } : options.input === undefined ? {} : { input: options.input }),
         onStdout: (d) => {
           out.push(d);
           this.log(d);

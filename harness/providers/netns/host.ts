@@ -36,7 +36,7 @@ export class NetnsRunner implements HostRunner {
     const { execa } = await import('execa'); // loaded on first use: `env` and `status` never run a command
     const r = await execa('nsenter', [...nsenterArgs(this.holder), ...argv], {
       reject: false,
-      ...(options.input === undefined ? { stdin: 'ignore' as const } : { input: options.input }),
+      ...(options.inputFile !== undefined ? { inputFile: options.inputFile } : options.input === undefined ? { stdin: 'ignore' as const } : { input: options.input }),
       ...(options.timeoutMs ? { timeout: options.timeoutMs } : {}),
       ...(options.env ? { env: options.env } : {}),
     });
