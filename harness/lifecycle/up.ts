@@ -15,6 +15,7 @@ import type { LabContext } from '../state/lab-context.ts';
 import { stateRoot } from '../state/paths.ts';
 import { PrerequisiteError } from '../errors.ts';
 import { engineVersionString } from '../system/engines.ts';
+import { UNSENT_PATHS } from '../system/deb-engine.ts';
 import { packFolder } from '../system/pack-folder.ts';
 import { describeOrigin, resolveEngine, sourceOptionsFromEnv, type ResolvedEngine, type TreeSource } from '../system/engine-sources.ts';
 import { runningVersions, sameRelease, programVersion, type RunningVersions } from '../engine/versions.ts';
@@ -142,7 +143,7 @@ export function upSteps(plan: Plan, ctx: UpContext): { steps: Step[]; release: (
           run: async (signal: AbortSignal) => {
             const access = host(h.name);
             const tree = fromTree ? await engineTree() : undefined;
-            if (tree && access.receiveFolder) await access.receiveFolder(await (packing ??= packFolder(dirname(tree.bin), ctx.signal)));
+            if (tree && access.receiveFolder) await access.receiveFolder(await (packing ??= packFolder(dirname(tree.bin), UNSENT_PATHS, ctx.signal)));
             const startedAt = Date.now();
             await access.services.start(
               engineServiceSpec({ providerFlags: access.engineFlags, daemon: h.daemon!, kv: live.kv, extraFlags: plan.engine.flags, treeBin: tree?.bin }),

@@ -8,9 +8,12 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, w
 import { createHash } from 'node:crypto';
 import { basename, join } from 'node:path';
 import { ArchiveFetchError, ArchiveTrustError, DEFAULT_ARCHIVE_URLS, debianArch, fetchPackage, fetchSuiteIndex, selectEngine, upstreamVersion, type ArchiveSuite, type SuiteIndex } from './deb-archive.ts';
-import { bindToSuiteLibc, checkLibrariesInTree, checkLinksInside, findPrograms, linkBin, mergeInto, pruneTree, unpackDeb } from './deb-tree.ts';
+import { bindToSuiteLibc, checkLibrariesInTree, checkLinksInside, findPrograms, linkBin, mergeInto, pruneTree, unpackDeb, UNUSED_FOLDERS } from './deb-tree.ts';
 import { cacheLock, ENGINE_TREE_BINARIES, refuseIfInUse, writableCacheRoot } from './engines.ts';
 import { mapLimit } from '../wait.ts';
+
+/** Paths in an engine tree's folder that hosts are never sent (left in trees cached before pruneTree dropped them). */
+export const UNSENT_PATHS = UNUSED_FOLDERS.map((f) => `root/${f}`);
 
 /** What a tree from an archive is made of, as recorded beside it (overlab-engine.json). */
 export interface ArchiveEngineRecord {

@@ -4,7 +4,7 @@
 // bits dropped, trees joined). No network: packages are built here with dpkg-deb.
 import { expect } from 'chai';
 import fc from 'fast-check';
-import { chmodSync, existsSync, lstatSync, mkdirSync, mkdtempSync, readFileSync, readlinkSync, realpathSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, realpathSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, posix } from 'node:path';
 import { execa } from 'execa';
@@ -29,7 +29,7 @@ import {
   upstreamVersion,
   versionMatches,
 } from '../../harness/system/deb-archive.ts';
-import { checkLinksInside, linkTargetInTree, mergeInto, parseAr, tarCompressionFlag, unpackDeb } from '../../harness/system/deb-tree.ts';
+import { checkLinksInside, linkTargetInTree, mergeInto, parseAr, pruneTree, tarCompressionFlag, unpackDeb, UNUSED_FOLDERS } from '../../harness/system/deb-tree.ts';
 
 /** The error a call throws (or undefined when it returns). */
 function thrown(f: () => unknown): unknown {
@@ -828,5 +828,32 @@ describe('deb tree: unpacking packages and joining their trees', function () {
     expect(readFileSync(join(into, 'lib/new'), 'utf8')).to.equal('new');
     expect(existsSync(join(into, 'usr/lib/new')), 'not written through the old link').to.equal(false);
     expect(readFileSync(join(into, 'opt/thing'), 'utf8')).to.equal('a file now');
+  });
+});
+
+describe('deb tree: pruning to what an engine runs', () => {
+  it('keeps the programs and their libraries, and drops the other programs, docs, config and containerd 2\'s failpoint test programs', () => {
+    const root = mkdtempSync(join(tmpdir(), 'overlab-prune-'));
+    try {
+      const file = (path: string) => {
+        mkdirSync(join(root, posix.dirname(path)), { recursive: true });
+        writeFileSync(join(root, path), path);
+        return join(root, path);
+      };
+      const dockerd = file('usr/sbin/dockerd');
+      file('usr/bin/ctr');
+      file('usr/share/doc/docker.io/README');
+      file('etc/docker/daemon.json');
+      file('usr/lib/x86_64-linux-gnu/libc.so.6');
+      file('usr/lib/containerd/containerd-shim-runc-fp-v1');
+      file('usr/lib/cni/cni-bridge-fp');
+      pruneTree(root, { dockerd });
+      const left = (dir: string): string[] =>
+        readdirSync(join(root, dir), { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? left(posix.join(dir, e.name)) : [posix.join(dir, e.name)]));
+      expect(left('').sort()).to.deep.equal(['usr/lib/x86_64-linux-gnu/libc.so.6', 'usr/sbin/dockerd']);
+      for (const dir of UNUSED_FOLDERS) expect(existsSync(join(root, dir)), dir).to.equal(false);
+    } finally {
+      rmSync(root, { recursive: true, force: true });
+    }
   });
 });
