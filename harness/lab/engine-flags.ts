@@ -174,7 +174,7 @@ export const SHORT_FLAGS: Readonly<Record<string, string>> = {
   e: 'exec-driver',
 };
 
-const ALLOWED = 'a lab file may set networking, DNS and logging flags such as --mtu, --iptables, --dns, --log-level (list: README, engine.flags)';
+const ALLOWED = 'a lab file may set networking, DNS and logging flags such as --mtu, --iptables, --dns, --log-level (list: docs/lab-file.md, engine.flags)';
 /** The shape the schema gives an item: --name or --name=value, no control characters. */
 export const FLAG_ITEM = /^--([a-z][a-z0-9-]*)(?:=([^\x00-\x1f]*))?$/;
 

@@ -22,7 +22,7 @@ const FLAG_LINE = 5;
 const FLAG_COLUMN = 7;
 const HINT = 'a lab file may set networking, DNS and logging flags';
 
-/** At least one value each allowlisted flag takes (the README's examples and the project's own uses among them). */
+/** At least one value each allowlisted flag takes (the lab file reference's examples and the project's own uses among them). */
 const VALID: readonly string[] = [
   '--mtu=1400', '--mtu=68', '--network-control-plane-mtu=1500',
   '--iptables', '--iptables=false', '--ip6tables=true', '--ip-forward=false', '--ip-forward-no-drop', '--ip-masq=false', '--ipv6', '--icc=false',
@@ -31,7 +31,7 @@ const VALID: readonly string[] = [
   '--default-gateway=10.99.0.254', '--default-gateway-v6=fd00:99::fe', '--ip=127.0.0.1', '--host-gateway-ip=10.99.0.1',
   '--default-address-pool=base=10.10.0.0/16,size=24', '--default-address-pool=base=fd00:10::/48,size=64',
   '--default-network-opt=overlay=com.docker.network.driver.mtu=1400', '--default-network-opt=bridge=com.docker.network.bridge.enable_icc=false',
-  // The matrix integration spec breaks a cell's overlay this way (README, Release matrix).
+  // The matrix integration spec breaks a cell's overlay this way (docs/release-matrix.md).
   '--cluster-advertise=172.28.153.99:2376',
   '--swarm-default-advertise-addr=eth1', '--swarm-default-advertise-addr=172.28.128.5',
   '--dns=10.0.0.2', '--dns=fd00::53', '--dns-opt=ndots:2', '--dns-opt=edns0', '--dns-search=lab.example',
@@ -108,7 +108,7 @@ describe('engine.flags: the dockerd flags a lab file may add', () => {
 
   describe('refuses a flag not on the allowlist', () => {
     it('names it and what is allowed', () => {
-      expectOnlyProblem(labWithFlags('--frobnicate=1'), FLAG_LINE, FLAG_COLUMN, 'engine.flags[0] "--frobnicate=1" is refused: --frobnicate is not on overlab\'s list of dockerd flags a lab file may set', HINT, 'README, engine.flags');
+      expectOnlyProblem(labWithFlags('--frobnicate=1'), FLAG_LINE, FLAG_COLUMN, 'engine.flags[0] "--frobnicate=1" is refused: --frobnicate is not on overlab\'s list of dockerd flags a lab file may set', HINT, 'docs/lab-file.md, engine.flags');
     });
 
     it('suggests the nearest allowed flag for a typo', () => {
@@ -267,16 +267,16 @@ describe('engine.flags: the dockerd flags a lab file may add', () => {
     });
   });
 
-  describe('README and schema', () => {
-    const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8');
+  describe('the lab file reference (docs/lab-file.md) and schema', () => {
+    const readme = readFileSync(new URL('../../docs/lab-file.md', import.meta.url), 'utf8');
 
-    it('the README\'s engine.flags row lists exactly the allowlist', () => {
+    it('the reference\'s engine.flags row lists exactly the allowlist', () => {
       const row = readme.split('\n').find((l) => l.startsWith('| `flags` |'))!;
       const list = row.slice(row.indexOf('allowlist'), row.indexOf('Anything else'));
       expect([...list.matchAll(/`(--[a-z0-9-]+)`/g)].map((m) => m[1]!.slice(2)).sort()).to.deep.equal([...ENGINE_FLAG_NAMES].sort());
     });
 
-    it('the README says a lab file is as trusted as a Vagrantfile', () => {
+    it('the reference says a lab file is as trusted as a Vagrantfile', () => {
       expect(readme).to.match(/Trust a lab file as you would a Vagrantfile: it makes root run engines with its settings\./);
     });
   });

@@ -1,9 +1,10 @@
-// The README's examples work as written: every lab file in it validates, every command line in
-// it parses with the real commander program (actions recorded, never run), and the fenced
-// commands CI runs are the README's own.
+// The README's and docs/'s examples work as written: every lab file in them validates, every
+// command line in them parses with the real commander program (actions recorded, never run),
+// every link between the pages leads to a page and heading that exist, and the fenced commands
+// CI runs are the README's own. The README stays a front page (at most 150 lines).
 import { expect } from 'chai';
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { existsSync, readFileSync, readdirSync } from 'node:fs';
+import { dirname, join, relative } from 'node:path';
 import { execFileSync } from 'node:child_process';
 import { parseLab } from '../../harness/lab/load.ts';
 import { buildProgram, type CommandName } from '../../harness/cli/main.ts';
@@ -12,10 +13,20 @@ const ROOT = join(import.meta.dirname, '../..');
 const README = readFileSync(join(ROOT, 'README.md'), 'utf8');
 const PACKAGE = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { version: string; scripts: Record<string, string> };
 
+/** README.md and every Markdown page under docs/, as paths from the repository's root. */
+export function docPages(): string[] {
+  const walk = (dir: string): string[] =>
+    readdirSync(join(ROOT, dir), { withFileTypes: true }).flatMap((e) =>
+      e.isDirectory() ? walk(join(dir, e.name)) : e.name.endsWith('.md') ? [join(dir, e.name)] : [],
+    );
+  return ['README.md', ...walk('docs').sort()];
+}
+const PAGES = docPages().map((path) => ({ path, text: readFileSync(join(ROOT, path), 'utf8') }));
+
 /** The fenced blocks of a given info string's first word, with the line each starts on. */
-function fenced(lang: string): { line: number; text: string; info: string }[] {
+function fenced(text: string, lang: string): { line: number; text: string; info: string }[] {
   const blocks: { line: number; text: string; info: string }[] = [];
-  const lines = README.split('\n');
+  const lines = text.split('\n');
   for (let i = 0; i < lines.length; i++) {
     const open = /^```(\S*)\s*(.*)$/.exec(lines[i]!);
     if (!open || !open[1]) continue;
@@ -26,15 +37,38 @@ function fenced(lang: string): { line: number; text: string; info: string }[] {
   return blocks;
 }
 
+/** GitHub's anchor of a heading: lower case, punctuation dropped, blanks to dashes. */
+export function anchorOf(heading: string): string {
+  return heading
+    .trim()
+    .toLowerCase()
+    .replace(/[^\p{L}\p{N}\s_-]/gu, '')
+    .replace(/\s/g, '-');
+}
+
+/** The anchors of a page's headings (outside fenced blocks). */
+function anchors(text: string): Set<string> {
+  const found = new Set<string>();
+  let fence = false;
+  for (const line of text.split('\n')) {
+    if (line.startsWith('```')) fence = !fence;
+    const h = !fence && /^#{1,6} (.*)$/.exec(line);
+    if (h) found.add(anchorOf(h[1]!));
+  }
+  return found;
+}
+
 /**
  * Every overlab command line the README shows: in code spans and shell blocks, as `overlab ...`,
  * `npx overlab ...` or `npm run lab:X -- ...`. Synopses (with [optional] parts or a|b) are the
  * reference table's, not examples, and are left out.
  */
 export function cliExamples(text: string, scripts: Record<string, string>): { source: string; argv: string[] }[] {
+  // Code spans outside fenced blocks (a fence's ``` is no span).
+  const prose = text.replace(/^```[^\n]*\n[\s\S]*?^```[^\n]*$/gm, '');
   const snippets = [
-    ...[...text.matchAll(/`([^`\n]+)`/g)].map((m) => m[1]!),
-    ...fenced('sh').flatMap((b) => b.text.split('\n')),
+    ...[...prose.matchAll(/`([^`\n]+)`/g)].map((m) => m[1]!),
+    ...fenced(text, 'sh').flatMap((b) => b.text.split('\n')),
   ];
   const examples: { source: string; argv: string[] }[] = [];
   for (const snippet of snippets) {
@@ -47,7 +81,7 @@ export function cliExamples(text: string, scripts: Record<string, string>): { so
       const direct = /(?:^|\s)(?:npx )?overlab ((?:-|[a-z]).*)$/.exec(part);
       if (npm) {
         const script = scripts[npm[1]!];
-        if (!script) throw new Error(`the README runs npm script ${npm[1]}, which package.json does not have`);
+        if (!script) throw new Error(`the docs run npm script ${npm[1]}, which package.json does not have`);
         argv = [...script.replace(/^node bin\/overlab\.js\s*/, '').split(/\s+/).filter(Boolean), ...words(npm[2] ?? '')];
       } else if (direct) argv = words(direct[1]!);
       if (!argv || /\[|\\\||\.\.\./.test(part)) continue;
@@ -87,29 +121,43 @@ async function ran(argv: string[]): Promise<{ command: CommandName; args: unknow
   return r;
 }
 
-describe('README', () => {
+describe('README and docs/', () => {
+  it('reads README.md and the pages under docs/', () => {
+    expect(PAGES.map((p) => p.path)).to.include.members(['README.md', 'docs/lab-file.md', 'docs/cli.md', 'docs/providers.md', 'docs/matrix-ci.md']);
+  });
+
+  it('the README is a front page: at most 150 lines', () => {
+    expect(README.split('\n').length).to.be.at.most(150);
+  });
+
   describe('every lab file example validates', () => {
-    const blocks = fenced('yaml');
-    it('has lab file examples', () => expect(blocks.length).to.be.greaterThan(1));
+    // A ```yaml block is a lab file; other YAML says what it is (```yaml workflow).
+    const blocks = PAGES.flatMap((p) => fenced(p.text, 'yaml').map((b) => ({ ...b, page: p.path })));
+    it('has lab file examples', () => expect(blocks.filter((b) => b.info === '').length).to.be.greaterThan(1));
     for (const b of blocks) {
-      it(`the lab file at README.md:${b.line}`, () => {
-        expect(() => parseLab(b.text, `README.md:${b.line}`)).to.not.throw();
+      if (b.info !== '') continue;
+      it(`the lab file at ${b.page}:${b.line}`, () => {
+        expect(() => parseLab(b.text, `${b.page}:${b.line}`)).to.not.throw();
       });
     }
   });
 
   describe('every command line example parses with the real program', () => {
-    const examples = cliExamples(README, PACKAGE.scripts);
-    it('finds the examples (overlab, npx overlab, npm run lab:...)', () => {
+    const examples = PAGES.flatMap((p) => cliExamples(p.text, PACKAGE.scripts).map((e) => ({ ...e, page: p.path })));
+    it('finds the examples (overlab, npx overlab, npm run lab:...) on every page that has some', () => {
       const sources = examples.map((e) => e.source);
       expect(sources).to.include('npm run lab:up -- --provider vagrant');
       expect(sources).to.include('npm run lab:down -- --provider vagrant');
       expect(sources).to.include('npx overlab env mhs-demo1');
       expect(sources).to.include('overlab --version');
       expect(examples.length).to.be.greaterThan(15);
+      const pages = new Set(examples.map((e) => e.page));
+      for (const page of ['README.md', 'docs/setup.md', 'docs/cli.md', 'docs/providers.md', 'docs/workshops.md', 'docs/release-matrix.md', 'docs/faults.md', 'docs/matrix-ci.md']) {
+        expect(pages, page).to.include(page);
+      }
     });
     for (const e of examples) {
-      it(e.source, async () => {
+      it(`${e.page}: ${e.source}`, async () => {
         const r = await parse(e.argv);
         if (e.argv.includes('--help') || e.argv.includes('--version')) {
           expect(r, e.source).to.deep.equal({ shown: e.argv.includes('--help') ? 'commander.helpDisplayed' : 'commander.version' });
@@ -145,7 +193,7 @@ describe('README', () => {
     it('has an up block and a test block, with no literal sudo (the scripts elevate themselves)', () => {
       expect(command('up')).to.equal('scripts/setup-host.sh && npm ci && npm run lab:up');
       expect(command('test')).to.equal('scripts/setup-host.sh --with-zookeeper && npm ci && npm run test:all');
-      for (const b of fenced('sh')) expect(b.text, `README.md:${b.line}`).to.not.match(/(^|&& *)sudo /m);
+      for (const p of PAGES) for (const b of fenced(p.text, 'sh')) expect(b.text, `${p.path}:${b.line}`).to.not.match(/(^|&& *)sudo /m);
     });
     it('.ci/run runs the up block, then the test block, through scripts/readme-command.sh', () => {
       const ci = readFileSync(join(ROOT, '.ci/run'), 'utf8');
@@ -153,6 +201,62 @@ describe('README', () => {
       expect(ci).to.include('scripts/readme-command.sh test');
       expect(ci.indexOf('bash -euo pipefail -c "$up"')).to.be.lessThan(ci.indexOf('exec bash -euo pipefail -c "$tests"'));
       expect(ci).to.not.match(/^npm /m);
+    });
+  });
+
+  describe('every link between the pages leads somewhere', () => {
+    for (const p of PAGES) {
+      const prose = p.text.replace(/^```[^\n]*\n[\s\S]*?^```[^\n]*$/gm, '');
+      const links = [...prose.matchAll(/\]\(([^)\s]+)\)/g)].map((m) => m[1]!).filter((l) => !/^[a-z]+:/.test(l));
+      if (!links.length) continue;
+      it(`${p.path}: ${links.length} links`, () => {
+        for (const link of links) {
+          const [file, anchor] = link.split('#') as [string, string | undefined];
+          const target = file === '' ? p.path : relative(ROOT, join(ROOT, dirname(p.path), file));
+          expect(existsSync(join(ROOT, target)), `${p.path}: ${link} (no ${target})`).to.equal(true);
+          if (anchor !== undefined) expect([...anchors(readFileSync(join(ROOT, target), 'utf8'))], `${p.path}: ${link}`).to.include(anchor);
+        }
+      });
+    }
+  });
+
+  it('the README\'s providers table is docs/providers.md\'s', () => {
+    const table = (text: string) => text.split('\n').filter((l) => l.startsWith('| `') && /netns|vagrant|ssh/.test(l.split('|')[1]!));
+    const readme = table(README);
+    expect(readme).to.have.length(3);
+    expect(table(PAGES.find((p) => p.path === 'docs/providers.md')!.text)).to.deep.equal(readme);
+  });
+
+  describe('docs/architecture.md', () => {
+    const page = PAGES.find((p) => p.path === 'docs/architecture.md')!.text;
+    const cruiser = readFileSync(join(ROOT, '.dependency-cruiser.cjs'), 'utf8');
+    it("the floors table names each floor's folders as .dependency-cruiser.cjs does", () => {
+      const floors: Record<string, string> = { planning: 'PLANNING', machinery: 'MACHINERY', providers: 'PROVIDERS', lifecycle: 'LIFECYCLE', cli: 'CLI' };
+      for (const [floor, constant] of Object.entries(floors)) {
+        const regex = new RegExp(`const ${constant} = '\\^harness/(?:\\(\\?:)?([a-z|]+)\\)?/'`).exec(cruiser);
+        expect(regex, constant).to.not.equal(null);
+        const row = page.split('\n').find((l) => l.startsWith(`| ${floor} |`));
+        expect(row, floor).to.not.equal(undefined);
+        const listed = [...row!.split('|')[2]!.matchAll(/`([a-z]+)\/`/g)].map((m) => m[1]!);
+        expect(listed.sort(), floor).to.deep.equal(regex![1]!.split('|').sort());
+      }
+    });
+    it('the layout lists every folder and top-level file of harness/ and every folder of specs/, each once', () => {
+      const listing = page.slice(page.indexOf('## Layout'));
+      const entries = [...listing.matchAll(/^ {4}( *)([a-z][\w.-]*\/?|[a-z][\w.-]*\.[a-z]+)\s/gm)];
+      let top = '';
+      const paths: string[] = [];
+      for (const m of entries) {
+        if (m[1] === '') top = m[2]!;
+        paths.push(m[1] === '' ? m[2]! : top + m[2]!);
+      }
+      expect(paths.filter((x, i) => paths.indexOf(x) !== i), 'listed twice').to.deep.equal([]);
+      const actual = [
+        ...readdirSync(join(ROOT, 'harness'), { withFileTypes: true }).map((e) => `harness/${e.name}${e.isDirectory() ? '/' : ''}`),
+        ...readdirSync(join(ROOT, 'specs'), { withFileTypes: true }).filter((e) => e.isDirectory()).map((e) => `specs/${e.name}/`),
+      ];
+      expect(actual.filter((x) => !paths.includes(x)), 'not listed').to.deep.equal([]);
+      expect(paths.filter((x) => /^(harness|specs)\/./.test(x) && !actual.includes(x)), 'listed but gone').to.deep.equal([]);
     });
   });
 });

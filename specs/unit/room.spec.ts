@@ -110,8 +110,8 @@ describe('workshops (pure)', () => {
       expect(renderDot(topologyGraph(plan))).to.include('label="tutorial: say \\"hi\\" there"');
     });
 
-    it("the README's Mermaid picture of the tutorial is the current drawing", async () => {
-      const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');
+    it("docs/workshops.md's Mermaid picture of the tutorial is the current drawing", async () => {
+      const readme = readFileSync(join(ROOT, 'docs/workshops.md'), 'utf8');
       const block = /```mermaid\n([\s\S]*?)```/.exec(readme)?.[1];
       expect(block).to.equal(renderMermaid(topologyGraph(planLab(await tutorialLab()))));
     });
