@@ -30,7 +30,7 @@ function factsOf<K extends Fact['kind']>(plan: Plan, kind: K): Extract<Fact, { k
 const host = (plan: Plan, name: string) => plan.hosts.find((h) => h.name === name)!;
 
 describe('shipped labs', () => {
-  it('include the four the README describes', () => {
+  it('include the four docs/lab-file.md describes', () => {
     expect(shippedLabs).to.include.members(['docker-machine.yaml', 'isolation.yaml', 'swarm.yaml', 'tutorial.yaml']);
   });
 
