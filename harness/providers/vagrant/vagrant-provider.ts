@@ -5,12 +5,11 @@
 // ../ssh-hosts.ts). Host keys: trusted on first use, at the `up` that creates the machines
 // (recorded in .overlab/<lab>/known_hosts), and checked against that record afterwards.
 // `down` is `vagrant destroy -f`. With `libvirt: 'local'` the lab
-// brings its own libvirt in a namespace (./local-libvirt.ts) and the locally built box.
-import { appendFileSync, existsSync, mkdirSync, readFileSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
+// brings its own libvirt in a namespace (./local-libvirt.ts) and the locally built box. Which
+// hypervisor Vagrant uses is ./hypervisor.ts; running `vagrant` itself, ./vagrant-cli.ts.
+import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { execa } from 'execa';
-import { listDir } from '../../system/files.ts';
 import { inNamespace } from '../../system/namespaces.ts';
 import { findProgram } from '../../system/programs.ts';
 import { CommandFailedError, HostUnreachableError, LabStateError, PrerequisiteError } from '../../errors.ts';
@@ -25,77 +24,16 @@ import type { LabContext } from '../../state/lab-context.ts';
 import { labKnownHosts, labStateDir } from '../../state/paths.ts';
 import { connectSshHosts, describeSshHost, recordSshHosts, sshCommandArgv, type SshHostSpec } from '../ssh-hosts.ts';
 import { machineStates, type MachineState } from './machine-readable.ts';
-import { guestKeyPath, LOCAL_GUEST, LocalLibvirt, localBox, localLibvirtPlan, localLibvirtSettings, localLibvirtUnusableReason, proxiedEndpoint, libvirtNamespace, daemonArgv, sweepLocalLibvirt, type LibvirtMode } from './local-libvirt.ts';
+import { guestKeyPath, LOCAL_GUEST, LocalLibvirt, localBox, localLibvirtPlan, localLibvirtSettings, localLibvirtUnusableReason, proxiedEndpoint, libvirtNamespace, daemonArgv, type LibvirtMode } from './local-libvirt.ts';
+import { sweepLocalLibvirt } from './libvirt-sweep.ts';
+import { runVagrant } from './vagrant-cli.ts';
 import { vagrantPhases, type TimedLine } from './phases.ts';
 import { ensureKeyPair } from '../../system/ssh-keys.ts';
 
-/** Vagrant providers (hypervisors) by the name `--provider` takes. */
-export type VagrantHypervisor = 'virtualbox' | 'libvirt' | 'docker' | 'parallels' | 'hyperv' | 'vmware_desktop';
+import { DESTROY_ARGS, detectHypervisor, SSH_CONFIG_ARGS, STATUS_ARGS, vagrantLibvirtInstalled, vagrantUpArgs } from './hypervisor.ts';
 
-/** Providers whose plugin declares `parallel: true`; the others bring machines up one at a time. */
-export const PARALLEL_HYPERVISORS: readonly string[] = ['libvirt', 'docker', 'parallels'];
-
-export function vagrantUpArgs(hypervisor: string): string[] {
-  return ['up', '--no-provision', `--provider=${hypervisor}`, PARALLEL_HYPERVISORS.includes(hypervisor) ? '--parallel' : '--no-parallel'];
-}
-export const SSH_CONFIG_ARGS = ['ssh-config'];
-export const STATUS_ARGS = ['status', '--machine-readable'];
-export const DESTROY_ARGS = ['destroy', '-f'];
-
-function vagrantLibvirtInstalled(home: string): boolean {
-  const gemDirs = ['/usr/share/rubygems-integration/all/gems', '/usr/lib/ruby/vendor_ruby', ...listDir(join(home, '.vagrant.d', 'gems')).map((v) => join(home, '.vagrant.d', 'gems', v, 'gems'))];
-  return gemDirs.some((d) => listDir(d).some((g) => g.startsWith('vagrant-libvirt')));
-}
-
-/**
- * A libvirtd of the machine's own: running in this process's network namespace. A lab's local
- * libvirtd (in its `ovl.<lab>._libvirt` namespace) is not one, nor is a socket file left behind.
- */
-function machineLibvirtdRunning(): boolean {
-  const own = (pid: string) => {
-    try {
-      return readlinkSync(`/proc/${pid}/ns/net`);
-    } catch {
-      return undefined;
-    }
-  };
-  const ours = own('self');
-  return listDir('/proc').some((pid) => {
-    if (!/^\d+$/.test(pid)) return false;
-    try {
-      return readFileSync(`/proc/${pid}/comm`, 'utf8').trim() === 'libvirtd' && own(pid) === ours;
-    } catch {
-      return false;
-    }
-  });
-}
-
-/** What the machine has, for detectHypervisor; tests pass their own. */
-export interface HypervisorProbe {
-  libvirtPlugin: boolean;
-  libvirtd: boolean;
-}
-
-export function machineProbe(home = homedir()): HypervisorProbe {
-  return { libvirtPlugin: vagrantLibvirtInstalled(home), libvirtd: machineLibvirtdRunning() };
-}
-
-/**
- * The hypervisor Vagrant would use here: VAGRANT_DEFAULT_PROVIDER when set, else VirtualBox when
- * VBoxManage is installed, else libvirt when vagrant-libvirt is installed and the machine's own
- * libvirtd runs.
- */
-export function detectHypervisor(env: NodeJS.ProcessEnv = process.env, probe: HypervisorProbe = machineProbe()): { hypervisor: string } | { reason: string } {
-  const virtualbox = () => findProgram('VBoxManage', { env }) !== undefined;
-  const libvirt = () => probe.libvirtPlugin && probe.libvirtd;
-  const chosen = env['VAGRANT_DEFAULT_PROVIDER'];
-  if (chosen === 'virtualbox' && !virtualbox()) return { reason: 'VAGRANT_DEFAULT_PROVIDER is virtualbox, but VBoxManage is not installed' };
-  if (chosen === 'libvirt' && !libvirt()) return { reason: 'VAGRANT_DEFAULT_PROVIDER is libvirt, but the vagrant-libvirt plugin or a running libvirtd is missing' };
-  if (chosen) return { hypervisor: chosen };
-  if (virtualbox()) return { hypervisor: 'virtualbox' };
-  if (libvirt()) return { hypervisor: 'libvirt' };
-  return { reason: 'no usable hypervisor: VirtualBox (VBoxManage) is not installed, and libvirt is not usable (the vagrant-libvirt plugin and a running libvirtd)' };
-}
+// Hypervisor detection lives in ./hypervisor.ts; re-exported for the provider's importers.
+export { DESTROY_ARGS, detectHypervisor, machineProbe, PARALLEL_HYPERVISORS, SSH_CONFIG_ARGS, STATUS_ARGS, vagrantUpArgs, type HypervisorProbe, type VagrantHypervisor } from './hypervisor.ts';
 
 /** Trust on first use: the `up` that creates the machines records their keys; later connections check them. */
 export function vagrantHostKeys(stateDir: string, firstUp: boolean): HostKeyPolicy {
@@ -155,42 +93,8 @@ export class VagrantProvider implements Provider {
   }
 
   /** Runs `vagrant ARGS` in the lab's state folder; its output is streamed to logs/vagrant.log. */
-  async vagrant(args: readonly string[], ctx: LabContext, options: { onLine?: (line: string) => void } = {}): Promise<string> {
-    const cwd = ctx.store.dir;
-    // A lab with its own libvirt runs vagrant in that libvirt's namespace, where the guests are.
-    const local = LocalLibvirt.recorded(ctx);
-    const argv = local ? inNamespace(local.namespace, ['vagrant', ...args]) : ['vagrant', ...args];
-    const command = shellJoin(argv);
-    const log = join(cwd, 'logs', 'vagrant.log');
-    mkdirSync(join(cwd, 'logs'), { recursive: true });
-    appendFileSync(log, `[${new Date().toISOString()}] $ ${command}\n`);
-    ctx.events.emit({ type: 'command', host: '(vagrant)', command });
-    const child = execa(argv[0]!, argv.slice(1), {
-      cwd,
-      env: { VAGRANT_CHECKPOINT_DISABLE: '1', ...(local ? { LIBVIRT_DEFAULT_URI: 'qemu:///system' } : {}) },
-      stdin: 'ignore',
-      all: true,
-      reject: false,
-      cancelSignal: ctx.signal,
-    });
-    let partial = '';
-    child.all?.on('data', (d: Buffer) => {
-      appendFileSync(log, d);
-      if (!options.onLine) return;
-      const lines = (partial + d.toString()).split('\n');
-      partial = lines.pop() ?? '';
-      for (const l of lines) options.onLine(l);
-    });
-    const r = await child;
-    appendFileSync(log, `[${new Date().toISOString()}] exit ${r.exitCode ?? 'none'}\n`);
-    if (r.isCanceled) throw ctx.signal.reason ?? new Error('interrupted');
-    if ((r.cause as NodeJS.ErrnoException | undefined)?.code === 'ENOENT') {
-      throw new PrerequisiteError('vagrant is not installed (not found on PATH)', { hint: 'Run `sudo scripts/setup-host.sh`, or use --provider netns.' });
-    }
-    if (r.exitCode !== 0) {
-      throw new CommandFailedError({ command: `${command} (in ${cwd})`, exitCode: r.exitCode ?? null, output: String(r.all ?? '') }, { hint: `Full output: ${log}` });
-    }
-    return String(r.stdout);
+  vagrant(args: readonly string[], ctx: LabContext, options: { onLine?: (line: string) => void } = {}): Promise<string> {
+    return runVagrant(args, ctx, options);
   }
 
   /**
