@@ -210,7 +210,9 @@ describe('engine.flags: the dockerd flags a lab file may add', () => {
     });
   });
 
-  describe('properties', () => {
+  describe('properties', function () {
+    // Each run validates a whole lab file: 100 runs take 1-2 s alone, and 2-4 s on a loaded machine.
+    this.timeout(20_000);
     const allowed = new Set(ENGINE_FLAG_NAMES);
 
     it('a flag name not on the allowlist is always refused, at its item, with a message naming it and what is allowed', () => {
