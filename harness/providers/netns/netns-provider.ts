@@ -3,108 +3,35 @@
 // veth pairs, with its own sshd. Engines and KV stores run in them as real processes. The
 // hosts' sshd uses a host key overlab generates for the lab; its public key is pinned in the
 // lab's known_hosts (and its fingerprint in the lab state), and every SSH connection to a host,
-// overlab's or `overlab ssh`'s, trusts that key and no other.
-import { spawn } from 'node:child_process';
-import { existsSync, lstatSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
-import { readFile, writeFile } from 'node:fs/promises';
+// overlab's or `overlab ssh`'s, trusts that key and no other. One concept per module: the
+// holder of each host's namespaces (./holder.ts), the lab's keys and each host's sshd
+// (./sshd.ts), how a host is reached (./access.ts), the wiring (./topology.ts).
+import { existsSync, lstatSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { CommandFailedError, currentUid, HostUnreachableError, LabStateError } from '../../errors.ts';
-import type { HostPlan, Plan } from '../../lab/types.ts';
+import type { Plan } from '../../lab/types.ts';
 import { labKnownHosts, labRuntimeDir, ownerStateDir, RUNTIME_ROOT } from '../../state/paths.ts';
 import { ensureRootOnlyDir, notRootOnly } from '../../system/root-dirs.ts';
 import { fingerprint, knownHostsLine, knownHostsName } from '../../remote/host-keys.ts';
 import { hostKeyOptions, sshCommandArgv } from '../ssh-hosts.ts';
 import { describeOwner } from '../../state/owner.ts';
-import { waitFor } from '../../wait.ts';
 import { emptyDestroyReport, type DestroyReport, type HostCommands, type Provider } from '../provider.ts';
-import { ENGINE_SERVICE, type HostAccess, type HostKeyPolicy, type HostRunner } from '../../host.ts';
+import { ENGINE_SERVICE, type HostAccess, type HostRunner } from '../../host.ts';
 import type { LabContext } from '../../state/lab-context.ts';
-import { isSameProcess, processRef, recordedProcess, stopProcess, type ProcessRef } from '../../system/processes.ts';
+import { isSameProcess, stopProcess, type ProcessRef } from '../../system/processes.ts';
 import { findProgram } from '../../system/programs.ts';
-import { handOver, removeOwnerFolder, ownerEngineSocket, OwnerRunner, ownerRuntimeDir, ownerSshEndpoint } from './hand-over.ts';
-import { NetnsRunner, NetnsServices, type ServiceRecord } from './host.ts';
+import { handOver, removeOwnerFolder, ownerRuntimeDir } from './hand-over.ts';
 import { killProcessesIn, labPrefix, mountNamespaceOf, namespaceInode, namespacesWithPrefix, netNamespaceOf, NETNS_DIR, pinNamespaces } from '../../system/namespaces.ts';
 import { mountsUnder, removeCgroups } from './leftovers.ts';
 import { estimateNetnsMemoryMiB, netnsMemoryInUseMiB } from './memory.ts';
-import { cgroupParent, hostNamespace, hostRuntimeDir, hostsFile, sshdConfig, switchAddress, switchNamespace, wiringScripts } from './topology.ts';
-import { ensureKeyPair } from '../../system/ssh-keys.ts';
+import { hostNamespace, hostRuntimeDir, hostsFile, switchAddress, switchNamespace, wiringScripts } from './topology.ts';
+import { HOLDER_SCRIPT, holderOf, recordedHolders, startHolder, type NetnsHostResources } from './holder.ts';
+import { makeLabKeys, startSshd } from './sshd.ts';
+import { netnsAccess, netnsEngineFlags, netnsOwnerAccess } from './access.ts';
+
+export { netnsHostKeys } from './sshd.ts';
 
 const REQUIRED_BINARIES = ['ip', 'nsenter', 'unshare', 'dockerd', 'busybox', 'ssh-keygen', 'sshd'];
-
-/**
- * Holds a host's UTS and mount namespaces: sets the hostname, gives the host a private /run
- * (iptables lock, containerd shim sockets, libnetwork's /run/docker/netns) and the lab's
- * /etc/hosts, then sleeps until killed.
- */
-/**
- * Each host's namespaces: its hostname, a /run of its own (its dockerd's and sshd's), the
- * machine's runtime root ($3, under /run) bound back into it through a descriptor opened
- * before the new /run hid it, and the lab's hosts file.
- */
-const HOLDER_SCRIPT = [
-  'set -e',
-  'hostname "$1"',
-  'exec 3<"$3"',
-  'mount -t tmpfs -o mode=0755 overlab-run /run',
-  'mkdir -p /run/sshd "$3"',
-  // --no-canonicalize: mount(8) would turn the descriptor's link into its path, now the new /run's.
-  'mount --no-canonicalize --bind /proc/self/fd/3 "$3"',
-  'exec 3<&-',
-  'mount --bind "$2" /etc/hosts',
-  'exec sleep infinity',
-].join('; ');
-
-interface NetnsHostResources {
-  namespace: string;
-  holderPid?: number;
-  /** The holder's start time (see ProcessRef). */
-  holderStart?: number;
-  runtimeDir: string;
-  services?: Record<string, ServiceRecord>;
-}
-
-/** Where the lab's runtime folder keeps its hosts' holders (pid and start time, by host). */
-function holdersFile(lab: string): string {
-  return join(labRuntimeDir(lab), 'holders.json');
-}
-
-/** Adds a host's holder to the runtime folder's record (read, then replaced whole). */
-function recordHolder(lab: string, host: string, holder: ProcessRef): void {
-  const all = { ...readHolders(lab), [host]: holder };
-  const tmp = `${holdersFile(lab)}.${process.pid}.tmp`;
-  writeFileSync(tmp, JSON.stringify(all), { mode: 0o644 });
-  renameSync(tmp, holdersFile(lab));
-}
-
-function readHolders(lab: string): Record<string, ProcessRef> {
-  try {
-    const v = JSON.parse(readFileSync(holdersFile(lab), 'utf8')) as unknown;
-    if (v === null || typeof v !== 'object' || Array.isArray(v)) return {};
-    const out: Record<string, ProcessRef> = {};
-    for (const [host, r] of Object.entries(v as Record<string, { pid?: unknown; start?: unknown }>)) {
-      if (Number.isInteger(r?.pid) && (r.pid as number) > 0 && Number.isInteger(r.start)) out[host] = recordedProcess(r.pid as number, r.start as number);
-    }
-    return out;
-  } catch {
-    return {};
-  }
-}
-
-/** The holders the runtime folder records (only with their start times: a pid alone proves nothing). */
-function recordedHolders(lab: string): ProcessRef[] {
-  return Object.values(readHolders(lab));
-}
-
-/** The host's namespace holder as recorded, when one was. */
-function holderOf(resources: unknown): ProcessRef | undefined {
-  const r = resources as NetnsHostResources | undefined;
-  return r?.holderPid === undefined ? undefined : recordedProcess(r.holderPid, r.holderStart);
-}
-
-/** The hosts' key is the one overlab generated and pinned in the lab's known_hosts; nothing new is ever trusted. */
-export function netnsHostKeys(stateDir: string): HostKeyPolicy {
-  return { knownHosts: [], recordIn: labKnownHosts(stateDir), vouchedBy: 'overlab' };
-}
 
 export class NetnsProvider implements Provider {
   readonly id = 'netns' as const;
@@ -146,7 +73,7 @@ export class NetnsProvider implements Provider {
     mkdirSync(labDir, { recursive: true, mode: 0o755 });
     const hostsPath = join(labDir, 'hosts');
     writeFileSync(hostsPath, hostsFile(plan));
-    const [, hostKey] = await Promise.all([this.wire(plan, ctx), this.makeKeys(sshDir)]);
+    const [, hostKey] = await Promise.all([this.wire(plan, ctx), makeLabKeys(sshDir)]);
     // Pin the host key: the lab's known_hosts lists it for every host's address, and nothing else.
     writeFileSync(labKnownHosts(store.dir), plan.hosts.map((h) => `${knownHostsLine(knownHostsName(h.address, 22), hostKey)}\n`).join(''), { mode: 0o600 });
     store.update((s) => {
@@ -160,10 +87,10 @@ export class NetnsProvider implements Provider {
     }
     const hosts = await Promise.all(
       plan.hosts.map(async (h) => {
-        const holder = await this.startHolder(plan, h, hostsPath, ctx);
-        const access = this.access(plan, h, holder, ctx);
+        const holder = await startHolder(plan, h, hostsPath, ctx);
+        const access = netnsAccess(plan, h, holder, ctx);
         ctx.signal.throwIfAborted();
-        await this.startSshd(h, access, sshDir);
+        await startSshd(h, access, sshDir);
         return access;
       }),
     );
@@ -187,7 +114,7 @@ export class NetnsProvider implements Provider {
           hint: `Run \`overlab down --lab ${plan.lab}\`, then \`overlab up --lab ${plan.lab}\`.`,
         });
       }
-      return owner ? this.ownerAccess(plan, h, holder, ctx) : this.access(plan, h, holder, ctx);
+      return owner ? netnsOwnerAccess(plan, h, holder, ctx) : netnsAccess(plan, h, holder, ctx);
     });
   }
 
@@ -324,119 +251,8 @@ export class NetnsProvider implements Provider {
     await Promise.all(Object.entries(inside).map(([ns, script]) => batch(['-n', ns], script)));
   }
 
-  /** The lab's client key and sshd host key (generated once per lab), sshd's config; returns the host key's public blob. */
-  private async makeKeys(sshDir: string): Promise<Buffer> {
-    mkdirSync(sshDir, { recursive: true, mode: 0o700 });
-    const key = join(sshDir, 'id_ed25519');
-    const hostKey = join(sshDir, 'ssh_host_ed25519_key');
-    const [clientPublic, hostPublic] = await Promise.all([ensureKeyPair(key, 'overlab'), ensureKeyPair(hostKey, 'overlab-host')]);
-    rmSync(join(sshDir, 'authorized_keys'), { force: true });
-    await writeFile(join(sshDir, 'authorized_keys'), `${clientPublic}\n`, { mode: 0o600 });
-    await writeFile(join(sshDir, 'sshd_config'), sshdConfig({ hostKey, authorizedKeys: join(sshDir, 'authorized_keys') }));
-    const [type, base64] = hostPublic.split(/\s+/);
-    const blob = Buffer.from(base64 ?? '', 'base64');
-    if (type !== 'ssh-ed25519' || blob.length === 0) throw new LabStateError(`the lab's host key ${hostKey} is not an ed25519 key`, { hint: `Remove ${sshDir} and run \`overlab up\` again.` });
-    return blob;
-  }
-
-  private async startHolder(plan: Plan, h: HostPlan, hostsPath: string, ctx: LabContext): Promise<ProcessRef> {
-    const ns = hostNamespace(plan.lab, h.name);
-    mkdirSync(hostRuntimeDir(plan.lab, h.name), { recursive: true });
-    const child = spawn(
-      'nsenter',
-      [`--net=/run/netns/${ns}`, '--', 'unshare', '--uts', '--mount', '--propagation', 'private', '--', 'sh', '-c', HOLDER_SCRIPT, 'holder', h.hostname, hostsPath, RUNTIME_ROOT],
-      { detached: true, stdio: ['ignore', 'ignore', 'pipe'] },
-    );
-    let stderr = '';
-    child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
-    const pid = await new Promise<number>((resolve, reject) => {
-      child.once('spawn', () => resolve(child.pid!));
-      child.once('error', reject);
-    });
-    const holder = processRef(pid);
-    try {
-      ctx.store.update((s) => {
-        s.hosts[h.name]!.resources['holderPid'] = pid;
-        if (holder.start !== undefined) s.hosts[h.name]!.resources['holderStart'] = holder.start;
-      });
-      recordHolder(plan.lab, h.name, holder);
-      // Ready when the holder has exec'd sleep, i.e. its hostname and mounts are in place.
-      await waitFor(
-        async () => {
-          if (!isSameProcess(holder)) {
-            throw new CommandFailedError({ command: `namespace holder of ${h.name}`, exitCode: child.exitCode, output: stderr, host: h.name });
-          }
-          const comm = (await readFile(`/proc/${pid}/comm`, 'utf8')).trim();
-          return comm === 'sleep' ? true : undefined;
-        },
-        { what: `the namespaces of ${h.name}`, timeoutMs: 10_000, intervalMs: 5, signal: ctx.signal },
-      );
-    } finally {
-      // Whatever happened (an abort included), the holder outlives this process: its pipe and
-      // handle must not hold the event loop (an interrupted `up` once waited 11 minutes on them).
-      child.stderr!.destroy();
-      child.unref();
-    }
-    return holder;
-  }
-
-  private access(plan: Plan, h: HostPlan, holder: ProcessRef, ctx: LabContext): HostAccess {
-    const runtimeDir = hostRuntimeDir(plan.lab, h.name);
-    const socketPath = join(runtimeDir, 'docker.sock');
-    const sshDir = join(ctx.store.dir, 'ssh');
-    return {
-      name: h.name,
-      address: h.address,
-      runner: new NetnsRunner(h.name, holder),
-      services: new NetnsServices(h.name, holder, ctx.store, runtimeDir),
-      ssh: {
-        host: h.address,
-        port: 22,
-        username: 'root',
-        privateKeyPath: join(sshDir, 'id_ed25519'),
-        proxy: ['nsenter', `--net=/run/netns/${switchNamespace(plan.lab)}`, '--', 'busybox', 'nc', h.address, '22'],
-        hostKeys: netnsHostKeys(ctx.store.dir),
-      },
-      engine: h.role === 'docker' ? { kind: 'socket', socketPath } : undefined,
-      engineFlags: this.engineFlagsFor(plan, h.name),
-    };
-  }
-
-  /** The owner's way to a host: its engine door, and a runner over SSH through its sshd door. */
-  private ownerAccess(plan: Plan, h: HostPlan, holder: ProcessRef, ctx: LabContext): HostAccess {
-    const ssh = ownerSshEndpoint(plan, h, ctx.store.dir, netnsHostKeys(ctx.store.dir));
-    const runner = new OwnerRunner(ssh, h.name, ctx.signal);
-    return {
-      name: h.name,
-      address: h.address,
-      runner,
-      // Starting and stopping services is root's (faults refuse the owner before they get here).
-      services: new NetnsServices(h.name, holder, ctx.store, hostRuntimeDir(plan.lab, h.name)),
-      ssh,
-      engine: h.role === 'docker' ? { kind: 'socket', socketPath: ownerEngineSocket(plan.lab, h.name) } : undefined,
-      engineFlags: this.engineFlagsFor(plan, h.name),
-      close: () => runner.close(),
-    };
-  }
-
   engineFlagsFor(plan: Plan, name: string): string[] {
-    const h = plan.hosts.find((x) => x.name === name)!;
-    const runtimeDir = hostRuntimeDir(plan.lab, h.name);
-    const socketPath = join(runtimeDir, 'docker.sock');
-    return h.role === 'docker'
-          ? [
-              `--host=unix://${socketPath}`,
-              `--data-root=${join(runtimeDir, 'docker')}`,
-              `--exec-root=${join(runtimeDir, 'exec')}`,
-              `--pidfile=${join(runtimeDir, 'docker.pid')}`,
-              `--config-file=${join(runtimeDir, 'daemon.json')}`,
-              `--cgroup-parent=${cgroupParent(plan.lab, h.name)}`,
-              // Upstream DNS for containers: the host itself, where nothing answers on port 53,
-              // so unknown names fail at once and no query ever leaves the lab.
-              `--dns=${h.address}`,
-              '--userland-proxy=false',
-            ]
-          : [];
+    return netnsEngineFlags(plan, name);
   }
 
   describe(plan: Plan): HostCommands[] {
@@ -459,9 +275,5 @@ export class NetnsProvider implements Provider {
     ];
   }
 
-  private async startSshd(h: HostPlan, access: HostAccess, sshDir: string): Promise<void> {
-    const sshd = findProgram('sshd', { systemDirs: true }) ?? '/usr/sbin/sshd';
-    await access.services.start({ name: 'sshd', argv: [sshd, '-D', '-e', '-f', join(sshDir, 'sshd_config'), '-o', `ListenAddress=${h.address}`] });
-  }
 }
 
