@@ -2,14 +2,24 @@
 // created (or sweep by the lab's name prefix when no state is left), then drop its state.
 import { silentEvents, type Events } from '../events.ts';
 import { providerById, requireRoot, sweepOrphans } from '../providers/index.ts';
-import { emptyDestroyReport, type DestroyReport } from '../providers/provider.ts';
+import { emptyDestroyReport, type DestroyReport, type Provider } from '../providers/provider.ts';
 import { labStateDir } from '../state/paths.ts';
 import { StateFileError } from '../state/record-file.ts';
 import { StateStore, type LabState } from '../state/store.ts';
 import { checkAccessFirst, checkRecordedProvider, recordedPlan } from './lab.ts';
 
 /** Removes everything of the lab; with no state and no `force`, there is nothing to do. */
-export async function labDown(lab: string, options: { force: boolean; provider?: string; events?: Events; signal: AbortSignal }): Promise<DestroyReport & { wasUp: boolean }> {
+export async function labDown(
+  lab: string,
+  options: {
+    force: boolean;
+    provider?: string;
+    events?: Events;
+    signal: AbortSignal;
+    /** A provider instance to use instead of the registry's (tests: the fake provider); no command passes one. */
+    using?: Provider;
+  },
+): Promise<DestroyReport & { wasUp: boolean }> {
   checkAccessFirst(lab, `taking lab ${lab} down`);
   const store = new StateStore(labStateDir(lab));
   const unlock = store.lock('down');
@@ -41,7 +51,7 @@ export async function labDown(lab: string, options: { force: boolean; provider?:
     if (state) store.update((s) => (s.phase = 'destroying'));
     // Without a state file, leftovers are found by the lab's prefix: the embedded provider's
     // namespaces and processes here, then what libvirt defines under the lab's name below.
-    const provider = await providerById(state?.provider ?? named ?? 'netns');
+    const provider = options.using ?? (await providerById(state?.provider ?? named ?? 'netns'));
     const ctx = { store, events, signal: options.signal };
     const report = await provider.destroy(lab, ctx, { force: options.force });
     if (!state) {

@@ -159,7 +159,17 @@ export interface UpResult {
  */
 export async function prepareUp(
   plan: Plan,
-  options: { provider?: string; providerOptions?: ProviderOptions; copyOf?: string; owner?: LabOwner; events?: Events; signal: AbortSignal; allowMissing?: boolean },
+  options: {
+    provider?: string;
+    providerOptions?: ProviderOptions;
+    copyOf?: string;
+    owner?: LabOwner;
+    events?: Events;
+    signal: AbortSignal;
+    allowMissing?: boolean;
+    /** A provider instance to use instead of the registry's (tests: the fake provider); no command passes one. */
+    using?: Provider;
+  },
 ): Promise<UpResult & LabRun> {
   checkAccessFirst(plan.lab, `bringing lab ${plan.lab} up`);
   const store = new StateStore(labStateDir(plan.lab));
@@ -182,7 +192,7 @@ export async function prepareUp(
           hint: `Take it down first (\`overlab down --lab ${plan.lab}\`), then bring it up for its new owner.`,
         });
       }
-      const provider = await providerById(existing.provider);
+      const provider = options.using ?? (await providerById(existing.provider));
       const ctx: LabContext = { store, events, signal: options.signal };
       if (existing.phase === 'up') {
         const hosts = await provider.connect(plan, ctx); // throws when a host is gone
@@ -194,7 +204,7 @@ export async function prepareUp(
         hint: `Run \`overlab down --lab ${plan.lab}\` first.${existing.error ? `\nLast error: ${existing.error.split('\n')[0]}` : ''}`,
       });
     }
-    const provider = await resolveProvider((options.provider ?? plan.provider) as Plan['provider'], options.providerOptions);
+    const provider = options.using ?? (await resolveProvider((options.provider ?? plan.provider) as Plan['provider'], options.providerOptions));
     if (options.owner && !provider.handsOver) {
       throw new UsageError(`--owner: the ${provider.id} provider cannot hand a lab to a user of this machine (its engines and hosts are not here)`, {
         hint: 'Hand labs over on the netns provider, which runs them on this machine.',

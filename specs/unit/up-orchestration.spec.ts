@@ -8,11 +8,13 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect } from 'chai';
-import { CommandFailedError } from '../../harness/errors.ts';
+import { CommandFailedError, LabStateError } from '../../harness/errors.ts';
 import type { ExecResult } from '../../harness/host.ts';
 import { parseLab } from '../../harness/lab/load.ts';
 import type { Plan } from '../../harness/lab/types.ts';
 import { planLab } from '../../harness/lab/plan.ts';
+import { labDown } from '../../harness/lifecycle/down.ts';
+import { prepareUp } from '../../harness/lifecycle/lab.ts';
 import { upSteps } from '../../harness/lifecycle/up.ts';
 import { FakeProvider, FakeWorld, type FakeProviderOptions } from '../../harness/providers/fake/fake-provider.ts';
 import { runSteps, type Step, type TaskEvent } from '../../harness/steps.ts';
@@ -221,6 +223,74 @@ describe('upSteps on the fake provider', function () {
     expect(world.existing(), 'd1 was never made').to.deep.equal(['fakelab/d0', 'fakelab/kv']);
     expect(Object.keys(ctx.store.read()!.hosts).sort(), 'but recorded').to.deep.equal(['d0', 'd1', 'kv']);
     await down();
+    expect(world.existing()).to.deep.equal([]);
+  });
+});
+
+describe('up and down on the fake provider: a failed or interrupted up, recorded, refused again, taken down', function () {
+  this.timeout(20_000);
+  let dir: string;
+  let plan: Plan;
+  const savedHome = process.env['OVERLAB_HOME'];
+
+  before(() => {
+    dir = mkdtempSync(join(tmpdir(), 'overlab-orchestration-'));
+    process.env['OVERLAB_HOME'] = join(dir, 'home');
+    plan = planLab(parseLab(FAKE_LAB, 'fakelab.yaml'));
+  });
+  after(() => {
+    if (savedHome === undefined) delete process.env['OVERLAB_HOME'];
+    else process.env['OVERLAB_HOME'] = savedHome;
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  /** `up` as the CLI runs it (prepareUp, runSteps, finish), on a fake provider. */
+  async function up(fake: FakeProvider, controller = new AbortController()) {
+    const run = await prepareUp(plan, { signal: controller.signal, using: fake });
+    let error: unknown;
+    const started = Date.now();
+    try {
+      await runSteps(run.steps, { signal: controller.signal });
+    } catch (e) {
+      error = e;
+    }
+    run.finish(error);
+    return { error, ms: Date.now() - started, store: run.store };
+  }
+
+  const fakeWith = (world: FakeWorld, hosts: FakeProviderOptions['hosts']) => new FakeProvider({ world, provision: true, hosts: { kv: { exec: (argv) => (argv.includes('wget') ? { exitCode: 0, stdout: '{"health":"true"}', stderr: '' } : undefined) }, ...hosts } });
+
+  it('a host failing: the lab is recorded failed with the error naming it, each task timed, the next up refused until down removes everything', async () => {
+    const world = new FakeWorld();
+    const fake = fakeWith(world, { d1: { provision: { fail: 'no space left on device' } } });
+    const { error, store } = await up(fake);
+    expect((error as CommandFailedError).host).to.equal('d1');
+    const state = store.read()!;
+    expect(state.phase).to.equal('failed');
+    expect(state.error).to.include('on d1').and.include('no space left on device');
+    expect(state.timings!.filter((t) => t.step === 'Provision hosts').map((t) => t.host)).to.have.members(['kv', 'd0', 'd1']);
+    const again = await prepareUp(plan, { signal: new AbortController().signal, using: fake }).catch((e: unknown) => e);
+    expect(again).to.be.instanceOf(LabStateError);
+    expect((again as Error).message).to.include('half made');
+    expect((again as LabStateError).hint).to.include('overlab down').and.include('on d1');
+    const down = await labDown(plan.lab, { force: false, signal: new AbortController().signal, using: fake });
+    expect(down.wasUp).to.equal(true);
+    expect(down.vms).to.have.members(['kv (fake)', 'd0 (fake)', 'd1 (fake)']);
+    expect(world.existing()).to.deep.equal([]);
+    expect(store.read(), 'no state left').to.equal(undefined);
+  });
+
+  it('an interrupt: the up ends within 500 ms, recorded failed with the interrupt as its error, and down removes every host', async () => {
+    const world = new FakeWorld();
+    const controller = new AbortController();
+    const fake = fakeWith(world, { d0: { provision: { delayMs: 30_000 } } });
+    setTimeout(() => controller.abort(new Error('interrupted (SIGINT)')), 150);
+    const { error, ms, store } = await up(fake, controller);
+    expect((error as Error).message).to.equal('interrupted (SIGINT)');
+    expect(ms).to.be.below(650);
+    expect(store.read()).to.include({ phase: 'failed', error: 'interrupted (SIGINT)' });
+    expect(world.existing()).to.have.lengthOf(3);
+    await labDown(plan.lab, { force: false, signal: new AbortController().signal, using: fake });
     expect(world.existing()).to.deep.equal([]);
   });
 });
