@@ -13,7 +13,6 @@ import {
   containerName,
   ENGINE_FLAG,
   ENGINE_VERSION,
-  FACT_WORD,
   fingerprint,
   hostName,
   IMAGE,
@@ -27,7 +26,8 @@ import {
   SSH_USER,
   SUITE,
 } from './rules.ts';
-import { at, bool, fail, finite, int, isObject, list, matches, notA, object, oneOf, only, opt, req, sameAs, shown, str, text, type Check, type Obj } from './shape.ts';
+import { checkFact } from './check-plan-facts.ts';
+import { at, bool, fail, int, list, matches, notA, object, oneOf, only, opt, req, sameAs, shown, str, text, type Check, type Obj } from './shape.ts';
 
 /** The labels overlab puts on what it creates (lab/plan.ts LABEL_LAB and LABEL_HOST). */
 const LABEL_LAB = 'overlab.lab';
@@ -35,7 +35,6 @@ const LABEL_HOST = 'overlab.host';
 
 const image: Check<string> = matches(IMAGE, 'an image reference');
 const alias: Check<string> = matches(ALIAS, 'a DNS alias (one lower-case label)');
-const FACT_VERBS = ['can reach', 'cannot reach', 'resolves', 'cannot resolve'] as const;
 
 /** One of `names` (hosts, docker hosts, networks of the plan); `what` says which. */
 function member(names: ReadonlySet<string>, what: string, check: Check<string>): Check<string> {
@@ -120,7 +119,7 @@ export function checkPlan(data: unknown, expected: { lab?: string } = {}): Plan 
       if (kind === 'sample') req(pairs, q, 'n', int(1, 1_000_000));
     });
   });
-  req(o, '', 'facts', list(fact));
+  req(o, '', 'facts', list(checkFact));
   return o as unknown as Plan;
 }
 
@@ -245,43 +244,6 @@ function servicePlan(v: Obj, p: string, lab: string, hosts: ReadonlySet<string>,
         req(port_, s, 'PublishMode', oneOf(['ingress', 'host'] as const));
       }));
     });
-  });
-}
-
-/**
- * A fact the specs prove: its kind, and words naming containers, networks, hosts and services
- * (what probes put in their command lines), numbers and flags; a stated fact as the lab file
- * stated it. Kinds are not listed here, so a plan of a newer kind is still read; its words are
- * still words.
- */
-function fact(v: unknown, p: string): void {
-  const f = object(v, p);
-  const kind = req(f, p, 'kind', matches(/^[a-z][a-z-]{0,63}$/, 'a kind of fact'));
-  for (const [key, value] of Object.entries(f)) {
-    if (key === 'kind') continue;
-    if (kind === 'stated' && key === 'fact') statedFact(object(value, at(p, key)), at(p, key));
-    else factValue(value, at(p, key));
-  }
-}
-
-function factValue(value: unknown, p: string): void {
-  if (typeof value === 'string') matches(FACT_WORD, 'a name (letters, digits, ".", "_" and "-")')(value, p);
-  else if (typeof value === 'number') finite()(value, p);
-  else if (typeof value === 'boolean') return;
-  else if (Array.isArray(value)) value.forEach((x, i) => factValue(x, at(p, i)));
-  else notA(p, value, isObject(value) ? 'a name, a number or a list (not an object)' : 'a name, a number or a list');
-}
-
-function statedFact(s: Obj, p: string): void {
-  req(s, p, 'from', matches(FACT_WORD, 'a name'));
-  req(s, p, 'verb', oneOf(FACT_VERBS));
-  req(s, p, 'to', matches(FACT_WORD, 'a name'));
-  req(s, p, 'text', text({ max: 1000 }));
-  req(s, p, 'pos', (v, q) => {
-    const pos = object(v, q);
-    req(pos, q, 'file', str);
-    req(pos, q, 'line', int(0));
-    req(pos, q, 'column', int(0));
   });
 }
 
