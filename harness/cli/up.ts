@@ -2,7 +2,7 @@
 import { checkCopyName } from '../lifecycle/copies.ts';
 import { checkAccessFirst, prepareUp, openLabPlan } from '../lifecycle/lab.ts';
 import { describeUp } from '../lifecycle/describe.ts';
-import { parseLibvirtMode, providerById, resolveProvider, type ProviderOptions } from '../providers/index.ts';
+import { LOCAL_PROVIDER, parseLibvirtMode, providerById, providerImpliedBy, resolveProvider, type ProviderOptions } from '../providers/index.ts';
 import type { LabEvent } from '../events.ts';
 import { UsageError } from '../errors.ts';
 import { shellJoin } from '../quote.ts';
@@ -44,7 +44,7 @@ export async function upCommand(ref: string | undefined, opts: UpOptions, signal
   if (opts.dryRun) {
     const requested = opts.provider ?? plan.provider;
     // A dry run shows what would run even where the provider cannot run (e.g. not root).
-    const provider = requested === 'auto' ? await resolveProvider('auto', choice.providerOptions).catch(() => providerById('netns')) : await providerById(requested, choice.providerOptions);
+    const provider = requested === 'auto' ? await resolveProvider('auto', choice.providerOptions).catch(() => providerById(LOCAL_PROVIDER)) : await providerById(requested, choice.providerOptions);
     const hosts = describeUp(plan, provider);
     if (opts.json) printJson({ lab: plan.lab, provider: provider.id, hosts });
     else for (const h of hosts) say(`# ${h.host}\n${h.commands.join('\n')}\n`);
@@ -91,7 +91,7 @@ export function providerChoice(
 ): { provider?: string; providerOptions: ProviderOptions } {
   const libvirt = parseLibvirtMode(opts.libvirt ?? env['OVERLAB_LIBVIRT']);
   const hostKeys: ProviderOptions = opts.acceptNewHostKeys ? { acceptNewHostKeys: true } : {};
-  if (!libvirt) return { ...(opts.provider ? { provider: opts.provider } : {}), providerOptions: hostKeys };
-  if (opts.provider && opts.provider !== 'vagrant') throw new UsageError(`--libvirt ${libvirt} needs --provider vagrant; got --provider ${opts.provider}`);
-  return { provider: 'vagrant', providerOptions: { libvirt, ...hostKeys } };
+  const providerOptions: ProviderOptions = libvirt ? { libvirt, ...hostKeys } : hostKeys;
+  const provider = providerImpliedBy(providerOptions, opts.provider);
+  return { ...(provider ? { provider } : {}), providerOptions };
 }

@@ -24,6 +24,31 @@ export function parseLibvirtMode(value: string | undefined): LibvirtMode | undef
   return value as LibvirtMode;
 }
 
+/** The provider each provider option belongs to: a lab-owned libvirt (`--libvirt`) is the vagrant provider's. */
+export const OPTION_PROVIDERS: { readonly [K in keyof ProviderOptions]?: ProviderId } = { libvirt: 'vagrant' };
+
+/**
+ * The provider an `up` asks for, given its options: an option that belongs to one provider
+ * (OPTION_PROVIDERS) implies that provider, and refuses another one requested; otherwise the
+ * one requested, if any.
+ */
+export function providerImpliedBy(options: ProviderOptions, requested?: string): string | undefined {
+  for (const [option, owner] of Object.entries(OPTION_PROVIDERS) as [keyof ProviderOptions, ProviderId][]) {
+    const value = options[option];
+    if (value === undefined) continue;
+    if (requested && requested !== owner) throw new UsageError(`--${option} ${String(value)} needs --provider ${owner}; got --provider ${requested}`);
+    return owner;
+  }
+  return requested;
+}
+
+/**
+ * The provider that runs labs on this machine itself, with nothing but root: what `up --dry-run`
+ * shows when `auto` finds no provider usable here, and the one `down` asks to remove a lab
+ * whose provider nothing records (it finds what it made here by the lab's name prefix).
+ */
+export const LOCAL_PROVIDER: ProviderId = 'netns';
+
 const FACTORIES: Record<ProviderId, (options: ProviderOptions) => Promise<Provider>> = {
   netns: async () => new (await import('./netns/netns-provider.ts')).NetnsProvider(),
   vagrant: async (options) => new (await import('./vagrant/vagrant-provider.ts')).VagrantProvider(options.libvirt ? { libvirt: options.libvirt } : {}),

@@ -278,13 +278,20 @@ function sshEndpoint(e: Obj, p: string, scope: Scope): void {
 const keyPath: Check<string> = (v, p) => (typeof v === 'string' && isKeyPath(v) ? v : notA(p, v, 'a file path (no control characters, not starting with "-")'));
 
 /**
+ * Providers that ask for their hosts' proxy command afresh on every connection, never running
+ * the one a state records (Provider.asksProxyAfresh, which this floor cannot import; the unit
+ * spec provider-capabilities.spec.ts holds the two equal).
+ */
+export const PROXY_ASKED_AFRESH: readonly ProviderId[] = ['vagrant'];
+
+/**
  * The command a recorded endpoint is reached through. The ssh provider runs it from the state,
  * so there it must be overlab's own: netcat in one of overlab's namespaces. Vagrant's (from
  * `vagrant ssh-config`) is asked afresh on every connection, never run from the state.
  */
 function proxyCommand(v: unknown, p: string, scope: Scope): string[] {
   const argv = list(str, { min: 1 })(v, p);
-  if (scope.provider === 'vagrant') return argv;
+  if (PROXY_ASKED_AFRESH.includes(scope.provider)) return argv;
   const [nsenter, net, dashes, busybox, nc, host, tcp, ...rest] = argv;
   const ns = net?.startsWith(`--net=${NETNS_DIR}/`) ? net.slice(`--net=${NETNS_DIR}/`.length) : undefined;
   const ok =

@@ -54,6 +54,8 @@ export class VagrantProvider implements Provider {
   /** Host-only (VirtualBox) and libvirt networks are the machine's: each copy needs a subnet of its own. */
   readonly copies = 'own-subnet' as const;
   readonly sideBySide = false;
+  /** `vagrant ssh-config` gives each connection its proxy (inside the lab's libvirt namespace when it has one). */
+  readonly asksProxyAfresh = true;
 
   /** Domains and volumes a lab-owned libvirt still holds of a lab whose state is gone. */
   async sweepOrphans(lab: string, ctx: LabContext): Promise<{ processes: string[]; namespaces: string[]; removed: string[] }> {
