@@ -1,7 +1,7 @@
 // Taking a lab down: heal the faults that would outlive it, have its provider remove what it
 // created (or sweep by the lab's name prefix when no state is left), then drop its state.
 import { silentEvents, type Events } from '../events.ts';
-import { providerById, requireRoot, sweepOrphans } from '../providers/index.ts';
+import { LOCAL_PROVIDER, providerById, requireRoot, sweepOrphans } from '../providers/index.ts';
 import { emptyDestroyReport, type DestroyReport, type Provider } from '../providers/provider.ts';
 import { labStateDir } from '../state/paths.ts';
 import { StateFileError } from '../state/record-file.ts';
@@ -42,7 +42,7 @@ export async function labDown(
     }
     checkRecordedProvider(lab, state, options.provider);
     if (!state && !options.force) return { ...emptyDestroyReport(), wasUp: false };
-    requireRoot(state?.provider ?? named ?? 'netns', `taking lab ${lab} down`);
+    requireRoot(state?.provider ?? named ?? LOCAL_PROVIDER, `taking lab ${lab} down`);
     // Faults that would outlive the lab on a machine it does not own are undone first (bounded, never fatal).
     if (state?.phase === 'up' && state.faults?.length) {
       const { healBeforeDown } = await import('./fault.ts');
@@ -51,7 +51,7 @@ export async function labDown(
     if (state) store.update((s) => (s.phase = 'destroying'));
     // Without a state file, leftovers are found by the lab's prefix: the embedded provider's
     // namespaces and processes here, then what libvirt defines under the lab's name below.
-    const provider = options.using ?? (await providerById(state?.provider ?? named ?? 'netns'));
+    const provider = options.using ?? (await providerById(state?.provider ?? named ?? LOCAL_PROVIDER));
     const ctx = { store, events, signal: options.signal };
     const report = await provider.destroy(lab, ctx, { force: options.force });
     if (!state) {
