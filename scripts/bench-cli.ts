@@ -1,7 +1,8 @@
 // npm run bench:cli: how long the overlab command takes to start and answer, next to a bare
 // `node -e 0` in the same run. Builds dist/ first, brings a small netns lab up (named
 // bench-cli-<pid>, or $OVERLAB_BENCH_LAB) in a scratch state folder, then times, in turn and
-// RUNS times each (default 15): node -e 0, overlab --version, --help, env HOST, status, and
+// RUNS times each (default 15): node -e 0, overlab --version, --help, env HOST, config HOST,
+// ip HOST, ls, status, and
 // --help from the TypeScript sources (OVERLAB_TSX=1, the start before dist/). Whole processes,
 // wall clock from spawn to exit. Prints a table of medians and each one's ratio to node's
 // (taken run by run, so the machine's drift cancels), writes .overlab/bench-cli.json, and
@@ -43,6 +44,9 @@ const cases: { name: string; argv: string[]; env?: Record<string, string> }[] = 
   { name: 'overlab --version', argv: ['node', CLI, '--version'] },
   { name: 'overlab --help', argv: ['node', CLI, '--help'] },
   { name: 'overlab env d0', argv: ['node', CLI, 'env', 'd0', '--lab', file] },
+  { name: 'overlab config d0', argv: ['node', CLI, 'config', 'd0', '--lab', file] },
+  { name: 'overlab ip d0', argv: ['node', CLI, 'ip', 'd0', '--lab', file] },
+  { name: 'overlab ls', argv: ['node', CLI, 'ls'] },
   { name: 'overlab status', argv: ['node', CLI, 'status', file] },
   { name: 'overlab --help from the sources (tsx)', argv: ['node', CLI, '--help'], env: { OVERLAB_TSX: '1' } },
 ];
