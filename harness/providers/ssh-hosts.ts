@@ -14,13 +14,16 @@ import { closeSshEngine, sshEngineClient } from '../remote/ssh-engine.ts';
 import { userKnownHosts } from '../remote/host-keys.ts';
 import { receiveFolder } from '../remote/folders.ts';
 import { SshRunner } from '../remote/runner.ts';
-import { shellJoin } from '../quote.ts';
 import { DATA_ROOT, DOCKER_DROP_IN, DOCKER_UNIT, RESTART_DOCKER_ARGV, SystemdServices, UNIT_PREFIX } from '../remote/systemd-services.ts';
+import { shellJoin } from '../quote.ts';
 import { labKnownHosts } from '../state/paths.ts';
 import type { StateStore } from '../state/store.ts';
 import { mapLimit } from '../wait.ts';
 import { emptyDestroyReport, type DestroyReport } from './provider.ts';
 import type { HostAccess, HostKeyPolicy, SshEndpoint } from '../host.ts';
+
+// (Where the providers and their specs have always found them.)
+export { hostKeyOptions, knownHostsOption, sshCommandArgv } from '../remote/ssh-command.ts';
 import type { LabContext } from '../state/lab-context.ts';
 
 /** The engine's socket on a machine whose engine runs as the packaged docker.service. */
@@ -132,44 +135,6 @@ export async function connectSshHosts(specs: readonly SshHostSpec[], ctx: LabCon
     throw failed.reason;
   }
   return settled.map((r, i) => sshHostAccess(specs[i]!, (r as PromiseFulfilledResult<SshRunner>).value, ctx));
-}
-
-/** A UserKnownHostsFile value: the files, blank-separated, any with a blank in double quotes. */
-export function knownHostsOption(files: readonly string[]): string {
-  return files.map((f) => (/\s/.test(f) ? `"${f}"` : f)).join(' ');
-}
-
-/**
- * OpenSSH options that check the host's key as overlab's connections do: the policy's
- * known_hosts files and the lab's, nothing else, and no prompt (a host they do not list is
- * refused; `overlab ssh` connects, and so records a first contact or pinned key, first).
- */
-export function hostKeyOptions(policy: HostKeyPolicy): string[] {
-  return [
-    '-o', `UserKnownHostsFile=${knownHostsOption([...policy.knownHosts, policy.recordIn])}`,
-    '-o', 'GlobalKnownHostsFile=/dev/null',
-    '-o', 'StrictHostKeyChecking=yes',
-  ];
-}
-
-/**
- * `ssh` for a person at this machine: the endpoint's key, port, user and proxy, the lab's host
- * keys. The user is given with `-l` and the host after `--`, so neither can be read as an option.
- */
-export function sshCommandArgv(endpoint: SshEndpoint, command: readonly string[]): string[] {
-  return [
-    'ssh',
-    '-i', endpoint.privateKeyPath,
-    '-p', String(endpoint.port),
-    '-l', endpoint.username,
-    '-o', 'IdentitiesOnly=yes',
-    ...hostKeyOptions(endpoint.hostKeys),
-    ...(endpoint.proxy ? ['-o', `ProxyCommand=${shellJoin(endpoint.proxy)}`] : []),
-    ...(command.length ? [] : ['-t']),
-    '--',
-    endpoint.host,
-    ...command,
-  ];
 }
 
 /** Removes the lab's containers and networks (by the overlab.lab label) from one engine. */

@@ -13,7 +13,7 @@ import type { Plan } from '../../lab/types.ts';
 import { labKnownHosts, labRuntimeDir, ownerStateDir, RUNTIME_ROOT } from '../../state/paths.ts';
 import { ensureRootOnlyDir, notRootOnly } from '../../system/root-dirs.ts';
 import { fingerprint, knownHostsLine, knownHostsName } from '../../remote/host-keys.ts';
-import { hostKeyOptions, sshCommandArgv } from '../ssh-hosts.ts';
+import { hostKeyOptions, sshCommandArgv } from '../../remote/ssh-command.ts';
 import { describeOwner } from '../../state/owner.ts';
 import { emptyDestroyReport, type DestroyReport, type HostCommands, type Provider } from '../provider.ts';
 import { ENGINE_SERVICE, type HostAccess, type HostRunner } from '../../host.ts';
