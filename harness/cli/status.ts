@@ -1,6 +1,6 @@
 // overlab status: a table (or --json) of the lab's hosts, engines, KV store, networks, containers.
 import { labStatus, openLabPlan } from '../lifecycle/lab.ts';
-import { labSummaries, type LabSummary } from '../lifecycle/room.ts';
+import type { LabSummary } from '../lifecycle/room.ts';
 import type { GlobalOptions } from './options.ts';
 import { printJson, say } from './output.ts';
 import { currentUid } from '../errors.ts';
@@ -70,6 +70,8 @@ export function timingLines(timings: readonly UpTiming[]): string[] {
 
 /** `status --all`: every lab on this machine, one line each. */
 async function roomStatus(json: boolean, signal: AbortSignal): Promise<number> {
+  // Loaded here: the room reads lab files and draws graphs, which one lab's status never does.
+  const { labSummaries } = await import('../lifecycle/room.ts');
   const labs = await labSummaries(signal);
   if (json) {
     printJson({ labs });
