@@ -3,11 +3,9 @@
 // No VM is made. The machines' "sshd" is a real sshd on 127.0.0.1 (in a private mount namespace
 // of this test, so nothing on the machine changes), so createHosts and connect really connect.
 import { createHash } from 'node:crypto';
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { connect } from 'node:net';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { spawn, type ChildProcess } from 'node:child_process';
 import { expect } from 'chai';
 import { execa } from 'execa';
 import { CommandFailedError, HostKeyError, HostUnreachableError } from '../../harness/errors.ts';
@@ -16,7 +14,6 @@ import { loadLab } from '../../harness/lab/load.ts';
 import { planLab } from '../../harness/lab/plan.ts';
 import type { Plan } from '../../harness/lab/types.ts';
 import { resolveProvider } from '../../harness/providers/index.ts';
-import { sshdConfig } from '../../harness/providers/netns/topology.ts';
 import type { HostAccess } from '../../harness/host.ts';
 import type { LabContext } from '../../harness/state/lab-context.ts';
 import { machineStates, parseMachineReadable } from '../../harness/providers/vagrant/machine-readable.ts';
@@ -24,11 +21,9 @@ import { detectHypervisor, VagrantProvider, vagrantUpArgs } from '../../harness/
 import { SshRunner } from '../../harness/remote/runner.ts';
 import { renderVagrantfile } from '../../harness/render/vagrantfile.ts';
 import { StateStore } from '../../harness/state/store.ts';
-import { freePort } from './support/labs.ts';
-import { waitFor } from '../../harness/wait.ts';
+import { STANDIN_DIR, startStandinSshd, useStandinVagrant, type StandinSshd } from './support/standin-sshd.ts';
 
 const FIXTURES = join(import.meta.dirname, '..', 'fixtures');
-const STANDIN_DIR = join(FIXTURES, 'vagrant-standin');
 
 interface Call {
   args: string[];
@@ -40,27 +35,15 @@ interface Call {
 const sha256 = (text: string) => createHash('sha256').update(text).digest('hex');
 
 
-/** Resolves once something on 127.0.0.1:port sends an SSH banner. */
-function sshBanner(port: number): Promise<string | undefined> {
-  return new Promise((resolve) => {
-    const sock = connect({ host: '127.0.0.1', port });
-    sock.once('data', (d) => {
-      sock.destroy();
-      resolve(d.toString().startsWith('SSH-2.0') ? d.toString().trim() : undefined);
-    });
-    sock.once('error', () => resolve(undefined));
-  });
-}
-
 describe('vagrant provider against a stand-in vagrant (no VMs)', function () {
   this.timeout(60_000);
   let dir: string;
   let key: string;
   let port: number;
-  let sshd: ChildProcess;
+  let sshd: StandinSshd;
+  let restoreEnv: () => void = () => {};
   let plan: Plan;
   let callLog: string;
-  const saved = { PATH: process.env['PATH'], log: process.env['VAGRANT_STANDIN_LOG'], ssh: process.env['VAGRANT_STANDIN_SSH'] };
   const runners: HostAccess[] = [];
   let labCount = 0;
 
@@ -85,28 +68,10 @@ describe('vagrant provider against a stand-in vagrant (no VMs)', function () {
 
   before(async () => {
     dir = mkdtempSync(join(tmpdir(), 'overlab-it-vagrant-'));
-    chmodSync(join(STANDIN_DIR, 'vagrant'), 0o755);
-    key = join(dir, 'id_ed25519');
-    const hostKey = join(dir, 'ssh_host_ed25519_key');
-    await execa('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-f', key]);
-    await execa('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-f', hostKey]);
-    writeFileSync(join(dir, 'authorized_keys'), readFileSync(`${key}.pub`), { mode: 0o600 });
-    writeFileSync(join(dir, 'sshd_config'), sshdConfig({ hostKey, authorizedKeys: join(dir, 'authorized_keys') }));
-    port = await freePort();
-    // sshd wants /run/sshd; a private mount namespace gives it one without touching the machine's /run.
-    sshd = spawn(
-      'unshare',
-      ['--mount', '--propagation', 'private', '--', 'sh', '-c', 'mount -t tmpfs overlab-it /run && mkdir /run/sshd && exec /usr/sbin/sshd -D -e -f "$1" -o ListenAddress=127.0.0.1:"$2"', 'sshd', join(dir, 'sshd_config'), String(port)],
-      { stdio: ['ignore', 'ignore', 'pipe'] },
-    );
-    let sshdErr = '';
-    sshd.stderr!.on('data', (d: Buffer) => (sshdErr += d.toString()));
-    await waitFor(async () => sshBanner(port), { what: `the test sshd on 127.0.0.1:${port}`, timeoutMs: 10_000, intervalMs: 25, detail: () => sshdErr });
-
+    sshd = await startStandinSshd(dir);
+    ({ key, port } = sshd);
     callLog = join(dir, 'calls.jsonl');
-    process.env['PATH'] = `${STANDIN_DIR}:${saved.PATH}`;
-    process.env['VAGRANT_STANDIN_LOG'] = callLog;
-    process.env['VAGRANT_STANDIN_SSH'] = JSON.stringify({ host: '127.0.0.1', port, user: 'root', key });
+    restoreEnv = useStandinVagrant(sshd, callLog);
 
     const labFile = join(dir, 'it-vagrant-standin.yaml');
     writeFileSync(labFile, 'name: it-vagrant-standin\nprovider: vagrant\nhosts:\n  - name: kv\n    role: kv\n  - name: d0\n  - name: d1\nkv:\n  type: etcd\n');
@@ -115,16 +80,9 @@ describe('vagrant provider against a stand-in vagrant (no VMs)', function () {
 
   after(async () => {
     for (const h of runners) (h.runner as SshRunner).close();
-    process.env['PATH'] = saved.PATH;
-    for (const [k, v] of [['VAGRANT_STANDIN_LOG', saved.log], ['VAGRANT_STANDIN_SSH', saved.ssh]] as const) {
-      if (v === undefined) delete process.env[k];
-      else process.env[k] = v;
-    }
+    restoreEnv();
     delete process.env['VAGRANT_STANDIN_FAIL'];
-    if (sshd?.pid && sshd.exitCode === null) {
-      sshd.kill('SIGTERM');
-      await new Promise((r) => sshd.once('exit', r));
-    }
+    await sshd?.stop();
     rmSync(dir, { recursive: true, force: true });
   });
 
