@@ -117,10 +117,9 @@ export class SessionChannels {
       else channel.end();
       await closed;
       clearTimeout(timer);
-      const result = r;
-      if (result.inputError) throw result.inputError;
-      if (result.exitCode === null && result.signal === undefined && !result.closedByTimeout) throw await this.owner.channelEnded(`while running: ${command}`);
-      return result;
+      if (r.inputError) throw r.inputError;
+      if (r.exitCode === null && r.signal === undefined && !r.closedByTimeout) throw await this.owner.channelEnded(`while running: ${command}`);
+      return r;
     } finally {
       this.owner.release();
       this.sessions.release();
