@@ -2,9 +2,11 @@
 // topology rules, fill in defaults. Every problem is collected and reported at once.
 import { constants, type Stats } from 'node:fs';
 import { open, stat } from 'node:fs/promises';
+import { dirname, resolve } from 'node:path';
 import { LabFileError, LabNotFoundError, type LabProblem } from '../errors.ts';
 import { LabSource } from './source.ts';
 import { labSchema, schemaProblems } from './schema.ts';
+import { resolveSpecPattern } from './spec-files.ts';
 import { buildLab } from './validate.ts';
 import type { RawLab } from './raw-lab.ts';
 import type { Lab } from './types.ts';
@@ -16,8 +18,12 @@ function isPlainObject(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
-/** Parses and validates lab text (no I/O); throws LabFileError listing every problem found. */
-export function parseLab(text: string, file: string): Lab {
+/**
+ * Parses and validates lab text; throws LabFileError listing every problem found. No I/O, but
+ * with `specFiles`, which lists the lab file's folder to check that each of `specs.files`
+ * names a spec file there (loadLab does; a lab text shown in the docs has no folder).
+ */
+export function parseLab(text: string, file: string, options: { specFiles?: boolean } = {}): Lab {
   const source = new LabSource(file, text);
   const syntax = source.syntaxProblems();
   if (syntax.length) throw new LabFileError(sortProblems(syntax));
@@ -36,12 +42,18 @@ export function parseLab(text: string, file: string): Lab {
   const structural = schemaProblems(source, data);
   if (structural.length) throw new LabFileError(sortProblems(structural));
   const { lab, problems } = buildLab(source, data as RawLab);
+  if (options.specFiles) {
+    lab.specs.files.forEach(({ pattern }, i) => {
+      const { problem } = resolveSpecPattern(pattern, dirname(resolve(file)));
+      if (problem) problems.push(source.problem(['specs', 'files', i], `specs.files[${i}] ${problem}`));
+    });
+  }
   if (problems.length) throw new LabFileError(sortProblems(problems));
   return lab;
 }
 
 export async function loadLab(file: string): Promise<Lab> {
-  return parseLab(await readLabText(file), file);
+  return parseLab(await readLabText(file), file, { specFiles: true });
 }
 
 /** The largest lab file overlab reads: a lab of a thousand containers is a tenth of it. */

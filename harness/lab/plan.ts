@@ -62,7 +62,7 @@ export function planLab(lab: Lab): Plan {
     networks,
     containers,
     services,
-    specs: { pairs: lab.specs.pairs },
+    specs: { pairs: lab.specs.pairs, ...(lab.specs.files.length ? { files: lab.specs.files } : {}) },
     facts: [],
   };
   plan.facts = planFacts(plan, lab);

@@ -39,7 +39,7 @@ export interface RawLab {
     aliases?: string[];
     command?: string | string[];
   }[];
-  specs?: { pairs?: string };
+  specs?: { pairs?: string; files?: string[] };
   matrix?: { engines?: string[]; kv?: Lab['kv']['type'][]; modes?: Lab['engine']['mode'][] };
   expect?: string[];
 }

@@ -97,6 +97,12 @@ export interface LabFact {
   pos: SourcePos;
 }
 
+/** One item of `specs.files`: a spec file's name or a glob, relative to the lab file's folder, and where it is written. */
+export interface SpecFileRef {
+  pattern: string;
+  pos: SourcePos;
+}
+
 /** Which container pairs the reachability specs try (`specs.pairs`: all, cross-host, sample N). */
 export type PairsPolicy = { kind: 'all' } | { kind: 'cross-host' } | { kind: 'sample'; n: number };
 
@@ -115,8 +121,8 @@ export interface Lab {
   containers: LabContainer[];
   /** Swarm services (swarm mode only). */
   services: LabService[];
-  /** How the acceptance specs run: which pairs of containers the pairwise facts cover. */
-  specs: { pairs: PairsPolicy };
+  /** How the acceptance specs run: which pairs of containers the pairwise facts cover; the lab's own spec files. */
+  specs: { pairs: PairsPolicy; files: SpecFileRef[] };
   expect: LabFact[];
   /** The lab's own release matrix (`matrix:`), for `overlab matrix` without axis flags. */
   matrix?: { engines?: string[]; kv?: KvType[]; modes?: EngineMode[] };
@@ -279,7 +285,7 @@ export interface Plan {
   networks: NetworkPlan[];
   containers: ContainerPlan[];
   services: ServicePlan[];
-  /** How the specs run: which pairs of containers the pairwise facts are expanded for. */
-  specs: { pairs: PairsPolicy };
+  /** How the specs run: which pairs of containers the pairwise facts are expanded for; the lab's own spec files (absent in plans recorded before them). */
+  specs: { pairs: PairsPolicy; files?: SpecFileRef[] };
   facts: PlanFact[];
 }

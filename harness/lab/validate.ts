@@ -17,6 +17,7 @@ import { buildNetworks } from './validate/networks.ts';
 import { readPairs } from './validate/pairs.ts';
 import { claimLabPorts, portTable } from './validate/ports.ts';
 import { collector } from './validate/problems.ts';
+import { readSpecFiles } from './validate/spec-files.ts';
 import { buildServices } from './validate/services.ts';
 import { checkFreeStrings } from './validate/strings.ts';
 import { readSubnet } from './validate/subnet.ts';
@@ -29,6 +30,7 @@ export function buildLab(src: LabSource, raw: RawLab): { lab: Lab; problems: Lab
   const { text: subnetText, subnet } = readSubnet(raw, at);
   checkFreeStrings(raw, at);
   const pairs = readPairs(raw, at);
+  const specFiles = readSpecFiles(src, raw, at);
   const hosts = buildHosts(raw, subnet, at);
   const engine = buildEngine(raw, hosts, at);
   const kv = buildKv(raw, hosts, engine.mode, at);
@@ -53,7 +55,7 @@ export function buildLab(src: LabSource, raw: RawLab): { lab: Lab; problems: Lab
     networks: nets.networks,
     containers,
     services,
-    specs: { pairs },
+    specs: { pairs, files: specFiles },
     ...(raw.matrix ? { matrix: raw.matrix } : {}),
     expect,
   };

@@ -118,6 +118,17 @@ export function checkPlan(data: unknown, expected: { lab?: string } = {}): Plan 
       const kind = req(pairs, q, 'kind', oneOf(['all', 'cross-host', 'sample'] as const));
       if (kind === 'sample') req(pairs, q, 'n', int(1, 1_000_000));
     });
+    // The lab's own spec files (absent before them): names or globs, as the lab file's grammar allows.
+    opt(s, p, 'files', list((w, q) => {
+      const ref = object(w, q);
+      req(ref, q, 'pattern', (x, r) => (isKeyPath(str(x, r)) ? (x as string) : fail(r, `is ${shown(x)}, not a spec file's name or glob`)));
+      req(ref, q, 'pos', (x, r) => {
+        const pos = object(x, r);
+        req(pos, r, 'file', str);
+        req(pos, r, 'line', int(0));
+        req(pos, r, 'column', int(0));
+      });
+    }));
   });
   req(o, '', 'facts', list(checkFact));
   return o as unknown as Plan;
