@@ -1,6 +1,6 @@
 // Name resolution by the embedded DNS (127.0.0.11): a container resolves the names and aliases
 // on the networks it shares to exactly the address there, and no name on networks it does not.
-import { expectLookup, expectNoLookup, sharedNetworks } from './checks.ts';
+import { checkResolve, expectNoLookup } from '../../harness/probes/checks.ts';
 import { factSpecs } from './define.ts';
 
 factSpecs('name resolution', 'resolve', {
@@ -10,12 +10,7 @@ factSpecs('name resolution', 'resolve', {
       ? `${f.from} on ${host} resolves ${f.name} to its address on ${f.network}`
       : `${f.from} on ${host} resolves ${f.name} to the address of ${f.target} on ${f.network}`;
   },
-  async probe(f, p) {
-    const expected = p.address(f.target, f.network);
-    // A bare name answers on the first shared network; NAME.NETWORK picks the network (libnetwork).
-    const query = sharedNetworks(p, f.from, f.target).length > 1 ? `${f.name}.${f.network}` : f.name;
-    await expectLookup(p, f.from, query, [expected]);
-  },
+  probe: (f, p) => checkResolve(p, f.from, f.name, f.target, f.network),
 });
 
 factSpecs('name isolation', 'no-resolve', {

@@ -1,7 +1,7 @@
 // Isolation: containers that share no network cannot reach each other at any address, and a
 // container only on internal networks has no way out of them.
 import { expect } from 'chai';
-import { everyAddress, expectNoPingReply } from './checks.ts';
+import { checkIsolated } from '../../harness/probes/checks.ts';
 import { factSpecs } from './define.ts';
 import { pingReplyFrom } from '../../harness/probes/busybox.ts';
 
@@ -10,18 +10,7 @@ factSpecs('isolation', 'isolated', {
     const host = (c: string) => lab.plan.containers.find((x) => x.name === c)?.host;
     return `${f.from} on ${host(f.from)} cannot reach ${f.to} on ${host(f.to)} at any of its addresses (${f.proto})`;
   },
-  async probe(f, p) {
-    const targets = everyAddress(p, f.to);
-    if (f.proto === 'icmp') return expectNoPingReply(p, f.from, targets);
-    expect(targets, `${p.where(f.to)} has no address to try: the check would prove nothing`).to.not.be.empty;
-    const { control } = await p.withListener(f.to, async (port, token) => {
-      for (const t of targets) {
-        const r = await p.exec(f.from, ['nc', '-w', '1', t.address, String(port)]);
-        expect(r.stdout, `${p.where(f.from)} connected to the listener at ${t.address}:${port} (${t.what})`).to.not.include(token);
-      }
-    });
-    expect(control?.stdout ?? '', `the listener in ${p.where(f.to)} did not answer a connection from inside it: the check proves nothing`).to.include(`overlab-${p.port()}`);
-  },
+  probe: (f, p) => checkIsolated(p, f.from, f.to, f.proto),
 });
 
 factSpecs('internal networks', 'internal-no-route', {

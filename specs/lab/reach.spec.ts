@@ -1,9 +1,9 @@
 // Reachability over the overlays: containers that share a network reach each other across
 // hosts, by address and by name, with ping and over tcp; and full-size packets cross whole.
 import { expect } from 'chai';
-import { everyAddress, expectPingReply, sharedNetworks } from './checks.ts';
 import { factSpecs } from './define.ts';
 import { ipCounters } from '../../harness/probes/busybox.ts';
+import { checkReach } from '../../harness/probes/checks.ts';
 import type { Probe } from '../../harness/probes/probe.ts';
 
 factSpecs('reachability', 'reach', {
@@ -11,19 +11,7 @@ factSpecs('reachability', 'reach', {
     const host = (c: string) => lab.plan.containers.find((x) => x.name === c)?.host;
     return `${f.from} on ${host(f.from)} reaches ${f.to} on ${host(f.to)} over ${f.network} by ${f.by} (${f.proto})`;
   },
-  async probe(f, p) {
-    p.address(f.from, f.network);
-    const address = p.address(f.to, f.network);
-    // A name answers with the address on the first network the two share; with one, it is this one.
-    const shared = sharedNetworks(p, f.from, f.to);
-    const acceptable = f.by === 'address' || shared.length === 1 ? [address] : everyAddress(p, f.to).map((a) => a.address);
-    const target = f.by === 'address' ? address : f.to;
-    if (f.proto === 'icmp') return expectPingReply(p, f.from, target, acceptable);
-    await p.withListener(f.to, async (port, token) => {
-      const r = await p.exec(f.from, ['nc', '-w', '2', target, String(port)]);
-      expect(r.stdout.trim(), `${p.where(f.from)} got no answer from the listener in ${p.where(f.to)} at ${target}:${port}`).to.equal(token);
-    });
-  },
+  probe: (f, p) => checkReach(p, f.from, f.to, { network: f.network, by: f.by, proto: f.proto }),
 });
 
 factSpecs('MTU', 'mtu', {

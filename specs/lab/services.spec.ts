@@ -7,7 +7,7 @@ import { expect } from 'chai';
 import { serviceTasks, serviceVips, scaleService, type ServiceTask } from '../../harness/engine/contents.ts';
 import { nslookupAnswers } from '../../harness/probes/busybox.ts';
 import { ProbeError, type Probe } from '../../harness/probes/probe.ts';
-import { expectLookup } from './checks.ts';
+import { expectLookup } from '../../harness/probes/checks.ts';
 import { factSpecs } from './define.ts';
 
 const hostOf = (plan: { containers: { name: string; host: string }[] }, c: string) => plan.containers.find((x) => x.name === c)?.host;

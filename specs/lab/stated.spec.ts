@@ -1,7 +1,7 @@
 // The lab file's own `expect` lines, each proved as stated: can reach and cannot reach (icmp),
 // resolves and cannot resolve.
 import { basename } from 'node:path';
-import { everyAddress, expectLookup, expectNoLookup, expectNoPingReply, expectPingReply, sharedNetworks } from './checks.ts';
+import { everyAddress, expectLookup, expectNoLookup, expectNoPingReply, expectPingReply, sharedNetworks } from '../../harness/probes/checks.ts';
 import { factSpecs } from './define.ts';
 import type { Probe } from '../../harness/probes/probe.ts';
 

@@ -1,8 +1,9 @@
-// Assertions shared by the spec files: replies, silences and name lookups, each run from a
-// container and bounded in time (a lookup of an unknown name waits for the upstream resolver).
+// The checks the spec files assert with, and the handle of users' own specs (handle.ts) too:
+// replies, silences and name lookups, each run from a container and bounded in time (a lookup
+// of an unknown name waits for the upstream resolver); reach, resolve and isolation as wholes.
 import { expect } from 'chai';
-import { nslookupAnswers, pingReplyFrom } from '../../harness/probes/busybox.ts';
-import type { Probe } from '../../harness/probes/probe.ts';
+import { nslookupAnswers, pingReplyFrom } from './busybox.ts';
+import type { Probe } from './probe.ts';
 
 /** busybox nslookup waits ~5 s for an upstream that never answers; `timeout` bounds it. */
 const LOOKUP_LIMIT_S = 8;
@@ -67,4 +68,54 @@ export function everyAddress(p: Probe, container: string): { address: string; wh
   return Object.entries(p.addresses(container))
     .filter(([, a]) => a)
     .map(([network, address]) => ({ address, what: `${container} on ${network}` }));
+}
+
+/** How `from` reaches `to`: over which network, by its name or its address there, with ping or a tcp connection. */
+export interface ReachWay {
+  network: string;
+  by: 'name' | 'address';
+  proto: 'icmp' | 'tcp';
+}
+
+/**
+ * `from` reaches `to` over `network`: a ping reply from `to`'s address there, or (tcp) the
+ * token of a listener started in `to`. A name answers with the address on the first network the
+ * two share; when they share several, any of `to`'s addresses is accepted.
+ */
+export async function checkReach(p: Probe, from: string, to: string, way: ReachWay): Promise<void> {
+  p.address(from, way.network);
+  const address = p.address(to, way.network);
+  const shared = sharedNetworks(p, from, to);
+  const acceptable = way.by === 'address' || shared.length === 1 ? [address] : everyAddress(p, to).map((a) => a.address);
+  const target = way.by === 'address' ? address : to;
+  if (way.proto === 'icmp') return expectPingReply(p, from, target, acceptable);
+  await p.withListener(to, async (port, token) => {
+    const r = await p.exec(from, ['nc', '-w', '2', target, String(port)]);
+    expect(r.stdout.trim(), `${p.where(from)} got no answer from the listener in ${p.where(to)} at ${target}:${port}`).to.equal(token);
+  });
+}
+
+/** `from` resolves `name` to exactly `target`'s address on `network` (NAME.NETWORK when they share several). */
+export async function checkResolve(p: Probe, from: string, name: string, target: string, network: string): Promise<void> {
+  const expected = p.address(target, network);
+  // A bare name answers on the first shared network; NAME.NETWORK picks the network (libnetwork).
+  const query = sharedNetworks(p, from, target).length > 1 ? `${name}.${network}` : name;
+  await expectLookup(p, from, query, [expected]);
+}
+
+/**
+ * `from` reaches `to` at none of its addresses: no ping reply, or (tcp) no connection to a
+ * listener in `to` that a connection from inside it proves was there.
+ */
+export async function checkIsolated(p: Probe, from: string, to: string, proto: 'icmp' | 'tcp'): Promise<void> {
+  const targets = everyAddress(p, to);
+  if (proto === 'icmp') return expectNoPingReply(p, from, targets);
+  expect(targets, `${p.where(to)} has no address to try: the check would prove nothing`).to.not.be.empty;
+  const { control } = await p.withListener(to, async (port, token) => {
+    for (const t of targets) {
+      const r = await p.exec(from, ['nc', '-w', '1', t.address, String(port)]);
+      expect(r.stdout, `${p.where(from)} connected to the listener at ${t.address}:${port} (${t.what})`).to.not.include(token);
+    }
+  });
+  expect(control?.stdout ?? '', `the listener in ${p.where(to)} did not answer a connection from inside it: the check proves nothing`).to.include(`overlab-${p.port()}`);
 }
