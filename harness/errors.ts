@@ -210,6 +210,11 @@ export class UsageError extends OverlabError {
   readonly exitCode = 64; // EX_USAGE
 }
 
+/** A user's spec used the lab handle (`overlab/spec`) where no lab is under test: outside `overlab test`. */
+export class NoLabUnderTestError extends OverlabError {
+  readonly exitCode = 64; // EX_USAGE
+}
+
 /** Specs ran and some failed. */
 export class SpecsFailedError extends OverlabError {
   readonly exitCode = 1;

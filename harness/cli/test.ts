@@ -1,9 +1,11 @@
 // overlab test: bring the lab up if it is not, run the acceptance specs against it (console,
 // JUnit and JSON reports), then keep or remove the lab as --destroy says.
-import { relative } from 'node:path';
+import { dirname, relative, resolve } from 'node:path';
 import { execa } from 'execa';
 import { mapLimit } from '../wait.ts';
-import { SpecsFailedError, UsageError } from '../errors.ts';
+import { LabFileError, SpecsFailedError, UsageError } from '../errors.ts';
+import { resolveSpecPattern, specFilesOf } from '../lab/spec-files.ts';
+import type { Plan } from '../lab/types.ts';
 import type { LabEvent } from '../events.ts';
 import { faultSpecKindsFrom } from '../lab/fault-spec-kinds.ts';
 import { labDown } from '../lifecycle/down.ts';
@@ -28,6 +30,8 @@ export interface TestOptions extends GlobalOptions {
   /** --faults alone: every fault spec; --faults KINDS: those. */
   faults?: boolean | string;
   allowMissing?: boolean;
+  /** --spec: users' spec files or globs, relative to where overlab runs (repeatable). */
+  spec?: string[];
 }
 
 export async function testCommand(ref: string | undefined, opts: TestOptions, signal: AbortSignal): Promise<number> {
@@ -36,9 +40,12 @@ export async function testCommand(ref: string | undefined, opts: TestOptions, si
     if (opts.faults) throw new UsageError('--faults runs against one lab at a time: leave out --all');
     return testRoom(opts, signal);
   }
+  if (opts.faults && opts.spec?.length) throw new UsageError('--spec runs your specs beside the acceptance specs, not the fault specs: leave out --faults or --spec');
   const policy = destroyPolicy(opts.destroy);
   const choice = providerChoice(opts);
   const plan = await openLabPlan(ref ?? opts.lab);
+  // Before anything is brought up: a spec file that is not there stops the run here.
+  const userSpecs = opts.faults ? [] : userSpecFiles(plan, opts.spec ?? []);
   const labRef = ref ?? opts.lab ?? plan.lab;
   const json = !!opts.json;
   // --quiet: nothing on success (notes go to the lab's log and to status); failures still speak.
@@ -76,7 +83,7 @@ export async function testCommand(ref: string | undefined, opts: TestOptions, si
 
   let result: Awaited<ReturnType<typeof runLabSpecs>>;
   try {
-    result = await runLabSpecs(plan, { signal, console: json || quiet ? 'none' : 'spec', ...(opts.concurrency ? { concurrency: opts.concurrency } : {}), ...(opts.faults ? { faults: typeof opts.faults === 'string' ? faultSpecKindsFrom(opts.faults) : true } : {}) });
+    result = await runLabSpecs(plan, { signal, console: json || quiet ? 'none' : 'spec', ...(opts.concurrency ? { concurrency: opts.concurrency } : {}), ...(opts.faults ? { faults: typeof opts.faults === 'string' ? faultSpecKindsFrom(opts.faults) : true } : {}), ...(userSpecs.length ? { userSpecs } : {}) });
   } catch (e) {
     if (policy === 'always' && !signal.aborted) await takeDown();
     throw e;
@@ -102,6 +109,7 @@ export async function testCommand(ref: string | undefined, opts: TestOptions, si
       cases: report.cases.map((c) => ({
         suite: c.suite,
         title: c.title,
+        ...(c.file ? { file: c.file } : {}),
         state: c.state,
         ms: c.ms,
         ...(c.measured ? { measured: c.measured } : {}),
@@ -125,6 +133,20 @@ export async function testCommand(ref: string | undefined, opts: TestOptions, si
   });
 }
 
+/**
+ * The users' spec files of a run: the lab's specs.files (relative to the lab file's folder; a
+ * name that matches nothing now is a LabFileError at its line), then --spec (relative to here).
+ */
+export function userSpecFiles(plan: Pick<Plan, 'file' | 'specs'>, extra: readonly string[], cwd: string = process.cwd()): string[] {
+  const fromLab = (plan.specs.files ?? []).map((ref) => ({ ref, resolved: resolveSpecPattern(ref.pattern, dirname(resolve(plan.file))) }));
+  const problems = fromLab.flatMap(({ ref, resolved }) => (resolved.problem ? [{ ...ref.pos, message: `specs.files: ${resolved.problem}` }] : []));
+  if (problems.length) throw new LabFileError(problems);
+  const fromFlags = extra.map((pattern) => resolveSpecPattern(pattern, cwd));
+  const missing = fromFlags.find((r) => r.problem);
+  if (missing) throw new UsageError(`--spec ${missing.problem}`, { hint: 'Name a spec file (.ts, .mts, .js, .mjs) or a glob of them, relative to this folder.' });
+  return specFilesOf([...fromLab.map((r) => r.resolved), ...fromFlags]);
+}
+
 function destroyPolicy(value: string | undefined): DestroyPolicy | undefined {
   if (value === undefined || (DESTROY_POLICIES as readonly string[]).includes(value)) return value as DestroyPolicy | undefined;
   throw new UsageError(`--destroy must be one of ${DESTROY_POLICIES.join(', ')}; got "${value}"`);
@@ -143,7 +165,7 @@ async function testRoom(opts: TestOptions, signal: AbortSignal): Promise<number>
   const json = !!opts.json;
   const results = await mapLimit(labs, ROOM_TEST_JOBS, async (lab) => {
     const started = Date.now();
-    const argv = [...process.execArgv, process.argv[1]!, 'test', lab, '--json', '--destroy', 'never', ...(opts.concurrency ? ['--concurrency', String(opts.concurrency)] : [])];
+    const argv = [...process.execArgv, process.argv[1]!, 'test', lab, '--json', '--destroy', 'never', ...(opts.concurrency ? ['--concurrency', String(opts.concurrency)] : []), ...(opts.spec ?? []).flatMap((f) => ['--spec', resolve(f)])];
     const child = await execa(process.execPath, argv, { reject: false, cancelSignal: signal, stdin: 'ignore' });
     signal.throwIfAborted();
     const seconds = (Date.now() - started) / 1000;

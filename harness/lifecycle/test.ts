@@ -21,6 +21,9 @@ import { StateStore } from '../state/store.ts';
 import { describeOrigin } from '../system/engine-sources.ts';
 import { checkAccessFirst, connectLab, PACKAGE_ROOT } from './lab.ts';
 import { calibrate, concurrencyFor } from './pace.ts';
+import { loadUserSpecs, shownPath } from './user-specs.ts';
+import { PROBE_DEADLINE_MS } from '../probes/probe.ts';
+import { plainAssertion } from '../probes/failure.ts';
 
 export const LAB_SPECS_DIR = join(PACKAGE_ROOT, 'specs', 'lab');
 /** The fault specs (`test --faults`): what must survive a partition, a KV outage, an engine restart. */
@@ -47,6 +50,8 @@ export interface SpecRunOptions {
    * those kinds only.
    */
   faults?: true | readonly FaultSpecKind[];
+  /** The users' own spec files (absolute), run after the built-in specs against the same lab; not with `faults`. */
+  userSpecs?: readonly string[];
 }
 
 /** The spec files in reading order: the data plane from the ground up, then the lab's own claims; others after. */
@@ -131,7 +136,7 @@ export async function runLabSpecs(plan: Plan, options: SpecRunOptions): Promise<
         const reason = notApplicable(f, plan, caps);
         if (reason) notApplicableFacts.set(i, reason);
       });
-      const run = setLabUnderTest({ plan: { ...plan, facts: expanded.facts }, state, hosts, engines, signal: options.signal, concurrency, pace, startedAt }, notApplicableFacts);
+      const run = setLabUnderTest({ plan: { ...plan, facts: expanded.facts }, state, hosts, engines, signal: options.signal, concurrency, pace, startedAt }, notApplicableFacts, caps);
       try {
         const cases = await runMocha(run, options);
         options.signal.throwIfAborted();
@@ -172,6 +177,8 @@ async function runMocha(run: SpecRun, options: SpecRunOptions): Promise<SpecCase
   // mocha 11 takes an esmDecorator for the import URL (not in @types/mocha 10).
   const loader = mocha as unknown as { loadFilesAsync(o: { esmDecorator: (url: URL) => URL }): Promise<void> };
   await loader.loadFilesAsync({ esmDecorator: (url) => new URL(`${url.href}?run=${n}`) });
+  const userFiles = new Set(options.faults ? [] : (options.userSpecs ?? []));
+  await loadUserSpecs(mocha, Mocha, [...userFiles], { run: n, timeoutMs: PROBE_DEADLINE_MS * run.lab.pace });
 
   const facts = run.lab.plan.facts;
   const missing = facts.map((f, i) => [f, i] as const).filter(([, i]) => !run.covered.has(i));
@@ -192,12 +199,13 @@ async function runMocha(run: SpecRun, options: SpecRunOptions): Promise<SpecCase
     const outcome = record?.outcome;
     if (record?.notApplicable) return { suite: test.parent?.titlePath().join(' / ') ?? '', title: test.title, state: 'n/a', ms: 0, fact: record.fact, reason: record.notApplicable };
     const c: SpecCase = { suite: test.parent?.titlePath().join(' / ') ?? '', title: test.title, state, ms: outcome?.ms ?? test.duration ?? 0 };
+    if (test.file && userFiles.has(test.file)) Object.assign(c, userCase(run, test, state, err));
     if (record) c.fact = record.fact;
     if (outcome) c.steps = outcome.steps;
     if (outcome?.measured) c.measured = outcome.measured;
     if (state === 'pending' && outcome?.notApplicable) [c.state, c.reason] = ['n/a', outcome.notApplicable];
     if (outcome?.diagnostics) c.diagnostics = outcome.diagnostics;
-    if (state === 'failed') {
+    if (state === 'failed' && !c.failure) {
       const detail = outcome && !outcome.ok ? describeFailure(outcome) : (err?.message ?? 'failed');
       c.failure = { message: detail.split('\n')[0]!, kind: outcome?.failureKind ?? (err?.name === 'AssertionError' ? 'assertion' : 'error'), detail };
     }
@@ -208,12 +216,38 @@ async function runMocha(run: SpecRun, options: SpecRunOptions): Promise<SpecCase
   await new Promise<void>((resolve) => {
     const runner = mocha.run(() => resolve());
     abort = () => runner.abort();
+    run.user.current = () => (runner as unknown as { currentRunnable?: object }).currentRunnable;
     runner.on(EVENT_TEST_PASS, (t) => cases.push(caseOf(t, 'passed')));
     runner.on(EVENT_TEST_FAIL, (t, err) => cases.push(caseOf(t, 'failed', err)));
     runner.on(EVENT_TEST_PENDING, (t) => cases.push(caseOf(t, 'pending')));
   });
   mocha.dispose();
   return cases;
+}
+
+/**
+ * What a case of a user's spec file adds: the file, the commands the lab handle ran for it,
+ * n/a with the reason `lab.notApplicable` gave (on the test or a describe around it), and a
+ * failure as a built-in spec's reads: the assertion in plain words, then the last command run.
+ */
+function userCase(run: SpecRun, test: Mocha.Runnable, state: SpecCase['state'], err?: Error): Partial<SpecCase> {
+  const out: Partial<SpecCase> = { file: shownPath(test.file!) };
+  const steps = run.user.steps.get(test);
+  if (steps?.length) out.steps = steps;
+  if (state === 'pending') {
+    for (let at: object | undefined = test; at; at = (at as { parent?: object }).parent) {
+      const reason = run.user.notApplicable.get(at);
+      if (reason !== undefined) return { ...out, state: 'n/a', reason };
+    }
+  }
+  if (state === 'failed') {
+    const assertion = err?.name === 'AssertionError';
+    const message = assertion ? plainAssertion(err!.message) : (err?.message ?? 'failed');
+    // The handle's checks already name their commands; a plain assertion gets the last one run.
+    const detail = steps?.length && !message.includes('\ncommand (') ? describeFailure({ ok: false, failure: message, steps, decisiveStep: steps.length - 1, ms: 0 }) : message;
+    out.failure = { message: message.split('\n')[0]!, kind: assertion ? 'assertion' : 'error', detail };
+  }
+  return out;
 }
 
 /** `containerd`, `runc` (what the daemons reported at up, distinct values joined) and `engine.origin` for a tree. */

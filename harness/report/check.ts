@@ -27,6 +27,7 @@ function specCase(v: unknown, p: string): void {
   const c = object(v, p);
   req(c, p, 'suite', str);
   req(c, p, 'title', str);
+  opt(c, p, 'file', str); // a user's spec file; absent for the built-in specs
   req(c, p, 'state', oneOf(CASE_STATES));
   req(c, p, 'ms', ms);
   opt(c, p, 'failure', failure);

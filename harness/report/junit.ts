@@ -1,5 +1,6 @@
 // JUnit XML of a spec run: one <testsuite> for the lab, its properties (provider, engine, KV
-// store, mode), one <testcase> per fact, failures with the full diagnostic text.
+// store, mode), one <testcase> per fact (and per test of a user's spec file, with its file),
+// failures with the full diagnostic text.
 import { hostname } from 'node:os';
 import type { SpecReport } from './spec-report.ts';
 
@@ -16,7 +17,8 @@ export function renderJunit(r: SpecReport): string {
   for (const [name, value] of Object.entries(r.properties)) out.push(`      <property name="${attr(name)}" value="${attr(value)}"/>`);
   out.push('    </properties>');
   for (const c of r.cases) {
-    const open = `    <testcase classname="${attr(`overlab.${r.lab}.${c.suite}`)}" name="${attr(c.title)}" time="${attr(seconds(c.ms))}"`;
+    // file: the user's spec file a case comes from (GitLab, Jenkins and pytest's JUnit read it).
+    const open = `    <testcase classname="${attr(`overlab.${r.lab}.${c.suite}`)}" name="${attr(c.title)}"${c.file ? ` file="${attr(c.file)}"` : ''} time="${attr(seconds(c.ms))}"`;
     const measured = Object.entries(c.measured ?? {});
     if (c.state === 'passed' && !measured.length) {
       out.push(`${open}/>`);

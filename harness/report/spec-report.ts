@@ -16,6 +16,8 @@ export interface CaseFailure {
 export interface SpecCase {
   /** The describe block ("reachability"). */
   suite: string;
+  /** The user's spec file the case comes from (relative to where `overlab test` ran); none for the built-in specs. */
+  file?: string;
   title: string;
   state: CaseState;
   /** How long its check took (the probe's own time, not time spent waiting in the pool). */

@@ -1,6 +1,7 @@
 import { expect } from 'chai';
 import { renderJunit, reportOfLife, summaryLines, type SpecReport } from '../../harness/report/index.ts';
 import { shouldDestroy } from '../../harness/lifecycle/test.ts';
+import { checkSpecReport } from '../../harness/report/check.ts';
 import { ipCounters, nslookupAnswers, pingReplyFrom } from '../../harness/probes/busybox.ts';
 import { plainAssertion } from '../../harness/probes/failure.ts';
 
@@ -34,6 +35,14 @@ describe('spec reports', () => {
     expect(xml).to.include('name="a &quot;quoted&quot; &lt;title&gt; &amp; more"');
     expect(xml).to.include('exit 0 &lt;ok&gt; \uFFFD</failure>');
     expect(xml).to.not.include('\u0001');
+  });
+
+  it("names the user's spec file a case comes from, in JUnit (file=) and in report.json as read back", () => {
+    const mine: SpecReport = { ...report, cases: [...report.cases, { suite: 'checks/x.spec.ts / ours', title: 'it', file: 'checks/x.spec.ts', state: 'failed', ms: 1, failure: { kind: 'assertion', message: 'no', detail: 'no' } }] };
+    expect(renderJunit(mine)).to.include('<testcase classname="overlab.tutorial.checks/x.spec.ts / ours" name="it" file="checks/x.spec.ts" time="0.001">');
+    expect(xml).to.not.include(' file=');
+    expect(checkSpecReport(JSON.parse(JSON.stringify(mine))).cases[3]!.file).to.equal('checks/x.spec.ts');
+    expect(() => checkSpecReport(JSON.parse(JSON.stringify({ ...mine, cases: [{ ...mine.cases[3], file: 7 }] })))).to.throw(/cases\/0\/file/);
   });
 });
 
