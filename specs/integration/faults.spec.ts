@@ -6,6 +6,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { expect } from 'chai';
+import { RECOVERY_BOUND_ENV } from '../../harness/lab/fault-facts.ts';
 import { leftovers, NOTHING_LEFT, Scratch, shippedLab, type TestRun } from './support/labs.ts';
 
 type FaultRun = Omit<TestRun, 'cases' | 'counts'> & {
@@ -15,17 +16,36 @@ type FaultRun = Omit<TestRun, 'cases' | 'counts'> & {
 const notPassed = (run: TestRun) => run.cases.filter((c) => c.state !== 'passed' && c.state !== 'n/a').map((c) => `${c.suite} | ${c.title}`);
 
 /**
- * Each fault spec of `kinds`, run on its own with its fault left in place (the mutation
- * OVERLAB_FAULT_MUTATION=keep-fault): its one case must fail on what should have come back, the
- * report must say it ran mutated, the left fault must be recorded, and heal must undo it.
+ * The recovery bound (OVERLAB_RECOVERY_BOUND_S) of the runs that fail on purpose: a fault left in
+ * place never comes back, so waiting the default 20 s for it proves no more than 5 s, and each
+ * such run spent 15 s more. A spec whose check comes back whatever the fault (one that cannot
+ * fail) passes at once, under any bound. Each run's check that the lab is whole before its fault
+ * has the same bound, after the heal of the run before (recoveries measured here: 0.1-6 s from
+ * the undo's start, docs/faults.md; the next run's start comes between). The suite passing again
+ * at the end runs with the 20 s bound.
  */
-async function keptFaultsFail(run: (args: string[], env?: Record<string, string>) => Promise<{ stdout: string; exitCode?: number; all?: string }>, kinds: string[]): Promise<Record<string, string>> {
+const FAILING_BOUND_S = 5;
+
+/**
+ * Each fault spec of `kinds`, run on its own with its fault left in place (the mutation
+ * OVERLAB_FAULT_MUTATION=keep-fault) and a recovery bound of FAILING_BOUND_S: its one case must
+ * fail on what should have come back, within that bound, the report must say it ran mutated,
+ * the left fault must be recorded, and heal must undo it.
+ */
+async function keptFaultsFail(
+  run: (args: string[], env?: Record<string, string>) => Promise<{ stdout: string; exitCode?: number; all?: string }>,
+  kinds: string[],
+  options: { recoveryBound: boolean },
+): Promise<Record<string, string>> {
   const seen: Record<string, string> = {};
   for (const kind of kinds) {
-    const r = await run(['test', '--faults', kind, '--json', '--destroy', 'never'], { OVERLAB_FAULT_MUTATION: 'keep-fault' });
+    const env = { OVERLAB_FAULT_MUTATION: 'keep-fault', ...(options.recoveryBound ? { [RECOVERY_BOUND_ENV]: String(FAILING_BOUND_S) } : {}) };
+    const r = await run(['test', '--faults', kind, '--json', '--destroy', 'never'], env);
     const report = JSON.parse(r.stdout) as FaultRun;
     expect(report.properties['mutation'], kind).to.include('faults left in place');
     expect(report.cases.map((c) => c.state), `${kind}: ${r.all}`).to.deep.equal(['failed']);
+    // The bound given, times the lab's pace, is the one the spec waited out.
+    if (options.recoveryBound) expect(report.cases[0]!.failure?.message, `${kind}: ${r.all}`).to.include(`: not within ${FAILING_BOUND_S * Number(report.properties['pace'])} s`);
     seen[kind] = report.cases[0]!.failure?.message ?? '';
     const left = JSON.parse((await run(['status', '--json'])).stdout).faults as unknown[];
     expect(left, `${kind} leaves its fault recorded`).to.have.length(1);
@@ -105,7 +125,7 @@ describe('faults on a live kv lab (etcd)', function () {
 
   it('each fault spec fails when its fault is left in place (KV outage, partition, restart, kill), on what should have come back; heal undoes it and the specs pass again', async function () {
     this.timeout(600_000);
-    const messages = await keptFaultsFail(run, ['kv-outage-reach', 'kv-outage-create', 'kv-recovered-create', 'partition-heal', 'engine-restart', 'engine-kill']);
+    const messages = await keptFaultsFail(run, ['kv-outage-reach', 'kv-outage-create', 'kv-recovered-create', 'partition-heal', 'engine-restart', 'engine-kill'], { recoveryBound: true });
     expect(messages['kv-outage-reach']).to.include('creating an overlay network on d0 once the KV store is back: not within');
     expect(messages['kv-recovered-create']).to.include('creating an overlay network on d0 once the KV store is back: not within');
     expect(messages['partition-heal']).to.include('reaching c1 by name after heal: not within');
@@ -134,10 +154,11 @@ describe('faults on a live kv lab (etcd)', function () {
     const rule = '-p udp --dport 4789 -j DROP';
     expect((await run(['ssh', 'd1', `iptables -I INPUT ${rule}`])).exitCode).to.equal(0);
     try {
-      const r = await run(['test', '--faults', 'partition-heal', '--json', '--destroy', 'never']);
+      // The whole-lab check waits out the recovery bound: FAILING_BOUND_S, not 20 s (the title names it).
+      const r = await run(['test', '--faults', 'partition-heal', '--json', '--destroy', 'never'], { [RECOVERY_BOUND_ENV]: String(FAILING_BOUND_S) });
       const report = JSON.parse(r.stdout) as FaultRun;
       expect(report.cases.map((c) => `${c.state} ${c.title}`)).to.deep.equal([
-        'failed while d1 is partitioned, c1 on it is unreachable from c0 on d0, and reachable again by name within 20 s of heal (the time is measured)',
+        `failed while d1 is partitioned, c1 on it is unreachable from c0 on d0, and reachable again by name within ${FAILING_BOUND_S} s of heal (the time is measured)`,
       ]);
       expect(report.cases[0]!.failure?.message).to.include('the lab whole before the fault: c0 on d0 reaching c1 by name: not within');
       expect(JSON.parse((await run(['status', '--json'])).stdout).faults, 'no fault was put, none is recorded').to.deep.equal([]);
@@ -232,7 +253,8 @@ describe('faults on a live swarm lab', function () {
 
   it('the manager outage spec fails when the manager is left unreachable; heal undoes it', async function () {
     this.timeout(300_000);
-    const messages = await keptFaultsFail(run, ['manager-outage-reach']);
+    // Its bounds are its own (the manager's heartbeat timeouts), not the recovery bound.
+    const messages = await keptFaultsFail(run, ['manager-outage-reach'], { recoveryBound: false });
     expect(messages['manager-outage-reach']).to.include('to see worker ready again: not within');
   });
 
