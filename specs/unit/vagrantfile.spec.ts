@@ -204,6 +204,7 @@ describe('a lab-owned libvirt (--libvirt local)', () => {
         'lv.cmd_line = "root=/dev/vda rw console=ttyS0 net.ifnames=0 apparmor=0"',
         'lv.graphics_type = "none"',
         'lv.video_type = "none"',
+        'lv.disk_driver :cache => "unsafe"',
       ]);
       expect(blocks.get(host.name)!.filter((l) => l.startsWith('m.vm.boot_timeout'))).to.deep.equal(['m.vm.boot_timeout = 1200']);
       expect(blocks.get(host.name)!.filter((l) => l.startsWith('m.vm.network '))).to.deep.equal([

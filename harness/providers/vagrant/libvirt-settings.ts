@@ -60,6 +60,7 @@ export function localLibvirtSettings(lab: string, firstBoot?: LibvirtVagrantSett
     cmdLine: GUEST_CMD_LINE,
     graphicsType: 'none',
     videoType: 'none',
+    diskCache: 'unsafe',
     bootTimeoutSeconds: GUEST_BOOT_TIMEOUT_SECONDS,
     ...(firstBoot ? { firstBoot } : {}),
   };
