@@ -36,17 +36,22 @@ function alive(pid: number): boolean {
   }
 }
 
-/** The command name of every process (for daemons and emulators that must be gone). */
-function commands(): { pid: number; comm: string }[] {
+/** The command name and arguments of every process (for emulators that must be gone). */
+function commands(): { pid: number; comm: string; args: string[] }[] {
   return list('/proc')
     .filter((p) => /^\d+$/.test(p))
     .flatMap((p) => {
       try {
-        return [{ pid: Number(p), comm: readFileSync(`/proc/${p}/comm`, 'utf8').trim() }];
+        return [{ pid: Number(p), comm: readFileSync(`/proc/${p}/comm`, 'utf8').trim(), args: readFileSync(`/proc/${p}/cmdline`, 'utf8').split('\0') }];
       } catch {
         return [];
       }
     });
+}
+
+/** QEMU of one of the lab's domains (libvirt names the guest `guest=DOMAIN,...`); other VMs on the machine are not the lab's. */
+function labEmulator(p: { comm: string; args: string[] }, prefix: string): boolean {
+  return p.comm.startsWith('qemu-system') && p.args.some((a) => a.startsWith(`guest=${prefix}`));
 }
 
 /** Everything of the lab's libvirt still on the machine, by the lab's names and recorded pids. */
@@ -58,7 +63,7 @@ function libvirtLeftovers(record: LocalLibvirtRecord | undefined) {
     networks: list(NETWORKS_DIR).filter((f) => f.startsWith(prefix)),
     volumes: list(IMAGES_DIR).filter((f) => f.startsWith(prefix) || (record !== undefined && boxVolumes(record.box, [f]).length === 1 && !(record.boxVolumesBefore ?? []).includes(f))),
     daemons: Object.values(record?.pids ?? {}).filter(alive),
-    emulators: commands().filter((p) => p.comm.startsWith('qemu-system')).map((p) => p.pid),
+    emulators: commands().filter((p) => labEmulator(p, prefix)).map((p) => p.pid),
     files: LIBVIRT_LEFTOVER_DIRS.flatMap((d) => list(d).filter((f) => f.startsWith(prefix))),
     pools: record?.createdPool && existsSync(DEFAULT_POOL_XML) ? ['default'] : [],
     namespaces,
