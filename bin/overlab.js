@@ -39,5 +39,8 @@ async function compiled(command) {
 async function sources() {
   const { register } = await import('tsx/esm/api');
   register();
+  // Users' spec files import 'overlab/spec' wherever they are (see resolve-overlab.mjs).
+  const { register: registerHooks } = await import('node:module');
+  registerHooks('./resolve-overlab.mjs', import.meta.url, { data: { handle: new URL('../harness/probes/handle.ts', import.meta.url).href } });
   return import('../harness/cli/main.ts');
 }

@@ -43,9 +43,9 @@ export function locateLoadError(input: LoadErrorInput): LoadErrorPlace {
     const importer = toPath(missing[2]!.trim().replace(/\?[^/]*$/, ''));
     return { file: importer, ...importLine(input.readText(importer), missing[1]!) };
   }
-  // esbuild (tsx): "Transform failed with 1 error:\n/path/x.ts:2:11: ERROR: ...".
+  // esbuild (tsx): "Transform failed with 1 error:\n/path/x.ts:2:11: ERROR: ...", its column from 0.
   const esbuild = new RegExp(`^${PATH}:(\\d+):(\\d+): ERROR`, 'm').exec(message);
-  if (esbuild) return { file: toPath(esbuild[1]!), line: Number(esbuild[2]), column: Number(esbuild[3]) };
+  if (esbuild) return { file: toPath(esbuild[1]!), line: Number(esbuild[2]), column: Number(esbuild[3]) + 1 }; // esbuild counts columns from 0
   // node's syntax errors: "path:LINE\n<source line>\n   ^^^" heading the stack (or node --check's output).
   for (const text of [stack, input.checkOutput ?? '']) {
     const head = new RegExp(`^${PATH}:(\\d+)\\n(.*)\\n(\\s*)\\^`, 'm').exec(text);

@@ -132,8 +132,8 @@ describe('where a spec file that does not load failed', () => {
     return formatPlace(locateLoadError({ error, specFile: file, readText, ...(checkOutput ? { checkOutput } : {}) }), (f) => f.replace(`${dir}/`, ''));
   }
 
-  it('a TypeScript syntax error (esbuild through tsx): its line and column', async () => {
-    expect(await place('syn.spec.ts', 'const a = 1;\nconst b = (;\n')).to.equal('syn.spec.ts:2:11');
+  it('a TypeScript syntax error (esbuild through tsx): its line and column, from 1 as editors count', async () => {
+    expect(await place('syn.spec.ts', 'const a = 1;\nconst b = (;\n')).to.equal('syn.spec.ts:2:12');
   });
 
   it('a JavaScript syntax error in an ES module: where node --check puts it', async () => {
