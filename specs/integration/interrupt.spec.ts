@@ -1,6 +1,7 @@
 // One signal ends `up` wherever it lands: SIGINT (exit 130) and SIGTERM (exit 143), at every
-// step boundary, inside host creation, and at random offsets; each time within 5 s, and `down`
-// then leaves nothing of the lab on the machine. Also `down` itself, interrupted and run again.
+// step boundary, inside host creation, and at random offsets (seeded; one in each quarter of up,
+// the two signals taking turns); each time within 5 s, and `down` then leaves nothing of the lab
+// on the machine. Also `down` itself, interrupted and run again.
 // Labs are named nw-* (this machine runs other people's labs at the same time).
 import { expect } from 'chai';
 import { once } from 'node:events';
@@ -10,6 +11,8 @@ type SignalName = 'SIGINT' | 'SIGTERM';
 const STATUS: Record<SignalName, number> = { SIGINT: 130, SIGTERM: 143 };
 const SIGNO: Record<string, number> = { SIGINT: 2, SIGTERM: 15, SIGKILL: 9 };
 const EXIT_BOUND_MS = 5_000;
+/** The random offsets: parts of up's span, each met by one of the two signals per run. */
+const RANDOM_STRATA = 4;
 
 /** What one interrupted command did: its status (128 + signal when a signal ended it), how long it took to end. */
 interface Outcome {
@@ -135,11 +138,19 @@ describe('one signal ends a command (SIGINT 130, SIGTERM 143) and down leaves no
       }
     });
 
-    it(`${signal} at random offsets from the start (4 times)`, async () => {
-      for (let i = 0; i < 4; i++) {
-        const offset = Math.floor(random() * (upMs + 300));
+    // Stratified: the span of up is cut in RANDOM_STRATA equal parts, and each signal draws one
+    // offset in every other part, the two signals taking turns (which one takes the odd parts
+    // goes by the seed): every run lands a signal at a random point of each part of up, as one
+    // handler meets both signals (harness/cli/interrupt.ts), and over runs each signal meets
+    // each part. The step boundaries are the cases above, every one of them each run.
+    const signalIndex = signal === 'SIGINT' ? 0 : 1;
+    it(`${signal} at random offsets from the start (${RANDOM_STRATA / 2} times: in every other of ${RANDOM_STRATA} equal parts of up, the other signal in the rest)`, async () => {
+      for (let i = 0; i < RANDOM_STRATA / 2; i++) {
+        const part = 2 * i + (signalIndex ^ (seed & 1));
+        const span = upMs + 300;
+        const offset = Math.floor(((part + random()) * span) / RANDOM_STRATA);
         const o = await interrupt(upArgs(), signal, (_line, ms) => ms >= offset);
-        await check(o, signal, `${offset} ms after the start, up taking ${upMs} ms (OVERLAB_TEST_SEED=${seed})`);
+        await check(o, signal, `${offset} ms after the start (part ${part + 1} of ${RANDOM_STRATA}), up taking ${upMs} ms (OVERLAB_TEST_SEED=${seed})`);
       }
     });
   }
