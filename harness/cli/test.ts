@@ -1,6 +1,6 @@
 // overlab test: bring the lab up if it is not, run the acceptance specs against it (console,
 // JUnit and JSON reports), then keep or remove the lab as --destroy says.
-import { dirname, relative, resolve } from 'node:path';
+import { dirname, join, relative, resolve } from 'node:path';
 import { execa } from 'execa';
 import { mapLimit } from '../wait.ts';
 import { LabFileError, SpecsFailedError, UsageError } from '../errors.ts';
@@ -163,23 +163,26 @@ const ROOM_TEST_JOBS = 3;
 async function testRoom(opts: TestOptions, signal: AbortSignal): Promise<number> {
   const labs = labsUp().map((l) => l.plan.lab);
   const json = !!opts.json;
+  // A teacher's checks (--spec), resolved once here: a file that is not there stops the room before any lab runs.
+  const checks = userSpecFiles({ file: join(process.cwd(), 'room'), specs: { pairs: { kind: 'all' } } }, opts.spec ?? []);
   const results = await mapLimit(labs, ROOM_TEST_JOBS, async (lab) => {
     const started = Date.now();
-    const argv = [...process.execArgv, process.argv[1]!, 'test', lab, '--json', '--destroy', 'never', ...(opts.concurrency ? ['--concurrency', String(opts.concurrency)] : []), ...(opts.spec ?? []).flatMap((f) => ['--spec', resolve(f)])];
+    const argv = [...process.execArgv, process.argv[1]!, 'test', lab, '--json', '--destroy', 'never', ...(opts.concurrency ? ['--concurrency', String(opts.concurrency)] : []), ...checks.flatMap((f) => ['--spec', f])];
     const child = await execa(process.execPath, argv, { reject: false, cancelSignal: signal, stdin: 'ignore' });
     signal.throwIfAborted();
     const seconds = (Date.now() - started) / 1000;
-    let out: { counts?: RoomResult['counts']; cases?: { title: string; state: string }[]; message?: string } = {};
+    let out: { counts?: RoomResult['counts']; cases?: { title: string; state: string; file?: string }[]; message?: string } = {};
     try {
       out = JSON.parse(String(child.stdout)) as typeof out;
     } catch {
       out = { message: (String(child.stderr).trim().split('\n')[0] || `exit ${child.exitCode}`) };
     }
     const r: RoomResult = out.counts
-      ? { lab, ok: child.exitCode === 0, counts: out.counts, failed: (out.cases ?? []).filter((c) => c.state === 'failed').map((c) => c.title), seconds }
+      ? { lab, ok: child.exitCode === 0, counts: out.counts, failed: (out.cases ?? []).filter((c) => c.state === 'failed').map((c) => c.title), checks: userChecks(out.cases ?? []), seconds }
       : { lab, ok: false, error: out.message ?? `exit ${child.exitCode}`, seconds };
     if (!json) {
       say(r.counts ? `${lab}: ${r.counts.passed} of ${r.counts.tests} specs passed (${seconds.toFixed(1)} s)` : `${lab}: could not run its specs: ${r.error}`);
+      if (r.checks?.length) say(`  checks: ${r.checks.filter((c) => c.state === 'passed').length} of ${r.checks.length} passed`);
       for (const title of r.failed ?? []) say(`  failed: ${title}`);
     }
     return r;
@@ -191,11 +194,24 @@ async function testRoom(opts: TestOptions, signal: AbortSignal): Promise<number>
   return failing.length ? 1 : 0;
 }
 
+/** The cases of users' spec files (the lab's specs.files and --spec): a teacher's checks, per student. */
+export function userChecks(cases: readonly { title: string; state: string; file?: string; suite?: string }[]): RoomCheck[] {
+  return cases.flatMap((c) => (c.file ? [{ file: c.file, title: c.title, state: c.state }] : []));
+}
+
+export interface RoomCheck {
+  file: string;
+  title: string;
+  state: string;
+}
+
 interface RoomResult {
   lab: string;
   ok: boolean;
   counts?: { tests: number; passed: number; failed: number; pending: number };
   failed?: string[];
+  /** Each case of the users' spec files, with its state: which checks pass for this student. */
+  checks?: RoomCheck[];
   error?: string;
   seconds: number;
 }

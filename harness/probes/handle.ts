@@ -33,6 +33,8 @@ export interface HostHandle {
   readonly engine: Docker;
   /** Runs a command on the host (in its namespaces, or over SSH); never throws for a non-zero exit. */
   run(command: Command, options?: { timeoutMs?: number }): Promise<ExecResult>;
+  /** `docker exec` in any container of this host's engine, also one the plan does not have (a student's). */
+  exec(container: string, command: Command, options?: { timeoutMs?: number }): Promise<ExecResult>;
 }
 
 export interface ContainerHandle {
@@ -88,15 +90,15 @@ class LabHandle {
     const access = run.lab.hosts.get(name);
     if (!plan || !access) throw new ProbeError(`host ${name} is not a host of lab ${run.lab.plan.lab} (${run.lab.plan.hosts.map((h) => h.name).join(', ')})`);
     const record = (command: string, r: ExecResult | undefined, e: unknown, started: number) => this.record({ where: `host ${name}`, command, exitCode: r?.exitCode ?? null, stdout: r?.stdout ?? '', stderr: r?.stderr ?? String((e as Error | undefined)?.message ?? ''), ms: Date.now() - started });
+    const engine = (): Docker => run.lab.engines.get(name) ?? fail(`host ${name} runs no engine (role ${plan.role})`);
     return {
       name,
       address: plan.address,
       role: plan.role,
       get engine(): Docker {
-        const engine = run.lab.engines.get(name);
-        if (!engine) throw new ProbeError(`host ${name} runs no engine (role ${plan.role})`);
-        return engine;
+        return engine();
       },
+      exec: async (container, command, options = {}) => this.execIn(engine(), name, container, command, options),
       run: async (command, options = {}) => {
         const argv = argvOf(command);
         const started = Date.now();
@@ -120,24 +122,27 @@ class LabHandle {
       name,
       host: c.host,
       networks: c.networks.map((n) => n.network),
-      exec: async (command, options = {}) => {
-        const argv = argvOf(command);
-        const step: ProbeStep = { where: `${name} on ${c.host}`, command: argv.map(shellQuote).join(' '), exitCode: null, stdout: '', stderr: '', ms: 0 };
-        const started = Date.now();
-        try {
-          const r = await execInContainer(engine(), name, [...argv], (options.timeoutMs ?? EXEC_TIMEOUT_MS) * run.lab.pace);
-          Object.assign(step, r);
-          return r;
-        } catch (e) {
-          step.stderr = (e as Error).message;
-          throw e;
-        } finally {
-          step.ms = Date.now() - started;
-          this.record(step);
-        }
-      },
-      addresses: () => containerAddresses(engine(), name),
+      exec: async (command, options = {}) => this.execIn(engine(), c.host, name, command, options),
+      addresses: async () => containerAddresses(engine(), name),
     };
+  }
+
+  /** `docker exec` through `engine`, recorded as a step of the running test. */
+  private async execIn(engine: Docker, host: string, container: string, command: Command, options: { timeoutMs?: number }): Promise<ExecResult> {
+    const argv = argvOf(command);
+    const step: ProbeStep = { where: `${container} on ${host}`, command: argv.map(shellQuote).join(' '), exitCode: null, stdout: '', stderr: '', ms: 0 };
+    const started = Date.now();
+    try {
+      const r = await execInContainer(engine, container, [...argv], (options.timeoutMs ?? EXEC_TIMEOUT_MS) * this.run.lab.pace);
+      Object.assign(step, r);
+      return r;
+    } catch (e) {
+      step.stderr = (e as Error).message;
+      throw e;
+    } finally {
+      step.ms = Date.now() - started;
+      this.record(step);
+    }
   }
 
   /** `docker exec` in a container: `lab.exec('c0', 'ip route')`. */

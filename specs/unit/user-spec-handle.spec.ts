@@ -76,6 +76,7 @@ describe('the lab handle of users\' specs (overlab/spec)', () => {
     const kv = lab.host('kv');
     expect(kv).to.include({ name: 'kv', role: 'kv', address: '172.28.128.5' });
     expect(() => kv.engine).to.throw('host kv runs no engine (role kv)');
+    expect(await kv.exec('c9', 'true').catch((e: unknown) => (e as Error).message)).to.equal('host kv runs no engine (role kv)');
     expect(await kv.run('echo hi')).to.deep.equal({ exitCode: 3, stdout: 'sh -c echo hi', stderr: '' });
     expect(await kv.run(['ls', '/'])).to.include({ stdout: 'ls /' });
     expect(run.user.steps.get(test)!.map((st) => [st.where, st.command, st.exitCode])).to.deep.equal([
