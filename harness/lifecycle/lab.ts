@@ -390,9 +390,10 @@ export async function labStatus(plan: Plan, signal: AbortSignal, options: { prov
   }
   const readers = new Map(await Promise.all(access.filter((h) => h.engine).map(async (h) => [h.name, await engineReader(h.engine!)] as const)));
   try {
-    // A host that does not run a command within the bound is shown as unreachable, named; status never hangs on it.
-    await Promise.all(
-      access.map(async (h) => {
+    // A host that does not run a command within the bound is shown as unreachable, named; status
+    // never hangs on it. The engines are asked meanwhile: neither waits for the other.
+    await Promise.all([
+      ...access.map(async (h) => {
         const row = base.hosts.find((x) => x.name === h.name);
         const r = await withDeadline(h.runner.exec(['true'], { timeoutMs: STATUS_WAIT_MS }), STATUS_WAIT_MS + 1000, () => new Error('timed out')).catch((e: Error) => e);
         if (row && (r instanceof Error || r.exitCode !== 0)) {
@@ -400,8 +401,8 @@ export async function labStatus(plan: Plan, signal: AbortSignal, options: { prov
           row.error = `${h.name} did not run a command within ${STATUS_WAIT_MS / 1000} s${r instanceof Error ? `: ${r.message}` : ` (exit ${r.exitCode})`}`;
         }
       }),
-    );
-    await fillLiveStatus(base, plan, readers);
+      fillLiveStatus(base, plan, readers),
+    ]);
   } finally {
     for (const r of readers.values()) r.release();
     for (const h of access) h.close?.();

@@ -3,6 +3,7 @@
 // `env`, `config` and `ssh` print is made here by pure functions, shell-quoted with the one
 // POSIX quoting helper, so `eval "$(overlab env HOST)"` runs nothing a lab file's values contain.
 import { LabStateError, UsageError } from '../errors.ts';
+import { engineReader, type EngineReader } from '../engine/reader.ts';
 import { silentEvents } from '../events.ts';
 import type { Plan } from '../lab/types.ts';
 import { count } from '../plural.ts';
@@ -171,7 +172,8 @@ async function labMachines(state: LabState, dockerHost: string | undefined, sign
     for (const r of rows) r.error = `lab ${plan.lab} is ${state.phase === 'failed' ? 'half made' : `in phase ${state.phase}`}`;
     return rows;
   }
-  const connecting = connectLab(plan, signal, { ownerMay: 'list its hosts' });
+  // Hosts only: each engine is asked its version by engineReader (no dockerode for a local socket).
+  const connecting = connectLab(plan, signal, { ownerMay: 'list its hosts', engines: false });
   let lab: Awaited<typeof connecting>;
   try {
     lab = await withDeadline(connecting, timeoutMs, () => new Error(`its hosts gave no answer in ${timeoutMs / 1000} s`));
@@ -185,15 +187,17 @@ async function labMachines(state: LabState, dockerHost: string | undefined, sign
     await Promise.all(
       rows.map(async (r) => {
         const engine = lab.hosts.get(r.name)?.engine;
-        const docker = lab.engines.get(r.name);
-        if (!engine || !docker) return;
+        if (!engine) return;
         r.url = dockerHostUrl(engine);
         r.active = isActive(r.url, dockerHost);
+        let reader: EngineReader | undefined;
         try {
-          const v = (await withDeadline(docker.version(), timeoutMs, () => new Error(`the engine gave no version in ${timeoutMs / 1000} s`))) as { Version: string };
-          r.docker = v.Version;
+          reader = await engineReader(engine);
+          r.docker = await withDeadline(reader.version(), timeoutMs, () => new Error(`the engine gave no version in ${timeoutMs / 1000} s`));
         } catch (e) {
           r.error = (e as Error).message.split('\n')[0];
+        } finally {
+          reader?.release();
         }
       }),
     );
