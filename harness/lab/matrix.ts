@@ -156,9 +156,11 @@ export function planMatrix(lab: Lab, axes: MatrixAxes): MatrixCellPlan[] {
  * cell drops the kv hosts and the kv block and makes every overlay attachable (standalone
  * containers join only attachable overlays in swarm mode). Comments and order are kept.
  */
-export function cellLabText(baseText: string, cell: MatrixCellPlan, options: { provider?: string; sha256?: string } = {}): string {
+export function cellLabText(baseText: string, cell: MatrixCellPlan, options: { provider?: string; sha256?: string; specFiles?: string[] } = {}): string {
   const doc = parseDocument(baseText);
   doc.set('name', cell.lab);
+  // The cell's file lives elsewhere: the lab's own spec files go by the absolute names (glob-escaped) the base lab's resolved to.
+  if (doc.hasIn(['specs', 'files'])) doc.setIn(['specs', 'files'], options.specFiles ?? []);
   if (options.provider) doc.set('provider', options.provider);
   doc.setIn(['engine', 'mode'], cell.mode);
   doc.setIn(['engine', 'version'], cell.engine.version);

@@ -6,11 +6,13 @@
 // whatever happened to the child, so an interrupted matrix leaves nothing behind.
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
-import { join, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { execa } from 'execa';
+import { escape } from 'glob';
 import { LabNotFoundError, UsageError } from '../errors.ts';
 import { loadLab } from '../lab/load.ts';
 import { cellLabText, planMatrix, type MatrixAxes, type MatrixCellPlan } from '../lab/matrix.ts';
+import { resolveSpecPattern, specFilesOf } from '../lab/spec-files.ts';
 import type { Lab } from '../lab/types.ts';
 import { planLab } from '../lab/plan.ts';
 import type { ProviderName } from '../lab/types.ts';
@@ -98,6 +100,8 @@ export async function runMatrix(req: MatrixRequest): Promise<{ report: MatrixRep
   const emit = req.onEvent ?? (() => {});
   const { lab, axes, cells: all0 } = await matrixCells(req);
   const baseText = readFileSync(lab.file, 'utf8');
+  // The lab's own spec files run in every cell, named absolutely (the cells' lab files are in the output folder).
+  const specFiles = specFilesOf(lab.specs.files.map((r) => resolveSpecPattern(r.pattern, dirname(resolve(lab.file))))).map((f) => escape(f));
   const provider = await resolveProvider((req.provider ?? lab.provider) as ProviderName);
   const previous = req.compare ? readPrevious(req.compare) : undefined;
   // With --cell, the cells named run (a CI job per cell), and every n/a cell is listed with its
@@ -124,7 +128,7 @@ export async function runMatrix(req: MatrixRequest): Promise<{ report: MatrixRep
       emit({ type: 'cell', id: cell.id, phase: 'n/a' });
       return;
     }
-    const r = await runCell(cell, { ...req, providerId: provider.id, out, baseText, systemEngine, emit });
+    const r = await runCell(cell, { ...req, providerId: provider.id, out, baseText, specFiles, systemEngine, emit });
     results.set(cell.id, r);
     if (req.failFast && (r.status === 'failed' || r.status === 'error')) stopAfter ??= cell.id;
   });
@@ -225,6 +229,7 @@ interface CellContext extends MatrixRequest {
   providerId: string;
   out: string;
   baseText: string;
+  specFiles: string[];
   systemEngine: () => Promise<string>;
   emit: (e: MatrixEvent) => void;
 }
@@ -236,7 +241,7 @@ async function runCell(cell: MatrixCellPlan, ctx: CellContext): Promise<MatrixCe
   const started = Date.now();
   const file = join(ctx.out, 'cells', `${cell.id}.yaml`);
   const sha256 = cell.engine.source === 'static' ? ctx.sha256?.[cell.engine.version] : undefined;
-  writeFileSync(file, cellLabText(ctx.baseText, cell, { provider: ctx.providerId, ...(sha256 ? { sha256 } : {}) }));
+  writeFileSync(file, cellLabText(ctx.baseText, cell, { provider: ctx.providerId, ...(sha256 ? { sha256 } : {}), specFiles: ctx.specFiles }));
   ctx.emit({ type: 'cell', id: cell.id, phase: 'running' });
   const result: MatrixCellResult = { ...naResult(cell, ctx.providerId, ''), status: 'error' };
   delete result.reason;

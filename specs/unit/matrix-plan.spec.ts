@@ -77,6 +77,13 @@ describe('matrix planning', () => {
     expect(sw.networks.every((n: { attachable?: boolean }) => n.attachable === true)).to.equal(true);
   });
 
+  it('names the lab\'s own spec files absolutely in each cell\'s lab file (it is written elsewhere), and adds none to a lab without', () => {
+    const text = `${readFileSync('labs/tutorial.yaml', 'utf8')}specs:\n  files: [checks/*.spec.ts]\n`;
+    const cells = planMatrix(tutorial, { engines: ['system'], kv: ['etcd'], modes: ['kv'] });
+    expect(parse(cellLabText(text, cells[0]!, { specFiles: ['/labs/checks/a.spec.ts', '/labs/checks/\\[b\\].spec.ts'] })).specs).to.deep.equal({ files: ['/labs/checks/a.spec.ts', '/labs/checks/\\[b\\].spec.ts'] });
+    expect(parse(cellLabText(readFileSync('labs/tutorial.yaml', 'utf8'), cells[0]!, { specFiles: ['/x.spec.ts'] }))).to.not.have.property('specs');
+  });
+
   it('reads a lab\'s own matrix: block, and refuses an engine that names no archive', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'overlab-matrix-'));
     try {
