@@ -22,7 +22,8 @@ describe('netns provider (real namespaces, dockerd, etcd)', function () {
     s = new Scratch();
   });
   after(async () => {
-    for (const lab of labs) await s.run(['down', '--force', lab]);
+    // Each lab's own names and folders: the downs cannot meet, and run at once.
+    await Promise.all(labs.map((lab) => s.run(['down', '--force', lab])));
     s.dispose();
   });
 
@@ -44,10 +45,8 @@ describe('netns provider (real namespaces, dockerd, etcd)', function () {
   it("down of one lab leaves another lab alone when a process of the other's host names the first lab's runtime folder (a tail -f of its file)", async () => {
     const a = s.lab('it-na', kvLab('it-na', { dockers: 1, third: 149 }));
     const b = s.lab('it-nb', kvLab('it-nb', { dockers: 1, third: 150 }));
-    for (const f of [a, b]) {
-      const up = await s.run(['up', '--lab', f, '--quiet']);
-      expect(up.exitCode, up.all).to.equal(0);
-    }
+    // Two labs of their own names and subnets: up at once (as `overlab matrix --jobs` does).
+    for (const up of await Promise.all([a, b].map((f) => s.run(['up', '--lab', f, '--quiet'])))) expect(up.exitCode, up.all).to.equal(0);
     const stateB = JSON.parse(readFileSync(join(s.home, 'it-nb', 'state.json'), 'utf8')) as { hosts: Record<string, { resources: { holderPid: number } }> };
     const holderB = stateB.hosts['d0']!.resources.holderPid;
     // Inside lab B's host (its network and mount namespaces): a reader of lab A's hosts file.
