@@ -80,7 +80,9 @@ async function loadErrorText(file: string, e: unknown): Promise<string> {
   });
   const esbuild = /^.*: ERROR: (.*)$/m.exec(message);
   const what = esbuild ? `SyntaxError: ${esbuild[1]}` : `${typeof err?.name === 'string' ? err.name : 'Error'}: ${message.split('\n')[0]}`;
-  return `${formatPlace(place, shownPath)}: ${place.file === file ? 'this spec file' : shownPath(file)} does not load: ${what}`;
+  // overlab/spec resolves for ES modules only (bin/resolve-overlab.mjs); a CommonJS file's import of it names no package.
+  const hint = /Cannot find (?:package|module) '(?:overlab|overlab\/spec)'/.test(message) ? ' (spec files are ES modules: a package.json saying "type": "module" beside it, or name it .mts or .mjs)' : '';
+  return `${formatPlace(place, shownPath)}: ${place.file === file ? 'this spec file' : shownPath(file)} does not load: ${what}${hint}`;
 }
 
 async function nodeCheck(file: string): Promise<string | undefined> {

@@ -3,7 +3,7 @@
 // 'loads' naming its file and line, what it registered before it failed is gone, and the files
 // after it still load and run.
 import { expect } from 'chai';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Mocha from 'mocha';
@@ -20,6 +20,20 @@ describe('users\' spec files in a mocha run', function () {
     writeFileSync(join(dir, 'c.spec.mjs'), "describe('last', () => it('fails', () => { throw new Error('no'); }));\n");
   });
   after(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('an import of overlab/spec that names nothing says spec files are ES modules', async () => {
+    mkdirSync(join(dir, 'cjs'));
+    writeFileSync(join(dir, 'cjs', 'package.json'), '{}');
+    writeFileSync(join(dir, 'cjs', 'd.spec.ts'), "// a CommonJS folder, and no overlab beside it\nimport { lab } from 'overlab/spec';\ndescribe('d', () => it('e', () => lab.plan));\n");
+    const globals = { describe: globalThis.describe, it: globalThis.it, before: globalThis.before };
+    try {
+      const [load] = await loadUserSpecs(new Mocha(), Mocha, [join(dir, 'cjs', 'd.spec.ts')], { run: 1, timeoutMs: 5000 });
+      expect(load!.error).to.match(/^\S+d\.spec\.ts:2(:\d+)?: this spec file does not load: Error: Cannot find (package 'overlab'|module 'overlab\/spec')/);
+      expect(load!.error).to.match(/ \(spec files are ES modules: a package\.json saying "type": "module" beside it, or name it \.mts or \.mjs\)$/);
+    } finally {
+      Object.assign(globalThis, globals);
+    }
+  });
 
   it('a file that does not load is one failed case at its line; the others load and run', async () => {
     // Mocha's globals (describe, it) are rebound by each load: keep this run's own.
