@@ -160,6 +160,28 @@ describe('upSteps on the fake provider', function () {
     expect(steps.map((s) => s.title).slice(0, 4)).to.deep.equal(['Create hosts (ssh)', 'Provision hosts', 'Start the KV store', 'Start the engines']);
   });
 
+  it('has every step a lab needs and none it does not: kv with containers; swarm with services and no containers', () => {
+    const provider = new FakeProvider({ world: new FakeWorld() });
+    const titles = (yaml: string) => {
+      const p = planLab(parseLab(yaml, 'steps.yaml'));
+      return upSteps(p, { ...contractContext(join(dir, `steps${++count}`), p, provider, new AbortController().signal), provider }).steps.map((s) => s.title);
+    };
+    expect(titles(FAKE_LAB)).to.deep.equal([
+      'Create hosts (ssh)',
+      'Start the KV store',
+      'Start the engines',
+      'Create overlay networks',
+      'Run containers',
+      'Check the overlay forwarding',
+      'Check the engines',
+    ]);
+    const swarm = FAKE_LAB.replace(/ {2}- name: kv\n {4}role: kv\n/, '')
+      .replace(/kv:\n {2}type: etcd\n/, '')
+      .replace('mode: kv', 'mode: swarm')
+      .replace(/containers:[\s\S]*$/, 'services:\n  - name: web\n    replicas: 2\n    networks: [net]\n');
+    expect(titles(swarm)).to.deep.equal(['Create hosts (ssh)', 'Start the engines', 'Form the swarm', 'Join the swarm', 'Create overlay networks', 'Deploy services']);
+  });
+
   it('creates, provisions and starts the KV store, reporting each host of each step and recording it', async () => {
     const { world, ctx, events, run } = lab({});
     const { error } = await run(3);
