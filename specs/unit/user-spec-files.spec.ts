@@ -2,7 +2,7 @@
 // or glob that matches no spec file is a lab-file error at its file:line:column), recorded in
 // the plan and checked when read back, and `overlab test --spec` resolved beside where it runs.
 import { expect } from 'chai';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { userSpecFiles } from '../../harness/cli/test.ts';
@@ -98,5 +98,21 @@ describe('users\' spec files (specs.files, --spec)', () => {
     })();
     expect(e).to.be.instanceOf(LabFileError);
     expect(e.message).to.include(`${join(dir, 'lab.yaml')}:8:11: specs.files: "checks/gone.spec.ts" matches no file`);
+  });
+});
+
+describe('the docs show the examples as they are', () => {
+  /** A file's text after its header comment. */
+  const body = (file: string) => readFileSync(file, 'utf8').replace(/^(\/\/.*\n)+/, '');
+  const docs = (file: string) => readFileSync(file, 'utf8');
+
+  it('docs/specs.md: the TypeScript spec of examples/user-specs, and its lab file but for its description and subnet', () => {
+    expect(docs('docs/specs.md')).to.include(`\`\`\`ts\n${body('examples/user-specs/checks/overlays.spec.ts')}\`\`\``);
+    const lab = readFileSync('examples/user-specs/lab.yaml', 'utf8').replace(/^description: .*\n/m, '').replace(/^network:\n {2}subnet: .*\n/m, '');
+    expect(docs('docs/specs.md')).to.include(`\`\`\`yaml\n${lab}\`\`\``);
+  });
+
+  it("docs/workshops.md: the teacher's check of examples/teacher-checks", () => {
+    expect(docs('docs/workshops.md')).to.include(`\`\`\`ts\n${body('examples/teacher-checks/exercise-1.spec.ts')}\`\`\``);
   });
 });
