@@ -6,7 +6,8 @@ import { emptyDestroyReport, type DestroyReport, type Provider } from '../provid
 import { labStateDir } from '../state/paths.ts';
 import { StateFileError } from '../state/record-file.ts';
 import { StateStore, type LabState } from '../state/store.ts';
-import { checkAccessFirst, checkRecordedProvider, recordedPlan } from './lab.ts';
+import { checkAccessFirst, checkRecordedProvider } from './access.ts';
+import { recordedPlan } from './lab.ts';
 
 /** Removes everything of the lab; with no state and no `force`, there is nothing to do. */
 export async function labDown(

@@ -12,7 +12,8 @@ import { describeFault, type FaultRecord } from '../state/faults.ts';
 import { labStateDir } from '../state/paths.ts';
 import { StateStore } from '../state/store.ts';
 import { withDeadline } from '../wait.ts';
-import { checkAccessFirst, connectLab } from './lab.ts';
+import { checkAccessFirst } from './access.ts';
+import { connectLab } from './connect.ts';
 
 export type FaultAction =
   | { verb: 'partition'; host: string; from?: string }

@@ -3,7 +3,7 @@
 import type { Plan } from '../lab/types.ts';
 import { renderDot, renderMermaid, topologyGraph, type LiveTopology } from '../render/topology.ts';
 import { dotToSvg } from '../system/graphviz.ts';
-import { labStatus, type LabStatus } from './lab.ts';
+import { labStatus, type LabStatus } from './status.ts';
 
 export const GRAPH_FORMATS = ['svg', 'dot', 'mermaid'] as const;
 export type GraphFormat = (typeof GRAPH_FORMATS)[number];

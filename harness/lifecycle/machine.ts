@@ -13,7 +13,8 @@ import { shellJoin, shellQuote } from '../quote.ts';
 import { labStateDir } from '../state/paths.ts';
 import { StateStore, type LabState } from '../state/store.ts';
 import { withDeadline } from '../wait.ts';
-import { connectLab, DEFAULT_LAB, openLabPlan, recordedPlan, visibleLabs } from './lab.ts';
+import { connectLab } from './connect.ts';
+import { DEFAULT_LAB, openLabPlan, recordedPlan, visibleLabs } from './lab.ts';
 
 /** The DOCKER_HOST of an engine endpoint, as the stock docker CLI takes it. */
 export function dockerHostUrl(engine: EngineEndpoint): string {

@@ -4,7 +4,8 @@
 // check names each host and peer, restarts those hosts' containers once, and the specs pass again.
 import { expect } from 'chai';
 import { dataplaneHosts, ensureOverlaysProgrammed } from '../../harness/engine/dataplane.ts';
-import { connectLab, openLabPlan } from '../../harness/lifecycle/lab.ts';
+import { connectLab } from '../../harness/lifecycle/connect.ts';
+import { openLabPlan } from '../../harness/lifecycle/lab.ts';
 import { leftovers, NOTHING_LEFT, Scratch, shippedLab, type TestRun } from './support/labs.ts';
 
 describe('overlay forwarding check (live tutorial lab, netns)', function () {

@@ -7,7 +7,7 @@ import { expect } from 'chai';
 import { LabStateError } from '../../harness/errors.ts';
 import { loadLab } from '../../harness/lab/load.ts';
 import { planLab } from '../../harness/lab/plan.ts';
-import { prepareUp } from '../../harness/lifecycle/lab.ts';
+import { prepareUp } from '../../harness/lifecycle/prepare-up.ts';
 import { StateStore } from '../../harness/state/store.ts';
 
 describe('lab names that collide', () => {

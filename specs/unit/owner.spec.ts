@@ -6,7 +6,7 @@ import { expect } from 'chai';
 import { PermissionError, UsageError } from '../../harness/errors.ts';
 import { parseLab } from '../../harness/lab/load.ts';
 import { planLab } from '../../harness/lab/plan.ts';
-import { requireAccess } from '../../harness/lifecycle/lab.ts';
+import { requireAccess } from '../../harness/lifecycle/access.ts';
 import { connectProxy, CONNECT_SCRIPT, relayConfig } from '../../harness/providers/netns/hand-over.ts';
 import { labHandout } from '../../harness/render/handout.ts';
 import { checkLabState } from '../../harness/state/check-state.ts';

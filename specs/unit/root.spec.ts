@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { LabStateError, PermissionError, permissionProblem } from '../../harness/errors.ts';
 import { elevation } from '../../harness/cli/root.ts';
-import { checkRecordedProvider } from '../../harness/lifecycle/lab.ts';
+import { checkRecordedProvider } from '../../harness/lifecycle/access.ts';
 import { requireRoot } from '../../harness/providers/index.ts';
 import type { LabState } from '../../harness/state/store.ts';
 

@@ -14,7 +14,7 @@ import { parseLab } from '../../harness/lab/load.ts';
 import type { Plan } from '../../harness/lab/types.ts';
 import { planLab } from '../../harness/lab/plan.ts';
 import { labDown } from '../../harness/lifecycle/down.ts';
-import { prepareUp } from '../../harness/lifecycle/lab.ts';
+import { prepareUp } from '../../harness/lifecycle/prepare-up.ts';
 import { upSteps } from '../../harness/lifecycle/up.ts';
 import { FakeProvider, FakeWorld, type FakeProviderOptions } from '../../harness/providers/fake/fake-provider.ts';
 import { runSteps, type Step, type TaskEvent } from '../../harness/steps.ts';
