@@ -1,5 +1,5 @@
 // IPv4 addresses and CIDR blocks as numbers: parsing, containment, overlap.
-import { quote } from './source.ts';
+import { quote } from './text.ts';
 
 export interface Cidr {
   base: number;
