@@ -41,7 +41,7 @@ export interface Provider {
    * (vagrant: `vagrant ssh-config`), never run from the lab state, so a state may record any.
    * Absent or false: a recorded proxy command is run (the ssh provider) and must be overlab's
    * own. The state checker, below the providers, keeps the same answer per provider id in
-   * state/check-state.ts PROXY_ASKED_AFRESH; specs/unit/provider-capabilities.spec.ts holds the two equal.
+   * state/check-host-state.ts PROXY_ASKED_AFRESH; specs/unit/provider-capabilities.spec.ts holds the two equal.
    */
   readonly asksProxyAfresh?: boolean;
   /** Memory (MiB) one lab of this plan takes on this machine, from measured figures; 0 when it runs elsewhere. */

@@ -8,7 +8,7 @@ import type { ProviderId } from '../../harness/lab/types.ts';
 import { defaultJobs } from '../../harness/lifecycle/matrix.ts';
 import { LOCAL_PROVIDER, PROVIDER_IDS, providerById, providerImpliedBy } from '../../harness/providers/index.ts';
 import type { Provider } from '../../harness/providers/provider.ts';
-import { PROXY_ASKED_AFRESH } from '../../harness/state/check-state.ts';
+import { PROXY_ASKED_AFRESH } from '../../harness/state/check-host-state.ts';
 
 interface Declared {
   copies: Provider['copies'];
