@@ -7,7 +7,9 @@
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { createHash } from 'node:crypto';
 import { basename, join } from 'node:path';
-import { ArchiveFetchError, ArchiveTrustError, DEFAULT_ARCHIVE_URLS, debianArch, fetchPackage, fetchSuiteIndex, selectEngine, upstreamVersion, type ArchiveSuite, type SuiteIndex } from './deb-archive.ts';
+import { ArchiveFetchError, ArchiveTrustError, debianArch, fetchPackage, fetchSuiteIndex, type ArchiveSuite, type SuiteIndex } from './deb-archive.ts';
+import { selectEngine, upstreamVersion } from './deb-index.ts';
+import { DEFAULT_ARCHIVE_URLS } from './deb-sources.ts';
 import { bindToSuiteLibc, checkLibrariesInTree, checkLinksInside, findPrograms, linkBin, mergeInto, pruneTree, unpackDeb, UNUSED_FOLDERS } from './deb-tree.ts';
 import { cacheLock, ENGINE_TREE_BINARIES, refuseIfInUse, writableCacheRoot } from './engines.ts';
 import { mapLimit } from '../wait.ts';

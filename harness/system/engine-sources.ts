@@ -5,7 +5,8 @@
 // `overlab engines`: the tree's bin folder and where it came from, said so reports can name it.
 import { existsSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { ArchiveFetchError, defaultSuites, fetchSuiteIndex, machineAptSources, parseSourcesLine, type ArchiveSuite } from './deb-archive.ts';
+import { ArchiveFetchError, fetchSuiteIndex, type ArchiveSuite } from './deb-archive.ts';
+import { defaultSuites, machineAptSources, parseSourcesLine } from './deb-sources.ts';
 import { readArchiveTree, resolveArchiveEngine, type ArchiveEngineRecord } from './deb-engine.ts';
 import { ALLOW_UNVERIFIED_ENV, engineCacheRoot, refuseIfInUse, resolveEngineTree, writableCacheRoot, type EngineTree } from './engines.ts';
 

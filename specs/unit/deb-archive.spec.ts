@@ -8,27 +8,9 @@ import { chmodSync, existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, 
 import { tmpdir } from 'node:os';
 import { join, posix } from 'node:path';
 import { execa } from 'execa';
-import {
-  archiveUrlFromSources,
-  type ArchiveSuite,
-  ArchiveTrustError,
-  checkFile,
-  DEBIAN_KEYRING,
-  DEBIAN_SUITES,
-  defaultSuites,
-  type PackageEntry,
-  parseDepends,
-  parsePackages,
-  parseRelease,
-  parseSourcesLine,
-  parseStanzas,
-  selectEngine,
-  sha256Of,
-  UBUNTU_KEYRING,
-  UBUNTU_SUITES,
-  upstreamVersion,
-  versionMatches,
-} from '../../harness/system/deb-archive.ts';
+import { type ArchiveSuite, ArchiveTrustError, checkFile, sha256Of } from '../../harness/system/deb-archive.ts';
+import { type PackageEntry, parseDepends, parsePackages, parseRelease, parseStanzas, selectEngine, upstreamVersion, versionMatches } from '../../harness/system/deb-index.ts';
+import { archiveUrlFromSources, DEBIAN_KEYRING, DEBIAN_SUITES, defaultSuites, parseSourcesLine, UBUNTU_KEYRING, UBUNTU_SUITES } from '../../harness/system/deb-sources.ts';
 import { checkLinksInside, linkTargetInTree, mergeInto, parseAr, pruneTree, tarCompressionFlag, unpackDeb, UNUSED_FOLDERS } from '../../harness/system/deb-tree.ts';
 
 /** The error a call throws (or undefined when it returns). */
