@@ -1,7 +1,7 @@
 // The room page: one self-contained HTML page (no fetches) with every lab of the machine, its
 // drawing and its last spec results, failing labs first, so a teacher sees at a glance who is
 // stuck and on what. Pure: data in, HTML out.
-import type { SpecReport } from '../report/index.ts';
+import type { CaseState, SpecCase, SpecReport } from '../report/index.ts';
 import { escapeHtml, inlineSvg } from './html.ts';
 import { count } from '../plural.ts';
 
@@ -49,6 +49,47 @@ function ago(iso: string, now: number): string {
 /** Failed specs listed per lab; the rest are counted (a broken overlay fails a dozen at once). */
 const SHOWN_FAILURES = 5;
 
+/** How a check's state reads on the page, and the class it is drawn with. */
+const CHECK_MARK: Record<CaseState, { mark: string; word: string; cls: string }> = {
+  passed: { mark: '✓', word: 'passed', cls: 'passed' },
+  failed: { mark: '✗', word: 'failed', cls: 'failed' },
+  'n/a': { mark: '–', word: 'n/a', cls: 'na' },
+  pending: { mark: '·', word: 'not run', cls: 'pending' },
+};
+
+/** The first line of a text (a failure's message may carry more). */
+const firstLine = (text: string): string => text.split('\n', 1)[0]!.trim();
+
+/**
+ * A teacher's checks for one student: the cases of users' spec files (those with a `file`) in
+ * the lab's last report, grouped by file in the order they ran; none when there are none.
+ */
+export function checksOf(report: SpecReport | undefined): { file: string; cases: SpecCase[] }[] {
+  const groups = new Map<string, SpecCase[]>();
+  for (const c of report?.cases ?? []) if (c.file !== undefined) groups.set(c.file, [...(groups.get(c.file) ?? []), c]);
+  return [...groups].map(([file, cases]) => ({ file, cases }));
+}
+
+/** The checks section of a lab's card: each check passed, failed (with the first line of why) or n/a; empty when the lab ran none. */
+function checksSection(report: SpecReport | undefined): string {
+  const groups = checksOf(report);
+  if (!groups.length) return '';
+  const all = groups.flatMap((g) => g.cases);
+  const tally = (s: CaseState) => all.filter((c) => c.state === s).length;
+  const heading = `checks: ${tally('passed')} of ${all.length} passed${tally('failed') ? `, ${tally('failed')} failed` : ''}${tally('n/a') ? `, ${tally('n/a')} n/a` : ''}${groups.length === 1 ? ` (${groups[0]!.file})` : ''}`;
+  const item = (c: SpecCase): string => {
+    const m = CHECK_MARK[c.state] ?? CHECK_MARK.pending;
+    const why = c.state === 'failed' ? firstLine(c.failure?.message ?? 'failed') : c.state === 'n/a' ? firstLine(c.reason ?? '') : '';
+    const line = `<span class="mark" title="${escapeHtml(m.word)}">${escapeHtml(m.mark)}</span> <span class="check-title">${escapeHtml(c.title)}</span> <span class="state">${escapeHtml(m.word)}</span>${why ? `<span class="why">: ${escapeHtml(why)}</span>` : ''}`;
+    // A failed check opens on its whole failure: the command that decided it, its output.
+    const shown = c.state === 'failed' && c.failure?.detail ? `<details><summary>${line}</summary><pre>${escapeHtml(c.failure.detail)}</pre></details>` : line;
+    return `<li class="check ${escapeHtml(m.cls)}" data-check="${escapeHtml(c.title)}" data-state="${escapeHtml(c.state)}">${shown}</li>`;
+  };
+  const list = (cases: SpecCase[]) => `<ul>${cases.map(item).join('')}</ul>`;
+  const body = groups.length === 1 ? list(groups[0]!.cases) : groups.map((g) => `<h4 class="check-file" data-file="${escapeHtml(g.file)}">${escapeHtml(g.file)}</h4>${list(g.cases)}`).join('');
+  return `<section class="checks"><h3>${escapeHtml(heading)}</h3>${body}</section>`;
+}
+
 /** Every value below reaches the page through escapeHtml, numbers included: a report read back is text. */
 function labCard(e: RoomEntry, now: number): string {
   const v = verdictOf(e);
@@ -58,7 +99,8 @@ function labCard(e: RoomEntry, now: number): string {
     : e.reportProblem
       ? `last report not shown: ${e.reportProblem}`
       : 'no spec run yet: overlab test --all';
-  const failed = (r?.cases ?? []).filter((c) => c.state === 'failed');
+  // The checks' failures are in their own section; this list is of the lab's own specs.
+  const failed = (r?.cases ?? []).filter((c) => c.state === 'failed' && c.file === undefined);
   const failures = failed
     .slice(0, SHOWN_FAILURES)
     .map(
@@ -80,6 +122,7 @@ function labCard(e: RoomEntry, now: number): string {
 <p class="facts">${facts.map(escapeHtml).join(' · ')}</p>
 <p class="counts${r || !e.reportProblem ? '' : ' unreadable'}">${escapeHtml(counts)}</p>
 ${failures ? `<ul class="failures">${failures}</ul>` : ''}
+${checksSection(r)}
 ${svg ? `<figure class="topology">${svg}</figure>` : ''}
 </article>`;
 }
@@ -103,6 +146,10 @@ h1 { margin: 0 0 .2em; } #summary { margin: 0 0 1em; font-weight: 600; }
 .failing .verdict, .down .verdict { color: #c62828; } .passing .verdict { color: #2e7d32; } .untested .verdict { color: #b77900; }
 .facts { color: #555; margin: .2em 0; } .failures { padding-left: 1.2em; color: #c62828; } .counts.unreadable { color: #b77900; }
 pre { white-space: pre-wrap; font-size: 12px; background: #f4f4f4; padding: .5em; max-height: 30em; overflow: auto; color: #222; }
+.checks h3 { font-size: 1em; margin: .5em 0 .2em; } .checks h4 { font-size: .9em; margin: .3em 0 0; color: #555; font-weight: 600; }
+.checks ul { list-style: none; padding-left: .2em; margin: .2em 0; } .check .mark { display: inline-block; width: 1.1em; font-weight: 700; }
+.check.passed .mark, .check.passed .state { color: #2e7d32; } .check.failed, .check.failed .mark { color: #c62828; } .check.na .mark, .check.na .state, .check.pending .state { color: #b77900; }
+.check .state { font-size: .85em; }
 figure.topology { margin: .5em 0 0; } figure.topology svg { max-width: 100%; height: auto; }
 body.only-failing .lab.passing, body.only-failing .lab.untested { display: none; }
 </style></head><body>

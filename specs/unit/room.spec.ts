@@ -10,7 +10,7 @@ import type { Lab } from '../../harness/lab/types.ts';
 import { availableMemoryMiB, checkCapacity, copyLab, copyNames, copyPlans } from '../../harness/lifecycle/copies.ts';
 import { estimateNetnsMemoryMiB } from '../../harness/providers/netns/memory.ts';
 import { handoutHtml, handoutMarkdown, labHandout } from '../../harness/render/handout.ts';
-import { renderRoomPage, roomOrder, verdictOf, type RoomEntry } from '../../harness/render/room.ts';
+import { checksOf, renderRoomPage, roomOrder, verdictOf, type RoomEntry } from '../../harness/render/room.ts';
 import { renderDot, renderMermaid, topologyGraph } from '../../harness/render/topology.ts';
 import type { SpecReport } from '../../harness/report/index.ts';
 
@@ -170,6 +170,49 @@ describe('workshops (pure)', () => {
       expect(html).to.include('<span class="spec-title">c0 on a reaches c1 on b over n by address (icmp)</span>: no &lt;reply&gt;');
       expect(html).to.include('<pre>ping: &lt;b&gt;</pre>');
       expect(html).to.include('11 of 12 specs passed, 1 failed (tested 5 min ago)');
+    });
+
+    describe("a teacher's checks (the cases of users' spec files)", () => {
+      const userCase = (file: string, title: string, state: SpecReport['cases'][number]['state'], extra: Partial<SpecReport['cases'][number]> = {}) => ({ suite: `${file} / ex`, file, title, state, ms: 1, ...extra });
+      const withChecks = (cases: SpecReport['cases']): SpecReport => {
+        const r = report(0);
+        const all = [...r.cases, ...cases];
+        const n = (st: string) => all.filter((c) => c.state === st).length;
+        return { ...r, cases: all, counts: { tests: 12 + cases.length, passed: 12 + n('passed') - r.cases.length, failed: n('failed'), pending: n('pending'), na: n('n/a') } };
+      };
+      const card = (html: string, lab: string) => html.slice(html.indexOf(`id="lab-${lab}"`), html.indexOf('</article>', html.indexOf(`id="lab-${lab}"`)));
+
+      it('are listed per student, grouped by file, each passed, failed with the first line of why, or n/a', () => {
+        const cases = [
+          userCase('checks/net.spec.ts', 'x is an <overlay>', 'passed'),
+          userCase('checks/net.spec.ts', 'c1 is on x', 'failed', { failure: { kind: 'assertion', message: 'c1 on worker2: expected [ "bridge" ] to include "x"\nmore', detail: 'inspect: <none>' } }),
+          userCase('checks/extra.spec.ts', 'ipv6', 'n/a', { reason: 'no IPv6 "here"' }),
+        ];
+        expect(checksOf(withChecks(cases)).map((g) => [g.file, g.cases.map((c) => c.title)])).to.deep.equal([
+          ['checks/net.spec.ts', ['x is an <overlay>', 'c1 is on x']],
+          ['checks/extra.spec.ts', ['ipv6']],
+        ]);
+        const html = renderRoomPage([entry('t-01', 'up', withChecks(cases))], { now: Date.parse('2026-12-02T10:05:00Z') });
+        const c = card(html, 't-01');
+        expect(c).to.include('<h3>checks: 1 of 3 passed, 1 failed, 1 n/a</h3>');
+        expect(c).to.include('<h4 class="check-file" data-file="checks/net.spec.ts">checks/net.spec.ts</h4>');
+        expect(c.indexOf('data-file="checks/net.spec.ts"')).to.be.lessThan(c.indexOf('data-file="checks/extra.spec.ts"'));
+        expect(c).to.include('<li class="check passed" data-check="x is an &lt;overlay&gt;" data-state="passed"><span class="mark" title="passed">✓</span> <span class="check-title">x is an &lt;overlay&gt;</span> <span class="state">passed</span></li>');
+        expect(c).to.include('<span class="check-title">c1 is on x</span> <span class="state">failed</span><span class="why">: c1 on worker2: expected [ &quot;bridge&quot; ] to include &quot;x&quot;</span></summary><pre>inspect: &lt;none&gt;</pre>');
+        expect(c).to.not.include('more');
+        expect(c).to.include('<span class="check-title">ipv6</span> <span class="state">n/a</span><span class="why">: no IPv6 &quot;here&quot;</span>');
+        // A failed check is in the checks section, not among the lab's own failed specs.
+        expect(c).to.not.include('class="failures"');
+      });
+
+      it('name the file in the heading when there is one, and are no section at all for a lab without any', () => {
+        const html = renderRoomPage([entry('t-01', 'up', withChecks([userCase('checks/x.spec.ts', 'a', 'passed')])), entry('t-02', 'up', report(1)), entry('t-03', 'up', undefined)]);
+        expect(card(html, 't-01')).to.include('<h3>checks: 1 of 1 passed (checks/x.spec.ts)</h3>');
+        expect(card(html, 't-01')).to.not.include('<h4');
+        expect(card(html, 't-02')).to.not.include('class="checks"');
+        expect(card(html, 't-03')).to.not.include('class="checks"');
+        expect(card(html, 't-02')).to.include('class="failures"');
+      });
     });
   });
 });
