@@ -167,6 +167,7 @@ export function buildProgram(dispatch: Dispatch, version: string): Command {
     .addOption(new Option('--concurrency <n>', 'probes in flight at once (default: 8, fewer when the engines are slow)').argParser(positiveInteger))
     .option('-a, --all', 'run the specs of every lab that is up, then print the room summary')
     .option('--faults [kinds]', `run the fault specs instead: partition, KV outage or unreachable manager, engine restart and kill, slow link; recovery times measured (reports in .overlab/<lab>/reports/faults/); only the kinds listed, comma-separated, when given (${FAULT_SPEC_KINDS.join(', ')})`)
+    .option('--recovery-bound <seconds>', 'with --faults: how long what a fault broke may take to come back once it is undone (whole seconds 1-600, times the lab\'s pace; default 20)')
     .option('--allow-missing', "when the lab must be brought up: even when the hosts' kernel lacks a feature it needs (those specs report n/a)")
     .option('--spec <path>', "a spec file of your own (or a glob), run after the built-in specs and those the lab file's specs.files names (repeatable)", (v: string, prev: string[] = []) => [...prev, v])
     .addOption(quiet('nothing on success: no progress, no spec lines, no summary'))

@@ -7,6 +7,7 @@ import { LabFileError, SpecsFailedError, UsageError } from '../errors.ts';
 import { resolveSpecPattern, specFilesOf } from '../lab/spec-files.ts';
 import type { Plan } from '../lab/types.ts';
 import type { LabEvent } from '../events.ts';
+import { recoveryBoundFrom } from '../lab/fault-facts.ts';
 import { faultSpecKindsFrom } from '../lab/fault-spec-kinds.ts';
 import { labDown } from '../lifecycle/down.ts';
 import { checkAccessFirst, handedOverAndUp, openLabPlan, prepareUp } from '../lifecycle/lab.ts';
@@ -29,18 +30,22 @@ export interface TestOptions extends GlobalOptions {
   all?: boolean;
   /** --faults alone: every fault spec; --faults KINDS: those. */
   faults?: boolean | string;
+  /** --recovery-bound S (with --faults): as given, checked by recoveryBoundFrom. */
+  recoveryBound?: string;
   allowMissing?: boolean;
   /** --spec: users' spec files or globs, relative to where overlab runs (repeatable). */
   spec?: string[];
 }
 
 export async function testCommand(ref: string | undefined, opts: TestOptions, signal: AbortSignal): Promise<number> {
+  if (opts.recoveryBound !== undefined && !opts.faults) throw new UsageError('--recovery-bound is the fault specs\' bound: add --faults, or leave it out');
   if (opts.all) {
     if (ref ?? opts.lab) throw new UsageError('--all runs the specs of every lab that is up: leave out the lab');
     if (opts.faults) throw new UsageError('--faults runs against one lab at a time: leave out --all');
     return testRoom(opts, signal);
   }
   if (opts.faults && opts.spec?.length) throw new UsageError('--spec runs your specs beside the acceptance specs, not the fault specs: leave out --faults or --spec');
+  const recoveryBoundS = opts.recoveryBound === undefined ? undefined : recoveryBoundFrom(opts.recoveryBound);
   const policy = destroyPolicy(opts.destroy);
   const choice = providerChoice(opts);
   const plan = await openLabPlan(ref ?? opts.lab);
@@ -83,7 +88,7 @@ export async function testCommand(ref: string | undefined, opts: TestOptions, si
 
   let result: Awaited<ReturnType<typeof runLabSpecs>>;
   try {
-    result = await runLabSpecs(plan, { signal, console: json || quiet ? 'none' : 'spec', ...(opts.concurrency ? { concurrency: opts.concurrency } : {}), ...(opts.faults ? { faults: typeof opts.faults === 'string' ? faultSpecKindsFrom(opts.faults) : true } : {}), ...(userSpecs.length ? { userSpecs } : {}) });
+    result = await runLabSpecs(plan, { signal, console: json || quiet ? 'none' : 'spec', ...(opts.concurrency ? { concurrency: opts.concurrency } : {}), ...(opts.faults ? { faults: typeof opts.faults === 'string' ? faultSpecKindsFrom(opts.faults) : true } : {}), ...(recoveryBoundS ? { recoveryBoundS } : {}), ...(userSpecs.length ? { userSpecs } : {}) });
   } catch (e) {
     if (policy === 'always' && !signal.aborted) await takeDown();
     throw e;

@@ -1,8 +1,7 @@
-// The facts `overlab test --faults` proves, planned from the lab: for one cross-host pair
+// The facts `overlab test --faults` proves, planned from the lab (pure): for one cross-host pair
 // of containers, what must hold while the KV store is down (kv mode) or the manager is
 // unreachable (swarm mode), and that reach comes back within a bound once a partition is
 // healed, an engine restarted, or a killed engine started again; and reach under added delay.
-// The recovery bound is 20 s unless OVERLAB_RECOVERY_BOUND_S says otherwise (read once).
 import { UsageError } from '../errors.ts';
 import { FAULT_SPEC_KINDS, type FaultSpecKind } from './fault-spec-kinds.ts';
 import { SWARM_PORT } from './validate.ts';
@@ -12,39 +11,27 @@ export function isFaultFact(f: Fact): f is FaultFact {
   return (FAULT_SPEC_KINDS as readonly string[]).includes(f.kind);
 }
 
-/** How long reach may take to come back after a fault is undone (times the lab's pace), unless RECOVERY_BOUND_ENV is set. */
+/** How long what a fault broke may take to come back once it is undone (times the lab's pace), unless the run sets another bound. */
 export const DEFAULT_RECOVERY_BOUND_S = 20;
-/**
- * The recovery bound in whole seconds (1-600) instead of 20: tighter for a user who wants
- * recovery proven faster than that (recovery took 0.1-6 s on netns), looser for a slow lab; and
- * short for a run whose faults are left in place on purpose, where nothing comes back and
- * waiting longer proves nothing more. The titles of the measured fault specs name the bound.
- */
-export const RECOVERY_BOUND_ENV = 'OVERLAB_RECOVERY_BOUND_S';
 /** The most the recovery bound may be set to, in seconds. */
 export const MAX_RECOVERY_BOUND_S = 600;
 
-/** The recovery bound a value of RECOVERY_BOUND_ENV sets (unset or empty: the default); a UsageError for anything but 1-600. */
-export function recoveryBoundFrom(value: string | undefined): number {
-  if (value === undefined || value.trim() === '') return DEFAULT_RECOVERY_BOUND_S;
-  const n = Number(value.trim());
-  if (!/^\d+$/.test(value.trim()) || n < 1 || n > MAX_RECOVERY_BOUND_S) {
-    throw new UsageError(`${RECOVERY_BOUND_ENV}=${JSON.stringify(value)}: the recovery bound is a whole number of seconds from 1 to ${MAX_RECOVERY_BOUND_S}`);
+/**
+ * The recovery bound `overlab test --faults --recovery-bound S` sets, in whole seconds (1-600)
+ * instead of 20: tighter for a user who wants recovery proven faster than that (recovery took
+ * 0.1-6 s on netns), looser for a slow lab; short for a run whose faults are left in place on
+ * purpose, where nothing comes back and waiting longer proves nothing more. The titles of the
+ * measured fault specs name the bound. A UsageError for anything else.
+ */
+export function recoveryBoundFrom(value: string): number {
+  const text = value.trim();
+  const n = Number(text);
+  if (!/^\d+$/.test(text) || n < 1 || n > MAX_RECOVERY_BOUND_S) {
+    throw new UsageError(`--recovery-bound ${JSON.stringify(value)}: the recovery bound is a whole number of seconds from 1 to ${MAX_RECOVERY_BOUND_S}`);
   }
   return n;
 }
 
-/** This process's bound, or why its RECOVERY_BOUND_ENV is refused (faultFacts throws it: only the fault specs use the bound). */
-const boundFromEnv: number | UsageError = (() => {
-  try {
-    return recoveryBoundFrom(process.env[RECOVERY_BOUND_ENV]);
-  } catch (e) {
-    return e as UsageError;
-  }
-})();
-
-/** How long what a fault broke may take to come back once it is undone (times the lab's pace): DEFAULT_RECOVERY_BOUND_S or RECOVERY_BOUND_ENV's. */
-export const RECOVERY_BOUND_S = typeof boundFromEnv === 'number' ? boundFromEnv : DEFAULT_RECOVERY_BOUND_S;
 /** The delay the latency fact adds on the subject host's underlay. */
 export const LATENCY_MS = 100;
 
@@ -68,14 +55,16 @@ export function faultSubject(plan: Pick<Plan, 'mode' | 'dockerHosts' | 'containe
   return undefined;
 }
 
-/** The fault facts of the lab; only those of the kinds given, when given (the order stays the specs'). */
-export function faultFacts(plan: Pick<Plan, 'mode' | 'kv' | 'dockerHosts' | 'containers'>, kinds?: readonly FaultSpecKind[]): FaultFact[] {
-  if (boundFromEnv instanceof UsageError) throw boundFromEnv;
-  const all = allFaultFacts(plan);
+/**
+ * The fault facts of the lab; only those of the kinds given, when given (the order stays the
+ * specs'); `boundS`: the run's recovery bound.
+ */
+export function faultFacts(plan: Pick<Plan, 'mode' | 'kv' | 'dockerHosts' | 'containers'>, kinds?: readonly FaultSpecKind[], boundS = DEFAULT_RECOVERY_BOUND_S): FaultFact[] {
+  const all = allFaultFacts(plan, boundS);
   return kinds ? all.filter((f) => kinds.includes(f.kind)) : all;
 }
 
-function allFaultFacts(plan: Pick<Plan, 'mode' | 'kv' | 'dockerHosts' | 'containers'>): FaultFact[] {
+function allFaultFacts(plan: Pick<Plan, 'mode' | 'kv' | 'dockerHosts' | 'containers'>, boundS: number): FaultFact[] {
   const s = faultSubject(plan);
   if (!s) return [];
   const pair = { from: s.from, to: s.to, network: s.network };
@@ -83,17 +72,17 @@ function allFaultFacts(plan: Pick<Plan, 'mode' | 'kv' | 'dockerHosts' | 'contain
   if (plan.mode === 'kv' && plan.kv) {
     const kvHost = plan.kv.host;
     facts.push(
-      { kind: 'kv-outage-reach', kvHost, ...pair },
-      { kind: 'kv-outage-create', kvHost, host: plan.dockerHosts[0]! },
-      { kind: 'kv-recovered-create', kvHost, host: plan.dockerHosts[0]!, boundS: RECOVERY_BOUND_S },
+      { kind: 'kv-outage-reach', kvHost, ...pair, boundS },
+      { kind: 'kv-outage-create', kvHost, host: plan.dockerHosts[0]!, boundS },
+      { kind: 'kv-recovered-create', kvHost, host: plan.dockerHosts[0]!, boundS },
     );
   }
   if (plan.mode === 'swarm') facts.push({ kind: 'manager-outage-reach', host: plan.dockerHosts[0]!, port: SWARM_PORT, ...pair });
   facts.push(
-    { kind: 'partition-heal', host: s.host, ...pair, boundS: RECOVERY_BOUND_S },
-    { kind: 'engine-restart', host: s.host, ...pair, boundS: RECOVERY_BOUND_S },
-    { kind: 'engine-kill', host: s.host, ...pair, boundS: RECOVERY_BOUND_S },
-    { kind: 'latency', host: s.host, ms: LATENCY_MS, ...pair },
+    { kind: 'partition-heal', host: s.host, ...pair, boundS },
+    { kind: 'engine-restart', host: s.host, ...pair, boundS },
+    { kind: 'engine-kill', host: s.host, ...pair, boundS },
+    { kind: 'latency', host: s.host, ms: LATENCY_MS, ...pair, boundS },
   );
   return facts;
 }

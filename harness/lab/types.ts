@@ -241,17 +241,18 @@ export type Fact =
 /**
  * What must survive a fault put in place on purpose (`overlab test --faults`), planned by
  * harness/lab/fault-facts.ts. `from` and `to` are containers on different hosts; `host` is the
- * one the fault is put on; `boundS` is how long recovery may take once the fault is undone.
+ * one the fault is put on; `boundS` is how long recovery may take once the fault is undone (and
+ * the lab to be whole before it is put), the run's recovery bound.
  */
 export type FaultFact =
-  | { kind: 'kv-outage-reach'; kvHost: string; from: string; to: string; network: string }
-  | { kind: 'kv-outage-create'; kvHost: string; host: string }
+  | { kind: 'kv-outage-reach'; kvHost: string; from: string; to: string; network: string; boundS: number }
+  | { kind: 'kv-outage-create'; kvHost: string; host: string; boundS: number }
   | { kind: 'kv-recovered-create'; kvHost: string; host: string; boundS: number }
   | { kind: 'manager-outage-reach'; host: string; port: number; from: string; to: string; network: string }
   | { kind: 'partition-heal'; host: string; from: string; to: string; network: string; boundS: number }
   | { kind: 'engine-restart'; host: string; from: string; to: string; network: string; boundS: number }
   | { kind: 'engine-kill'; host: string; from: string; to: string; network: string; boundS: number }
-  | { kind: 'latency'; host: string; ms: number; from: string; to: string; network: string };
+  | { kind: 'latency'; host: string; ms: number; from: string; to: string; network: string; boundS: number };
 
 /** The facts that concern one ordered pair of containers. */
 export type PairFact = Extract<Fact, { kind: 'reach' | 'resolve' | 'no-resolve' | 'isolated' }>;

@@ -50,6 +50,8 @@ export interface SpecRunOptions {
    * those kinds only.
    */
   faults?: true | readonly FaultSpecKind[];
+  /** With `faults`: how long what a fault broke may take to come back (s, times the pace; default 20). */
+  recoveryBoundS?: number;
   /** The users' own spec files (absolute), run after the built-in specs against the same lab; not with `faults`. */
   userSpecs?: readonly string[];
 }
@@ -101,7 +103,7 @@ export async function runLabSpecs(plan: Plan, options: SpecRunOptions): Promise<
       // Faults are put in place one at a time: two at once would make each other's verdicts.
       const concurrency = options.faults ? 1 : concurrencyFor(pace, options.concurrency);
       // The plan states pairwise facts per network; the specs get one per pair the lab's specs.pairs keeps.
-      const expanded = options.faults ? { facts: faultFacts(plan, options.faults === true ? undefined : options.faults), policy: 'fault subject', kept: 1, total: 1 } : expandFacts(plan);
+      const expanded = options.faults ? { facts: faultFacts(plan, options.faults === true ? undefined : options.faults, options.recoveryBoundS), policy: 'fault subject', kept: 1, total: 1 } : expandFacts(plan);
       const properties: Record<string, string> = {
         lab: plan.lab,
         file: plan.file,

@@ -8,7 +8,6 @@ import * as faults from '../../harness/faults/apply.ts';
 import { NotApplicable, type Probe } from '../../harness/probes/probe.ts';
 import { swarmNodes } from '../../harness/engine/contents.ts';
 import { factSpecs } from '../lab/define.ts';
-import { RECOVERY_BOUND_S } from '../../harness/lab/fault-facts.ts';
 import { pings, target, within, withFault, type Restored } from './support.ts';
 
 const engineOf = (p: Probe, host: string): Docker => {
@@ -33,17 +32,17 @@ async function createProbeNetwork(p: Probe, host: string): Promise<string | unde
   }
 }
 
-/** Creating an overlay network on the host works: the KV store (kv mode) answers again. */
-const creates = (p: Probe, host: string): Restored => ({
+/** Creating an overlay network on the host works: the KV store (kv mode) answers again, within `boundS`. */
+const creates = (p: Probe, host: string, boundS: number): Restored => ({
   what: `creating an overlay network on ${host} once the KV store is back`,
-  boundS: RECOVERY_BOUND_S,
+  boundS,
   holds: async () => (await createProbeNetwork(p, host)) === undefined,
 });
 
 /** Both containers reach each other by name again. */
-const reachBack = (p: Probe, f: { from: string; to: string }, after: string, boundS = RECOVERY_BOUND_S): Restored => ({
+const reachBack = (p: Probe, f: { from: string; to: string; boundS: number }, after: string): Restored => ({
   what: `${p.where(f.to)} and ${f.from} reaching each other by name ${after}`,
-  boundS,
+  boundS: f.boundS,
   holds: async () => (await pings(p, f.to, f.from)) && (await pings(p, f.from, f.to)),
 });
 
@@ -58,7 +57,7 @@ factSpecs('KV store outage', 'kv-outage-reach', {
         expect(await pings(p, f.from, p.address(f.to, f.network)), `${p.where(f.from)} got no ping reply from ${f.to}'s address with the KV store down`).to.equal(true);
         expect(await pings(p, f.from, f.to), `${p.where(f.from)} got no ping reply from ${f.to} by name with the KV store down`).to.equal(true);
       },
-      restored: creates(p, host(p.lab, f.from)!),
+      restored: creates(p, host(p.lab, f.from)!, f.boundS),
       whole: reachBack(p, f, 'with the KV store up'),
     });
   },
@@ -76,7 +75,7 @@ factSpecs('KV store outage', 'kv-outage-create', {
         expect(error, `an overlay network was created on ${f.host} with the KV store down`).to.be.a('string');
         expect(error, 'the engine\'s error names neither the store nor its address').to.match(new RegExp(`store|etcd|consul|zookeeper|${p.lab.hosts.get(f.kvHost)?.address.replaceAll('.', '\\.') ?? 'kv'}`, 'i'));
       },
-      restored: creates(p, f.host),
+      restored: creates(p, f.host, f.boundS),
     });
   },
 });
@@ -85,7 +84,7 @@ factSpecs('KV store outage', 'kv-recovered-create', {
   title: (f) => `after kv-up, creating an overlay network on ${f.host} works again within ${f.boundS} s (the time is measured)`,
   async probe(f, p) {
     const t = target(p);
-    p.measure('recovery.ms', await withFault(p, { put: () => faults.kvDown(t), undo: () => faults.kvUp(t), restored: { ...creates(p, f.host), boundS: f.boundS } }));
+    p.measure('recovery.ms', await withFault(p, { put: () => faults.kvDown(t), undo: () => faults.kvUp(t), restored: creates(p, f.host, f.boundS) }));
   },
 });
 
@@ -141,7 +140,7 @@ factSpecs('engine restart', 'engine-restart', {
         await faults.startEngine(t, f.host);
         p.measure('engine.ms', Date.now() - started);
       },
-      restored: reachBack(p, f, 'after the restart', f.boundS),
+      restored: reachBack(p, f, 'after the restart'),
     });
     p.measure('recovery.ms', Date.now() - started);
   },
@@ -163,7 +162,7 @@ factSpecs('engine kill', 'engine-kill', {
         const answered = await engineOf(p, f.host).ping().then(() => true, () => false);
         expect(answered, `the engine on ${f.host} still answers after SIGKILL`).to.equal(false);
       },
-      restored: reachBack(p, f, 'after heal', f.boundS),
+      restored: reachBack(p, f, 'after heal'),
     });
     p.measure('recovery.ms', recovered);
   },
@@ -190,7 +189,7 @@ factSpecs('slow link', 'latency', {
         // Added on the egress of one end only: every round trip crosses it once.
         expect(avg, `the average round trip to ${f.to} (ms) with ${f.ms} ms of delay`).to.be.at.least(f.ms);
       },
-      restored: { what: `the round trip from ${f.from} to ${f.to} below ${f.ms} ms once the delay is taken away`, boundS: RECOVERY_BOUND_S, holds: async () => ((await roundTrip()) ?? Infinity) < f.ms },
+      restored: { what: `the round trip from ${f.from} to ${f.to} below ${f.ms} ms once the delay is taken away`, boundS: f.boundS, holds: async () => ((await roundTrip()) ?? Infinity) < f.ms },
     });
   },
 });

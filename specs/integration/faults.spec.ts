@@ -6,7 +6,6 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { expect } from 'chai';
-import { RECOVERY_BOUND_ENV } from '../../harness/lab/fault-facts.ts';
 import { leftovers, NOTHING_LEFT, Scratch, shippedLab, type TestRun } from './support/labs.ts';
 
 type FaultRun = Omit<TestRun, 'cases' | 'counts'> & {
@@ -16,7 +15,7 @@ type FaultRun = Omit<TestRun, 'cases' | 'counts'> & {
 const notPassed = (run: TestRun) => run.cases.filter((c) => c.state !== 'passed' && c.state !== 'n/a').map((c) => `${c.suite} | ${c.title}`);
 
 /**
- * The recovery bound (OVERLAB_RECOVERY_BOUND_S) of the runs that fail on purpose: a fault left in
+ * The recovery bound (`test --faults --recovery-bound`) of the runs that fail on purpose: a fault left in
  * place never comes back, so waiting the default 20 s for it proves no more than 5 s, and each
  * such run spent 15 s more. A spec whose check comes back whatever the fault (one that cannot
  * fail) passes at once, under any bound. Each run's check that the lab is whole before its fault
@@ -39,8 +38,8 @@ async function keptFaultsFail(
 ): Promise<Record<string, string>> {
   const seen: Record<string, string> = {};
   for (const kind of kinds) {
-    const env = { OVERLAB_FAULT_MUTATION: 'keep-fault', ...(options.recoveryBound ? { [RECOVERY_BOUND_ENV]: String(FAILING_BOUND_S) } : {}) };
-    const r = await run(['test', '--faults', kind, '--json', '--destroy', 'never'], env);
+    const bound = options.recoveryBound ? ['--recovery-bound', String(FAILING_BOUND_S)] : [];
+    const r = await run(['test', '--faults', kind, ...bound, '--json', '--destroy', 'never'], { OVERLAB_FAULT_MUTATION: 'keep-fault' });
     const report = JSON.parse(r.stdout) as FaultRun;
     expect(report.properties['mutation'], kind).to.include('faults left in place');
     expect(report.cases.map((c) => c.state), `${kind}: ${r.all}`).to.deep.equal(['failed']);
@@ -155,7 +154,7 @@ describe('faults on a live kv lab (etcd)', function () {
     expect((await run(['ssh', 'd1', `iptables -I INPUT ${rule}`])).exitCode).to.equal(0);
     try {
       // The whole-lab check waits out the recovery bound: FAILING_BOUND_S, not 20 s (the title names it).
-      const r = await run(['test', '--faults', 'partition-heal', '--json', '--destroy', 'never'], { [RECOVERY_BOUND_ENV]: String(FAILING_BOUND_S) });
+      const r = await run(['test', '--faults', 'partition-heal', '--recovery-bound', String(FAILING_BOUND_S), '--json', '--destroy', 'never']);
       const report = JSON.parse(r.stdout) as FaultRun;
       expect(report.cases.map((c) => `${c.state} ${c.title}`)).to.deep.equal([
         `failed while d1 is partitioned, c1 on it is unreachable from c0 on d0, and reachable again by name within ${FAILING_BOUND_S} s of heal (the time is measured)`,

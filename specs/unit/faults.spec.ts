@@ -17,7 +17,7 @@ import {
   unpartitionScript,
 } from '../../harness/faults/commands.ts';
 import { engineExecRoot } from '../../harness/engine/daemon.ts';
-import { faultFacts, faultSubject, isFaultFact } from '../../harness/lab/fault-facts.ts';
+import { faultFacts, faultSubject, isFaultFact, recoveryBoundFrom } from '../../harness/lab/fault-facts.ts';
 import { FAULT_SPEC_KINDS, faultSpecKindsFrom } from '../../harness/lab/fault-spec-kinds.ts';
 import { parseLab } from '../../harness/lab/load.ts';
 import { planLab } from '../../harness/lab/plan.ts';
@@ -168,6 +168,17 @@ describe('faults: facts planned from the lab', () => {
     expect(() => faultSpecKindsFrom('latency,slow')).to.throw(UsageError, 'unknown fault spec "slow": the fault specs are kv-outage-reach, ');
     expect(() => faultSpecKindsFrom(' , ')).to.throw(UsageError, 'no fault spec named');
     expect(FAULT_SPEC_KINDS).to.include.members(faultFacts(kv).map((f) => f.kind));
+  });
+
+  it('--recovery-bound: every fact that waits for a recovery carries the run\'s bound (20 s unless given); whole seconds 1-600, anything else a usage error naming the option', () => {
+    const bounds = (facts: ReturnType<typeof faultFacts>) => facts.map((f) => ('boundS' in f ? f.boundS : undefined));
+    expect(bounds(faultFacts(kv))).to.deep.equal([20, 20, 20, 20, 20, 20, 20]);
+    expect(bounds(faultFacts(kv, undefined, 5))).to.deep.equal([5, 5, 5, 5, 5, 5, 5]);
+    expect(bounds(faultFacts(swarm, undefined, 7))).to.deep.equal([undefined, 7, 7, 7, 7]); // the manager outage keeps bounds of its own
+    expect([recoveryBoundFrom('5'), recoveryBoundFrom(' 600 '), recoveryBoundFrom('1')]).to.deep.equal([5, 600, 1]);
+    for (const bad of ['0', '601', '2.5', '-3', '', ' ', '5s', '1e2', '0x10']) {
+      expect(() => recoveryBoundFrom(bad), JSON.stringify(bad)).to.throw(UsageError, /^--recovery-bound ".*": the recovery bound is a whole number of seconds from 1 to 600$/);
+    }
   });
 
   it('no two containers on different hosts sharing a network: no fault facts', () => {
