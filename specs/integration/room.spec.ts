@@ -2,7 +2,7 @@
 // on purpose (a container moved to another overlay), the room's specs, the room page and a
 // topology picture looked at in headless chromium, a handout's commands typed as a student
 // would, and `down --all` leaving nothing of any copy.
-import { existsSync, mkdirSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { expect } from 'chai';
 import { execa } from 'execa';
@@ -11,6 +11,29 @@ import { CLI, leftovers, NOTHING_LEFT, ROOT, Scratch, shippedLab } from './suppo
 
 const BASE = 'rm-tut';
 const COPIES = ['rm-tut-01', 'rm-tut-02', 'rm-tut-03'];
+/** A teacher's check that copy 02, broken on purpose, fails. */
+const MY_NET_CHECK = `import { expect, lab } from 'overlab/spec';
+
+describe('exercise: my-net', () => {
+  it('c1 on mhs-demo1 is attached to my-net', async () => {
+    const info = await lab.host('mhs-demo1').engine.getContainer('c1').inspect();
+    expect(Object.keys(info.NetworkSettings.Networks), 'c1 on mhs-demo1').to.include('my-net');
+  });
+});
+`;
+
+/** Checks that hold on every copy, or do not apply to any. */
+const EXTRAS_CHECK = `import { expect, lab } from 'overlab/spec';
+
+describe('exercise: extras', () => {
+  it('c0 on mhs-demo0 runs a command', async () => {
+    const r = await lab.host('mhs-demo0').exec('c0', ['true']);
+    expect(r.exitCode, r.stdout + r.stderr).to.equal(0);
+  });
+  it('c0 has an IPv6 address', () => lab.notApplicable('the tutorial plans no IPv6'));
+});
+`;
+
 /** Screenshots kept after the run, for a person to look at. */
 const SHOTS = join(ROOT, '.overlab', 'screenshots');
 
@@ -64,15 +87,20 @@ describe('a room: three copies of the tutorial (netns, chromium)', function () {
   });
 
   describe('with copy 02 broken on purpose (c1 moved from my-net to another overlay)', () => {
-    let room: { ok: boolean; labs: { lab: string; ok: boolean; failed?: string[] }[] };
+    let room: { ok: boolean; labs: { lab: string; ok: boolean; failed?: string[]; checks?: { file: string; title: string; state: string }[] }[] };
     before(async () => {
+      // A teacher's checks, in two files beside the lab file: one that copy 02 breaks, one that holds everywhere, one not applicable.
+      mkdirSync(join(s.dir, 'checks'));
+      writeFileSync(join(s.dir, 'package.json'), '{"type":"module"}');
+      writeFileSync(join(s.dir, 'checks', 'my-net.spec.ts'), MY_NET_CHECK);
+      writeFileSync(join(s.dir, 'checks', 'extras.spec.ts'), EXTRAS_CHECK);
       const create = await docker('rm-tut-02', 'mhs-demo1', ['network', 'create', '-d', 'overlay', '--subnet', '10.0.9.0/24', 'elsewhere']);
       expect(create.exitCode, create.all).to.equal(0);
       for (const args of [['network', 'disconnect', 'my-net', 'c1'], ['network', 'connect', 'elsewhere', 'c1']]) {
         const r = await docker('rm-tut-02', 'mhs-demo1', args);
         expect(r.exitCode, r.all).to.equal(0);
       }
-      const t = await s.run(['test', '--all', '--json'], { timeoutMs: 240_000 });
+      const t = await s.run(['test', '--all', '--json', '--spec', 'checks/my-net.spec.ts', '--spec', 'checks/extras.spec.ts'], { timeoutMs: 240_000 });
       expect(t.exitCode, t.all).to.equal(1);
       room = JSON.parse(t.stdout);
     });
@@ -108,6 +136,52 @@ describe('a room: three copies of the tutorial (netns, chromium)', function () {
       mkdirSync(SHOTS, { recursive: true });
       await screenshot(page, join(SHOTS, 'room.png'));
       expect(readFileSync(join(SHOTS, 'room.png')).subarray(1, 4).toString()).to.equal('PNG');
+    });
+
+    it("test --all --spec: the teacher's check fails on copy 02 only", () => {
+      const check = (lab: string) => room.labs.find((l) => l.lab === lab)!.checks!.map((c) => [c.file, c.title, c.state]);
+      for (const lab of COPIES) {
+        expect(check(lab), lab).to.deep.equal([
+          ['checks/my-net.spec.ts', 'c1 on mhs-demo1 is attached to my-net', lab === 'rm-tut-02' ? 'failed' : 'passed'],
+          ['checks/extras.spec.ts', 'c0 on mhs-demo0 runs a command', 'passed'],
+          ['checks/extras.spec.ts', 'c0 has an IPv6 address', 'n/a'],
+        ]);
+      }
+    });
+
+    it("the room page, rendered in chromium, shows per student which of the teacher's checks pass: the failing one on copy 02 only, with why", async () => {
+      const page = join(s.dir, 'room-checks.html');
+      const r = await s.run(['report', '--all', '--out', page]);
+      expect(r.exitCode, r.all).to.equal(0);
+      const dom = await renderedDom(page);
+      const card = (lab: string) => {
+        const at = dom.indexOf(`id="lab-${lab}"`);
+        return dom.slice(at, dom.indexOf('</article>', at));
+      };
+      const checks = (lab: string) => [...card(lab).matchAll(/<li class="check (\w+)" data-check="([^"]+)" data-state="([^"]+)">/g)].map((m) => [m[2], m[3], m[1]]);
+      for (const lab of COPIES) {
+        const broken = lab === 'rm-tut-02';
+        expect(checks(lab), lab).to.deep.equal([
+          ['c1 on mhs-demo1 is attached to my-net', broken ? 'failed' : 'passed', broken ? 'failed' : 'passed'],
+          ['c0 on mhs-demo0 runs a command', 'passed', 'passed'],
+          ['c0 has an IPv6 address', 'n/a', 'na'],
+        ]);
+        const c = card(lab);
+        expect(c, lab).to.include(broken ? '<h3>checks: 1 of 3 passed, 1 failed, 1 n/a</h3>' : '<h3>checks: 2 of 3 passed, 1 n/a</h3>');
+        expect(c.indexOf('data-file="checks/my-net.spec.ts"'), lab).to.be.within(0, c.indexOf('data-file="checks/extras.spec.ts"'));
+        expect(c, lab).to.include('<span class="why">: the tutorial plans no IPv6</span>');
+        // The failure's first line: the container's networks as they are, and what the check wanted.
+        const why = /<span class="check-title">c1 on mhs-demo1 is attached to my-net<\/span> <span class="state">\w+<\/span>(?:<span class="why">: ([^<]*)<\/span>)?/.exec(c)?.[1];
+        expect(why, lab).to.equal(broken ? "c1 on mhs-demo1: got [ 'elsewhere' ], wanted one that includes 'my-net'" : undefined);
+      }
+      // The copies that pass every spec say so; only the broken one is failing.
+      expect([...dom.matchAll(/<article class="lab (\w+)" id="lab-([\w-]+)"/g)].map((m) => [m[2], m[1]])).to.deep.equal([
+        ['rm-tut-02', 'failing'],
+        ['rm-tut-01', 'passing'],
+        ['rm-tut-03', 'passing'],
+      ]);
+      mkdirSync(SHOTS, { recursive: true });
+      await screenshot(page, join(SHOTS, 'room-checks.png'));
     });
   });
 
