@@ -35,9 +35,16 @@ async function tasksOf(p: Probe, name: string): Promise<ServiceTask[]> {
   return tasks;
 }
 
-/** One connection from `from` to address:port; the hostname that answered ('' when none did). */
+/** How long (times the lab's pace) one connection may take to bring a task's answer. */
+const ANSWER_SECONDS = 5;
+
+/**
+ * One connection from `from` to address:port; the hostname that answered ('' when none did).
+ * Bounded as a whole: busybox nc's -w bounds only the connect, and a task that is paused (its
+ * kernel still completes the handshake) would hold nc until the exec's own limit.
+ */
 async function answer(p: Probe, from: string, address: string, port: number): Promise<string> {
-  const r = await p.exec(from, ['nc', '-w', '2', address, String(port)]);
+  const r = await p.exec(from, ['timeout', String(ANSWER_SECONDS * p.lab.pace), 'nc', '-w', '2', address, String(port)]);
   return r.stdout.trim();
 }
 
