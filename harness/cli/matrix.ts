@@ -4,7 +4,8 @@
 // anything newly fails).
 import { UsageError } from '../errors.ts';
 import { parseEngineList, parseKvList, parseModeList } from '../lab/matrix.ts';
-import { matrixCells, mergeMatrix, runMatrix, selectCells, type CellPhase, type MatrixEvent } from '../lifecycle/matrix.ts';
+import { matrixCells, mergeMatrix, runMatrix, selectCells } from '../lifecycle/matrix.ts';
+import type { CellPhase, MatrixEvent } from '../lifecycle/matrix-request.ts';
 import { extendExitDeadline } from './interrupt.ts';
 import type { GlobalOptions } from './options.ts';
 import { printJson, say, warn } from './output.ts';

@@ -2,7 +2,7 @@
 // --dry-run prints the ssh command line (shell-quoted) instead of running it.
 import { spawn } from 'node:child_process';
 import { UsageError } from '../errors.ts';
-import { connectLab } from '../lifecycle/lab.ts';
+import { connectLab } from '../lifecycle/connect.ts';
 import { openHostLab, sshCommandLine } from '../lifecycle/machine.ts';
 import type { GlobalOptions } from './options.ts';
 import { say } from './output.ts';

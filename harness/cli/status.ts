@@ -1,5 +1,6 @@
 // overlab status: a table (or --json) of the lab's hosts, engines, KV store, networks, containers.
-import { labStatus, openLabPlan } from '../lifecycle/lab.ts';
+import { openLabPlan } from '../lifecycle/lab.ts';
+import { labStatus } from '../lifecycle/status.ts';
 import type { LabSummary } from '../lifecycle/room.ts';
 import type { GlobalOptions } from './options.ts';
 import { printJson, say } from './output.ts';

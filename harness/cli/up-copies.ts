@@ -2,7 +2,7 @@
 // at a time, with a progress line per copy (the step it is in, then its outcome).
 import { Listr } from 'listr2';
 import type { LabEvent } from '../events.ts';
-import { prepareUp } from '../lifecycle/lab.ts';
+import { prepareUp } from '../lifecycle/prepare-up.ts';
 import { planCopies, type CopiesRequest } from '../lifecycle/room.ts';
 import type { Plan } from '../lab/types.ts';
 import { runSteps } from '../steps.ts';

@@ -1,6 +1,8 @@
 // overlab up: bring a lab up with per-host progress; a lab that is up is reported, not touched.
 import { checkCopyName } from '../lifecycle/copies.ts';
-import { checkAccessFirst, prepareUp, openLabPlan } from '../lifecycle/lab.ts';
+import { checkAccessFirst } from '../lifecycle/access.ts';
+import { openLabPlan } from '../lifecycle/lab.ts';
+import { prepareUp } from '../lifecycle/prepare-up.ts';
 import { describeUp } from '../lifecycle/describe.ts';
 import { LOCAL_PROVIDER, parseLibvirtMode, providerById, providerImpliedBy, resolveProvider, type ProviderOptions } from '../providers/index.ts';
 import type { LabEvent } from '../events.ts';

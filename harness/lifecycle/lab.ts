@@ -11,12 +11,7 @@ import { mayUse } from '../state/owner.ts';
 import { StateStore, type LabState } from '../state/store.ts';
 import { currentCaller, type Caller } from '../system/users.ts';
 
-// The lab verbs the CLI imports from here, each in a module of its own.
-export { checkAccessFirst, handedOverAndUp } from './access.ts';
-export { connectLab } from './connect.ts';
-export { prepareUp } from './prepare-up.ts';
-export { labStatus } from './status.ts';
-
+// The lab verbs live beside it, each in a module of its own (access, connect, prepare-up, status).
 // Heavy modules (the YAML and schema checks here, dockerode in connect.ts, the steps of up in
 // prepare-up.ts) are imported where they are needed, so the quick commands (env, status) start quickly.
 

@@ -26,7 +26,6 @@ import { naResult, runCell } from './matrix-cell.ts';
 import type { MatrixRequest } from './matrix-request.ts';
 
 // The events' types, where the CLI imports them from.
-export type { CellPhase, MatrixEvent } from './matrix-request.ts';
 
 export interface MatrixFiles {
   json: string;

@@ -19,7 +19,9 @@ import { writeReports, type ReportFiles, type SpecCase, type SpecReport } from '
 import { labReportsDir, labStateDir, ownerStateDir } from '../state/paths.ts';
 import { StateStore } from '../state/store.ts';
 import { describeOrigin } from '../system/engine-sources.ts';
-import { checkAccessFirst, connectLab, PACKAGE_ROOT } from './lab.ts';
+import { checkAccessFirst } from './access.ts';
+import { connectLab } from './connect.ts';
+import { PACKAGE_ROOT } from './lab.ts';
 import { calibrate, concurrencyFor } from './pace.ts';
 import { loadUserSpecs, shownPath } from './user-specs.ts';
 import { PROBE_DEADLINE_MS } from '../probes/probe.ts';
