@@ -121,8 +121,8 @@ function labCard(e: RoomEntry, now: number): string {
 <header><h2>${escapeHtml(e.lab)}</h2><span class="verdict">${escapeHtml(LABEL[v])}</span></header>
 <p class="facts">${facts.map(escapeHtml).join(' · ')}</p>
 <p class="counts${r || !e.reportProblem ? '' : ' unreadable'}">${escapeHtml(counts)}</p>
-${failures ? `<ul class="failures">${failures}</ul>` : ''}
 ${checksSection(r)}
+${failures ? `<ul class="failures">${failures}</ul>` : ''}
 ${svg ? `<figure class="topology">${svg}</figure>` : ''}
 </article>`;
 }
