@@ -6,7 +6,8 @@
 import { PrerequisiteError, UsageError } from '../errors.ts';
 import { silentEvents, type Events } from '../events.ts';
 import * as faults from '../faults/apply.ts';
-import { faultsOn, recordedQdiscOn, type LinkFaultRecord } from '../faults/commands.ts';
+import { faultsOn } from '../faults/commands.ts';
+import { recordedQdiscOn, type LinkFaultRecord } from '../faults/qdisc.ts';
 import type { Plan } from '../lab/types.ts';
 import { describeFault, type FaultRecord } from '../state/faults.ts';
 import { labStateDir } from '../state/paths.ts';

@@ -10,16 +10,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { LabStateError, PrerequisiteError } from '../../harness/errors.ts';
 import * as faults from '../../harness/faults/apply.ts';
-import {
-  interfaceNameProblem,
-  type LinkFaultRecord,
-  parseQdiscs,
-  partitionCommand,
-  qdiscRestore,
-  qdiscTree,
-  recordedQdiscOn,
-  savedQdiscOf,
-} from '../../harness/faults/commands.ts';
+import { interfaceNameProblem, partitionCommand } from '../../harness/faults/commands.ts';
+import { type LinkFaultRecord, parseQdiscs, qdiscRestore, qdiscTree, recordedQdiscOn, savedQdiscOf } from '../../harness/faults/qdisc.ts';
 import type { ExecOptions, ExecResult, HostAccess } from '../../harness/host.ts';
 import type { FaultRecord } from '../../harness/state/faults.ts';
 import type { LabState } from '../../harness/state/store.ts';

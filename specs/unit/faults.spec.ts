@@ -3,19 +3,8 @@
 import { expect } from 'chai';
 import { faultAction } from '../../harness/cli/fault.ts';
 import { UsageError } from '../../harness/errors.ts';
-import {
-  clearQdiscArgv,
-  enginePidfile,
-  FAULT_CHAIN,
-  faultsOn,
-  interfaceWithAddress,
-  kernelLacksQdisc,
-  netemArgv,
-  netemInConfig,
-  partitionCommand,
-  tbfArgv,
-  unpartitionScript,
-} from '../../harness/faults/commands.ts';
+import { enginePidfile, FAULT_CHAIN, faultsOn, interfaceWithAddress, partitionCommand, unpartitionScript } from '../../harness/faults/commands.ts';
+import { clearQdiscArgv, kernelLacksQdisc, netemArgv, netemInConfig, tbfArgv } from '../../harness/faults/qdisc.ts';
 import { engineExecRoot } from '../../harness/engine/daemon.ts';
 import { faultFacts, faultSubject, isFaultFact, recoveryBoundFrom } from '../../harness/lab/fault-facts.ts';
 import { FAULT_SPEC_KINDS, faultSpecKindsFrom } from '../../harness/lab/fault-spec-kinds.ts';
