@@ -75,8 +75,11 @@ export async function labStatus(plan: Plan, signal: AbortSignal, options: { prov
   try {
     // A host that does not run a command within the bound is shown as unreachable, named; status
     // never hangs on it. The engines are asked meanwhile: neither waits for the other.
+    // Where the provider's "running" already means a host runs commands (netns), none is run on
+    // those (nor loaded to run one); a host it does not report running is still tried.
+    const tried = access.filter((h) => !(provider.runningMeansReachable && hostStates[h.name] === 'running'));
     await Promise.all([
-      ...access.map(async (h) => {
+      ...tried.map(async (h) => {
         const row = base.hosts.find((x) => x.name === h.name);
         const r = await withDeadline(h.runner.exec(['true'], { timeoutMs: STATUS_WAIT_MS }), STATUS_WAIT_MS + 1000, () => new Error('timed out')).catch((e: Error) => e);
         if (row && (r instanceof Error || r.exitCode !== 0)) {

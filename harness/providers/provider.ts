@@ -44,6 +44,12 @@ export interface Provider {
    * state/check-host-state.ts PROXY_ASKED_AFRESH; specs/unit/provider-capabilities.spec.ts holds the two equal.
    */
   readonly asksProxyAfresh?: boolean;
+  /**
+   * Whether a host that hostStates reports "running" runs commands (namespaces of this machine,
+   * entered directly): `status` then runs none to find out. Absent or false: it runs one on each
+   * host (over SSH, where a machine may be up and still not answer).
+   */
+  readonly runningMeansReachable?: boolean;
   /** Memory (MiB) one lab of this plan takes on this machine, from measured figures; 0 when it runs elsewhere. */
   estimateMemoryMiB(plan: Plan): number;
   /** Memory (MiB) the lab's processes or machines take on this machine now, when the provider can tell. */

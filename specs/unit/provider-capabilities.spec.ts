@@ -1,5 +1,5 @@
 // What each provider declares it can do (copies, cells side by side, hand-over, an orphan sweep,
-// a kernel to check before up, a proxy asked afresh), and that shared code's decisions follow
+// a kernel to check before up, a proxy asked afresh, running meaning reachable), and that shared code's decisions follow
 // the declaration, never the provider's id: the matrix's jobs, the provider an option implies,
 // and the state checker's table of providers whose recorded proxy is never run.
 import { expect } from 'chai';
@@ -17,6 +17,7 @@ interface Declared {
   sweepsOrphans: boolean;
   checksKernel: boolean;
   asksProxyAfresh: boolean;
+  runningMeansReachable: boolean;
 }
 
 function declared(p: Provider): Declared {
@@ -27,13 +28,14 @@ function declared(p: Provider): Declared {
     sweepsOrphans: typeof p.sweepOrphans === 'function',
     checksKernel: typeof p.kernelRunner === 'function',
     asksProxyAfresh: p.asksProxyAfresh ?? false,
+    runningMeansReachable: p.runningMeansReachable ?? false,
   };
 }
 
 const EXPECTED: Record<ProviderId, Declared> = {
-  netns: { copies: 'same-addresses', sideBySide: true, handsOver: true, sweepsOrphans: false, checksKernel: true, asksProxyAfresh: false },
-  vagrant: { copies: 'own-subnet', sideBySide: false, handsOver: false, sweepsOrphans: true, checksKernel: false, asksProxyAfresh: true },
-  ssh: { copies: 'unsupported', sideBySide: false, handsOver: false, sweepsOrphans: false, checksKernel: false, asksProxyAfresh: false },
+  netns: { copies: 'same-addresses', sideBySide: true, handsOver: true, sweepsOrphans: false, checksKernel: true, asksProxyAfresh: false, runningMeansReachable: true },
+  vagrant: { copies: 'own-subnet', sideBySide: false, handsOver: false, sweepsOrphans: true, checksKernel: false, asksProxyAfresh: true, runningMeansReachable: false },
+  ssh: { copies: 'unsupported', sideBySide: false, handsOver: false, sweepsOrphans: false, checksKernel: false, asksProxyAfresh: false, runningMeansReachable: false },
 };
 
 describe('provider capabilities', () => {

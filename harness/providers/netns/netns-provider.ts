@@ -40,6 +40,7 @@ export class NetnsProvider implements Provider {
   readonly sideBySide = true;
   /** Its engines and hosts are on this machine: a lab can be handed to a user of it (hand-over.ts). */
   readonly handsOver = true;
+  readonly runningMeansReachable = true;
 
   estimateMemoryMiB(plan: Plan): number {
     return estimateNetnsMemoryMiB(plan);
