@@ -33,7 +33,6 @@ function must(argv: string[], extraEnv: Record<string, string> = {}): void {
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 
-must(['node', join(ROOT, 'scripts', 'build.mjs')]);
 const file = join(scratch, `${lab}.yaml`);
 writeFileSync(
   file,
@@ -51,6 +50,8 @@ const cases: { name: string; argv: string[]; env?: Record<string, string> }[] = 
   { name: 'overlab --help from the sources (tsx)', argv: ['node', CLI, '--help'], env: { OVERLAB_TSX: '1' } },
 ];
 try {
+  // Inside the try: a failed build (another build running at once, say) still removes the scratch folder.
+  must(['node', join(ROOT, 'scripts', 'build.mjs')]);
   must(['node', CLI, 'up', file, '--quiet']);
   const times = new Map(cases.map((c) => [c.name, [] as number[]]));
   for (let i = 0; i <= RUNS; i++) {
