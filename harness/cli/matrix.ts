@@ -2,6 +2,7 @@
 // down, a few side by side; a live table per cell, the reports (matrix.json, junit.xml,
 // matrix.html) in --out, and a closing line. Exit 1 when a cell fails (with --compare: when
 // anything newly fails).
+import { thisOverlab } from '../lifecycle/child-test.ts';
 import { UsageError } from '../errors.ts';
 import { parseEngineList, parseKvList, parseModeList } from '../lab/matrix.ts';
 import { matrixCells, mergeMatrix, runMatrix, selectCells } from '../lifecycle/matrix.ts';
@@ -94,7 +95,7 @@ export async function matrixCommand(ref: string | undefined, opts: MatrixOptions
     ...(opts.engineMirror ? { mirror: opts.engineMirror } : {}),
     sha256: Object.fromEntries(Object.entries(sha).map(([k, v]) => [k, v[v.length - 1]!])),
     cellFlags: pairs(opts.cellFlag, '--cell-flag'),
-    cli: { node: process.execPath, execArgv: process.execArgv, script: process.argv[1]! },
+    cli: thisOverlab(),
     signal,
     onEvent,
   });

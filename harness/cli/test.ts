@@ -1,7 +1,6 @@
 // overlab test: bring the lab up if it is not, run the acceptance specs against it (console,
 // JUnit and JSON reports), then keep or remove the lab as --destroy says.
 import { dirname, join, relative, resolve } from 'node:path';
-import { execa } from 'execa';
 import { mapLimit } from '../wait.ts';
 import { LabFileError, SpecsFailedError, UsageError } from '../errors.ts';
 import { resolveSpecPattern, specFilesOf } from '../lab/spec-files.ts';
@@ -12,6 +11,7 @@ import { faultSpecKindsFrom } from '../lab/fault-spec-kinds.ts';
 import { labDown } from '../lifecycle/down.ts';
 import { checkAccessFirst, handedOverAndUp } from '../lifecycle/access.ts';
 import { openLabPlan } from '../lifecycle/lab.ts';
+import { testInChild } from '../lifecycle/child-test.ts';
 import { prepareUp } from '../lifecycle/prepare-up.ts';
 import { labsUp } from '../lifecycle/room.ts';
 import { count } from '../plural.ts';
@@ -164,7 +164,7 @@ const ROOM_TEST_JOBS = 3;
 
 /**
  * `test --all`: the specs of every lab that is up, each in an `overlab test LAB --json` process
- * of its own (one mocha run per process: its spec files register their tests as they load), a
+ * of its own (lifecycle/child-test.ts, as the matrix runs its cells), a
  * few at a time; a line per lab, then the room.
  */
 async function testRoom(opts: TestOptions, signal: AbortSignal): Promise<number> {
@@ -174,15 +174,15 @@ async function testRoom(opts: TestOptions, signal: AbortSignal): Promise<number>
   const checks = userSpecFiles({ file: join(process.cwd(), 'room'), specs: { pairs: { kind: 'all' } } }, opts.spec ?? []);
   const results = await mapLimit(labs, ROOM_TEST_JOBS, async (lab) => {
     const started = Date.now();
-    const argv = [...process.execArgv, process.argv[1]!, 'test', lab, '--json', '--destroy', 'never', ...(opts.concurrency ? ['--concurrency', String(opts.concurrency)] : []), ...checks.flatMap((f) => ['--spec', f])];
-    const child = await execa(process.execPath, argv, { reject: false, cancelSignal: signal, stdin: 'ignore' });
+    const args = [...(opts.concurrency ? ['--concurrency', String(opts.concurrency)] : []), ...checks.flatMap((f) => ['--spec', f])];
+    const child = await testInChild(lab, { args, signal });
     signal.throwIfAborted();
     const seconds = (Date.now() - started) / 1000;
     let out: { counts?: RoomResult['counts']; cases?: { title: string; state: string; file?: string }[]; message?: string } = {};
     try {
-      out = JSON.parse(String(child.stdout)) as typeof out;
+      out = JSON.parse(child.stdout) as typeof out;
     } catch {
-      out = { message: (String(child.stderr).trim().split('\n')[0] || `exit ${child.exitCode}`) };
+      out = { message: (child.stderr.trim().split('\n')[0] || `exit ${child.exitCode}`) };
     }
     const r: RoomResult = out.counts
       ? { lab, ok: child.exitCode === 0, counts: out.counts, failed: (out.cases ?? []).filter((c) => c.state === 'failed').map((c) => c.title), checks: userChecks(out.cases ?? []), seconds }

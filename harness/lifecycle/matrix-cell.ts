@@ -1,11 +1,9 @@
 // One cell of a matrix, run: its lab file written, its `up` and specs run in a child `overlab
-// test CELL.yaml --json` (one mocha run per process, as `test --all` does: spec files register
-// their tests as they load), its engine and facts read from the live lab, its result made from
-// the child's report. `down` runs here, always, whatever happened to the child, so an
+// test CELL.yaml --json` (child-test.ts, as `test --all` runs each copy), its engine and facts
+// read from the live lab, its result made from the child's report. `down` runs here, always, whatever happened to the child, so an
 // interrupted matrix leaves nothing behind.
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { execa } from 'execa';
 import { cellLabText, type MatrixCellPlan } from '../lab/matrix.ts';
 import type { SpecReport } from '../report/index.ts';
 import type { MatrixCellResult } from '../report/matrix.ts';
@@ -20,6 +18,7 @@ import type { MatrixEvent, MatrixRequest } from './matrix-request.ts';
 import { observeEngineFacts, type EngineFacts } from '../probes/engine-facts.ts';
 import type { LabState } from '../state/store.ts';
 import { lastReport } from './room.ts';
+import { testInChild } from './child-test.ts';
 
 /** The engine facts of a live cell's lab, read through its own connection, closed after. */
 async function observeCell(state: LabState): Promise<EngineFacts> {
@@ -78,11 +77,11 @@ export async function runCell(cell: MatrixCellPlan, ctx: CellContext): Promise<M
     return result;
   }
   try {
-    const child = await execa(ctx.cli.node, [...ctx.cli.execArgv, ctx.cli.script, 'test', file, '--json', '--destroy', 'never', '--provider', ctx.providerId], {
-      reject: false,
-      cancelSignal: ctx.signal,
-      stdin: 'ignore',
+    const child = await testInChild(file, {
+      cli: ctx.cli,
+      args: ['--provider', ctx.providerId],
       env: { ...(ctx.mirror ? { OVERLAB_ENGINE_MIRROR: ctx.mirror } : {}), OVERLAB_NO_SUDO: '1', FORCE_COLOR: '0' },
+      signal: ctx.signal,
     });
     const childMs = Date.now() - started;
     if (ctx.signal.aborted) return result;
@@ -106,11 +105,11 @@ export async function runCell(cell: MatrixCellPlan, ctx: CellContext): Promise<M
       result.durations.specsMs = spec.ms;
       result.durations.upMs = Math.max(0, childMs - spec.ms);
     } else result.durations.upMs = childMs;
-    const code = child.exitCode ?? -1;
+    const code = child.exitCode;
     if (code === 0 && spec && spec.counts.failed === 0) result.status = 'passed';
     else {
       result.status = CELL_FAILURES.has(code) ? 'failed' : 'error';
-      if (!spec) result.reason = childMessage(String(child.stdout), String(child.stderr), code) + engineLogLines(cell.lab);
+      if (!spec) result.reason = childMessage(child.stdout, child.stderr, code) + engineLogLines(cell.lab);
     }
   } finally {
     // Always taken down, interrupted or not: with a signal of its own, as the matrix's own may be aborted.

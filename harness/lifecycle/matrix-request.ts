@@ -1,5 +1,6 @@
 // What a caller asks of `matrix`, and what the matrix tells it as it goes: the request, the
 // events, a cell's phases.
+import type { OverlabCli } from './child-test.ts';
 import type { MatrixAxes, MatrixCellPlan } from '../lab/matrix.ts';
 import type { CellStatus } from '../report/matrix.ts';
 
@@ -22,7 +23,7 @@ export interface MatrixRequest extends Partial<Pick<MatrixAxes, 'engines' | 'kv'
   /** --cell: only these cells run (ids of the matrix); n/a cells are listed all the same. */
   cells?: string[];
   /** The CLI that runs each cell: node, its flags and the entry script (`overlab test CELL --json`). */
-  cli: { node: string; execArgv: string[]; script: string };
+  cli: OverlabCli;
   signal: AbortSignal;
   onEvent?: (e: MatrixEvent) => void;
 }
