@@ -5,7 +5,7 @@
 // KV store, labels, runtime), nor what points the engine outside the lab. Pure: text in, phrase out.
 import { isIPv6 } from 'node:net';
 import { parseIpv4 } from './ipv4.ts';
-import { nearest, quote, QUOTE_MAX } from './source.ts';
+import { nearest, quote, QUOTE_MAX } from './text.ts';
 
 /** A flag's value: a boolean (bare, or =true|false), or a value given in the same item as --name=VALUE. */
 export type FlagValue = { kind: 'bool' } | { kind: 'value'; form: string; valid: (value: string) => boolean };

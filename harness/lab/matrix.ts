@@ -7,7 +7,7 @@ import { UsageError } from '../errors.ts';
 import type { EngineMode, EngineSource, KvType, Lab } from './types.ts';
 import { KV_TYPES } from './types.ts';
 import { engineFlagProblem } from './engine-flags.ts';
-import { quote } from './source.ts';
+import { quote } from './text.ts';
 
 /** A lab name is at most this long (namespaces, veths and cgroups are named after it). */
 export const MATRIX_MAX_LAB_NAME = 24;

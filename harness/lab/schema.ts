@@ -4,7 +4,8 @@ import { readFileSync } from 'node:fs';
 import { Ajv, type ErrorObject } from 'ajv';
 import type { LabProblem } from '../errors.ts';
 import { engineFlagProblem } from './engine-flags.ts';
-import { didYouMean, formatPath, quote, type LabSource, type Path } from './source.ts';
+import { formatPath, type LabSource, type Path } from './source.ts';
+import { didYouMean, quote } from './text.ts';
 import { count } from '../plural.ts';
 
 export const SCHEMA_PATH = new URL('../../labs/lab.schema.json', import.meta.url);

@@ -5,10 +5,6 @@ import type { LabProblem } from '../errors.ts';
 import { quote } from './text.ts';
 import type { SourcePos } from './types.ts';
 
-// What messages make of lab values and words lives in text.ts (no YAML there, so modules that
-// only quote, ipv4.ts among them, do not load the parser); re-exported for the validators.
-export { didYouMean, editDistance, escapeText, nearest, quote, QUOTE_MAX } from './text.ts';
-
 export type Path = readonly (string | number)[];
 
 /** The tags whose values are plain JSON; any other (!!binary, !!set, !!timestamp, !local) is refused. */

@@ -1,6 +1,6 @@
 // How lab values and words appear in messages: quoted and escaped so a value can never break
 // a message or a terminal, cut short when long, and the nearest known word for a typo. Plain
-// text functions: no YAML parser behind them (lab/source.ts re-exports them beside it).
+// text functions: no YAML parser behind them, so modules that only quote do not load it.
 
 /**
  * Edit distance counting a swap of two neighbours as one edit (optimal string alignment), so

@@ -8,7 +8,7 @@ import { readFileSync } from 'node:fs';
 import { LabFileError, PROBLEM_MESSAGE_MAX, UsageError } from '../../harness/errors.ts';
 import { ENGINE_FLAG_NAMES, ENGINE_FLAGS, POINTS_OUTSIDE, SET_BY_OVERLAB, engineFlagProblem } from '../../harness/lab/engine-flags.ts';
 import { loadLab, parseLab } from '../../harness/lab/load.ts';
-import { quote } from '../../harness/lab/source.ts';
+import { quote } from '../../harness/lab/text.ts';
 import { planMatrix } from '../../harness/lab/matrix.ts';
 import type { Lab } from '../../harness/lab/types.ts';
 import { expectOnlyProblem, problemsOf } from './lab-text.ts';

@@ -1,7 +1,7 @@
 // Address arithmetic the validator relies on, and the typo suggestions in its messages.
 import { expect } from 'chai';
 import { cidrContains, cidrsOverlap, formatIpv4, isReservedInCidr, parseCidr, parseIpv4, type Cidr } from '../../harness/lab/ipv4.ts';
-import { editDistance, nearest } from '../../harness/lab/source.ts';
+import { editDistance, nearest } from '../../harness/lab/text.ts';
 
 const cidr = (text: string): Cidr => parseCidr(text) as Cidr;
 

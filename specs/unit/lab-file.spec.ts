@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { LabFileError, LabNotFoundError, oneLine } from '../../harness/errors.ts';
 import { loadLab, MAX_LAB_BYTES, readLabText } from '../../harness/lab/load.ts';
-import { escapeText, quote } from '../../harness/lab/source.ts';
+import { escapeText, quote } from '../../harness/lab/text.ts';
 import { problemsOf } from './lab-text.ts';
 
 const BIN = new URL('../../bin/overlab.js', import.meta.url).pathname;

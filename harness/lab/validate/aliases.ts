@@ -1,7 +1,8 @@
 // aliases: the embedded DNS must give every name one answer, or resolve facts cannot hold. An
 // alias is no other container's name, and on each network belongs to one container.
 import type { RawLab } from '../raw-lab.ts';
-import { quote, type Path } from '../source.ts';
+import { type Path } from '../source.ts';
+import { quote } from '../text.ts';
 import type { At } from './problems.ts';
 
 /** `containerIndex`: the containers' names (their first index in the file). */

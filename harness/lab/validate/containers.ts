@@ -4,7 +4,8 @@
 import { cidrContains, formatCidr, isReservedInCidr, parseIpv4, type Cidr } from '../ipv4.ts';
 import { usableAddresses } from '../grammar.ts';
 import type { RawLab } from '../raw-lab.ts';
-import { didYouMean, quote, type Path } from '../source.ts';
+import { type Path } from '../source.ts';
+import { didYouMean, quote } from '../text.ts';
 import { DEFAULT_IMAGE, type Lab, type LabContainer, type LabHost } from '../types.ts';
 import { IDLE_COMMAND } from './defaults.ts';
 import { hostsByName } from './hosts.ts';

@@ -3,7 +3,7 @@
 // flags; and mode alone, where the students make the cluster, so the lab declares none of it.
 import { engineFlagProblem } from '../engine-flags.ts';
 import type { RawLab } from '../raw-lab.ts';
-import { quote } from '../source.ts';
+import { quote } from '../text.ts';
 import type { Lab, LabHost } from '../types.ts';
 import { DEFAULT_ADVERTISE_PORT, DEFAULTS, KV_MODE_REMOVED_IN, KV_MODE_SINCE, SWARM_MODE_SINCE } from './defaults.ts';
 import { checkGrammar, type At } from './problems.ts';

@@ -1,7 +1,8 @@
 // expect: the stated facts. Their shape is the schema's; here each names a container of the
 // lab to act from, and one (or, for resolve facts, an alias) to reach or resolve.
 import type { RawLab } from '../raw-lab.ts';
-import { didYouMean, quote, type LabSource, type Path } from '../source.ts';
+import { type LabSource, type Path } from '../source.ts';
+import { didYouMean, quote } from '../text.ts';
 import type { FactVerb, LabContainer, LabFact } from '../types.ts';
 import type { At } from './problems.ts';
 

@@ -3,7 +3,7 @@
 import { cidrContains, formatCidr, formatIpv4, isReservedInCidr, parseIpv4, type Cidr } from '../ipv4.ts';
 import { usableAddresses } from '../grammar.ts';
 import type { RawLab } from '../raw-lab.ts';
-import { quote } from '../source.ts';
+import { quote } from '../text.ts';
 import type { LabHost } from '../types.ts';
 import { count } from '../../plural.ts';
 import { DEFAULT_BOX, DEFAULTS, FIRST_HOST_OFFSET } from './defaults.ts';

@@ -1,7 +1,7 @@
 // kv: the host that runs the store (kv.host, or the one host with role kv, which mode kv
 // needs), and a fallback that is another store.
 import type { RawLab } from '../raw-lab.ts';
-import { didYouMean, quote } from '../source.ts';
+import { didYouMean, quote } from '../text.ts';
 import type { Lab, LabHost } from '../types.ts';
 import { DEFAULTS } from './defaults.ts';
 import { hostsByName } from './hosts.ts';

@@ -4,7 +4,7 @@
 import { cidrContains, cidrsOverlap, formatCidr, formatIpv4, isReservedInCidr, parseCidr, parseIpv4, type Cidr } from '../ipv4.ts';
 import { privateRangeProblem } from '../grammar.ts';
 import type { RawLab } from '../raw-lab.ts';
-import { quote } from '../source.ts';
+import { quote } from '../text.ts';
 import type { Lab, LabNetwork } from '../types.ts';
 import { DEFAULTS, MAX_OVERLAY_PREFIX, RESERVED_NETWORK_NAMES, SWARM_INGRESS_SUBNET } from './defaults.ts';
 import type { At } from './problems.ts';

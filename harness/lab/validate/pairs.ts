@@ -1,7 +1,7 @@
 // specs.pairs: which container pairs the generated reachability specs test.
 import { parsePairs } from '../grammar.ts';
 import type { RawLab } from '../raw-lab.ts';
-import { quote } from '../source.ts';
+import { quote } from '../text.ts';
 import type { PairsPolicy } from '../types.ts';
 import { DEFAULTS } from './defaults.ts';
 import type { At } from './problems.ts';

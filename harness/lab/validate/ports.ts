@@ -3,7 +3,8 @@
 // reported at the setting that made it (the later one when both are settings).
 import { kvPorts } from '../kv-stores.ts';
 import type { RawLab } from '../raw-lab.ts';
-import { quote, type Path } from '../source.ts';
+import { type Path } from '../source.ts';
+import { quote } from '../text.ts';
 import type { Lab, LabHost } from '../types.ts';
 import { DEFAULT_ADVERTISE_PORT, GOSSIP_PORT, KV_PORTS, MAX_PORT, SSHD_PORT, SWARM_PORT, VXLAN_PORT } from './defaults.ts';
 import { hostsByName } from './hosts.ts';

@@ -1,7 +1,8 @@
 // How the section rules report: each takes an `at` that records a message at a path of the lab
 // file (located file:line:column by the source), so a rule is a pure function of its input.
 import type { LabProblem } from '../../errors.ts';
-import { quote, type LabSource, type Path } from '../source.ts';
+import { type LabSource, type Path } from '../source.ts';
+import { quote } from '../text.ts';
 
 export type At = (path: Path, message: string) => void;
 

@@ -3,7 +3,7 @@
 // that may run a task (host mode), so it must not clash with the lab's own ports there.
 import { imageProblem } from '../grammar.ts';
 import type { RawLab } from '../raw-lab.ts';
-import { didYouMean, quote } from '../source.ts';
+import { didYouMean, quote } from '../text.ts';
 import { DEFAULT_IMAGE, DEFAULT_SERVICE_PORT, type Lab, type LabHost, type LabService } from '../types.ts';
 import { DEFAULTS } from './defaults.ts';
 import { hostsByName } from './hosts.ts';
