@@ -1,15 +1,17 @@
 #!/usr/bin/env node
 // npm run build (and `prepare`, so npm ci/install runs it): compiles harness/ into dist/ with
-// tsconfig.build.json, so bin/overlab.js starts without compiling TypeScript. dist/ mirrors the
-// clone one level down (dist/harness), so it links the folders the code finds
-// by relative path (labs/, scripts/, the provisioning scripts), and ends with dist/.stamp,
+// tsconfig.build.json (JavaScript and type declarations), so bin/overlab.js starts without
+// compiling TypeScript and the package's entry points (`overlab`, `overlab/spec`) need no
+// TypeScript in a user's project. dist/ holds only compiled code: the code finds labs/, specs/
+// and scripts/ beside package.json (harness/system/package-root.ts), so a package made by
+// `npm pack`, which carries no symbolic links, works as the clone does. It ends with dist/.stamp,
 // whose time bin/overlab.js compares with the sources'. Plain JavaScript: it runs before tsx
 // or anything else is known to be there. Without TypeScript (npm ci --omit=dev) it says so and
 // leaves dist/ alone: the command then runs the sources through tsx.
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, lstatSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { dirname, join, relative } from 'node:path';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
@@ -26,12 +28,9 @@ rmSync(join(dist, '.stamp'), { force: true });
 if (!existsSync(join(dist, 'harness', 'cli', 'main.js'))) rmSync(join(dist, '.tsbuildinfo'), { force: true });
 execFileSync(process.execPath, [tsc, '-p', join(root, 'tsconfig.build.json')], { stdio: 'inherit', cwd: root });
 
-/** dist/<path> -> <path>, as a relative link. */
-function link(path) {
+// The links earlier builds made into the clone (labs/, scripts/, the provisioning scripts) are not needed any more.
+for (const path of ['labs', 'scripts', 'harness/provision/sh']) {
   const at = join(dist, path);
-  mkdirSync(dirname(at), { recursive: true });
-  rmSync(at, { recursive: true, force: true });
-  symlinkSync(relative(dirname(at), join(root, path)), at);
+  if (existsSync(at) && lstatSync(at).isSymbolicLink()) rmSync(at);
 }
-for (const path of ['labs', 'scripts', 'harness/provision/sh']) if (existsSync(join(root, path))) link(path);
 writeFileSync(join(dist, '.stamp'), `${new Date().toISOString()}\n`);

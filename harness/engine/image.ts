@@ -8,13 +8,14 @@ import type Docker from 'dockerode';
 import { execa } from 'execa';
 import { PrerequisiteError } from '../errors.ts';
 import { DEFAULT_IMAGE } from '../lab/types.ts';
+import { setupScript } from '../system/package-root.ts';
 
 export const BUSYBOX_PATHS = ['/bin/busybox', '/usr/bin/busybox'];
 
 /** Builds (or reuses) the rootfs tarball in the cache folder; returns its path. */
 export async function buildTestImageTar(cacheDir: string): Promise<string> {
   const busybox = BUSYBOX_PATHS.find((p) => existsSync(p));
-  if (!busybox) throw new PrerequisiteError('busybox is not installed', { hint: 'Run `sudo scripts/setup-host.sh` (installs busybox-static).' });
+  if (!busybox) throw new PrerequisiteError('busybox is not installed', { hint: `Run \`sudo ${setupScript()}\` (installs busybox-static).` });
   const digest = createHash('sha256').update(readFileSync(busybox)).digest('hex').slice(0, 16);
   const tar = join(cacheDir, `busybox-rootfs-${digest}.tar`);
   if (existsSync(tar)) return tar;

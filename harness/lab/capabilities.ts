@@ -2,6 +2,7 @@
 // read on each host by harness/probes/capabilities.ts; here they are parsed and judged, so a
 // spec that a host cannot run is reported as not applicable with the reason, never faked.
 import type { Fact, Plan } from './types.ts';
+import { setupScript } from '../system/package-root.ts';
 
 /** What some specs need beyond VXLAN overlays. */
 export type Capability = 'ip_vs' | 'esp' | 'netem' | 'capture';
@@ -73,7 +74,7 @@ export function factNeeds(f: Fact, plan: Pick<Plan, 'networks' | 'containers'>):
 /** The reason a capability is missing on some hosts, as a report shows it: "kernel has no IP_VS (CONFIG_IP_VS) on h1, h2". */
 export function missingReason(cap: Capability, hosts: string[]): string {
   const on = hosts.length ? ` on ${hosts.join(', ')}` : '';
-  if (cap === 'capture') return `no tcpdump to capture the underlay${on} (scripts/setup-host.sh installs it)`;
+  if (cap === 'capture') return `no tcpdump to capture the underlay${on} (${setupScript()} installs it)`;
   const f = KERNEL_FEATURES[cap];
   return `kernel has no ${f.name} (${f.config})${on}: ${f.why}`;
 }

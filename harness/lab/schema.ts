@@ -7,8 +7,9 @@ import { engineFlagProblem } from './engine-flags.ts';
 import { formatPath, type LabSource, type Path } from './source.ts';
 import { didYouMean, quote } from './text.ts';
 import { count } from '../plural.ts';
+import { packagePath } from '../system/package-root.ts';
 
-export const SCHEMA_PATH = new URL('../../labs/lab.schema.json', import.meta.url);
+export const SCHEMA_PATH = packagePath('labs', 'lab.schema.json');
 export const labSchema = JSON.parse(readFileSync(SCHEMA_PATH, 'utf8')) as Record<string, unknown>;
 
 const ajv = new Ajv({ allErrors: true, verbose: true, strict: false });

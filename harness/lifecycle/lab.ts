@@ -1,8 +1,8 @@
 // Finding a lab: a reference (a file path or a lab's name) to its file, its name and its plan,
 // recorded when it came up or read afresh; the labs recorded under the state root.
 import { existsSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join, resolve } from 'node:path';
+import { PACKAGE_ROOT } from '../system/package-root.ts';
 import { LabNotFoundError } from '../errors.ts';
 import type { Plan } from '../lab/types.ts';
 import { labStateDir, stateRoot } from '../state/paths.ts';
@@ -15,7 +15,6 @@ import { currentCaller, type Caller } from '../system/users.ts';
 // Heavy modules (the YAML and schema checks here, dockerode in connect.ts, the steps of up in
 // prepare-up.ts) are imported where they are needed, so the quick commands (env, status) start quickly.
 
-export const PACKAGE_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 export const DEFAULT_LAB = 'tutorial';
 
 /** A lab reference is a file path, or the name of a lab in ./labs or the package's labs/. */

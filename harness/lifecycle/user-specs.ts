@@ -9,7 +9,7 @@ import { pathToFileURL } from 'node:url';
 import { execa } from 'execa';
 import type MochaType from 'mocha';
 import { formatPlace, locateLoadError } from '../probes/load-error.ts';
-import { PACKAGE_ROOT } from './lab.ts';
+import { PACKAGE_ROOT } from '../system/package-root.ts';
 
 type Mocha = MochaType;
 type MochaClass = typeof MochaType;

@@ -6,6 +6,7 @@ import type { ProviderId, ProviderName } from '../lab/types.ts';
 import type { LabContext } from '../state/lab-context.ts';
 import type { Provider } from './provider.ts';
 import type { LibvirtMode } from './vagrant/local-libvirt.ts';
+import { setupScript } from '../system/package-root.ts';
 
 export const LIBVIRT_MODES: readonly LibvirtMode[] = ['local'];
 
@@ -106,6 +107,6 @@ export async function resolveProvider(requested: ProviderName, options: Provider
   const why = await netns.unusableReason();
   if (!why) return netns;
   throw new PrerequisiteError(`no provider can run here: Vagrant with a hypervisor is not installed, and netns cannot run (${why})`, {
-    hint: 'Install VirtualBox and Vagrant, or run as root on Linux after `scripts/setup-host.sh`.',
+    hint: `Install VirtualBox and Vagrant, or run as root on Linux after \`${setupScript()}\`.`,
   });
 }

@@ -2,6 +2,7 @@
 // by harness/quote.ts). Pure: strings in, strings out (the libraries are read once, as
 // templates are).
 import { readFileSync } from 'node:fs';
+import { packagePath } from '../system/package-root.ts';
 
 export type ShellLibrary = 'common' | 'engine' | 'kv';
 
@@ -11,7 +12,7 @@ const cache = new Map<ShellLibrary, string>();
 export function shellLibrary(name: ShellLibrary): string {
   let text = cache.get(name);
   if (text === undefined) {
-    const raw = readFileSync(new URL(`./sh/${name}.sh`, import.meta.url), 'utf8');
+    const raw = readFileSync(packagePath('harness', 'provision', 'sh', `${name}.sh`), 'utf8');
     const lines = raw.split('\n');
     // Drop the header comment block (up to its first blank line); keep comments below it.
     let start = 0;

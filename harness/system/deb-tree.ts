@@ -9,6 +9,7 @@ import { chmodSync, existsSync, lstatSync, mkdirSync, readdirSync, readlinkSync,
 import { join, posix, relative } from 'node:path';
 import { execa } from 'execa';
 import { ArchiveTrustError } from './deb-archive.ts';
+import { setupScript } from './package-root.ts';
 
 /** One member of an ar archive. */
 export interface ArMember {
@@ -232,7 +233,7 @@ export function libraryDirs(root: string, arch: string): string[] {
 /** The loader a dynamic program names (`/lib64/ld-linux-x86-64.so.2`), or undefined for a static one. */
 async function interpreterOf(file: string): Promise<string | undefined> {
   const r = await execa('patchelf', ['--print-interpreter', file], { reject: false });
-  if ((r as { code?: string }).code === 'ENOENT') throw new ArchiveTrustError('patchelf is not installed: an engine from a package archive runs with its own suite\'s C library, which needs it', { hint: 'Install patchelf (scripts/setup-host.sh does).' });
+  if ((r as { code?: string }).code === 'ENOENT') throw new ArchiveTrustError('patchelf is not installed: an engine from a package archive runs with its own suite\'s C library, which needs it', { hint: `Install patchelf (${setupScript()} does).` });
   return r.exitCode === 0 ? String(r.stdout).trim() || undefined : undefined;
 }
 

@@ -28,6 +28,7 @@ import { hostNamespace, hostRuntimeDir, hostsFile, switchAddress, switchNamespac
 import { HOLDER_SCRIPT, holderOf, recordedHolders, startHolder, type NetnsHostResources } from './holder.ts';
 import { makeLabKeys, startSshd } from './sshd.ts';
 import { netnsAccess, netnsEngineFlags, netnsOwnerAccess } from './access.ts';
+import { setupScript } from '../../system/package-root.ts';
 
 export { netnsHostKeys } from './sshd.ts';
 
@@ -54,7 +55,7 @@ export class NetnsProvider implements Provider {
     if (process.platform !== 'linux') return 'the netns provider needs Linux';
     if (process.getuid?.() !== 0) return 'the netns provider needs root (namespaces, veths, dockerd)';
     const missing = REQUIRED_BINARIES.filter((b) => !findProgram(b, { systemDirs: true }));
-    if (missing.length) return `missing ${missing.join(', ')}: run \`sudo scripts/setup-host.sh\` to install them`;
+    if (missing.length) return `missing ${missing.join(', ')}: run \`sudo ${setupScript()}\` to install them`;
     return undefined;
   }
 

@@ -1,8 +1,7 @@
 // The local box (scripts/build-box.sh) and its volumes in libvirt's default pool.
-import { dirname, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { execa } from 'execa';
 import { PrerequisiteError } from '../../errors.ts';
+import { packagePath } from '../../system/package-root.ts';
 
 /**
  * How the names of the box's volumes in the pool start: vagrant-libvirt names the upload
@@ -21,7 +20,7 @@ export function boxVolumes(box: string, names: readonly string[]): string[] {
 
 /** The box name scripts/build-box.sh builds (it hashes itself), and whether Vagrant has it. */
 export async function localBox(): Promise<string> {
-  const script = resolve(dirname(fileURLToPath(import.meta.url)), '../../../scripts/build-box.sh');
+  const script = packagePath('scripts', 'build-box.sh');
   const name = (await execa('bash', [script, '--name'])).stdout.trim();
   const list = await execa('vagrant', ['box', 'list', '--machine-readable'], { reject: false, env: { VAGRANT_CHECKPOINT_DISABLE: '1' } });
   if (!String(list.stdout).split('\n').some((l) => l.endsWith(`,box-name,${name}`))) {

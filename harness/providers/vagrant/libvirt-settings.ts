@@ -8,6 +8,7 @@ import { inNamespace, labPrefix } from '../../system/namespaces.ts';
 import { findProgram } from '../../system/programs.ts';
 import type { SshAddress } from '../../host.ts';
 import type { LibvirtVagrantSettings } from '../../render/vagrantfile.ts';
+import { setupScript } from '../../system/package-root.ts';
 
 /** `--libvirt local` (or OVERLAB_LIBVIRT=local): libvirt in the lab's namespace. */
 export type LibvirtMode = 'local';
@@ -125,7 +126,7 @@ export function localLibvirtUnusableReason(): string | undefined {
   if (process.getuid?.() !== 0) return 'the local libvirt needs root (network namespaces, libvirtd)';
   const missing = LOCAL_LIBVIRT_TOOLS.filter(([bin]) => !findProgram(bin, { systemDirs: true }));
   if (missing.length) {
-    return `the local libvirt needs ${missing.map(([b]) => b).join(', ')}: apt-get install --no-install-recommends ${[...new Set(missing.map(([, p]) => p))].join(' ')}; or run scripts/setup-host.sh --with-libvirt, which installs all the local libvirt needs`;
+    return `the local libvirt needs ${missing.map(([b]) => b).join(', ')}: apt-get install --no-install-recommends ${[...new Set(missing.map(([, p]) => p))].join(' ')}; or run ${setupScript()} --with-libvirt, which installs all the local libvirt needs`;
   }
   return undefined;
 }

@@ -8,6 +8,7 @@ import { inNamespace } from '../../system/namespaces.ts';
 import { shellJoin } from '../../quote.ts';
 import type { LabContext } from '../../state/lab-context.ts';
 import { LibvirtDaemons } from './libvirt-daemons.ts';
+import { setupScript } from '../../system/package-root.ts';
 
 /** Runs `vagrant ARGS` in the lab's state folder; its output is streamed to logs/vagrant.log. */
 export async function runVagrant(args: readonly string[], ctx: LabContext, options: { onLine?: (line: string) => void } = {}): Promise<string> {
@@ -40,7 +41,7 @@ const r = await child;
 appendFileSync(log, `[${new Date().toISOString()}] exit ${r.exitCode ?? 'none'}\n`);
 if (r.isCanceled) throw ctx.signal.reason ?? new Error('interrupted');
 if ((r.cause as NodeJS.ErrnoException | undefined)?.code === 'ENOENT') {
-  throw new PrerequisiteError('vagrant is not installed (not found on PATH)', { hint: 'Run `sudo scripts/setup-host.sh`, or use --provider netns.' });
+  throw new PrerequisiteError('vagrant is not installed (not found on PATH)', { hint: `Run \`sudo ${setupScript()}\`, or use --provider netns.` });
 }
 if (r.exitCode !== 0) {
   throw new CommandFailedError({ command: `${command} (in ${cwd})`, exitCode: r.exitCode ?? null, output: String(r.all ?? '') }, { hint: `Full output: ${log}` });

@@ -31,6 +31,7 @@ import { vagrantPhases, type TimedLine } from './phases.ts';
 import { ensureKeyPair } from '../../system/ssh-keys.ts';
 
 import { DESTROY_ARGS, detectHypervisor, SSH_CONFIG_ARGS, STATUS_ARGS, vagrantLibvirtInstalled, vagrantUpArgs } from './hypervisor.ts';
+import { setupScript } from '../../system/package-root.ts';
 
 // Hypervisor detection lives in ./hypervisor.ts; re-exported for the provider's importers.
 export { DESTROY_ARGS, detectHypervisor, machineProbe, PARALLEL_HYPERVISORS, SSH_CONFIG_ARGS, STATUS_ARGS, vagrantUpArgs, type HypervisorProbe, type VagrantHypervisor } from './hypervisor.ts';
@@ -76,9 +77,9 @@ export class VagrantProvider implements Provider {
   }
 
   async unusableReason(): Promise<string | undefined> {
-    if (!findProgram('vagrant')) return 'vagrant is not installed (not found on PATH): run `sudo scripts/setup-host.sh` or install it from vagrantup.com';
+    if (!findProgram('vagrant')) return `vagrant is not installed (not found on PATH): run \`sudo ${setupScript()}\` or install it from vagrantup.com`;
     if (this.options.libvirt === 'local') {
-      if (!vagrantLibvirtInstalled(homedir())) return 'the vagrant-libvirt plugin is not installed: apt-get install --no-install-recommends vagrant-libvirt; or run scripts/setup-host.sh --with-libvirt, which installs all the local libvirt needs';
+      if (!vagrantLibvirtInstalled(homedir())) return `the vagrant-libvirt plugin is not installed: apt-get install --no-install-recommends vagrant-libvirt; or run ${setupScript()} --with-libvirt, which installs all the local libvirt needs`;
       return localLibvirtUnusableReason();
     }
     if (this.options.hypervisor) return undefined;
