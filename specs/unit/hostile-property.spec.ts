@@ -142,7 +142,9 @@ function setAt(lab: Record<string, unknown>, path: (string | number)[], value: u
     if (typeof node[key] !== 'object' || node[key] === null) node[key] = typeof key === 'number' ? [] : {};
     node = node[key] as Record<string | number, unknown>;
   }
-  node[path[path.length - 1]!] = value;
+  // A copy: one hostile constant set at a path and again inside itself would make a cycle (seen as
+  // "Converting circular structure to JSON" when `aliases` and then `aliases[0]` drew the same array).
+  node[path[path.length - 1]!] = structuredClone(value);
 }
 
 /** A valid lab with up to three fields made hostile (none in a third of the cases). */
