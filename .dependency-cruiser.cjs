@@ -4,7 +4,7 @@
 //   remote/, engine/, kv/, provision/, render/, probes/, faults/ (shared machinery)
 //   providers/                                                 (create hosts; one folder each)
 //   lifecycle/                                                 (up, down, test, status)
-//   cli/                                                       (flags in, text out)
+//   cli/, api/                                                 (flags in, text out; the library's entry)
 // Each floor has a rule naming every floor above it: nothing imports a floor above its own.
 // Above providers/, code reaches a provider only through the contract (provider.ts, index.ts);
 // no provider imports another provider's folder (what two share lives beside provider.ts);
@@ -16,6 +16,7 @@ const MACHINERY = '^harness/(?:remote|engine|kv|provision|render|probes|faults)/
 const PROVIDERS = '^harness/providers/';
 const LIFECYCLE = '^harness/lifecycle/';
 const CLI = '^harness/cli/';
+const API = '^harness/api/';
 const above = (...floors) => `(?:${floors.join('|')})`;
 
 /** @type {import('dependency-cruiser').IConfiguration} */
@@ -26,39 +27,39 @@ module.exports = {
       severity: 'error',
       comment: 'The ground floor (errors, the host contract, events, quoting, waiting, system/) imports only itself and node.',
       from: { path: GROUND },
-      to: { path: above(PLANNING, MACHINERY, PROVIDERS, LIFECYCLE, CLI) },
+      to: { path: above(PLANNING, MACHINERY, PROVIDERS, LIFECYCLE, CLI, API) },
     },
     {
       name: 'planning-imports-above',
       severity: 'error',
       comment: 'Planning and records (lab/, state/, report/) are pure: no SSH, engines, KV stores, provisioning, probes or faults, no providers.',
       from: { path: PLANNING },
-      to: { path: above(MACHINERY, PROVIDERS, LIFECYCLE, CLI) },
+      to: { path: above(MACHINERY, PROVIDERS, LIFECYCLE, CLI, API) },
     },
     {
       name: 'machinery-imports-above',
       severity: 'error',
       comment: 'Shared machinery works through the host contract (harness/host.ts), never through providers, lifecycle or the CLI.',
       from: { path: MACHINERY },
-      to: { path: above(PROVIDERS, LIFECYCLE, CLI) },
+      to: { path: above(PROVIDERS, LIFECYCLE, CLI, API) },
     },
     {
       name: 'provider-imports-above',
       severity: 'error',
       from: { path: PROVIDERS },
-      to: { path: above(LIFECYCLE, CLI) },
+      to: { path: above(LIFECYCLE, CLI, API) },
     },
     {
       name: 'lifecycle-imports-above',
       severity: 'error',
       from: { path: LIFECYCLE },
-      to: { path: CLI },
+      to: { path: above(CLI, API) },
     },
     {
       name: 'provider-internals-from-above',
       severity: 'error',
-      comment: 'Lifecycle and the CLI reach a provider only through the contract: providers/provider.ts and the registry providers/index.ts.',
-      from: { path: above(LIFECYCLE, CLI) },
+      comment: 'Lifecycle, the CLI and the library reach a provider only through the contract: providers/provider.ts and the registry providers/index.ts.',
+      from: { path: above(LIFECYCLE, CLI, API) },
       to: { path: PROVIDERS, pathNot: '^harness/providers/(?:provider|index)\\.ts$' },
     },
     {

@@ -23,8 +23,9 @@ export interface LabProblem {
   message: string;
 }
 
+/** `file:line:column: message`; a lab that is no file (an object given to the library, line 0) is named alone. */
 export function formatProblem(p: LabProblem): string {
-  return `${p.file}:${p.line}:${p.column}: ${p.message}`;
+  return p.line > 0 ? `${p.file}:${p.line}:${p.column}: ${p.message}` : `${p.file}: ${p.message}`;
 }
 
 /** The longest message a lab problem gets; the rules quote values cut short, this is a backstop. */

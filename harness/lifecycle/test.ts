@@ -9,7 +9,7 @@ import { notApplicable } from '../lab/capabilities.ts';
 import { expandFacts } from '../lab/facts.ts';
 import { faultFacts } from '../lab/fault-facts.ts';
 import { FAULT_MUTATION_ENV, type FaultSpecKind } from '../lab/fault-spec-kinds.ts';
-import { describeCapabilities, probeCapabilities } from '../probes/capabilities.ts';
+import { describeCapabilities } from '../probes/capabilities.ts';
 import { describeFault } from '../state/faults.ts';
 import type { Plan } from '../lab/types.ts';
 import { clearLabUnderTest, setLabUnderTest, type SpecRun } from '../probes/context.ts';
@@ -20,9 +20,8 @@ import { labReportsDir, labStateDir, ownerStateDir } from '../state/paths.ts';
 import { StateStore } from '../state/store.ts';
 import { describeOrigin } from '../system/engine-sources.ts';
 import { checkAccessFirst } from './access.ts';
-import { connectLab } from './connect.ts';
-import { PACKAGE_ROOT } from './lab.ts';
-import { calibrate, concurrencyFor } from './pace.ts';
+import { openLiveLab } from './live-lab.ts';
+import { PACKAGE_ROOT } from '../system/package-root.ts';
 import { loadUserSpecs, shownPath } from './user-specs.ts';
 import { PROBE_DEADLINE_MS } from '../probes/probe.ts';
 import { plainAssertion } from '../probes/failure.ts';
@@ -83,8 +82,14 @@ export async function runLabSpecs(plan: Plan, options: SpecRunOptions): Promise<
   const reports = own ? join(ownerStateDir(store.dir), 'reports') : labReportsDir(plan.lab);
   const unlock = (own ? new StateStore(ownerStateDir(store.dir)) : store).lock('test');
   try {
-    const { state, hosts, engines, close } = await connectLab(plan, options.signal, options.faults ? {} : { ownerMay: 'run its specs' }); // faults are root's to put
+    // The plan states pairwise facts per network; the specs get one per pair the lab's specs.pairs keeps.
+    const expanded = options.faults ? { facts: faultFacts(plan, options.faults === true ? undefined : options.faults, options.recoveryBoundS), policy: 'fault subject', kept: 1, total: 1 } : expandFacts(plan);
+    // Faults are put in place one at a time: two at once would make each other's verdicts.
+    const concurrency = options.faults ? 1 : options.concurrency;
+    // Faults are root's to put; the owner of a lab handed over may run its specs.
+    const live = await openLiveLab(plan, expanded.facts, options.signal, { ...(concurrency ? { concurrency } : {}), ...(options.faults ? {} : { ownerMay: 'run its specs' }), startedAt });
     try {
+      const { state, lab, capabilities: caps, execMs } = live;
       // The fault specs each start from a whole lab: one with a fault already in place would judge that fault, not theirs.
       if (options.faults && state.faults?.length) {
         throw new LabStateError(`lab ${plan.lab} has faults in place: ${state.faults.map(describeFault).join('; ')}`, {
@@ -92,7 +97,7 @@ export async function runLabSpecs(plan: Plan, options: SpecRunOptions): Promise<
         });
       }
       const versions = await Promise.all(
-        [...engines].map(async ([h, docker]) => {
+        [...lab.engines].map(async ([h, docker]) => {
           try {
             return ((await docker.version()) as { Version: string }).Version;
           } catch (e) {
@@ -100,12 +105,6 @@ export async function runLabSpecs(plan: Plan, options: SpecRunOptions): Promise<
           }
         }),
       );
-      // Before any probe: how fast the engines run a command decides the probes' time allowances.
-      const { execMs, pace } = await calibrate(plan, engines);
-      // Faults are put in place one at a time: two at once would make each other's verdicts.
-      const concurrency = options.faults ? 1 : concurrencyFor(pace, options.concurrency);
-      // The plan states pairwise facts per network; the specs get one per pair the lab's specs.pairs keeps.
-      const expanded = options.faults ? { facts: faultFacts(plan, options.faults === true ? undefined : options.faults, options.recoveryBoundS), policy: 'fault subject', kept: 1, total: 1 } : expandFacts(plan);
       const properties: Record<string, string> = {
         lab: plan.lab,
         file: plan.file,
@@ -125,22 +124,21 @@ export async function runLabSpecs(plan: Plan, options: SpecRunOptions): Promise<
         ...(options.faults && process.env[FAULT_MUTATION_ENV] ? { mutation: `${FAULT_MUTATION_ENV}=${process.env[FAULT_MUTATION_ENV]}: faults left in place on purpose` } : {}),
         // Specs run on a lab with faults in place on purpose say so in their reports.
         ...(state.faults?.length ? { faults: state.faults.map(describeFault).join('; ') } : {}),
-        concurrency: String(concurrency),
-        pace: String(pace),
+        concurrency: String(lab.concurrency),
+        pace: String(lab.pace),
         'exec.ms': Object.entries(execMs)
           .map(([h, ms]) => `${h} ${ms}`)
           .join(', '),
       };
-      // Before the specs: what each docker host's kernel, tools and engine can run. A fact a
-      // host cannot run is reported not applicable with the reason, never probed, never passed.
-      const caps = await Promise.all(plan.dockerHosts.map((h) => probeCapabilities(h, hosts.get(h)!.runner, engines.get(h))));
+      // What each docker host's kernel, tools and engine can run (read when the lab was opened). A
+      // fact a host cannot run is reported not applicable with the reason, never probed, never passed.
       for (const c of caps) properties[`capabilities.${c.host}`] = describeCapabilities(c);
       const notApplicableFacts = new Map<number, string>();
       expanded.facts.forEach((f, i) => {
         const reason = notApplicable(f, plan, caps);
         if (reason) notApplicableFacts.set(i, reason);
       });
-      const run = setLabUnderTest({ plan: { ...plan, facts: expanded.facts }, state, hosts, engines, signal: options.signal, concurrency, pace, startedAt }, notApplicableFacts, caps);
+      const run = setLabUnderTest(lab, notApplicableFacts, caps);
       try {
         const cases = await runMocha(run, options);
         options.signal.throwIfAborted();
@@ -161,7 +159,7 @@ export async function runLabSpecs(plan: Plan, options: SpecRunOptions): Promise<
         clearLabUnderTest();
       }
     } finally {
-      close();
+      live.close();
     }
   } finally {
     unlock();

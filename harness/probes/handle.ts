@@ -1,6 +1,8 @@
-// The lab handle of users' own specs: `import { lab } from 'overlab/spec'` (package.json
-// exports). It reads the run `overlab test` set (context.ts, on globalThis) at each use, so it
-// works from any instance of this module, and throws NoLabUnderTestError outside `overlab test`.
+// The lab handle: `import { lab } from 'overlab/spec'` in users' own spec files (package.json
+// exports), and the methods of the library's `Lab` (harness/api/). A handle is bound to a live
+// lab through a function it calls at each use: the spec files' handle reads the run `overlab
+// test` set (context.ts, on globalThis), so it works from any instance of this module and throws
+// NoLabUnderTestError outside `overlab test`; a library Lab is bound to the lab it brought up.
 // Its reach, resolve and isolation checks are the built-in specs' own (checks.ts), run through a
 // Probe that records every command for the reports; `notApplicable` reports a test n/a, never passed.
 import type Docker from 'dockerode';
@@ -14,7 +16,8 @@ import type { ContainerPlan, HostPlan } from '../lab/types.ts';
 import { shellQuote } from '../quote.ts';
 import { mapLimit, withDeadline } from '../wait.ts';
 import { checkIsolated, checkReach, checkResolve, expectNoLookup, sharedNetworks } from './checks.ts';
-import { specRun, type SpecRun } from './context.ts';
+import { specRun, type UserSpecRecords } from './context.ts';
+import type { LabUnderTest } from './lab-under-test.ts';
 import { plainAssertion, specFailure } from './failure.ts';
 import { EXEC_TIMEOUT_MS, PROBE_DEADLINE_MS, Probe, ProbeError, type AddressBook, type ProbeStep } from './probe.ts';
 
@@ -57,16 +60,23 @@ export interface ReachOptions {
   proto?: 'icmp' | 'tcp';
 }
 
+/** What a handle works on: the live lab, what its hosts can run, and (inside `overlab test`) where the running test's records go. */
+export interface HandleBinding {
+  lab: LabUnderTest;
+  capabilities: HostCapabilities[];
+  /** The records of `overlab test`'s run; a library Lab, used in a test suite of the user's own, has none. */
+  user?: UserSpecRecords;
+}
+
 class LabHandle {
-  /** The run, or NoLabUnderTestError: the handle only works inside `overlab test`. */
-  private get run(): SpecRun {
-    const run = specRun();
-    if (!run) {
-      throw new NoLabUnderTestError('overlab/spec: no lab under test: this spec file uses the lab handle, which only `overlab test` sets', {
-        hint: 'Run it with `overlab test --spec FILE`, or name it in the lab file under specs.files.',
-      });
-    }
-    return run;
+  /** Probes this handle started where no run counts them, for each its own listener port. */
+  private probeCount = 0;
+
+  /** @param bind the live lab, looked up at each use (it throws when there is none) */
+  constructor(private readonly bind: () => HandleBinding) {}
+
+  private get run(): HandleBinding {
+    return this.bind();
   }
 
   /** The lab's name. */
@@ -128,7 +138,7 @@ class LabHandle {
   }
 
   /** `docker exec` through `engine`, recorded as a step of the running test. */
-  private async execIn(engine: Docker, host: string, container: string, command: Command, options: { timeoutMs?: number }): Promise<ExecResult> {
+  protected async execIn(engine: Docker, host: string, container: string, command: Command, options: { timeoutMs?: number }): Promise<ExecResult> {
     const argv = argvOf(command);
     const step: ProbeStep = { where: `${container} on ${host}`, command: argv.map(shellQuote).join(' '), exitCode: null, stdout: '', stderr: '', ms: 0 };
     const started = Date.now();
@@ -179,18 +189,29 @@ class LabHandle {
    * the reason, and ends it: never passed, never failed. Call it inside an `it` or a hook.
    */
   notApplicable(reason: string): never {
-    const runnable = this.run.user.current() as { type?: string; parent?: object; skip(): never } | undefined;
+    const user = this.run.user;
+    if (!user) throw new ProbeError(`not applicable: ${reason} (lab.notApplicable() reports n/a inside \`overlab test\`; in a test suite of your own, call mocha's this.skip())`);
+    const runnable = user.current() as { type?: string; parent?: object; skip(): never } | undefined;
     if (!runnable) throw new ProbeError('lab.notApplicable() ends a running test: call it inside an it() or a hook, not while the file loads');
-    this.run.user.notApplicable.set(runnable.type === 'hook' && runnable.parent ? runnable.parent : runnable, reason);
+    user.notApplicable.set(runnable.type === 'hook' && runnable.parent ? runnable.parent : runnable, reason);
     return runnable.skip();
   }
 
   /** Not applicable (with the reason) unless every host named (default: every docker host) has `capability`. */
   requires(capability: Capability, hosts?: readonly string[]): void {
+    const reason = this.lacks(capability, hosts);
+    if (reason) this.notApplicable(reason);
+  }
+
+  /**
+   * Why `capability` is missing on a host named (default: every docker host), or undefined when
+   * all have it: `const why = lab.lacks('ipvs'); if (why) this.skip();` in a suite of your own.
+   */
+  lacks(capability: Capability, hosts?: readonly string[]): string | undefined {
     if (!(capability in KERNEL_FEATURES) && capability !== 'capture') throw new ProbeError(`no capability ${String(capability)}: one of ${[...Object.keys(KERNEL_FEATURES), 'capture'].join(', ')}`);
     const caps = this.capabilities.filter((c) => !hosts || hosts.includes(c.host));
     const lacking = caps.filter((c) => (capability === 'capture' ? !c.capture : c.kernel[capability].present === false)).map((c) => c.host);
-    if (lacking.length) this.notApplicable(missingReason(capability, lacking));
+    return lacking.length ? missingReason(capability, lacking) : undefined;
   }
 
   /** Runs a check through a Probe of its own (addresses inspected now), recording its commands; fails as a built-in spec fails. */
@@ -208,7 +229,7 @@ class LabHandle {
       }),
     );
     // Its own listener port, after the built-in facts' ports.
-    const probe = new Probe(lab, book, lab.plan.facts.length + (run.user.probes++ % 1000), (fn) => fn());
+    const probe = new Probe(lab, book, lab.plan.facts.length + ((run.user ? run.user.probes++ : this.probeCount++) % 1000), (fn) => fn());
     const started = Date.now();
     try {
       const ms = PROBE_DEADLINE_MS * lab.pace;
@@ -231,8 +252,8 @@ class LabHandle {
   /** Keeps a command for the report of the running test. */
   private record(step: ProbeStep): void {
     const user = this.run.user;
-    const runnable = user.current();
-    if (!runnable) return;
+    const runnable = user?.current();
+    if (!user || !runnable) return;
     const steps = user.steps.get(runnable) ?? [];
     steps.push(step);
     user.steps.set(runnable, steps);
@@ -243,7 +264,7 @@ function argvOf(command: Command): string[] {
   return typeof command === 'string' ? ['sh', '-c', command] : [...command];
 }
 
-function containerOf(run: SpecRun, name: string): ContainerPlan {
+function containerOf(run: HandleBinding, name: string): ContainerPlan {
   const c = run.lab.plan.containers.find((x) => x.name === name);
   if (!c) throw new ProbeError(`container ${name} is not in lab ${run.lab.plan.lab} (${run.lab.plan.containers.map((x) => x.name).join(', ') || 'no containers'})`);
   return c;
@@ -261,5 +282,13 @@ function fail(message: string): never {
 }
 
 /** The live lab of `overlab test`, for users' own spec files. */
-export const lab = new LabHandle();
-export type { LabHandle };
+export const lab = new LabHandle(() => {
+  const run = specRun();
+  if (!run) {
+    throw new NoLabUnderTestError('overlab/spec: no lab under test: this spec file uses the lab handle, which only `overlab test` sets', {
+      hint: 'Run it with `overlab test --spec FILE`, or name it in the lab file under specs.files.',
+    });
+  }
+  return run;
+});
+export { LabHandle };

@@ -104,6 +104,12 @@ describe('layering (dependency-cruiser)', function () {
         at: 'harness/lifecycle/up.ts',
       },
       {
+        what: 'lifecycle imports the library it is used by',
+        files: { 'harness/api/lab.ts': 'export const Lab = 1;\n', 'harness/lifecycle/test.ts': "import { Lab } from '../api/lab.ts';\nexport const t = Lab;\n" },
+        rule: 'lifecycle-imports-above',
+        at: 'harness/lifecycle/test.ts',
+      },
+      {
         what: "lifecycle reaches into a provider's folder",
         files: { 'harness/lifecycle/down.ts': "import { netns } from '../providers/netns/netns-provider.ts';\nexport const down = netns;\n" },
         rule: 'provider-internals-from-above',
