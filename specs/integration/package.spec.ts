@@ -114,6 +114,33 @@ describe('checks of our own', () => {
     expect(await leftByBase(project, 'lib-example')).to.deep.equal([]);
   });
 
+  it("a TypeScript project gets the package's types: Lab, the handle and its options check, a wrong option is an error", async () => {
+    // Last: TypeScript goes into the project only now.
+    await execa('npm', ['install', '--no-audit', '--no-fund', '--prefer-offline', 'typescript@5.9.3', '@types/node@20'], { cwd: project, env: { ...userEnv(), npm_config_loglevel: 'error' } });
+    writeFileSync(
+      join(project, 'typed.ts'),
+      `import { Lab, LabFileError, type HostHandle } from 'overlab';
+import { lab as inSpecs, expect } from 'overlab/spec';
+export async function typed(): Promise<void> {
+  const lab: Lab = await Lab.up('lab.yaml', { name: 'typed', onProgress: (e) => void e.host });
+  const h1: HostHandle = lab.host('h1');
+  const code: number = (await h1.run(['true'])).exitCode;
+  await lab.reach('web', 'app', { over: 'front', by: 'name' });
+  const dockerHost: string = lab.env('h1').DOCKER_HOST;
+  inSpecs.requires('ip_vs');
+  expect(code).to.equal(0);
+  void [dockerHost, LabFileError];
+  // @ts-expect-error: no such option
+  await lab.reach('web', 'app', { via: 'front' });
+}
+`,
+    );
+    writeFileSync(join(project, 'tsconfig.json'), JSON.stringify({ compilerOptions: { module: 'NodeNext', moduleResolution: 'NodeNext', target: 'ES2022', strict: true, noEmit: true, types: ['node'] }, files: ['typed.ts'] }));
+    const r = await execa(join(project, 'node_modules', '.bin', 'tsc'), ['-p', '.'], { cwd: project, env: userEnv(), reject: false });
+    expect(r.stdout + r.stderr).to.equal('');
+    expect(r.exitCode).to.equal(0);
+  });
+
   for (const signal of ['SIGINT', 'SIGKILL'] as const) {
     it(`a suite ${signal === 'SIGINT' ? 'interrupted by SIGINT takes its lab down itself and exits 130' : 'killed by SIGKILL has its lab taken down by the watchdog'}`, async () => {
       // Beside the lab file, out of the example's test/ folder.
