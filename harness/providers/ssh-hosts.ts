@@ -158,6 +158,7 @@ export async function removeLabContents(docker: Docker, lab: string): Promise<{ 
  * that cannot be reached is reported (a warning) and skipped: there is nothing to remove from
  * a machine that is gone. overlab's things are known by their names (overlab-* units, the
  * overlab.conf drop-in, /var/lib/overlab) and the lab's label, so `force` adds nothing here.
+ * Each host cleaned is dropped from the lab state's hosts.
  */
 export async function removeOverlabFromHosts(lab: string, ctx: LabContext, _options: { force: boolean }): Promise<DestroyReport> {
   const state = ctx.store.read();
@@ -230,6 +231,10 @@ export async function removeOverlabFromHosts(lab: string, ctx: LabContext, _opti
     } finally {
       runner.close();
     }
+    // Nothing of the lab is left on this machine: it is the lab's no more (connect refuses it,
+    // hostStates has it "not created", and another destroy leaves it alone). A machine that
+    // could not be reached keeps its record, for a later destroy.
+    ctx.store.update((s) => void delete s.hosts[h.name]);
   });
   return report;
 }

@@ -7,7 +7,7 @@
 import { existsSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
-import { HostKeyError, PrerequisiteError } from '../../errors.ts';
+import { HostKeyError, HostUnreachableError, PrerequisiteError } from '../../errors.ts';
 import type { HostPlan, Plan } from '../../lab/types.ts';
 import { provisionHost } from '../../provision/index.ts';
 import { expandHome } from '../../remote/ssh-config.ts';
@@ -110,23 +110,43 @@ export class SshProvider implements Provider {
     return connectSshHosts(specs, ctx, this.deadline());
   }
 
-  /** As recorded when the lab came up (the lab file may have changed since), else from the plan. */
+  /**
+   * As recorded when the lab came up (the lab file may have changed since). A machine the lab
+   * state does not record is not the lab's: never brought up, or let go by `down` (destroy).
+   */
   async connect(plan: Plan, ctx: LabContext): Promise<HostAccess[]> {
     const recorded = recordedEndpoints(ctx.store);
-    const specs = this.specs(plan, { ctx }).map((s) => ({ ...s, ssh: recorded.get(s.name) ?? s.ssh }));
+    const specs = this.specs(plan, { ctx }).map((s) => {
+      const ssh = recorded.get(s.name);
+      if (!ssh) {
+        throw new HostUnreachableError(`host ${s.name} of lab ${plan.lab} is not in the lab (its state records no machine for it: the lab is not up there, or was taken down)`, {
+          hint: `Run \`overlab up --lab ${plan.lab}\`.`,
+        });
+      }
+      return { ...s, ssh };
+    });
     return connectSshHosts(specs, ctx, this.deadline());
   }
 
-  /** Machines have no life cycle here: a host is "reachable" when it answers over SSH within seconds. */
+  /**
+   * Machines have no life cycle here: a host the lab state records is "running" when it answers
+   * over SSH within seconds; one it does not record is "not created" (nothing is asked of it).
+   */
   async hostStates(plan: Plan, ctx: LabContext): Promise<Record<string, string>> {
     const recorded = recordedEndpoints(ctx.store);
-    const specs = this.specs(plan, { ctx, lenient: true }).map((s) => ({ ...s, ssh: recorded.get(s.name) ?? s.ssh }));
+    const specs = this.specs(plan, { ctx, lenient: true }).map((s) => ({ ...s, ssh: recorded.get(s.name) }));
     const states = await Promise.all(
-      specs.map(async (spec) => {
+      specs.map(async ({ ssh, ...rest }) => {
+        if (!ssh) return [rest.name, 'not created'] as const;
+        const spec = { ...rest, ssh };
         try {
           const [host] = await connectSshHosts([spec], ctx, { deadlineMs: 5000 });
-          const r = await host!.runner.exec(['true'], { timeoutMs: 5000 });
-          return [spec.name, r.exitCode === 0 ? 'reachable' : 'unreachable'] as const;
+          try {
+            const r = await host!.runner.exec(['true'], { timeoutMs: 5000 });
+            return [spec.name, r.exitCode === 0 ? 'running' : 'unreachable'] as const;
+          } finally {
+            host!.close?.(); // asked once: no connection is kept (it was, until `down` or the process ended)
+          }
         } catch (e) {
           return [spec.name, e instanceof HostKeyError ? 'host key not trusted' : 'unreachable'] as const;
         }
