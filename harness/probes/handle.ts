@@ -6,59 +6,27 @@
 // Its reach, resolve and isolation checks are the built-in specs' own (checks.ts), run through a
 // Probe that records every command for the reports; `notApplicable` reports a test n/a, never passed.
 import type Docker from 'dockerode';
-import { NoLabUnderTestError } from '../errors.ts';
+import { NoLabUnderTestError, PrerequisiteError } from '../errors.ts';
 import type { ExecResult } from '../host.ts';
 import { containerAddresses } from '../engine/contents.ts';
 import { execInContainer } from '../engine/client.ts';
 import { KERNEL_FEATURES, missingReason, type Capability, type HostCapabilities } from '../lab/capabilities.ts';
 import type { SpecPlan } from '../lab/facts.ts';
-import type { ContainerPlan, HostPlan } from '../lab/types.ts';
+import type { ContainerPlan } from '../lab/types.ts';
 import { shellQuote } from '../quote.ts';
 import { mapLimit, withDeadline } from '../wait.ts';
 import { checkIsolated, checkReach, checkResolve, expectNoLookup, sharedNetworks } from './checks.ts';
+import { putFault, type Fault } from './handle-faults.ts';
+import type { Command, ContainerHandle, HostHandle, ReachOptions } from './handle-types.ts';
 import { specRun, type UserSpecRecords } from './context.ts';
 import type { LabUnderTest } from './lab-under-test.ts';
 import { plainAssertion, specFailure } from './failure.ts';
 import { EXEC_TIMEOUT_MS, PROBE_DEADLINE_MS, Probe, ProbeError, type AddressBook, type ProbeStep } from './probe.ts';
 
-export type { Capability, ExecResult, HostCapabilities, SpecPlan };
+export type { Capability, ExecResult, Fault, HostCapabilities, SpecPlan };
+export type { Command, ContainerHandle, HostHandle, ReachOptions } from './handle-types.ts';
 /** chai's expect, so a spec needs no chai of its own. */
 export { expect } from 'chai';
-
-/** A command: argv as written, or one string run by `sh -c`. */
-export type Command = string | readonly string[];
-
-export interface HostHandle {
-  readonly name: string;
-  readonly address: string;
-  readonly role: HostPlan['role'];
-  /** The host's engine (a dockerode client); a kv host has none, and asking for it throws. */
-  readonly engine: Docker;
-  /** Runs a command on the host (in its namespaces, or over SSH); never throws for a non-zero exit. */
-  run(command: Command, options?: { timeoutMs?: number }): Promise<ExecResult>;
-  /** `docker exec` in any container of this host's engine, also one the plan does not have (a student's). */
-  exec(container: string, command: Command, options?: { timeoutMs?: number }): Promise<ExecResult>;
-}
-
-export interface ContainerHandle {
-  readonly name: string;
-  readonly host: string;
-  /** The networks the plan attaches it to. */
-  readonly networks: string[];
-  /** `docker exec` in the container; never throws for a non-zero exit. */
-  exec(command: Command, options?: { timeoutMs?: number }): Promise<ExecResult>;
-  /** Its addresses by network, from `docker inspect` now. */
-  addresses(): Promise<Record<string, string>>;
-}
-
-export interface ReachOptions {
-  /** The network to reach it over (default: the only one the two share). */
-  over?: string;
-  /** By its name (the embedded DNS) or by its address on that network (default: name). */
-  by?: 'name' | 'address';
-  /** A ping, or a tcp connection to a listener started in `to` (default: icmp). */
-  proto?: 'icmp' | 'tcp';
-}
 
 /** What a handle works on: the live lab, what its hosts can run, and (inside `overlab test`) where the running test's records go. */
 export interface HandleBinding {
@@ -195,6 +163,28 @@ class LabHandle {
     if (!runnable) throw new ProbeError('lab.notApplicable() ends a running test: call it inside an it() or a hook, not while the file loads');
     user.notApplicable.set(runnable.type === 'hook' && runnable.parent ? runnable.parent : runnable, reason);
     return runnable.skip();
+  }
+
+  /**
+   * Puts a fault on the lab while `during` runs, then undoes it whatever happened, and returns
+   * what `during` returned: `await lab.withFault({ kind: 'partition', host: 'd1' }, () =>
+   * lab.cannotReach('c0', 'c1'))`. Recorded in the lab's state while in place (`overlab fault
+   * heal` clears one an interrupted run left). Inside `overlab test`, a fault the hosts' kernel
+   * cannot put (latency without netem) makes the test n/a; elsewhere it throws PrerequisiteError.
+   */
+  async withFault<T>(fault: Fault, during: () => Promise<T>): Promise<T> {
+    let put: Awaited<ReturnType<typeof putFault>>;
+    try {
+      put = await putFault(this.run.lab, fault);
+    } catch (e) {
+      if (e instanceof PrerequisiteError && this.run.user) this.notApplicable(e.message);
+      throw e;
+    }
+    try {
+      return await during();
+    } finally {
+      await put.undo();
+    }
   }
 
   /** Not applicable (with the reason) unless every host named (default: every docker host) has `capability`. */

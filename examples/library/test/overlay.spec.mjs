@@ -39,4 +39,8 @@ describe('two overlays across two hosts, brought up by this suite', function () 
   it('the container answers with its exit code and output', async () => {
     assert.deepEqual(await lab.exec('app', 'echo hi; exit 3'), { exitCode: 3, stdout: 'hi\n', stderr: '' });
   });
+
+  // A fault for the time of a check, undone whatever the check did.
+  it('with h2 cut off from the other hosts, web reaches app no more', () =>
+    lab.withFault({ kind: 'partition', host: 'h2' }, () => lab.cannotReach('web', 'app')));
 });
