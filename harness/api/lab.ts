@@ -50,11 +50,15 @@ export interface LabUpOptions {
 
 /** What `lab.test()` returns: `overlab test LAB --json` as a value. */
 export interface LabTestResult {
+  /** No case failed (`counts.failed` is 0): pending and n/a cases fail no run. */
   ok: boolean;
+  /** How many cases ran, and how many of them passed, failed, are pending or are n/a. */
   counts: { tests: number; passed: number; failed: number; pending: number; na: number };
+  /** Each case: its describe block, title, the spec file it comes from (none for the built-in specs), state, time, why it is n/a, and its failure. */
   cases: { suite: string; title: string; file?: string; state: 'passed' | 'failed' | 'pending' | 'n/a'; ms: number; reason?: string; failure?: { kind: string; message: string } }[];
   /** The JUnit XML and JSON reports, in the lab's state folder (gone with the lab: copy them first). */
   reports: { junit: string; json: string };
+  /** The run's properties (lab, provider, engine, KV store, mode and the like), as in the JUnit report's `<properties>`. */
   properties: Record<string, string>;
 }
 
