@@ -101,7 +101,7 @@ export async function runCell(cell: MatrixCellPlan, ctx: CellContext): Promise<M
     }
     if (spec) {
       result.counts = spec.counts;
-      result.specs = spec.cases.map((c) => ({ suite: c.suite, title: c.title, state: c.state, ms: c.ms, ...(c.failure ? { failure: c.failure } : {}) }));
+      result.specs = spec.cases.map((c) => ({ suite: c.suite, title: c.title, ...(c.file ? { file: c.file } : {}), state: c.state, ms: c.ms, ...(c.failure ? { failure: c.failure } : {}) }));
       result.durations.specsMs = spec.ms;
       result.durations.upMs = Math.max(0, childMs - spec.ms);
     } else result.durations.upMs = childMs;

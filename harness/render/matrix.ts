@@ -73,14 +73,14 @@ ${r.compare ? `<h2>Facts changed since ${escapeHtml(r.compare.previous)}</h2>${s
 export function renderMatrixPage(r: MatrixReport, options: { title?: string } = {}): string {
   const title = options.title ?? `overlab matrix: ${r.lab}`;
   // Rows: every spec any cell ran, in the order first met (suite, then title).
-  const rows: { key: string; suite: string; title: string }[] = [];
+  const rows: { key: string; suite: string; title: string; file?: string }[] = [];
   const seen = new Set<string>();
   for (const c of r.cells) {
     for (const s of c.specs) {
       const key = `${s.suite}\n${s.title}`;
       if (!seen.has(key)) {
         seen.add(key);
-        rows.push({ key, suite: s.suite, title: s.title });
+        rows.push({ key, suite: s.suite, title: s.title, ...(s.file ? { file: s.file } : {}) });
       }
     }
   }
@@ -99,7 +99,7 @@ export function renderMatrixPage(r: MatrixReport, options: { title?: string } = 
         return `<td class="mark ${cls(state)}" data-cell="${escapeHtml(c.id)}" data-state="${escapeHtml(state)}"${change}>${inner}</td>`;
       });
       const failing = r.cells.some((c) => byCell.get(c.id)!.get(row.key)?.state === 'failed');
-      return `<tr class="spec${failing ? ' failing' : ''}" data-spec="${escapeHtml(row.title)}"><th class="fact"><span class="suite">${escapeHtml(row.suite)}</span> ${escapeHtml(row.title)}</th>${marks.join('')}</tr>`;
+      return `<tr class="spec${failing ? ' failing' : ''}" data-spec="${escapeHtml(row.title)}"><th class="fact"><span class="suite">${escapeHtml(row.suite)}</span> ${escapeHtml(row.title)}${row.file ? ` <span class="spec-file">${escapeHtml(row.file)}</span>` : ''}</th>${marks.join('')}</tr>`;
     })
     .join('\n');
   const gone = r.compare?.goneCells.length ? `<p class="gone">Gone since ${escapeHtml(r.compare.previous)}: ${r.compare.goneCells.map((g) => `<span class="gone-cell" data-cell="${escapeHtml(g.id)}">${escapeHtml(g.id)} (${escapeHtml(g.status)})</span>`).join(', ')}</p>` : '';
@@ -115,7 +115,7 @@ th.cell .id { font-weight: 700; } th.cell .status { font-weight: 700; }
 th.cell.passed .status { color: #2e7d32; } th.cell.failed .status, th.cell.error .status { color: #c62828; }
 .times, .facts, .ran, .origin { color: #555; font-size: 12px; } .origin { font-size: 11px; }
 td.factvalue { font-size: 12px; max-width: 22em; } td.factvalue.changed { background: #f3e5f5; } .was { color: #6a1b9a; font-size: 11px; } h2 { margin: 1.2em 0 .4em; font-size: 16px; } .change { color: #6a1b9a; font-weight: 700; font-size: 12px; }
-th.fact { text-align: left; font-weight: normal; min-width: 22em; max-width: 36em; } .suite { color: #777; }
+th.fact { text-align: left; font-weight: normal; min-width: 22em; max-width: 36em; } .suite { color: #777; } .spec-file { color: #777; font-family: monospace; font-size: 90%; }
 td.mark { text-align: center; } td.passed { color: #2e7d32; } td.failed, td.error { color: #c62828; background: #fdecea; } td.na, td.absent, td.not-run { color: #999; }
 td.reason { font-size: 12px; max-width: 24em; } td.reason.failed, td.reason.error { color: #c62828; }
 pre { white-space: pre-wrap; text-align: left; font-size: 11px; background: #f4f4f4; color: #222; padding: .4em; max-width: 48em; max-height: 24em; overflow: auto; }

@@ -58,6 +58,7 @@ function matrixSpec(v: unknown, p: string): void {
   const s = object(v, p);
   req(s, p, 'suite', str);
   req(s, p, 'title', str);
+  opt(s, p, 'file', str); // a user's spec file; absent for the built-in specs
   req(s, p, 'state', oneOf(CASE_STATES));
   req(s, p, 'ms', ms);
   opt(s, p, 'failure', failure);

@@ -12,6 +12,8 @@ export type Change = 'newly failing' | 'newly passing' | 'new' | 'gone';
 export interface MatrixSpec {
   suite: string;
   title: string;
+  /** The user's spec file it is from (the lab's specs.files), relative to the lab file; absent for the built-in specs. */
+  file?: string;
   state: SpecCase['state'];
   ms: number;
   failure?: SpecCase['failure'];

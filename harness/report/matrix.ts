@@ -198,7 +198,7 @@ export function renderMatrixJunit(r: MatrixReport): string {
     }
     for (const s of cell.specs) {
       tests++;
-      const open = `    <testcase classname="${attr(`overlab.matrix.${cell.id}.${s.suite}`)}" name="${attr(s.title)}" time="${attr(seconds(s.ms))}"`;
+      const open = `    <testcase classname="${attr(`overlab.matrix.${cell.id}.${s.suite}`)}" name="${attr(s.title)}"${s.file ? ` file="${attr(s.file)}"` : ''} time="${attr(seconds(s.ms))}"`;
       if (s.state === 'passed' && !s.change) {
         cases.push(`${open}/>`);
         continue;
