@@ -2,6 +2,7 @@
 // provision/, lifecycle/) reaches a host, whichever provider created it. A provider hands back
 // a HostAccess per host; nothing below providers/ knows which provider that was.
 
+/** What a command run on a host or in a container gave: its exit status and its output, whole. */
 export interface ExecResult {
   exitCode: number;
   stdout: string;

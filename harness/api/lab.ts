@@ -143,6 +143,7 @@ export class Lab extends LabHandle {
   /**
    * Opens a lab that is already up (`overlab up`), by its name or its file: a suite that runs
    * against it many times. Not this process's: nothing takes it down but an explicit `down()`.
+   * `signal` ends the probes in flight when aborted.
    */
   static async connect(ref: string, options: { signal?: AbortSignal } = {}): Promise<Lab> {
     const plan = await openLabPlan(ref);
@@ -186,7 +187,8 @@ export class Lab extends LabHandle {
   /**
    * Runs the lab's built-in specs (and its `specs.files`, and `spec` files given here) in an
    * `overlab test` process of their own, against this lab, and returns the result; the lab stays
-   * up. Never throws for failing specs: read `ok`, `counts` and `cases`.
+   * up. Never throws for failing specs: read `ok`, `counts` and `cases`. `spec`: more spec files
+   * (paths, as `overlab test --spec FILE` takes them); `signal` ends the run when aborted.
    */
   async test(options: { spec?: readonly string[]; signal?: AbortSignal } = {}): Promise<LabTestResult> {
     const live = this.#open();

@@ -8,7 +8,7 @@ import type { FaultRecord } from '../state/faults.ts';
 import { StateStore } from '../state/store.ts';
 import type { LabUnderTest } from './lab-under-test.ts';
 
-/** A fault to put on the lab for a while: as `overlab fault` puts them (docs/faults.md). */
+/** A fault to put on the lab for a while: as `overlab fault ...` puts them (docs/faults.md). */
 export type Fault =
   /** The host's underlay cut off from every other host, or from `from` only (iptables; SSH stays open). */
   | { kind: 'partition'; host: string; from?: string }

@@ -36,6 +36,11 @@ export interface HandleBinding {
   user?: UserSpecRecords;
 }
 
+/**
+ * A live lab as a test sees it: its plan, its hosts and containers, the built-in specs' checks,
+ * faults for a while, and n/a. Spec files get one as `lab` from `overlab/spec`; the library's
+ * `Lab` is one.
+ */
 class LabHandle {
   /** Probes this handle started where no run counts them, for each its own listener port. */
   private probeCount = 0;
@@ -62,6 +67,7 @@ class LabHandle {
     return this.run.capabilities;
   }
 
+  /** A host of the lab by name (a kv host too): its address, engine, commands on it. */
   host(name: string): HostHandle {
     const run = this.run;
     const plan = run.lab.plan.hosts.find((h) => h.name === name);
@@ -92,6 +98,7 @@ class LabHandle {
     };
   }
 
+  /** A container of the lab's plan by name: `exec` in it, its addresses now. */
   container(name: string): ContainerHandle {
     const run = this.run;
     const c = containerOf(run, name);
@@ -154,7 +161,9 @@ class LabHandle {
 
   /**
    * Reports the running test (or, from a hook, every test of its describe) not applicable, with
-   * the reason, and ends it: never passed, never failed. Call it inside an `it` or a hook.
+   * the reason, and ends it: never passed, never failed. Call it inside an `it` or a hook. Only
+   * inside `overlab test`: in a suite of your own (the library) it throws, saying so (use
+   * mocha's `this.skip()`).
    */
   notApplicable(reason: string): never {
     const user = this.run.user;
@@ -187,7 +196,10 @@ class LabHandle {
     }
   }
 
-  /** Not applicable (with the reason) unless every host named (default: every docker host) has `capability`. */
+  /**
+   * Not applicable (with the reason) unless every host named (default: every docker host) has
+   * `capability`. Inside `overlab test` only, as `notApplicable`; elsewhere see `lacks`.
+   */
   requires(capability: Capability, hosts?: readonly string[]): void {
     const reason = this.lacks(capability, hosts);
     if (reason) this.notApplicable(reason);
@@ -195,7 +207,7 @@ class LabHandle {
 
   /**
    * Why `capability` is missing on a host named (default: every docker host), or undefined when
-   * all have it: `const why = lab.lacks('ipvs'); if (why) this.skip();` in a suite of your own.
+   * all have it: `const why = lab.lacks('ip_vs'); if (why) this.skip();` in a suite of your own.
    */
   lacks(capability: Capability, hosts?: readonly string[]): string | undefined {
     if (!(capability in KERNEL_FEATURES) && capability !== 'capture') throw new ProbeError(`no capability ${String(capability)}: one of ${[...Object.keys(KERNEL_FEATURES), 'capture'].join(', ')}`);
