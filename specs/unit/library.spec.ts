@@ -40,7 +40,7 @@ describe('the library (no live lab)', () => {
 
   describe('a lab written as an object', () => {
     it('is checked as a lab file is, and its problems name the key, not a line of text nobody wrote', async () => {
-      const e = await Lab.up({ name: 'obj', hosts: [{ name: 'd0' }, { name: 'd1', rol: 'docker' } as never] }).catch((x: unknown) => x as LabFileError);
+      const e = (await Lab.up({ name: 'obj', hosts: [{ name: 'd0' }, { name: 'd1', rol: 'docker' } as never] }).catch((x: unknown) => x)) as LabFileError;
       expect(e).to.be.instanceOf(LabFileError);
       expect(e!.message).to.equal('1 problem in lab file:\nLab.up(object): unknown key "rol" in hosts[1]; did you mean "role"?');
       expect(e!.problems[0]).to.include({ file: 'Lab.up(object)', line: 0 });
