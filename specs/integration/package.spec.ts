@@ -3,7 +3,9 @@
 // - a lab file with spec files of its own, one passing and one failing on purpose: the failure is
 //   in the terminal's exit status, the JSON and the JUnit report;
 // - examples/library, a mocha suite that brings its lab up with `Lab.up` and takes it down with
-//   `down`, proving reachability with overlab's checks and with the stock docker CLI;
+//   `down`, proving reachability with overlab's checks and with the stock docker CLI, run twice
+//   at once (two suites on one machine, each with a lab of its own);
+// - a TypeScript file using the package's types, checked by tsc;
 // - a suite interrupted by SIGINT while its test runs (exit 130, the lab taken down by the
 //   process itself), and one killed by SIGKILL (the lab's watchdog takes it down);
 // nothing of any of these labs left afterwards.
@@ -110,12 +112,16 @@ describe('checks of our own', () => {
     expect(await leftovers('pkg-checks')).to.deep.equal(NOTHING_LEFT);
   });
 
-  it('examples/library: the mocha suite brings its lab up with Lab.up, passes, and takes it down', async () => {
-    const r = await execa(join(project, 'node_modules', '.bin', 'mocha'), ['--reporter', 'json', 'test/overlay.spec.mjs'], { cwd: project, env: userEnv(), reject: false });
-    const report = JSON.parse(r.stdout) as { stats: { passes: number; failures: number; pending: number }; failures: { fullTitle: string; err: { message: string } }[] };
-    expect(report.failures.map((f) => `${f.fullTitle}: ${f.err.message}`), r.stderr).to.deep.equal([]);
-    expect(report.stats).to.include({ passes: 6, failures: 0, pending: 0 });
-    expect(r.exitCode).to.equal(0);
+  it('examples/library, run twice at once (two suites on one machine): each brings a lab of its own up with Lab.up, passes, and takes it down', async () => {
+    const runs = await Promise.all(
+      [1, 2].map(() => execa(join(project, 'node_modules', '.bin', 'mocha'), ['--reporter', 'json', 'test/overlay.spec.mjs'], { cwd: project, env: userEnv(), reject: false })),
+    );
+    for (const r of runs) {
+      const report = JSON.parse(r.stdout) as { stats: { passes: number; failures: number; pending: number }; failures: { fullTitle: string; err: { message: string } }[] };
+      expect(report.failures.map((f) => `${f.fullTitle}: ${f.err.message}`), r.stderr).to.deep.equal([]);
+      expect(report.stats).to.include({ passes: 6, failures: 0, pending: 0 });
+      expect(r.exitCode).to.equal(0);
+    }
     expect(await leftByBase(project, 'lib-example')).to.deep.equal([]);
   });
 
