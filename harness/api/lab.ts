@@ -64,16 +64,20 @@ export interface LabTestResult {
 
 /** A lab that is up, and what a test suite does with it. */
 export class Lab extends LabHandle {
-  #live: LiveLab | undefined;
-  #owned: boolean;
-  #release: () => void = () => {};
-  #watchdog: Watchdog | undefined;
+  /** The open lab; undefined once it is down. */
+  readonly #holder: { live?: LiveLab };
+  readonly #owned: boolean;
+  readonly #takeDown: () => Promise<void>;
+  readonly #name: string;
   #down: Promise<void> | undefined;
 
-  private constructor(holder: { live?: LiveLab }, live: LiveLab, owned: boolean) {
+  private constructor(live: LiveLab, owned: boolean, takeDown: () => Promise<void>) {
+    const holder: { live?: LiveLab } = { live };
     super(() => bindingOf(holder.live, live.lab.plan.lab));
-    this.#live = live;
+    this.#holder = holder;
     this.#owned = owned;
+    this.#takeDown = takeDown;
+    this.#name = live.lab.plan.lab;
   }
 
   /**
@@ -94,45 +98,48 @@ export class Lab extends LabHandle {
     }
     const controller = new AbortController();
     const signal = options.signal ? AbortSignal.any([options.signal, controller.signal]) : controller.signal;
+    // Set once this up has recorded the lab's state: only then is there a lab of ours to take down
+    // (a refusal, such as another process's lab of this name, leaves that lab alone).
+    let ours = false;
     let watchdog: Watchdog | undefined;
-    let upDone: Promise<unknown> = Promise.resolve();
-    let downing: Promise<unknown> | undefined;
-    // Down once, after the up in flight (if any) has stopped: from a failed up, an abort, or a signal.
+    const events: Events = { emit: (e) => (e.type === 'command' ? undefined : options.onNote?.(e)) };
+    const upDone = (async () => {
+      const run = await prepareUp(plan, { ...(options.provider ? { provider: options.provider } : {}), events, signal, allowMissing: !!options.allowMissing });
+      ours = true;
+      // From here on, a process that dies leaves the lab to its watchdog.
+      watchdog = startWatchdog(name);
+      try {
+        await runSteps(run.steps, { signal, ...(options.onProgress ? { onTask: options.onProgress } : {}) });
+        run.finish();
+      } catch (e) {
+        run.finish(e);
+        throw e;
+      }
+    })();
+    let downing: Promise<void> | undefined;
+    // Down once, after the up in flight has stopped: from a failed up, an abort, a signal or down().
     const downOnce = () =>
       (downing ??= upDone
         .catch(() => {})
-        .then(() => labDown(name, { force: false, signal: AbortSignal.timeout(10 * 60_000) }))
-        // A lab of this process's leaves no folder either: its name is never used again.
-        .then(() => rmSync(labStateDir(name), { recursive: true, force: true }))
+        .then(async () => {
+          if (!ours) return;
+          await labDown(name, { force: false, signal: AbortSignal.timeout(10 * 60_000) });
+          // A lab of this process's leaves no folder either: its name is never used again.
+          rmSync(labStateDir(name), { recursive: true, force: true });
+        })
         .finally(() => watchdog?.stop()));
     const release = holdLab({ name, abort: (reason) => controller.abort(reason), down: downOnce });
     try {
-      const events: Events = { emit: (e) => (e.type === 'command' ? undefined : options.onNote?.(e)) };
-      const run = await prepareUp(plan, { ...(options.provider ? { provider: options.provider } : {}), events, signal, allowMissing: !!options.allowMissing });
-      // The state is written: from here on, a process that dies leaves the lab to its watchdog.
-      watchdog = startWatchdog(name);
-      upDone = (async () => {
-        try {
-          await runSteps(run.steps, { signal, ...(options.onProgress ? { onTask: options.onProgress } : {}) });
-          run.finish();
-        } catch (e) {
-          run.finish(e);
-          throw e;
-        }
-      })();
       await upDone;
       const live = await openLiveLab(plan, expandFacts(plan).facts, signal);
-      const holder: { live?: LiveLab } = { live };
-      const lab = new Lab(holder, live, true);
-      lab.#watchdog = watchdog;
-      lab.#release = release;
-      lab.#down = undefined;
-      lab.#takeDown = async () => {
-        holder.live = undefined;
+      return new Lab(live, true, async () => {
         live.close();
-        await downOnce();
-      };
-      return lab;
+        try {
+          await downOnce();
+        } finally {
+          release();
+        }
+      });
     } catch (e) {
       await downOnce().catch(() => {});
       release();
@@ -148,17 +155,11 @@ export class Lab extends LabHandle {
   static async connect(ref: string, options: { signal?: AbortSignal } = {}): Promise<Lab> {
     const plan = await openLabPlan(ref);
     const live = await openLiveLab(plan, expandFacts(plan).facts, options.signal ?? new AbortController().signal, { ownerMay: 'use it from a test suite' });
-    const holder: { live?: LiveLab } = { live };
-    const lab = new Lab(holder, live, false);
-    lab.#takeDown = async () => {
-      holder.live = undefined;
+    return new Lab(live, false, async () => {
       live.close();
       await labDown(plan.lab, { force: false, signal: AbortSignal.timeout(10 * 60_000) });
-    };
-    return lab;
+    });
   }
-
-  #takeDown: () => Promise<void> = async () => {};
 
   /** The lab file it came from (`Lab.up(object)` for a lab written as an object). */
   get file(): string {
@@ -206,15 +207,10 @@ export class Lab extends LabHandle {
 
   /** Takes the lab down and lets go of it; every later use throws. Safe to call twice. */
   down(): Promise<void> {
-    this.#down ??= (async () => {
-      try {
-        await this.#takeDown();
-      } finally {
-        this.#watchdog?.stop();
-        this.#release();
-        this.#live = undefined;
-      }
-    })();
+    if (!this.#down) {
+      this.#holder.live = undefined;
+      this.#down = this.#takeDown();
+    }
     return this.#down;
   }
 
@@ -224,15 +220,20 @@ export class Lab extends LabHandle {
   }
 
   #open(): LiveLab {
-    if (!this.#live) throw new LabStateError(`lab ${this.name} was taken down by this Lab`);
-    return this.#live;
+    return opened(this.#holder.live, this.#name);
   }
 }
 
-/** The binding a Lab's handle works on, while it is open. */
-function bindingOf(live: LiveLab | undefined, name: string): HandleBinding {
+/** The lab while it is open; once it is down, the error that says so. */
+function opened(live: LiveLab | undefined, name: string): LiveLab {
   if (!live) throw new LabStateError(`lab ${name} was taken down by this Lab: it has no hosts, engines or containers any more`);
-  return { lab: live.lab, capabilities: live.capabilities };
+  return live;
+}
+
+/** The binding a Lab's handle works on. */
+function bindingOf(live: LiveLab | undefined, name: string): HandleBinding {
+  const open = opened(live, name);
+  return { lab: open.lab, capabilities: open.capabilities };
 }
 
 /** The lab a source names: a file path or a lab's name (read and checked), or an object (checked as a lab file is). */
