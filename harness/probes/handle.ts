@@ -113,7 +113,7 @@ class LabHandle {
   }
 
   /** `docker exec` through `engine`, recorded as a step of the running test. */
-  protected async execIn(engine: Docker, host: string, container: string, command: Command, options: { timeoutMs?: number }): Promise<ExecResult> {
+  private async execIn(engine: Docker, host: string, container: string, command: Command, options: { timeoutMs?: number }): Promise<ExecResult> {
     const argv = argvOf(command);
     const step: ProbeStep = { where: `${container} on ${host}`, command: argv.map(shellQuote).join(' '), exitCode: null, stdout: '', stderr: '', ms: 0 };
     const started = Date.now();
