@@ -27,6 +27,8 @@ const FIXTURES = join(import.meta.dirname, '..', 'fixtures');
 
 interface Call {
   args: string[];
+  /** When the stand-in was started (ms since the epoch). */
+  at: number;
   cwd: string;
   vagrantfileSha256: string | null;
   checkpointDisabled: boolean;
@@ -135,9 +137,38 @@ describe('vagrant provider against a stand-in vagrant (no VMs)', function () {
       expect(readFileSync(join(ctx.store.dir, 'Vagrantfile'), 'utf8')).to.equal(rendered);
     });
 
-    it('with VirtualBox: one machine at a time (`--no-parallel`)', async () => {
-      await up('virtualbox');
-      expect(calls().map((c) => c.args)).to.deep.equal([['up', '--no-provision', '--provider=virtualbox', '--no-parallel'], ['ssh-config']]);
+    it('with VirtualBox (no parallel up in its plugin): a vagrant up per machine, the first alone until it boots, then the others at once, while it boots', async () => {
+      process.env['VAGRANT_STANDIN_BOOT_MS'] = '1500';
+      try {
+        const started = Date.now();
+        const { ctx } = await up('virtualbox');
+        const took = Date.now() - started;
+        const seen = calls();
+        const args = ['up', '--no-provision', '--provider=virtualbox', '--no-parallel'];
+        expect(seen.map((c) => c.args)).to.have.deep.members([[...args, 'kv'], [...args, 'd0'], [...args, 'd1'], ['ssh-config']]);
+        expect(seen[0]!.args).to.deep.equal([...args, 'kv']);
+        const booted = (m: string) => JSON.parse(readFileSync(join(ctx.store.dir, '.vagrant', 'machines', m, 'standin.json'), 'utf8')) as { bootingAt: number; readyAt: number };
+        const kv = booted('kv');
+        for (const m of ['d0', 'd1']) {
+          const at = seen.find((c) => c.args.at(-1) === m)!.at;
+          expect(at, `${m} started after kv booted`).to.be.at.least(kv.bootingAt);
+          expect(at, `${m} started while kv was still booting`).to.be.below(kv.readyAt);
+        }
+        // One after the other would be three boots (4.5 s); at once it is about one, after the first machine's start.
+        expect(took).to.be.below(4_200);
+      } finally {
+        delete process.env['VAGRANT_STANDIN_BOOT_MS'];
+      }
+    });
+
+    it('describes the VirtualBox up of a dry run as it runs: the first machine, then the others at once', () => {
+      const commands = new VagrantProvider({ hypervisor: 'virtualbox' }).describe(plan)[0]!.commands;
+      expect(commands.filter((c) => c.startsWith('vagrant up') || c === 'wait')).to.deep.equal([
+        'vagrant up --no-provision --provider=virtualbox --no-parallel kv &    # the first machine alone until it prints "Booting VM...", then the others at once',
+        'vagrant up --no-provision --provider=virtualbox --no-parallel d0 &',
+        'vagrant up --no-provision --provider=virtualbox --no-parallel d1 &',
+        'wait',
+      ]);
     });
 
     it('connects to every machine over SSH with what ssh-config said, and hands back SSH engines on the packaged socket', async () => {

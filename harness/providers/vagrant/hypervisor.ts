@@ -15,6 +15,22 @@ export const PARALLEL_HYPERVISORS: readonly string[] = ['libvirt', 'docker', 'pa
 export function vagrantUpArgs(hypervisor: string): string[] {
   return ['up', '--no-provision', `--provider=${hypervisor}`, PARALLEL_HYPERVISORS.includes(hypervisor) ? '--parallel' : '--no-parallel'];
 }
+
+/**
+ * How `up` brings the machines up: one `vagrant up --parallel` where the hypervisor's plugin
+ * allows it; elsewhere (VirtualBox, Hyper-V, VMware) one `vagrant up MACHINE` process per
+ * machine, the first alone until it boots (`first`: it imports the box and makes the host-only
+ * network, which two processes at once could each make) and the others (`rest`) then all at once.
+ */
+export function vagrantUpCalls(hypervisor: string, machines: readonly string[]): { first: string[]; rest: string[][] } {
+  const args = vagrantUpArgs(hypervisor);
+  if (PARALLEL_HYPERVISORS.includes(hypervisor) || machines.length < 2) return { first: args, rest: [] };
+  const [head, ...tail] = machines;
+  return { first: [...args, head!], rest: tail.map((m) => [...args, m]) };
+}
+
+/** The line a machine's `vagrant up` prints once its box, disks and networks are made and it boots (VirtualBox). */
+export const BOOTING_LINE = /^==> ([^:\s]+): Booting VM\.\.\.$/;
 export const SSH_CONFIG_ARGS = ['ssh-config'];
 export const STATUS_ARGS = ['status', '--machine-readable'];
 export const DESTROY_ARGS = ['destroy', '-f'];

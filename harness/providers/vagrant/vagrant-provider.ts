@@ -30,7 +30,7 @@ import { runVagrant } from './vagrant-cli.ts';
 import { vagrantPhases, type TimedLine } from './phases.ts';
 import { ensureKeyPair } from '../../system/ssh-keys.ts';
 
-import { DESTROY_ARGS, detectHypervisor, SSH_CONFIG_ARGS, STATUS_ARGS, vagrantLibvirtInstalled, vagrantUpArgs } from './hypervisor.ts';
+import { BOOTING_LINE, DESTROY_ARGS, detectHypervisor, SSH_CONFIG_ARGS, STATUS_ARGS, vagrantLibvirtInstalled, vagrantUpCalls } from './hypervisor.ts';
 import { setupScript } from '../../system/package-root.ts';
 
 // Hypervisor detection lives in ./hypervisor.ts; re-exported for the provider's importers.
@@ -159,15 +159,20 @@ export class VagrantProvider implements Provider {
     }
     const names = new Set(plan.hosts.map((h) => h.name));
     const lines: TimedLine[] = [];
-    await this.vagrant(vagrantUpArgs(hypervisor), ctx, {
-      // Per-machine progress from `vagrant up --parallel`: its `==> NAME: step` lines.
-      onLine: (line) => {
-        lines.push({ at: Date.now(), line });
-        const m = /^==> ([^:\s]+): (.*)$/.exec(line.trim());
-        // (Not the domain's settings, one ` -- ` line each.)
-        if (m && names.has(m[1]!) && !m[2]!.startsWith(' -- ')) ctx.events.emit({ type: 'info', host: m[1]!, message: `${m[1]}: ${m[2]}` });
-      },
-    });
+    // Per-machine progress: the `==> NAME: step` lines of every vagrant up.
+    const onLine = (line: string) => {
+      lines.push({ at: Date.now(), line });
+      const m = /^==> ([^:\s]+): (.*)$/.exec(line.trim());
+      // (Not the domain's settings, one ` -- ` line each.)
+      if (m && names.has(m[1]!) && !m[2]!.startsWith(' -- ')) ctx.events.emit({ type: 'info', host: m[1]!, message: `${m[1]}: ${m[2]}` });
+    };
+    const calls = vagrantUpCalls(hypervisor, [...names]);
+    let booted: () => void = () => {};
+    const firstBoots = new Promise<void>((resolve) => (booted = resolve));
+    const first = this.vagrant(calls.first, ctx, { onLine: (line) => (onLine(line), BOOTING_LINE.test(line.trim()) && booted()) });
+    // The others once the first boots (or is up, where no boot line came); none when it failed.
+    const rest = Promise.race([firstBoots, first]).then(() => Promise.all(calls.rest.map((args) => this.vagrant(args, ctx, { onLine }))));
+    await Promise.all([first, rest]);
     // Where vagrant up spent its time, per machine (status shows it beside overlab's own steps).
     const phases = vagrantPhases(lines, [...names], Date.now());
     ctx.store.update((s) => {
@@ -232,7 +237,7 @@ export class VagrantProvider implements Provider {
               ]
             : []),
           `# in .overlab/${plan.lab}/, with the Vagrantfile of \`overlab render\``,
-          run(['vagrant', ...vagrantUpArgs(hypervisor)]),
+          ...upCommands(vagrantUpCalls(hypervisor, plan.hosts.map((h) => h.name)), run),
           run(['vagrant', ...SSH_CONFIG_ARGS]),
         ],
       },
@@ -280,3 +285,12 @@ export class VagrantProvider implements Provider {
   }
 }
 
+/** `up`'s vagrant calls as a dry run shows them: the first, then the others at once (in the background, waited for). */
+function upCommands(calls: { first: string[]; rest: string[][] }, run: (argv: string[]) => string): string[] {
+  if (!calls.rest.length) return [run(['vagrant', ...calls.first])];
+  return [
+    `${run(['vagrant', ...calls.first])} &    # the first machine alone until it prints "Booting VM...", then the others at once`,
+    ...calls.rest.map((args) => `${run(['vagrant', ...args])} &`),
+    'wait',
+  ];
+}
