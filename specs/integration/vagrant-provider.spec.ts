@@ -161,6 +161,23 @@ describe('vagrant provider against a stand-in vagrant (no VMs)', function () {
       }
     });
 
+    it('with VirtualBox: one machine failing to come up stops the others at once, and its error is the one thrown', async () => {
+      process.env['VAGRANT_STANDIN_BOOT_MS'] = '20000';
+      process.env['VAGRANT_STANDIN_FAIL'] = 'up:d1';
+      try {
+        const started = Date.now();
+        const e = (await up('virtualbox').catch((x: unknown) => x)) as CommandFailedError;
+        expect(e).to.be.instanceOf(CommandFailedError);
+        expect(e!.message).to.include('vagrant up --no-provision --provider=virtualbox --no-parallel d1');
+        expect(Date.now() - started, 'the booting ups were stopped, not waited for').to.be.below(10_000);
+        const left = await execa('pgrep', ['-f', `${STANDIN_DIR}/vagrant up`], { reject: false });
+        expect(left.stdout, 'stand-in ups still running').to.equal('');
+      } finally {
+        delete process.env['VAGRANT_STANDIN_BOOT_MS'];
+        delete process.env['VAGRANT_STANDIN_FAIL'];
+      }
+    });
+
     it('describes the VirtualBox up of a dry run as it runs: the first machine, then the others at once', () => {
       const commands = new VagrantProvider({ hypervisor: 'virtualbox' }).describe(plan)[0]!.commands;
       expect(commands.filter((c) => c.startsWith('vagrant up') || c === 'wait')).to.deep.equal([

@@ -167,12 +167,22 @@ export class VagrantProvider implements Provider {
       if (m && names.has(m[1]!) && !m[2]!.startsWith(' -- ')) ctx.events.emit({ type: 'info', host: m[1]!, message: `${m[1]}: ${m[2]}` });
     };
     const calls = vagrantUpCalls(hypervisor, [...names]);
+    // One vagrant up failing stops the others (a signal stops them all): none is left running.
+    const stop = new AbortController();
+    const upCtx: LabContext = { ...ctx, signal: AbortSignal.any([ctx.signal, stop.signal]) };
     let booted: () => void = () => {};
     const firstBoots = new Promise<void>((resolve) => (booted = resolve));
-    const first = this.vagrant(calls.first, ctx, { onLine: (line) => (onLine(line), BOOTING_LINE.test(line.trim()) && booted()) });
+    const first = this.vagrant(calls.first, upCtx, { onLine: (line) => (onLine(line), BOOTING_LINE.test(line.trim()) && booted()) });
     // The others once the first boots (or is up, where no boot line came); none when it failed.
-    const rest = Promise.race([firstBoots, first]).then(() => Promise.all(calls.rest.map((args) => this.vagrant(args, ctx, { onLine }))));
-    await Promise.all([first, rest]);
+    const rest = Promise.race([firstBoots, first]).then(() => Promise.all(calls.rest.map((args) => this.vagrant(args, upCtx, { onLine }))));
+    let cause: unknown;
+    const settle = (p: Promise<unknown>) =>
+      p.catch((e: unknown) => {
+        cause ??= e;
+        stop.abort(e);
+      });
+    await Promise.all([settle(first), settle(rest)]);
+    if (cause !== undefined) throw cause;
     // Where vagrant up spent its time, per machine (status shows it beside overlab's own steps).
     const phases = vagrantPhases(lines, [...names], Date.now());
     ctx.store.update((s) => {
