@@ -6,12 +6,14 @@
 # disk of its own. Prints, per guest, the seconds until its sshd sent its banner, then stops
 # them. QEMU's user networking forwards each guest's port 22 to a loopback port of a network
 # namespace made for the run (nothing else is reachable from there), and everything is removed
-# on exit. Usage: bench-vm-boots.sh BOX_DIR [N] [CPU_MODEL]   (root; BOX_DIR holds box.img,
-# vmlinuz, initrd.img, as Vagrant keeps an added box)
+# on exit. Usage: bench-vm-boots.sh BOX_DIR [N] [CPU_MODEL] [KERNEL_ARGS]   (root; BOX_DIR holds
+# box.img, vmlinuz, initrd.img, as Vagrant keeps an added box; KERNEL_ARGS are added to the
+# kernel command line, e.g. the lab VMs' modprobe.blacklist=..., to compare boots with and without)
 set -euo pipefail
-box=${1:?usage: bench-vm-boots.sh BOX_DIR [N] [CPU_MODEL]}
+box=${1:?usage: bench-vm-boots.sh BOX_DIR [N] [CPU_MODEL] [KERNEL_ARGS]}
 n=${2:-3}
 cpu=${3:-max}
+extra=${4:-}
 [ "$(id -u)" -eq 0 ] || { echo "bench-vm-boots: needs root (a network namespace)" >&2; exit 77; }
 for f in box.img vmlinuz initrd.img; do [ -s "$box/$f" ] || { echo "bench-vm-boots: no $box/$f" >&2; exit 66; }; done
 
@@ -37,7 +39,7 @@ for i in $(seq 1 "$n"); do
   # (A simple command in the background: $! is QEMU itself once ip has entered the namespace.)
   ip netns exec "$ns" qemu-system-x86_64 -machine pc,accel=tcg -cpu "$cpu" -m 768 -smp 1 \
     -kernel "$box/vmlinuz" -initrd "$box/initrd.img" \
-    -append "root=/dev/vda rw console=ttyS0 net.ifnames=0 apparmor=0" \
+    -append "root=/dev/vda rw console=ttyS0 net.ifnames=0 apparmor=0${extra:+ $extra}" \
     -drive "file=$work/g$i.qcow2,if=virtio" \
     -netdev "user,id=n0,restrict=on,hostfwd=tcp:127.0.0.1:$((2220 + i))-:22" -device virtio-net-pci,netdev=n0 \
     -display none -serial "file:$work/g$i.console" -monitor none -nodefaults -no-user-config &
