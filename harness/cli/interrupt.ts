@@ -1,7 +1,6 @@
 // How the CLI meets SIGINT and SIGTERM: the first cancels the running command, a second (or a
 // deadline) ends the process, with the signal's exit status either way.
-/** The exit status for a signal: 128 + its number (SIGINT 130, SIGTERM 143). */
-export const SIGNAL_STATUS = { SIGINT: 130, SIGTERM: 143 } as const;
+import { SIGNAL_STATUS } from '../system/signals.ts';
 
 /** How long after the first signal the process exits even if something still holds it. */
 export const EXIT_DEADLINE_MS = 4_000;

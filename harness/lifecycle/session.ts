@@ -7,6 +7,7 @@
 import { spawn } from 'node:child_process';
 import { stateRoot } from '../state/paths.ts';
 import { packagePath } from '../system/package-root.ts';
+import { SIGNAL_STATUS, type SignalName } from '../system/signals.ts';
 
 export interface SessionLab {
   readonly name: string;
@@ -16,8 +17,6 @@ export interface SessionLab {
   down(): Promise<unknown>;
 }
 
-const SIGNAL_STATUS = { SIGINT: 130, SIGTERM: 143 } as const;
-type SignalName = keyof typeof SIGNAL_STATUS;
 
 /** How long the labs may take to come down after a signal before the process ends anyway (the watchdogs finish). */
 export const SESSION_DOWN_DEADLINE_MS = 120_000;
