@@ -12,7 +12,7 @@ import type { HostRole, Plan } from '../lab/types.ts';
 import { describeProvisioning } from '../provision/index.ts';
 import { closeSshEngine, sshEngineClient } from '../remote/ssh-engine.ts';
 import { userKnownHosts } from '../remote/host-keys.ts';
-import { receiveFolder } from '../remote/folders.ts';
+import { receiveFolder, type FolderDelivery } from '../remote/folders.ts';
 import { SshRunner } from '../remote/runner.ts';
 import { DATA_ROOT, DOCKER_DROP_IN, DOCKER_UNIT, RESTART_DOCKER_ARGV, SystemdServices, UNIT_PREFIX } from '../remote/systemd-services.ts';
 import { shellJoin } from '../quote.ts';
@@ -101,8 +101,8 @@ function recordChange(store: StateStore, host: string, change: { unit: string } 
   });
 }
 
-/** How the harness reaches a host over its SSH connection. */
-export function sshHostAccess(spec: SshHostSpec, runner: SshRunner, ctx: LabContext): HostAccess {
+/** How the harness reaches a host over its SSH connection; `deliver` puts folders there some other way than over it. */
+export function sshHostAccess(spec: SshHostSpec, runner: SshRunner, ctx: LabContext, deliver?: FolderDelivery): HostAccess {
   return {
     name: spec.name,
     address: spec.address,
@@ -111,13 +111,20 @@ export function sshHostAccess(spec: SshHostSpec, runner: SshRunner, ctx: LabCont
     ssh: spec.ssh,
     engine: spec.role === 'docker' ? { kind: 'ssh', ssh: spec.ssh, socketPath: ENGINE_SOCKET } : undefined,
     engineFlags: [],
-    receiveFolder: (folder) => receiveFolder(spec.name, runner, folder, (path) => recordChange(ctx.store, spec.name, { folder: path })),
+    receiveFolder: (folder) => receiveFolder(spec.name, runner, folder, (path) => recordChange(ctx.store, spec.name, { folder: path }), deliver),
     close: () => runner.close(),
   };
 }
 
-/** Connects to every host at once; if one cannot be reached, the others are closed and the error names it. */
-export async function connectSshHosts(specs: readonly SshHostSpec[], ctx: LabContext, options: { deadlineMs?: number } = {}): Promise<HostAccess[]> {
+/**
+ * Connects to every host at once; if one cannot be reached, the others are closed and the error
+ * names it. `deliverFolder` gives a host's way of receiving folders other than over SSH.
+ */
+export async function connectSshHosts(
+  specs: readonly SshHostSpec[],
+  ctx: LabContext,
+  options: { deadlineMs?: number; deliverFolder?: (host: string) => FolderDelivery } = {},
+): Promise<HostAccess[]> {
   const settled = await Promise.allSettled(
     specs.map((spec) =>
       SshRunner.connect(spec.ssh, {
@@ -134,7 +141,7 @@ export async function connectSshHosts(specs: readonly SshHostSpec[], ctx: LabCon
     for (const r of settled) if (r.status === 'fulfilled') r.value.close();
     throw failed.reason;
   }
-  return settled.map((r, i) => sshHostAccess(specs[i]!, (r as PromiseFulfilledResult<SshRunner>).value, ctx));
+  return settled.map((r, i) => sshHostAccess(specs[i]!, (r as PromiseFulfilledResult<SshRunner>).value, ctx, options.deliverFolder?.(specs[i]!.name)));
 }
 
 /** Removes the lab's containers and networks (by the overlab.lab label) from one engine. */

@@ -1,6 +1,6 @@
 // The services lab on real VMs (vagrant + a libvirt of the lab's own, QEMU emulation), with
 // Docker 28.5.2 from Debian's archive: the tree this machine caches (containerd 2.1.9, runc 1.3,
-// glibc 2.43) is sent to each VM over SSH, so the VMs need no internet and run what the netns
+// glibc 2.43) reaches each VM as a read-only disk, so the VMs need no internet and run what the netns
 // labs run. The Debian kernel there has IP_VS and INET_ESP, so every release spec runs for
 // real: VIPs spread, the routing mesh answers on every node, the encrypted overlay crosses as
 // ESP. No spec may be n/a here. Slow (minutes): `sudo npm run test:vm` (scripts/test-vm.sh).
@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { expect } from 'chai';
 import { libvirtPrefix } from '../../harness/providers/vagrant/local-libvirt.ts';
 import { labPrefix, namespacesWithPrefix } from '../../harness/system/namespaces.ts';
-import { stepTimes, sweepVmLabs, UP_BUDGET } from './support.ts';
+import { stepTimes, sweepVmLabs, UP_BUDGET, vagrantPhaseTimes } from './support.ts';
 import { Scratch, shippedLab, type TestRun } from '../integration/support/labs.ts';
 
 const LAB = 'vm-services';
@@ -55,6 +55,7 @@ describe(`services lab on real VMs with Docker ${ENGINE} from Debian's archive: 
     const r = await scratch!.run(['up', file, '--provider', 'vagrant', '--libvirt', 'local', '--json'], { timeoutMs: UP_BUDGET, env: ENV });
     times['up'] = `${((Date.now() - started) / 1000).toFixed(1)} s`;
     for (const line of stepTimes(String(r.stdout))) console.log(`      ${line}`);
+    for (const line of vagrantPhaseTimes(stateFile)) console.log(`      ${line}`);
     expect(r.timedOut, `up still ran after ${UP_BUDGET / MINUTE} min`).to.equal(false);
     expect(r.exitCode, r.all).to.equal(0);
     up = true;

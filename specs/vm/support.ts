@@ -1,4 +1,5 @@
 // What the VM specs share.
+import { existsSync, readFileSync } from 'node:fs';
 import { expect } from 'chai';
 import type { Scratch } from '../integration/support/labs.ts';
 
@@ -40,4 +41,19 @@ export function stepTimes(output: string): string[] {
     ...events.filter((e) => e.ms !== undefined).map((e) => `${key(e)}: ${e.state} in ${((e.ms ?? 0) / 1000).toFixed(1)} s${e.outcome ? ` (${e.outcome})` : ''}${e.error ? ` (${e.error})` : ''}`),
     ...events.filter((e) => e.state === 'started' && !ended.has(key(e))).map((e) => `${key(e)}: started, never ended`),
   ];
+}
+
+/**
+ * The phases of each machine's `vagrant up` (box import, define, boot until the DHCP lease, ...),
+ * as `up` recorded them in the lab state, a line per machine, for the record.
+ */
+export function vagrantPhaseTimes(stateFile: string): string[] {
+  if (!existsSync(stateFile)) return [];
+  const timings = (JSON.parse(readFileSync(stateFile, 'utf8')) as { timings?: { step: string; host?: string; phase?: string; ms: number }[] }).timings ?? [];
+  const byHost = new Map<string, string[]>();
+  for (const t of timings) {
+    if (t.step !== 'vagrant up' || !t.host || !t.phase) continue;
+    byHost.set(t.host, [...(byHost.get(t.host) ?? []), `${t.phase} ${(t.ms / 1000).toFixed(1)}`]);
+  }
+  return [...byHost].map(([host, phases]) => `vagrant up / ${host}: ${phases.join(', ')} (s)`);
 }

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { expect } from 'chai';
 import { labPrefix, namespacesWithPrefix, processesInNamedNamespaces } from '../../harness/system/namespaces.ts';
 import { DEFAULT_POOL_XML, LIBVIRT_LEFTOVER_DIRS, boxVolumes, libvirtNamespace, libvirtPrefix, type LocalLibvirtRecord } from '../../harness/providers/vagrant/local-libvirt.ts';
-import { stepTimes, sweepVmLabs, UP_BUDGET } from './support.ts';
+import { stepTimes, sweepVmLabs, UP_BUDGET, vagrantPhaseTimes } from './support.ts';
 import { Scratch, shippedLab, type TestRun } from '../integration/support/labs.ts';
 
 const LAB = 'vm-tutorial';
@@ -126,6 +126,7 @@ describe('tutorial lab on real VMs (vagrant + a libvirt of its own, QEMU emulati
     remember();
     const steps = stepTimes(String(r.stdout));
     for (const line of steps) console.log(`      ${line}`);
+    for (const line of vagrantPhaseTimes(stateFile)) console.log(`      ${line}`);
     expect(r.timedOut, `up still ran after ${UP_BUDGET / MINUTE} min`).to.equal(false);
     expect(r.exitCode, r.all).to.equal(0);
     up = true;

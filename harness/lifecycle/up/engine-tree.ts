@@ -1,7 +1,8 @@
 // The engine tree of a lab whose engine.source is not `system` (static, debian, ubuntu, auto):
 // one fetch (or cache hit) shared by every host's engine, started with the hosts so the
 // download overlaps their creation; packed once for hosts that do not see this machine's files
-// (VMs, ssh machines), which get it over SSH; its containerd and runc versions read once for
+// (VMs, ssh machines), which get it over SSH, or as a read-only disk made of the packed tree on
+// the lab's own libvirt (see providers/vagrant/libvirt-folders.ts); its containerd and runc versions read once for
 // every host's check that the daemon ran them.
 import { dirname, join } from 'node:path';
 import { execa } from 'execa';

@@ -89,3 +89,13 @@ export function detectHypervisor(env: NodeJS.ProcessEnv = process.env, probe: Hy
   if (libvirt()) return { hypervisor: 'libvirt' };
   return { reason: 'no usable hypervisor: VirtualBox (VBoxManage) is not installed, and libvirt is not usable (the vagrant-libvirt plugin and a running libvirtd)' };
 }
+
+/** `up`'s vagrant calls as a dry run shows them: the first, then the others at once (in the background, waited for). */
+export function upCommands(calls: { first: string[]; rest: string[][] }, run: (argv: string[]) => string): string[] {
+  if (!calls.rest.length) return [run(['vagrant', ...calls.first])];
+  return [
+    `${run(['vagrant', ...calls.first])} &    # the first machine alone until it prints "Booting VM...", then the others at once`,
+    ...calls.rest.map((args) => `${run(['vagrant', ...args])} &`),
+    'wait',
+  ];
+}

@@ -4,9 +4,10 @@
 // ssh-config`); from there they are SSH hosts like the ssh provider's (shared code in
 // ../ssh-hosts.ts). Host keys: trusted on first use, at the `up` that creates the machines
 // (recorded in .overlab/<lab>/known_hosts), and checked against that record afterwards.
-// `down` is `vagrant destroy -f`. With `libvirt: 'local'` the lab
-// brings its own libvirt in a namespace (./local-libvirt.ts) and the locally built box. Which
-// hypervisor Vagrant uses is ./hypervisor.ts; running `vagrant` itself, ./vagrant-cli.ts.
+// `down` is `vagrant destroy -f`. With `libvirt: 'local'` the lab brings its own libvirt in a
+// namespace (./local-libvirt.ts) and the locally built box, and an engine tree reaches its VMs
+// as a disk (./libvirt-folders.ts). Which hypervisor Vagrant uses is ./hypervisor.ts; running
+// `vagrant` itself, ./vagrant-cli.ts.
 import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -26,14 +27,14 @@ import { connectSshHosts, describeSshHost, recordSshHosts, sshCommandArgv, type 
 import { machineStates, type MachineState } from './machine-readable.ts';
 import { guestKeyPath, LOCAL_GUEST, LocalLibvirt, localBox, localLibvirtPlan, localLibvirtSettings, localLibvirtUnusableReason, proxiedEndpoint, libvirtNamespace, daemonArgv, type LibvirtMode } from './local-libvirt.ts';
 import { sweepLocalLibvirt } from './libvirt-sweep.ts';
+import { folderDisks, type FolderImages } from './libvirt-folders.ts';
 import { runVagrant } from './vagrant-cli.ts';
 import { vagrantPhases, type TimedLine } from './phases.ts';
 import { ensureKeyPair } from '../../system/ssh-keys.ts';
-
-import { BOOTING_LINE, DESTROY_ARGS, detectHypervisor, SSH_CONFIG_ARGS, STATUS_ARGS, vagrantLibvirtInstalled, vagrantUpCalls } from './hypervisor.ts';
+import { BOOTING_LINE, DESTROY_ARGS, detectHypervisor, SSH_CONFIG_ARGS, STATUS_ARGS, upCommands, vagrantLibvirtInstalled, vagrantUpCalls } from './hypervisor.ts';
 import { setupScript } from '../../system/package-root.ts';
 
-// Hypervisor detection lives in ./hypervisor.ts; re-exported for the provider's importers.
+// (Re-exported for the provider's importers.)
 export { DESTROY_ARGS, detectHypervisor, machineProbe, PARALLEL_HYPERVISORS, SSH_CONFIG_ARGS, STATUS_ARGS, vagrantUpArgs, type HypervisorProbe, type VagrantHypervisor } from './hypervisor.ts';
 
 /** Trust on first use: the `up` that creates the machines records their keys; later connections check them. */
@@ -192,7 +193,7 @@ export class VagrantProvider implements Provider {
     rmSync(labKnownHosts(dir), { force: true });
     const specs = await this.endpoints(plan, ctx, { firstUp: true });
     recordSshHosts(ctx, specs, {});
-    return connectSshHosts(specs, ctx, this.deadline());
+    return connectSshHosts(specs, ctx, this.connectOptions(plan, ctx));
   }
 
   async connect(plan: Plan, ctx: LabContext): Promise<HostAccess[]> {
@@ -208,11 +209,17 @@ export class VagrantProvider implements Provider {
         });
       }
     }
-    return connectSshHosts(await this.endpoints(plan, ctx), ctx, this.deadline());
+    return connectSshHosts(await this.endpoints(plan, ctx), ctx, this.connectOptions(plan, ctx));
   }
 
-  private deadline(): { deadlineMs?: number } {
-    return this.options.connectDeadlineMs === undefined ? {} : { deadlineMs: this.options.connectDeadlineMs };
+  /** The connection deadline, and on the lab's own libvirt, folders (an engine tree) as disks of the VMs instead of over SSH. */
+  private connectOptions(plan: Plan, ctx: LabContext): Parameters<typeof connectSshHosts>[2] {
+    const local = LocalLibvirt.recorded(ctx) ? new LocalLibvirt(plan.lab, ctx) : undefined;
+    const images: FolderImages = new Map();
+    return {
+      ...(this.options.connectDeadlineMs === undefined ? {} : { deadlineMs: this.options.connectDeadlineMs }),
+      ...(local ? { deliverFolder: (machine: string) => folderDisks(local, machine, images) } : {}),
+    };
   }
 
   provision(plan: Plan, host: HostAccess, ctx: LabContext): Promise<string | void> {
@@ -293,14 +300,4 @@ export class VagrantProvider implements Provider {
     }
     return report;
   }
-}
-
-/** `up`'s vagrant calls as a dry run shows them: the first, then the others at once (in the background, waited for). */
-function upCommands(calls: { first: string[]; rest: string[][] }, run: (argv: string[]) => string): string[] {
-  if (!calls.rest.length) return [run(['vagrant', ...calls.first])];
-  return [
-    `${run(['vagrant', ...calls.first])} &    # the first machine alone until it prints "Booting VM...", then the others at once`,
-    ...calls.rest.map((args) => `${run(['vagrant', ...args])} &`),
-    'wait',
-  ];
 }
