@@ -18,6 +18,8 @@ export interface ExecOptions {
   timeoutMs?: number;
   /** Environment additions. */
   env?: Record<string, string>;
+  /** As the login user even where commands go through sudo: a query any user may make (`systemctl is-active`), without sudo's cost. */
+  unprivileged?: boolean;
 }
 
 /** Runs commands on one host: in its namespaces (netns) or over SSH (vagrant, ssh). */

@@ -71,3 +71,14 @@ export async function mapLimit<T, R>(items: readonly T[], limit: number, fn: (it
   await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
   return results;
 }
+
+/**
+ * The pause before a watch repeats a check that took `lastMs`, so that checking takes at most
+ * `share` of the time (and never less than `minMs` between checks). On netns a check of an
+ * engine's process takes a millisecond and the pause stays `minMs`; over SSH into an emulated VM
+ * one `systemctl is-active` took 1-5 s, and checking back to back kept the guests' CPU busy while
+ * their engines started containers.
+ */
+export function watchPause(lastMs: number, minMs: number, share = 0.2): number {
+  return Math.max(minMs, Math.ceil((lastMs * (1 - share)) / share));
+}

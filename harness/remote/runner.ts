@@ -46,7 +46,7 @@ export class SshRunner implements HostRunner {
   }
 
   async exec(argv: readonly string[], options: ExecOptions = {}): Promise<ExecResult> {
-    const command = remoteCommand(argv, { sudo: this.sudo, ...(options.env ? { env: options.env } : {}), ...(options.timeoutMs ? { timeoutMs: options.timeoutMs } : {}) });
+    const command = remoteCommand(argv, { sudo: this.sudo && !options.unprivileged, ...(options.env ? { env: options.env } : {}), ...(options.timeoutMs ? { timeoutMs: options.timeoutMs } : {}) });
     const id = ++this.seq;
     const started = Date.now();
     const stdin = options.inputFile !== undefined ? ` (stdin: ${options.inputFile})` : options.input === undefined ? '' : ` (stdin: ${Buffer.byteLength(options.input)} bytes)`;

@@ -81,7 +81,7 @@ function measure(dir: string): { bytes: number; entries: number } {
   let entries = 1;
   for (const e of readdirSync(dir, { withFileTypes: true, recursive: true })) {
     entries += 1;
-    if (e.isFile()) bytes += statSync(join(e.parentPath, e.name)).size;
+    if (e.isFile()) bytes += statSync(join(e.parentPath ?? (e as { path?: string }).path ?? dir, e.name)).size;
   }
   return { bytes, entries };
 }
