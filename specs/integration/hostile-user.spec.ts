@@ -2,6 +2,7 @@
 // root writes into are ones that user cannot make or change, and where such a place is the
 // user's after all (made before overlab ran, as /tmp/overlab could be), overlab refuses it,
 // naming the owner, and writes nothing through it (a canary file stays as it was).
+// suite: alone (hands the runtime root every lab shares to another user for a moment)
 import { expect } from 'chai';
 import { chownSync, existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
