@@ -69,6 +69,6 @@ else
   mocha_run "${together[@]}"
 fi
 
-printf '\ntest-suite: the unit specs, %d integration spec files alone, %d more %d at once\n' "${#alone[@]}" "${#together[@]}" "$jobs"
+printf '\ntest-suite: the unit specs; integration spec files: %d alone, %d others %d at once\n' "${#alone[@]}" "${#together[@]}" "$jobs"
 awk '{ p += $1; f += $2; s += $3 } END { printf "mocha: %d passed, %d failed, %d skipped\n", p, f, s }' "$stats"
 exit "$status"
