@@ -220,8 +220,13 @@ export class SystemdServices implements ServiceManager {
   }
 
   async isRunning(name: string): Promise<boolean> {
-    // (Asked without sudo, which costs a second or more of an emulated VM's CPU; the engine's watch asks often.)
-    return (await this.runner.exec(['systemctl', 'is-active', '--quiet', unitName(name)], { unprivileged: true })).exitCode === 0;
+    // Asked without sudo, which costs a second or more of an emulated VM's CPU (the engine's
+    // watch asks often); as root where the answer is neither "active" (0) nor "not running" (3),
+    // e.g. systemctl cannot reach the system bus as another user on a machine without D-Bus.
+    const argv = ['systemctl', 'is-active', '--quiet', unitName(name)];
+    const asked = await this.runner.exec(argv, { unprivileged: true });
+    if (asked.exitCode === 0 || asked.exitCode === 3) return asked.exitCode === 0;
+    return (await this.runner.exec(argv)).exitCode === 0;
   }
 
   async stop(name: string): Promise<void> {

@@ -76,4 +76,19 @@ describe('the engine watch of long engine calls', () => {
     expect(calls).to.deep.equal([{ argv: ['systemctl', 'is-active', '--quiet', 'docker.service'], options: { unprivileged: true } }]);
     expect(remoteCommand(['systemctl', 'is-active', '--quiet', 'docker.service'], { sudo: false })).to.equal('systemctl is-active --quiet docker.service');
   });
+
+  it('takes "not running" (3) from the unprivileged query, and asks again as root when the query itself failed (no system bus for other users)', async () => {
+    const answers = (unprivileged: number, root: number) => {
+      const calls: ExecOptions[] = [];
+      const runner: HostRunner = { exec: async (_argv, options = {}) => (calls.push(options), { exitCode: options.unprivileged ? unprivileged : root, stdout: '', stderr: '' }) };
+      return { calls, services: new SystemdServices('h1', runner) };
+    };
+    const stopped = answers(3, 0);
+    expect(await stopped.services.isRunning('dockerd')).to.equal(false);
+    expect(stopped.calls).to.deep.equal([{ unprivileged: true }]);
+    const noBus = answers(1, 0);
+    expect(await noBus.services.isRunning('dockerd')).to.equal(true);
+    expect(noBus.calls).to.deep.equal([{ unprivileged: true }, {}]);
+    expect(await answers(1, 3).services.isRunning('dockerd')).to.equal(false);
+  });
 });
