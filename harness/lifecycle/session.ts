@@ -17,7 +17,6 @@ export interface SessionLab {
   down(): Promise<unknown>;
 }
 
-
 /** How long the labs may take to come down after a signal before the process ends anyway (the watchdogs finish). */
 export const SESSION_DOWN_DEADLINE_MS = 120_000;
 /**

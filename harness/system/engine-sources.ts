@@ -3,8 +3,9 @@
 // or the one suite named), `auto` (an exact release found wherever it is: the cache, then
 // Debian's archive, then Docker's static downloads). One answer for `up`, the matrix and
 // `overlab engines`: the tree's bin folder and where it came from, said so reports can name it.
-import { existsSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
+import { folderUsage } from './files.ts';
 import { ArchiveFetchError, fetchSuiteIndex, type ArchiveSuite } from './deb-archive.ts';
 import { defaultSuites, machineAptSources, parseSourcesLine } from './deb-sources.ts';
 import { readArchiveTree, resolveArchiveEngine, type ArchiveEngineRecord } from './deb-engine.ts';
@@ -173,7 +174,7 @@ function cachedTrees(cacheRoot?: string): Omit<CachedEngine, 'bytes'>[] {
 /** The trees in the cache, from their records, with the bytes each holds. */
 export function listCachedEngines(cacheRoot?: string): CachedEngine[] {
   const root = cacheRoot ?? engineCacheRoot();
-  return cachedTrees(cacheRoot).map((c) => ({ ...c, bytes: duBytes(join(root, c.dir)) }));
+  return cachedTrees(cacheRoot).map((c) => ({ ...c, bytes: folderUsage(join(root, c.dir)).bytes }));
 }
 
 /** Removes cached trees (all, or those of the versions named); returns what went. */
@@ -184,23 +185,6 @@ export function pruneEngines(versions: string[] | undefined, cacheRoot?: string)
   for (const c of gone) refuseIfInUse(join(root, c.dir), 'not removed:');
   for (const c of gone) rmSync(join(root, c.dir), { recursive: true, force: true });
   return gone;
-}
-
-function duBytes(p: string): number {
-  let total = 0;
-  const walk = (d: string) => {
-    for (const e of readdirSync(d, { withFileTypes: true })) {
-      const f = join(d, e.name);
-      if (e.isDirectory()) walk(f);
-      else if (e.isFile()) total += statSync(f).size;
-    }
-  };
-  try {
-    walk(p);
-  } catch {
-    // Gone meanwhile.
-  }
-  return total;
 }
 
 /** What one suite of an archive offers: docker.io and the containerd, runc and libc beside it. */

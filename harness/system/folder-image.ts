@@ -5,11 +5,12 @@
 // by mkfs.ext4 -d from the tarball's own content (what the tar leaves out stays out), with the
 // receiving stamp inside, so a later `up` finds the folder there as if it had been sent. Made
 // once per tarball and kept beside it (`.packed*`, never itself packed or sent).
-import { existsSync, mkdtempSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { execa } from 'execa';
 import { CommandFailedError } from '../errors.ts';
 import type { PackedFolder } from '../host.ts';
+import { folderUsage } from './files.ts';
 
 /** The stamp a received folder carries: the tarball's SHA-256 (remote/folders.ts checks it). */
 export const RECEIVED_STAMP = '.overlab-received';
@@ -63,7 +64,7 @@ export async function folderImage(folder: PackedFolder, signal?: AbortSignal): P
     const top = join(scratch, basename(folder.dir));
     if (!existsSync(top)) throw new CommandFailedError({ command: `tar -xzf ${folder.tarball}`, exitCode: 0, output: `the tarball holds no folder ${basename(folder.dir)}` });
     writeFileSync(join(top, RECEIVED_STAMP), `${folder.sha256}\n`);
-    const { bytes, entries } = measure(top);
+    const { bytes, entries } = folderUsage(top);
     const argv = mkfsArgv(part, top, folderImageSizeMiB(bytes, entries), entries);
     const made = await execa(argv[0]!, argv.slice(1), { reject: false, all: true, ...cancel });
     signal?.throwIfAborted();
@@ -73,15 +74,4 @@ export async function folderImage(folder: PackedFolder, signal?: AbortSignal): P
   } finally {
     rmSync(scratch, { recursive: true, force: true });
   }
-}
-
-/** The bytes of a folder's files and how many entries it holds (links not followed). */
-function measure(dir: string): { bytes: number; entries: number } {
-  let bytes = 0;
-  let entries = 1;
-  for (const e of readdirSync(dir, { withFileTypes: true, recursive: true })) {
-    entries += 1;
-    if (e.isFile()) bytes += statSync(join(e.parentPath ?? (e as { path?: string }).path ?? dir, e.name)).size;
-  }
-  return { bytes, entries };
 }
