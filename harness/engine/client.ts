@@ -57,6 +57,11 @@ export async function waitForEngine(host: HostAccess, docker: Docker, signal: Ab
   );
 }
 
+/** Every host's engine checked at once (one round trip each over SSH); the first death in the hosts' order. */
+async function firstDeath(hosts: readonly HostAccess[], during: string): Promise<EngineDiedError | undefined> {
+  return (await Promise.all(hosts.map((h) => engineDeath(h, during)))).find((d) => d !== undefined);
+}
+
 /** The shortest pause between two checks of the watched engines (where a check is quick: netns). */
 const WATCH_MIN_MS = 100;
 
@@ -73,10 +78,8 @@ export async function guardEngine<T>(hosts: HostAccess[], during: string, fn: ()
     for (;;) {
       await new Promise((r) => setTimeout(r, pause));
       if (stop) return new Promise<never>(() => {});
-      // Every host at once (one round trip each over SSH), the first death in the hosts' order.
       const started = Date.now();
-      const deaths = await Promise.all(hosts.map((h) => engineDeath(h, during)));
-      const died = deaths.find((d) => d !== undefined);
+      const died = await firstDeath(hosts, during);
       if (died) throw died;
       pause = watchPause(Date.now() - started, WATCH_MIN_MS);
     }
@@ -89,10 +92,8 @@ export async function guardEngine<T>(hosts: HostAccess[], during: string, fn: ()
     const dropped = /socket hang up|ECONNRESET|ECONNREFUSED|EPIPE/.test(String((e as Error).message ?? e));
     const deadline = Date.now() + (dropped ? 5000 : 0);
     do {
-      for (const h of hosts) {
-        const died = await engineDeath(h, during);
-        if (died) throw died;
-      }
+      const died = await firstDeath(hosts, during);
+      if (died) throw died;
       if (Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
     } while (Date.now() < deadline);
     if (e instanceof OverlabError || (e instanceof Error && e.name === 'AbortError')) throw e;
