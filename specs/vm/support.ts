@@ -1,6 +1,8 @@
 // What the VM specs share.
 import { existsSync, readFileSync } from 'node:fs';
 import { expect } from 'chai';
+import { timingLines } from '../../harness/cli/status.ts';
+import type { UpTiming } from '../../harness/state/lab-state.ts';
 import type { Scratch } from '../integration/support/labs.ts';
 
 /** The labs the VM specs bring up, each under a name of its own. */
@@ -45,15 +47,10 @@ export function stepTimes(output: string): string[] {
 
 /**
  * The phases of each machine's `vagrant up` (box import, define, boot until the DHCP lease, ...),
- * as `up` recorded them in the lab state, a line per machine, for the record.
+ * as `up` recorded them in the lab state and `overlab status` shows them, a line per machine.
  */
 export function vagrantPhaseTimes(stateFile: string): string[] {
   if (!existsSync(stateFile)) return [];
-  const timings = (JSON.parse(readFileSync(stateFile, 'utf8')) as { timings?: { step: string; host?: string; phase?: string; ms: number }[] }).timings ?? [];
-  const byHost = new Map<string, string[]>();
-  for (const t of timings) {
-    if (t.step !== 'vagrant up' || !t.host || !t.phase) continue;
-    byHost.set(t.host, [...(byHost.get(t.host) ?? []), `${t.phase} ${(t.ms / 1000).toFixed(1)}`]);
-  }
-  return [...byHost].map(([host, phases]) => `vagrant up / ${host}: ${phases.join(', ')} (s)`);
+  const timings = (JSON.parse(readFileSync(stateFile, 'utf8')) as { timings?: UpTiming[] }).timings ?? [];
+  return timingLines(timings.filter((t) => t.step === 'vagrant up'));
 }
