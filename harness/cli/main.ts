@@ -70,7 +70,10 @@ export function buildProgram(dispatch: Dispatch, version: string): Command {
   const providerCheck = () =>
     new Option('-p, --provider <provider>', 'the provider the lab is expected on; refused when the lab is up on another one').choices(['auto', 'netns', 'vagrant', 'ssh']);
   const libvirtOption = () =>
-    new Option('--libvirt <mode>', 'vagrant provider: "local" runs a libvirtd of the lab\'s own in a namespace, with QEMU under emulation and the box of scripts/build-box.sh (env OVERLAB_LIBVIRT)').choices(['local']);
+    new Option(
+      '--libvirt <mode>',
+      'vagrant provider: "local" runs a libvirtd of the lab\'s own in a namespace, with QEMU under emulation and the box of scripts/build-box.sh; qemu+ssh://USER@SERVER/system puts the VMs on that server\'s libvirt, reached over SSH (env OVERLAB_LIBVIRT)',
+    );
   const action =
     (name: CommandName) =>
     async (...args: unknown[]) => {

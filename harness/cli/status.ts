@@ -21,6 +21,7 @@ export async function statusCommand(ref: string | undefined, opts: GlobalOptions
     return 0;
   }
   say(`lab ${s.lab} (${s.file}): ${s.phase}${s.provider ? `, provider ${s.provider}` : ''}, mode ${s.mode}`);
+  if (s.where) say(s.where);
   if (s.kv) say(`kv store: ${s.kv.type} at ${s.kv.clusterStore}${s.kv.note ? ` (${s.kv.note})` : ''}`);
   for (const n of s.notes) say(`note: ${n}`);
   for (const f of s.faults) say(`fault: ${describeFault(f)} since ${f.since} (\`overlab fault heal\` undoes it)`);

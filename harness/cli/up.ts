@@ -4,7 +4,7 @@ import { checkAccessFirst } from '../lifecycle/access.ts';
 import { openLabPlan } from '../lifecycle/lab.ts';
 import { prepareUp } from '../lifecycle/prepare-up.ts';
 import { describeUp } from '../lifecycle/describe.ts';
-import { LOCAL_PROVIDER, parseLibvirtMode, providerById, providerImpliedBy, resolveProvider, type ProviderOptions } from '../providers/index.ts';
+import { LOCAL_PROVIDER, parseLibvirtDriver, parseLibvirtMode, providerById, providerImpliedBy, resolveProvider, type ProviderOptions } from '../providers/index.ts';
 import type { LabEvent } from '../events.ts';
 import { UsageError } from '../errors.ts';
 import { shellJoin } from '../quote.ts';
@@ -93,7 +93,9 @@ export function providerChoice(
 ): { provider?: string; providerOptions: ProviderOptions } {
   const libvirt = parseLibvirtMode(opts.libvirt ?? env['OVERLAB_LIBVIRT']);
   const hostKeys: ProviderOptions = opts.acceptNewHostKeys ? { acceptNewHostKeys: true } : {};
-  const providerOptions: ProviderOptions = libvirt ? { libvirt, ...hostKeys } : hostKeys;
+  // The driver matters on a server's libvirt only (the local one always emulates).
+  const driver = libvirt && libvirt !== 'local' ? parseLibvirtDriver(env['OVERLAB_LIBVIRT_DRIVER']) : undefined;
+  const providerOptions: ProviderOptions = libvirt ? { libvirt, ...(driver ? { libvirtDriver: driver } : {}), ...hostKeys } : hostKeys;
   const provider = providerImpliedBy(providerOptions, opts.provider);
   return { ...(provider ? { provider } : {}), providerOptions };
 }

@@ -18,6 +18,8 @@ export interface LabStatus {
   file: string;
   phase: LabState['phase'] | 'down';
   provider: string | undefined;
+  /** Where the provider runs the hosts, when it says more than its name (the VMs' libvirt). */
+  where?: string;
   mode: Plan['mode'];
   kv: { type: string; clusterStore: string; note?: string } | undefined;
   /** What `up` noted (fallbacks, warnings), also in .overlab/<lab>/logs/overlab.log. */
@@ -29,6 +31,14 @@ export interface LabStatus {
   faults: FaultRecord[];
   /** Where `up` spent its time (each task per host, a provider's phases within), as recorded. */
   timings: UpTiming[];
+}
+
+/** The VMs' libvirt, as the lab state records it: the lab's own, or a server's. */
+export function libvirtWhere(state: LabState): string | undefined {
+  const r = state.resources['libvirt'] as { mode?: string; namespace?: string; uri?: string; driver?: string } | undefined;
+  if (r?.mode === 'local') return `VMs on a libvirt of the lab's own (namespace ${r.namespace}), QEMU emulation`;
+  if (r?.mode === 'remote') return `VMs on the libvirt server ${r.uri}, ${r.driver === 'kvm' ? 'KVM' : 'QEMU emulation'}`;
+  return undefined;
 }
 
 /** How long `status` waits for a host or an engine before it shows it as unreachable. */
@@ -44,6 +54,7 @@ export async function labStatus(plan: Plan, signal: AbortSignal, options: { prov
     file: plan.file,
     phase: state?.phase ?? 'down',
     provider: state?.provider,
+    ...(state && libvirtWhere(state) ? { where: libvirtWhere(state)! } : {}),
     mode: plan.mode,
     kv: state?.kv ? { type: state.kv.type, clusterStore: state.kv.clusterStore, ...(state.kv.announced ? { note: state.kv.announced } : {}) } : undefined,
     notes: state?.notes ?? [],

@@ -6,27 +6,40 @@ import type { ProviderId, ProviderName } from '../lab/types.ts';
 import type { LabContext } from '../state/lab-context.ts';
 import type { Provider } from './provider.ts';
 import type { LibvirtMode } from './vagrant/local-libvirt.ts';
+import type { LibvirtDriver } from './vagrant/remote-libvirt-settings.ts';
+import { parseRemoteLibvirtUri } from './vagrant/remote-libvirt-settings.ts';
 import { setupScript } from '../system/package-root.ts';
-
-export const LIBVIRT_MODES: readonly LibvirtMode[] = ['local'];
 
 /** Choices that shape a provider for one `up`; a lab that is up records what it got in its state. */
 export interface ProviderOptions {
-  /** vagrant: `local` brings up a libvirtd of the lab's own in a namespace (`--libvirt local`). */
+  /**
+   * vagrant: `local` brings up a libvirtd of the lab's own in a namespace (`--libvirt local`); a
+   * `qemu+ssh://` URI puts the VMs on that server's libvirt.
+   */
   libvirt?: LibvirtMode;
+  /** vagrant on a server's libvirt: `qemu` (emulation) even where the server has KVM (OVERLAB_LIBVIRT_DRIVER). */
+  libvirtDriver?: LibvirtDriver;
   /** ssh: trust machines no known_hosts lists yet, recording their keys in the lab's known_hosts (`--accept-new-host-keys`). */
   acceptNewHostKeys?: boolean;
 }
 
-/** `--libvirt` (or OVERLAB_LIBVIRT) checked: a mode overlab knows, or none. */
+/** `--libvirt` (or OVERLAB_LIBVIRT) checked: `local`, a server's qemu+ssh:// URI, or none. */
 export function parseLibvirtMode(value: string | undefined): LibvirtMode | undefined {
   if (value === undefined || value === '') return undefined;
-  if (!(LIBVIRT_MODES as readonly string[]).includes(value)) throw new UsageError(`--libvirt must be one of ${LIBVIRT_MODES.join(', ')}; got "${value}"`);
+  if (value === 'local') return value;
+  parseRemoteLibvirtUri(value);
   return value as LibvirtMode;
 }
 
+/** OVERLAB_LIBVIRT_DRIVER checked: `kvm`, `qemu`, or none (then KVM where the server has it). */
+export function parseLibvirtDriver(value: string | undefined): LibvirtDriver | undefined {
+  if (value === undefined || value === '') return undefined;
+  if (value !== 'kvm' && value !== 'qemu') throw new UsageError(`OVERLAB_LIBVIRT_DRIVER must be kvm or qemu; got ${JSON.stringify(value)}`);
+  return value;
+}
+
 /** The provider each provider option belongs to: a lab-owned libvirt (`--libvirt`) is the vagrant provider's. */
-export const OPTION_PROVIDERS: { readonly [K in keyof ProviderOptions]?: ProviderId } = { libvirt: 'vagrant' };
+export const OPTION_PROVIDERS: { readonly [K in keyof ProviderOptions]?: ProviderId } = { libvirt: 'vagrant', libvirtDriver: 'vagrant' };
 
 /**
  * The provider an `up` asks for, given its options: an option that belongs to one provider
@@ -52,7 +65,12 @@ export const LOCAL_PROVIDER: ProviderId = 'netns';
 
 const FACTORIES: Record<ProviderId, (options: ProviderOptions) => Promise<Provider>> = {
   netns: async () => new (await import('./netns/netns-provider.ts')).NetnsProvider(),
-  vagrant: async (options) => new (await import('./vagrant/vagrant-provider.ts')).VagrantProvider(options.libvirt ? { libvirt: options.libvirt } : {}),
+  vagrant: async (options) =>
+    new (await import('./vagrant/vagrant-provider.ts')).VagrantProvider({
+      ...(options.libvirt ? { libvirt: options.libvirt } : {}),
+      ...(options.libvirtDriver ? { libvirtDriver: options.libvirtDriver } : {}),
+      ...(options.acceptNewHostKeys ? { acceptNewHostKeys: true } : {}),
+    }),
   ssh: async (options) => new (await import('./ssh/ssh-provider.ts')).SshProvider(options.acceptNewHostKeys ? { acceptNewHostKeys: true } : {}),
 };
 

@@ -23,7 +23,8 @@ export interface LibvirtVagrantSettings {
   managementNetworkAddress: string;
   /** The private network's libvirt name (`libvirt__network_name`). */
   privateNetworkName: string;
-  driver: 'qemu';
+  /** `qemu`: software emulation (the local libvirt); `kvm` where a server has it. */
+  driver: 'qemu' | 'kvm';
   /** The kernel command line (replaces the box's): the box boots its kernel directly. */
   cmdLine: string;
   graphicsType: 'none';
@@ -43,6 +44,12 @@ export interface LibvirtVagrantSettings {
    * that Vagrant does not detect it by probing commands over SSH (minutes under emulation).
    */
   firstBoot?: { publicKey: string; privateKeyPath: string; guest: 'debian' };
+  /**
+   * A libvirt on a server (`--libvirt qemu+ssh://...`): its URI, the ProxyCommand that reaches
+   * the VMs through it, and the box's kernel and initrd as paths on the server (volumes the lab
+   * uploaded), instead of the box's own files on this machine.
+   */
+  server?: { uri: string; proxyCommand: string; kernel: string; initrd: string };
 }
 
 /** What a kernel command line word of the first-boot configuration may hold (no space, no quote). */
@@ -114,9 +121,17 @@ function renderHost(lab: string, host: HostPlan, net: { netmask: string | undefi
   ];
 }
 
-/** The lab-owned libvirt's provider settings (the box's own Vagrantfile gives kernel, initrd, cmd_line). */
+/** The lab-owned libvirt's provider settings (the box's own Vagrantfile gives kernel, initrd, cmd_line; a server's volumes replace them). */
 function renderLibvirtSettings(l: LibvirtVagrantSettings, cmdLine: string): string[] {
   return [
+    ...(l.server
+      ? [
+          `lv.uri = ${rubyString(l.server.uri)}`,
+          `lv.proxy_command = ${rubyString(l.server.proxyCommand)}`,
+          `lv.kernel = ${rubyString(l.server.kernel)}`,
+          `lv.initrd = ${rubyString(l.server.initrd)}`,
+        ]
+      : []),
     `lv.default_prefix = ${rubyString(l.defaultPrefix)}`,
     `lv.management_network_name = ${rubyString(l.managementNetworkName)}`,
     `lv.management_network_address = ${rubyString(l.managementNetworkAddress)}`,

@@ -5,6 +5,7 @@
 // runtime folder; pids are pids. Records of providers are open objects: a key that is not
 // known here is kept and never used as one of these.
 // What each host records is checked in check-host-state.ts, in the scope of check-scope.ts.
+import { parseRemoteLibvirtUri } from '../lab/libvirt-uri.ts';
 import { dirname, isAbsolute, normalize, relative, resolve } from 'node:path';
 import { KV_TYPES, type ProviderId } from '../lab/types.ts';
 import { labPrefix } from '../system/namespaces.ts';
@@ -153,16 +154,30 @@ function labResources(r: Obj, p: string, scope: Scope): void {
   }, { pattern: NAME, what: 'a host name' }));
 }
 
-/** The lab's own libvirt (vagrant --libvirt local): its daemons' pids are stopped on down. */
+/**
+ * The lab's libvirt: its own (vagrant --libvirt local), whose daemons' pids are stopped on down;
+ * or a server's (--libvirt qemu+ssh://...), whose URI down connects to.
+ */
 function libvirtRecord(r: Obj, p: string, scope: Scope): void {
-  req(r, p, 'mode', oneOf(['local'] as const));
-  req(r, p, 'namespace', labNamespace(scope));
+  const mode = req(r, p, 'mode', oneOf(['local', 'remote'] as const));
   req(r, p, 'prefix', (v, q) => (v === labPrefix(scope.lab) ? v : notA(q, v, `lab ${scope.lab}'s prefix ${shown(labPrefix(scope.lab))}`)));
   // The box's name selects the volumes down removes: a box name, or empty for a sweep.
   req(r, p, 'box', (v, q) => (v === '' ? '' : matches(BOX, 'a box name (NAME or OWNER/NAME)')(v, q)));
+  opt(r, p, 'boxVolumesBefore', list(matches(/^[A-Za-z0-9][A-Za-z0-9._+-]{0,254}$/, 'a volume name')));
+  if (mode === 'remote') {
+    req(r, p, 'uri', (v, q) => {
+      try {
+        return parseRemoteLibvirtUri(str(v, q)).uri;
+      } catch (e) {
+        return notA(q, v, `a server's libvirt URI (${(e as Error).message})`);
+      }
+    });
+    req(r, p, 'driver', oneOf(['kvm', 'qemu'] as const));
+    return;
+  }
+  req(r, p, 'namespace', labNamespace(scope));
   req(r, p, 'pids', dict(pid, { pattern: /^[a-z][a-z0-9_-]{0,63}$/, what: 'a daemon name' }));
   opt(r, p, 'starts', dict(processStart, { pattern: /^[a-z][a-z0-9_-]{0,63}$/, what: 'a daemon name' }));
-  opt(r, p, 'boxVolumesBefore', list(matches(/^[A-Za-z0-9][A-Za-z0-9._+-]{0,254}$/, 'a volume name')));
   opt(r, p, 'createdPool', bool);
 }
 

@@ -134,6 +134,10 @@ describe('state files read back', () => {
     };
     write(vagrant);
     expect(store().read()).to.deep.equal(vagrant);
+    // VMs on a server's libvirt: its URI, whose ssh command down runs from the lab's folder.
+    const server = { ...vagrant, resources: { ...vagrant.resources, libvirt: { mode: 'remote', uri: 'qemu+ssh://root@kvm-box/system?keyfile=/root/.ssh/lab', prefix: 'ovl.demo.', box: 'overlab/debian12-x', driver: 'kvm', boxVolumesBefore: [] } } };
+    write(server);
+    expect(store().read()).to.deep.equal(server);
   });
 
   it('keeps older state files readable: no mode (taken as kv), no start times, no host key policy', () => {
@@ -158,6 +162,8 @@ describe('state files read back', () => {
     ['a holder pid that is a command', (s) => (s.hosts.d0.resources.holderPid = '1; rm -rf /'), '/hosts/d0/resources/holderPid', /is "1; rm -rf \/", not a pid/],
     ['a negative service pid (a process group)', (s) => (s.hosts.d0.resources.services.dockerd.pid = -1), '/hosts/d0/resources/services/dockerd/pid', /is -1, not a pid/],
     ['pid 1 (init)', (s) => (s.hosts.d0.resources.holderPid = 1), '/hosts/d0/resources/holderPid', /is 1, not a pid/],
+    ["a server's libvirt URI that turns the host key check off", (s) => (s.resources.libvirt = { mode: 'remote', uri: 'qemu+ssh://root@kvm-box/system?no_verify=1', prefix: 'ovl.demo.', box: '', driver: 'kvm' }), '/resources/libvirt/uri', /not a server's libvirt URI \(.*no_verify is not taken/],
+    ["a server's libvirt URI whose ssh runs a command of the state's", (s) => (s.resources.libvirt = { mode: 'remote', uri: 'qemu+ssh://root@kvm-box/system?command=/tmp/x', prefix: 'ovl.demo.', box: '', driver: 'kvm' }), '/resources/libvirt/uri', /command is not taken/],
     ['a libvirt daemon pid that is not whole', (s) => (s.resources.libvirt = { mode: 'local', namespace: 'ovl.demo._libvirt', prefix: 'ovl.demo.', box: '', pids: { libvirtd: 30.5 } }), '/resources/libvirt/pids/libvirtd', /not a pid/],
     ['a service log outside the lab folder', (s) => (s.hosts.d0.resources.services.dockerd.log = '/etc/shadow'), '/hosts/d0/resources/services/dockerd/log', /is "\/etc\/shadow", outside the lab's state folder/],
     ['a runtime folder that climbs out with ..', (s) => (s.resources.runtimeDir = '/run/overlab/demo/../../../etc'), '/resources/runtimeDir', /not an absolute path \(nothing to resolve/],

@@ -1,4 +1,6 @@
 // The local box (scripts/build-box.sh) and its volumes in libvirt's default pool.
+import { homedir } from 'node:os';
+import { join } from 'node:path';
 import { execa } from 'execa';
 import { PrerequisiteError } from '../../errors.ts';
 import { packagePath } from '../../system/package-root.ts';
@@ -10,6 +12,11 @@ import { packagePath } from '../../system/package-root.ts';
  */
 export function boxVolumePrefix(box: string): string {
   return `${box.replaceAll('/', '-VAGRANTSLASH-')}_vagrant_box_image_`;
+}
+
+/** A file of the added local box (version 0, libvirt), in Vagrant's home (VAGRANT_HOME or ~/.vagrant.d). */
+export function boxFile(box: string, name: string, env: NodeJS.ProcessEnv = process.env): string {
+  return join(env['VAGRANT_HOME'] || join(homedir(), '.vagrant.d'), 'boxes', box.replaceAll('/', '-VAGRANTSLASH-'), '0', 'libvirt', name);
 }
 
 /** The box's volumes in a folder listing. */

@@ -4,7 +4,7 @@ import { spawn } from 'node:child_process';
 import { closeSync, existsSync, mkdirSync, openSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { execa } from 'execa';
-import { CommandFailedError, PrerequisiteError } from '../../errors.ts';
+import { PrerequisiteError } from '../../errors.ts';
 import { FatalProbeError, waitFor } from '../../wait.ts';
 import { listDir } from '../../system/files.ts';
 import { inNamespace, NETNS_DIR } from '../../system/namespaces.ts';
@@ -12,6 +12,7 @@ import { isSameProcess, processRef, recordedProcess, type ProcessRef } from '../
 import type { LabContext } from '../../state/lab-context.ts';
 import { DEFAULT_POOL_DIR, DEFAULT_POOL_XML, LIBVIRT_SOCKET, LIBVIRT_URI, libvirtNamespace, libvirtPrefix, type LocalLibvirtRecord } from './libvirt-settings.ts';
 import { boxVolumes } from './libvirt-box.ts';
+import { virsh, type LibvirtConnection, type VirshResult } from './virsh.ts';
 
 const DAEMONS = ['virtlogd', 'libvirtd'] as const;
 
@@ -37,7 +38,7 @@ export function daemonArgv(ns: string, daemon: 'virtlogd' | 'libvirtd', qemuConf
 }
 
 /** The lab's libvirt daemons in their namespace: started, recorded, asked (virsh). */
-export class LibvirtDaemons {
+export class LibvirtDaemons implements LibvirtConnection {
   readonly namespace: string;
   readonly prefix: string;
 
@@ -72,13 +73,12 @@ export class LibvirtDaemons {
     return inNamespace(this.namespace, argv);
   }
 
-  async virsh(args: readonly string[], options: { reject?: boolean } = {}): Promise<{ exitCode: number; stdout: string; all: string }> {
-    const r = await execa('virsh', ['-c', LIBVIRT_URI, ...args], { reject: false, all: true, stdin: 'ignore' });
-    const out = { exitCode: r.exitCode ?? -1, stdout: String(r.stdout), all: String(r.all ?? '') };
-    if (options.reject !== false && out.exitCode !== 0) {
-      throw new CommandFailedError({ command: `virsh -c ${LIBVIRT_URI} ${args.join(' ')}`, exitCode: out.exitCode, output: out.all });
-    }
-    return out;
+  virsh(args: readonly string[], options: { reject?: boolean } = {}): Promise<VirshResult> {
+    return virsh(LIBVIRT_URI, args, options);
+  }
+
+  boxRecord(): LocalLibvirtRecord | undefined {
+    return LibvirtDaemons.recorded(this.ctx);
   }
 
   private running(): Record<string, number> {

@@ -1,7 +1,7 @@
-// What the lab's libvirt holds under the lab's prefix (domains, networks, volumes, the box's
-// volumes the lab uploaded), and their removal through its libvirtd.
-import { LibvirtDaemons } from './libvirt-daemons.ts';
+// What a libvirt holds of a lab, under the lab's prefix (domains, networks, volumes, the box's
+// volumes the lab uploaded), and their removal: the lab's local libvirtd, or a server's.
 import { boxVolumes } from './libvirt-box.ts';
+import type { LibvirtConnection } from './virsh.ts';
 
 /** The lab's objects in libvirt, by kind (volumes as `pool/name`), and every pool. */
 export interface LibvirtInventory {
@@ -11,14 +11,14 @@ export interface LibvirtInventory {
   pools: string[];
 }
 
-async function names(libvirt: LibvirtDaemons, args: string[]): Promise<string[]> {
+async function names(libvirt: LibvirtConnection, args: string[]): Promise<string[]> {
   const r = await libvirt.virsh(args, { reject: false });
   return r.exitCode === 0 ? r.stdout.split('\n').map((l) => l.trim()).filter(Boolean) : [];
 }
 
 /** What libvirt holds with the lab's prefix (for down, and for the tests that check nothing is left). */
-export async function libvirtInventory(libvirt: LibvirtDaemons): Promise<LibvirtInventory> {
-  const record = LibvirtDaemons.recorded(libvirt.ctx);
+export async function libvirtInventory(libvirt: LibvirtConnection): Promise<LibvirtInventory> {
+  const record = libvirt.boxRecord();
   const mine = (n: string) => n.startsWith(libvirt.prefix);
   const uploaded = (n: string) => record !== undefined && boxVolumes(record.box, [n]).length === 1 && !(record.boxVolumesBefore ?? []).includes(n);
   const pools = await names(libvirt, ['pool-list', '--all', '--name']);
@@ -39,7 +39,7 @@ export async function libvirtInventory(libvirt: LibvirtDaemons): Promise<Libvirt
 }
 
 /** Destroys and undefines the domains, deletes the volumes, removes the networks; what went, as `kind name`. */
-export async function removeLibvirtObjects(libvirt: LibvirtDaemons, inv: Omit<LibvirtInventory, 'pools'>): Promise<string[]> {
+export async function removeLibvirtObjects(libvirt: LibvirtConnection, inv: Omit<LibvirtInventory, 'pools'>): Promise<string[]> {
   const removed: string[] = [];
   for (const d of inv.domains) {
     await libvirt.virsh(['destroy', d], { reject: false });

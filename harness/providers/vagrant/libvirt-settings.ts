@@ -10,8 +10,11 @@ import type { SshAddress } from '../../host.ts';
 import type { LibvirtVagrantSettings } from '../../render/vagrantfile.ts';
 import { setupScript } from '../../system/package-root.ts';
 
-/** `--libvirt local` (or OVERLAB_LIBVIRT=local): libvirt in the lab's namespace. */
-export type LibvirtMode = 'local';
+/**
+ * `--libvirt` (or OVERLAB_LIBVIRT): `local`, a libvirt of the lab's own in its namespace; or a
+ * server's libvirt, `qemu+ssh://[USER@]SERVER[:PORT]/system` (./remote-libvirt.ts).
+ */
+export type LibvirtMode = 'local' | `qemu+ssh://${string}`;
 
 /** Memory and CPUs of every guest under emulation: a Debian guest with these boots to SSH in about 35 s. */
 export const LOCAL_GUEST = { memory: 768, cpus: 1 } as const;
@@ -88,14 +91,15 @@ export function guestKeyPath(stateDir: string): string {
 }
 
 /**
- * The plan as the local box runs it: every host on the box, with the memory and CPUs that
- * boot under emulation, and the engine the box already carries (docker.io 20.10; etcd too).
+ * The plan as the local box runs it: every host on the box, with the engine the box already
+ * carries (docker.io 20.10; etcd too), and under emulation (`emulated`, the default) the memory
+ * and CPUs that boot there; with KVM (a server's), the plan's own.
  */
-export function localLibvirtPlan(plan: Plan, boxName: string): Plan {
+export function localLibvirtPlan(plan: Plan, boxName: string, emulated = true): Plan {
   return {
     ...plan,
     engine: { ...plan.engine, install: 'preinstalled' },
-    hosts: plan.hosts.map((h) => ({ ...h, box: boxName, memory: LOCAL_GUEST.memory, cpus: LOCAL_GUEST.cpus })),
+    hosts: plan.hosts.map((h) => ({ ...h, box: boxName, ...(emulated ? { memory: LOCAL_GUEST.memory, cpus: LOCAL_GUEST.cpus } : {}) })),
   };
 }
 
@@ -106,7 +110,7 @@ export function proxiedEndpoint<T extends SshAddress>(ns: string, endpoint: T): 
 
 /** What the lab state keeps of the local libvirt (resources.libvirt), recorded before each is made. */
 export interface LocalLibvirtRecord {
-  mode: LibvirtMode;
+  mode: 'local';
   namespace: string;
   prefix: string;
   box: string;

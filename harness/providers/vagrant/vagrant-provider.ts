@@ -6,8 +6,9 @@
 // (recorded in .overlab/<lab>/known_hosts), and checked against that record afterwards.
 // `down` is `vagrant destroy -f`. With `libvirt: 'local'` the lab brings its own libvirt in a
 // namespace (./local-libvirt.ts) and the locally built box, and an engine tree reaches its VMs
-// as a disk (./libvirt-folders.ts). Which hypervisor Vagrant uses is ./hypervisor.ts; running
-// `vagrant` itself, ./vagrant-cli.ts.
+// as a disk (./libvirt-folders.ts); with a `qemu+ssh://` URI the VMs are on that server's
+// libvirt, reached through it (./remote-libvirt.ts), on the same box. Which hypervisor Vagrant
+// uses is ./hypervisor.ts; running `vagrant` itself, ./vagrant-cli.ts.
 import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -28,6 +29,9 @@ import { machineStates, type MachineState } from './machine-readable.ts';
 import { guestKeyPath, LOCAL_GUEST, LocalLibvirt, localBox, localLibvirtPlan, localLibvirtSettings, localLibvirtUnusableReason, proxiedEndpoint, libvirtNamespace, daemonArgv, type LibvirtMode } from './local-libvirt.ts';
 import { sweepLocalLibvirt } from './libvirt-sweep.ts';
 import { folderDisks, type FolderImages } from './libvirt-folders.ts';
+import { RemoteLibvirt } from './remote-libvirt.ts';
+import { describeServerUpload, parseRemoteLibvirtUri, remoteLibvirtSettings, type LibvirtDriver } from './remote-libvirt-settings.ts';
+import type { LibvirtVagrantSettings } from '../../render/vagrantfile.ts';
 import { runVagrant } from './vagrant-cli.ts';
 import { vagrantPhases, type TimedLine } from './phases.ts';
 import { ensureKeyPair } from '../../system/ssh-keys.ts';
@@ -47,8 +51,20 @@ export interface VagrantProviderOptions {
   hypervisor?: string;
   /** Deadline for connecting to each machine over SSH after `vagrant up` (default 60 s). */
   connectDeadlineMs?: number;
-  /** `local`: a libvirtd of the lab's own in a namespace, QEMU under emulation, the local box. */
+  /** `local`: a libvirtd of the lab's own in a namespace, QEMU under emulation, the local box; a `qemu+ssh://` URI: a server's libvirt, the same box. */
   libvirt?: LibvirtMode;
+  /** On a server's libvirt: `qemu` (emulation) even where the server has KVM. */
+  libvirtDriver?: LibvirtDriver;
+  /** On a server's libvirt: trust the server's first host key, recorded in the lab's state (`--accept-new-host-keys`). */
+  acceptNewHostKeys?: boolean;
+}
+
+/** The box a lab's VMs run and whether they are emulated, from the lab's libvirt record (local or a server's). */
+function recordedGuests(ctx: LabContext): { box: string; emulated: boolean } | undefined {
+  const local = LocalLibvirt.recorded(ctx);
+  if (local) return { box: local.box, emulated: true };
+  const remote = RemoteLibvirt.recorded(ctx);
+  return remote ? { box: remote.box, emulated: remote.driver === 'qemu' } : undefined;
 }
 
 export class VagrantProvider implements Provider {
@@ -66,22 +82,33 @@ export class VagrantProvider implements Provider {
 
   constructor(private readonly options: VagrantProviderOptions = {}) {}
 
-  /** The guests' memory as the Vagrantfile asks for it (the local libvirt's fixed size under emulation). */
-  estimateMemoryMiB(plan: Plan, local = this.options.libvirt === 'local'): number {
-    return plan.hosts.reduce((sum, h) => sum + (local ? LOCAL_GUEST.memory : h.memory), 0);
+  /** The guests' memory on this machine as the Vagrantfile asks for it (the local libvirt's fixed size under emulation; none on a server). */
+  estimateMemoryMiB(plan: Plan, where: 'local' | 'server' | 'hypervisor' = this.where()): number {
+    if (where === 'server') return 0;
+    return plan.hosts.reduce((sum, h) => sum + (where === 'local' ? LOCAL_GUEST.memory : h.memory), 0);
   }
 
-  /** What the lab's VMs were given, as recorded: a guest's memory is taken whole by its hypervisor. */
+  /** What the lab's VMs were given here, as recorded: a guest's memory is taken whole by its hypervisor. */
   async memoryInUseMiB(_lab: string, ctx: LabContext): Promise<number | undefined> {
     const plan = ctx.store.readPlan();
-    return plan ? this.estimateMemoryMiB(plan, LocalLibvirt.recorded(ctx) !== undefined) : undefined;
+    if (!plan) return undefined;
+    return this.estimateMemoryMiB(plan, LocalLibvirt.recorded(ctx) ? 'local' : RemoteLibvirt.recorded(ctx) ? 'server' : 'hypervisor');
+  }
+
+  /** Where the VMs run: the lab's own libvirt, a server's, or this machine's hypervisor. */
+  private where(): 'local' | 'server' | 'hypervisor' {
+    const l = this.options.libvirt;
+    return l === 'local' ? 'local' : l ? 'server' : 'hypervisor';
   }
 
   async unusableReason(): Promise<string | undefined> {
     if (!findProgram('vagrant')) return `vagrant is not installed (not found on PATH): run \`sudo ${setupScript()}\` or install it from vagrantup.com`;
-    if (this.options.libvirt === 'local') {
+    if (this.options.libvirt) {
       if (!vagrantLibvirtInstalled(homedir())) return `the vagrant-libvirt plugin is not installed: apt-get install --no-install-recommends vagrant-libvirt; or run ${setupScript()} --with-libvirt, which installs all the local libvirt needs`;
-      return localLibvirtUnusableReason();
+      if (this.options.libvirt === 'local') return localLibvirtUnusableReason();
+      const missing = [['virsh', 'libvirt-clients'], ['ssh', 'openssh-client']].filter(([bin]) => !findProgram(bin!));
+      if (missing.length) return `a server's libvirt needs ${missing.map(([b]) => b).join(', ')} here: apt-get install --no-install-recommends ${missing.map(([, p]) => p).join(' ')}`;
+      return undefined;
     }
     if (this.options.hypervisor) return undefined;
     const found = detectHypervisor();
@@ -89,7 +116,7 @@ export class VagrantProvider implements Provider {
   }
 
   private hypervisor(): string {
-    if (this.options.libvirt === 'local') return 'libvirt';
+    if (this.options.libvirt) return 'libvirt';
     if (this.options.hypervisor) return this.options.hypervisor;
     const found = detectHypervisor();
     if ('reason' in found) throw new PrerequisiteError(`the vagrant provider cannot run here: ${found.reason}`, { hint: 'Install VirtualBox, or vagrant-libvirt with libvirtd, or use --provider netns.' });
@@ -139,22 +166,21 @@ export class VagrantProvider implements Provider {
   async createHosts(plan: Plan, ctx: LabContext): Promise<HostAccess[]> {
     const hypervisor = this.hypervisor();
     const dir = ctx.store.dir;
-    const box = this.options.libvirt === 'local' ? await localBox() : undefined;
+    const box = this.options.libvirt ? await localBox() : undefined;
     ctx.store.update((s) => {
       s.resources = { ...s.resources, kind: 'vagrant', vagrantDir: dir, hypervisor };
       for (const h of plan.hosts) s.hosts[h.name] = { name: h.name, address: h.address, role: h.role, resources: { machine: h.name } };
     });
     mkdirSync(dir, { recursive: true });
     if (box !== undefined) {
-      const local = new LocalLibvirt(plan.lab, ctx);
-      await local.start(box);
       // Vagrant knows no machine of the lab here yet: whatever libvirt holds under its names is left over.
-      if (!existsSync(join(dir, '.vagrant'))) await local.removeLeftovers();
+      const fresh = !existsSync(join(dir, '.vagrant'));
       // The lab's own login key, handed to the box on its kernel command line: no key insertion over SSH.
       const privateKeyPath = guestKeyPath(dir);
       mkdirSync(dirname(privateKeyPath), { recursive: true, mode: 0o700 });
-      const publicKey = await ensureKeyPair(privateKeyPath, `overlab-${plan.lab}`, ctx.signal);
-      writeFileSync(join(dir, 'Vagrantfile'), renderVagrantfile(localLibvirtPlan(plan, box), { libvirt: localLibvirtSettings(plan.lab, { publicKey, privateKeyPath, guest: 'debian' }) }));
+      const firstBoot = { publicKey: await ensureKeyPair(privateKeyPath, `overlab-${plan.lab}`, ctx.signal), privateKeyPath, guest: 'debian' as const };
+      const settings = await this.libvirtSettings(plan, ctx, box, fresh, firstBoot);
+      writeFileSync(join(dir, 'Vagrantfile'), renderVagrantfile(localLibvirtPlan(plan, box, settings.driver === 'qemu'), { libvirt: settings }));
     } else {
       writeFileSync(join(dir, 'Vagrantfile'), renderVagrantfile(plan));
     }
@@ -196,6 +222,21 @@ export class VagrantProvider implements Provider {
     return connectSshHosts(specs, ctx, this.connectOptions(plan, ctx));
   }
 
+  /** The lab's libvirt made ready for `vagrant up` (its own daemons, or a server's with the box's kernel uploaded), and the Vagrantfile's settings for it. */
+  private async libvirtSettings(plan: Plan, ctx: LabContext, box: string, fresh: boolean, firstBoot: NonNullable<LibvirtVagrantSettings['firstBoot']>): Promise<LibvirtVagrantSettings> {
+    const mode = this.options.libvirt;
+    if (mode === 'local') {
+      const local = new LocalLibvirt(plan.lab, ctx);
+      await local.start(box);
+      if (fresh) await local.removeLeftovers();
+      return localLibvirtSettings(plan.lab, firstBoot);
+    }
+    const remote = new RemoteLibvirt(plan.lab, ctx, parseRemoteLibvirtUri(mode!));
+    const boot = await remote.prepare(box, { acceptNew: this.options.acceptNewHostKeys ?? false, fresh, ...(this.options.libvirtDriver ? { driver: this.options.libvirtDriver } : {}) });
+    ctx.events.emit({ type: 'info', message: `libvirt on ${remote.target.server}: ${boot.driver === 'kvm' ? 'KVM' : 'QEMU emulation (no KVM there)'}` });
+    return remoteLibvirtSettings(plan.lab, { uri: remote.uri, proxyCommand: remote.proxyCommand, ...boot }, firstBoot);
+  }
+
   async connect(plan: Plan, ctx: LabContext): Promise<HostAccess[]> {
     if (!existsSync(join(ctx.store.dir, 'Vagrantfile'))) {
       throw new LabStateError(`lab ${plan.lab} has no Vagrantfile in ${ctx.store.dir}`, { hint: `Run \`overlab down --lab ${plan.lab}\`, then \`overlab up --lab ${plan.lab}\`.` });
@@ -223,8 +264,8 @@ export class VagrantProvider implements Provider {
   }
 
   provision(plan: Plan, host: HostAccess, ctx: LabContext): Promise<string | void> {
-    const local = LocalLibvirt.recorded(ctx);
-    return provisionHost(local ? localLibvirtPlan(plan, local.box) : plan, host, ctx);
+    const guests = recordedGuests(ctx);
+    return provisionHost(guests ? localLibvirtPlan(plan, guests.box, guests.emulated) : plan, host, ctx);
   }
 
   sshArgv(host: HostAccess, _ctx: LabContext, command: string[]): string[] {
@@ -237,7 +278,7 @@ export class VagrantProvider implements Provider {
 
   describe(plan: Plan): HostCommands[] {
     const local = this.options.libvirt === 'local';
-    const found = local ? { hypervisor: 'libvirt' } : this.options.hypervisor ? { hypervisor: this.options.hypervisor } : detectHypervisor();
+    const found = this.options.libvirt ? { hypervisor: 'libvirt' } : this.options.hypervisor ? { hypervisor: this.options.hypervisor } : detectHypervisor();
     const hypervisor = 'hypervisor' in found ? found.hypervisor : 'virtualbox';
     const ns = libvirtNamespace(plan.lab);
     const run = (argv: string[]) => shellJoin(local ? inNamespace(ns, argv) : argv);
@@ -253,6 +294,7 @@ export class VagrantProvider implements Provider {
                 shellJoin(daemonArgv(ns, 'libvirtd', `.overlab/${plan.lab}/qemu.conf`)),
               ]
             : []),
+          ...(this.options.libvirt && !local ? describeServerUpload(plan.lab, parseRemoteLibvirtUri(this.options.libvirt)) : []),
           `# in .overlab/${plan.lab}/, with the Vagrantfile of \`overlab render\``,
           ...upCommands(vagrantUpCalls(hypervisor, plan.hosts.map((h) => h.name)), run),
           run(['vagrant', ...SSH_CONFIG_ARGS]),
@@ -270,7 +312,15 @@ export class VagrantProvider implements Provider {
     const report = emptyDestroyReport();
     const dir = ctx.store.dir;
     const local = LocalLibvirt.recorded(ctx) ? new LocalLibvirt(lab, ctx) : undefined;
-    if (local) {
+    const remote = RemoteLibvirt.of(lab, ctx);
+    if (remote) {
+      // The server must answer: else down fails here, and the state stays for another try.
+      await remote.reach();
+      if (existsSync(join(dir, 'Vagrantfile'))) {
+        await this.vagrant(DESTROY_ARGS, ctx).catch((e: Error) => ctx.events.emit({ type: 'warn', message: `vagrant destroy failed; removing the lab's domains on ${remote.target.server} with virsh: ${e.message.split('\n')[0]}` }));
+      }
+      report.paths.push(...(await remote.teardown()));
+    } else if (local) {
       // vagrant destroy needs the lab's libvirtd; whatever it leaves, teardown removes by prefix.
       try {
         if (existsSync(join(dir, 'Vagrantfile')) && (await local.answering())) await this.vagrant(DESTROY_ARGS, ctx);

@@ -1,91 +1,41 @@
-// The tutorial lab on real VMs: the vagrant provider with a libvirt of the lab's own
-// (`--libvirt local`: libvirtd in a namespace, QEMU under software emulation, the box of
-// scripts/build-box.sh). Three VMs come up, the same acceptance specs as on netns pass, and
-// `down` leaves no domain, volume, network, daemon or namespace of the lab. Slow (minutes):
-// run with `sudo npm run test:vm` (scripts/test-vm.sh), never in the normal suite.
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+// The tutorial lab on real VMs on a libvirt server (`--libvirt qemu+ssh://root@SERVER/system`):
+// the server is a network namespace of this machine reached only over SSH (./libvirt-server.ts),
+// running sshd, libvirtd and QEMU (software emulation: KVM guests hang on this machine). overlab
+// talks to it only through ssh: the box's kernel and initrd are uploaded as volumes, the VMs are
+// reached through the server. Three VMs come up, the same acceptance specs as on netns pass, and
+// `down` leaves no domain, volume, network or QEMU on the server. A first contact without
+// --accept-new-host-keys is refused before anything is made. Slow (minutes): run with
+// `sudo npm run test:vm` (scripts/test-vm.sh), never in the normal suite.
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { expect } from 'chai';
-import { labPrefix, namespacesWithPrefix, processesInNamedNamespaces } from '../../harness/system/namespaces.ts';
-import { DEFAULT_POOL_XML, LIBVIRT_LEFTOVER_DIRS, boxVolumes, libvirtNamespace, libvirtPrefix, type LocalLibvirtRecord } from '../../harness/providers/vagrant/local-libvirt.ts';
+import { libvirtPrefix } from '../../harness/providers/vagrant/local-libvirt.ts';
+import { bootVolumeNames } from '../../harness/providers/vagrant/remote-libvirt-settings.ts';
+import { labPrefix, namespacesWithPrefix } from '../../harness/system/namespaces.ts';
+import { LibvirtServer, SERVER_ADDRESS } from './libvirt-server.ts';
 import { stepTimes, sweepVmLabs, UP_BUDGET, vagrantPhaseTimes } from './support.ts';
 import { Scratch, shippedLab, type TestRun } from '../integration/support/labs.ts';
 
 const LAB = 'vm-tutorial';
 const MINUTE = 60_000;
+const BOX = process.env['OVERLAB_VM_BOX'] ?? 'overlab/none';
+/** Emulation on the server: this machine has /dev/kvm, but KVM guests hang here. */
+const ENV = { OVERLAB_LIBVIRT_DRIVER: 'qemu' };
+const NOTHING = { domains: [], networks: [], volumes: [] };
 
-/** Where libvirt keeps what persists: domain and network definitions, and the default pool's volumes. */
-const DOMAINS_DIR = '/etc/libvirt/qemu';
-const NETWORKS_DIR = '/etc/libvirt/qemu/networks';
-const IMAGES_DIR = '/var/lib/libvirt/images';
-
-function list(dir: string): string[] {
-  try {
-    return readdirSync(dir);
-  } catch {
-    return [];
-  }
-}
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-/** The command name and arguments of every process (for emulators that must be gone). */
-function commands(): { pid: number; comm: string; args: string[] }[] {
-  return list('/proc')
-    .filter((p) => /^\d+$/.test(p))
-    .flatMap((p) => {
-      try {
-        return [{ pid: Number(p), comm: readFileSync(`/proc/${p}/comm`, 'utf8').trim(), args: readFileSync(`/proc/${p}/cmdline`, 'utf8').split('\0') }];
-      } catch {
-        return [];
-      }
-    });
-}
-
-/** QEMU of one of the lab's domains (libvirt names the guest `guest=DOMAIN,...`); other VMs on the machine are not the lab's. */
-function labEmulator(p: { comm: string; args: string[] }, prefix: string): boolean {
-  return p.comm.startsWith('qemu-system') && p.args.some((a) => a.startsWith(`guest=${prefix}`));
-}
-
-/** Everything of the lab's libvirt still on the machine, by the lab's names and recorded pids. */
-function libvirtLeftovers(record: LocalLibvirtRecord | undefined) {
-  const prefix = libvirtPrefix(LAB);
-  const namespaces = namespacesWithPrefix(labPrefix(LAB));
-  return {
-    domains: list(DOMAINS_DIR).filter((f) => f.startsWith(prefix)),
-    networks: list(NETWORKS_DIR).filter((f) => f.startsWith(prefix)),
-    volumes: list(IMAGES_DIR).filter((f) => f.startsWith(prefix) || (record !== undefined && boxVolumes(record.box, [f]).length === 1 && !(record.boxVolumesBefore ?? []).includes(f))),
-    daemons: Object.values(record?.pids ?? {}).filter(alive),
-    emulators: commands().filter((p) => labEmulator(p, prefix)).map((p) => p.pid),
-    files: LIBVIRT_LEFTOVER_DIRS.flatMap((d) => list(d).filter((f) => f.startsWith(prefix))),
-    pools: record?.createdPool && existsSync(DEFAULT_POOL_XML) ? ['default'] : [],
-    namespaces,
-    processes: processesInNamedNamespaces(namespaces),
-  };
-}
-
-const NONE = { domains: [], networks: [], volumes: [], daemons: [], emulators: [], files: [], pools: [], namespaces: [], processes: [] };
-
-describe('tutorial lab on real VMs (vagrant + a libvirt of its own, QEMU emulation)', function () {
+describe('tutorial lab on real VMs on a libvirt server reached over SSH (vagrant + qemu+ssh://, QEMU emulation there)', function () {
   // Made in before(): a suite left out by --grep runs no hook, and must leave no folder behind.
   let scratch: Scratch | undefined;
   let file = '';
   let stateFile = '';
   const times: Record<string, string> = {};
-  let record: LocalLibvirtRecord | undefined;
+  let server: LibvirtServer | undefined;
   let up = false;
-
-  const remember = () => {
-    if (!existsSync(stateFile)) return;
-    const r = (JSON.parse(readFileSync(stateFile, 'utf8')) as { resources: { libvirt?: LocalLibvirtRecord } }).resources.libvirt;
-    if (r) record = { ...r, pids: { ...record?.pids, ...r.pids } };
+  const prefix = libvirtPrefix(LAB);
+  /** What the server holds of the lab, as its administrator sees it. */
+  const onServer = async () => {
+    const { pools: _, ...inv } = await server!.inventory(prefix, BOX);
+    return inv;
   };
 
   const timed = async <T>(name: string, fn: () => Promise<T>): Promise<T> => {
@@ -103,27 +53,38 @@ describe('tutorial lab on real VMs (vagrant + a libvirt of its own, QEMU emulati
     file = scratch.lab(LAB, shippedLab('tutorial.yaml', LAB));
     stateFile = join(scratch.home, LAB, 'state.json');
     if (process.getuid?.() !== 0) this.skip();
-    // What a killed earlier run of a VM spec left (its libvirtd would refuse this lab's).
+    // What a killed earlier run of a VM spec left (a lab's libvirtd would hold the socket the server's needs).
     await sweepVmLabs(scratch);
     expect(namespacesWithPrefix(labPrefix(LAB)), 'no namespace of the lab before the test').to.deep.equal([]);
+    server = new LibvirtServer();
+    await timed('server', () => server!.start(BOX));
   });
 
   after(async function () {
     this.timeout(10 * MINUTE);
-    // Whatever happened above: take the lab down, and say what it took.
-    remember();
+    // Whatever happened above: take the lab down, then the server, and say what it took.
     if (scratch && existsSync(stateFile)) {
       const r = await scratch.run(['down', file], { timeoutMs: 10 * MINUTE });
       if (r.exitCode !== 0) console.error(`down in after() failed:\n${r.all}`);
     }
+    await server?.stop(prefix);
     console.log(`    times: ${JSON.stringify(times)}`);
     scratch?.dispose();
   });
 
-  it('brings three VMs up: KV host and two Docker hosts', async function () {
+  it('refuses a server whose host key nobody vouched for, before making anything there', async function () {
+    this.timeout(5 * MINUTE);
+    const r = await scratch!.run(['up', file, '--libvirt', server!.uri, '--json'], { timeoutMs: 4 * MINUTE, env: ENV });
+    expect(r.exitCode, r.all).to.equal(76);
+    expect(r.all).to.include(`the libvirt server ${SERVER_ADDRESS} presented a host key that neither ~/.ssh/known_hosts nor the lab's record has`);
+    expect(await onServer()).to.deep.equal(NOTHING);
+    const d = await scratch!.run(['down', file], { timeoutMs: 4 * MINUTE });
+    expect(d.exitCode, d.all).to.equal(0);
+  });
+
+  it('brings three VMs up on the server: KV host and two Docker hosts', async function () {
     this.timeout(45 * MINUTE);
-    const r = await timed('up', () => scratch!.run(['up', file, '--provider', 'vagrant', '--libvirt', 'local', '--json'], { timeoutMs: UP_BUDGET }));
-    remember();
+    const r = await timed('up', () => scratch!.run(['up', file, '--libvirt', server!.uri, '--accept-new-host-keys', '--json'], { timeoutMs: UP_BUDGET, env: ENV }));
     const steps = stepTimes(String(r.stdout));
     for (const line of steps) console.log(`      ${line}`);
     for (const line of vagrantPhaseTimes(stateFile)) console.log(`      ${line}`);
@@ -132,9 +93,20 @@ describe('tutorial lab on real VMs (vagrant + a libvirt of its own, QEMU emulati
     up = true;
     // The overlay forwarding check read both engines' tables over SSH (sudo) and found them whole.
     expect(steps.find((l) => l.startsWith('Check the overlay forwarding')), r.all).to.match(/\(2 peers programmed in [\d.]+ s\)$/);
-    expect(record?.namespace).to.equal(libvirtNamespace(LAB));
-    const domains = list(DOMAINS_DIR).filter((f) => f.startsWith(libvirtPrefix(LAB)));
-    expect(domains.sort()).to.deep.equal(['mh-keystore', 'mhs-demo0', 'mhs-demo1'].map((h) => `${libvirtPrefix(LAB)}${h}.xml`));
+    // The first key, recorded in the lab's state: the server's own.
+    expect(readFileSync(join(scratch!.home, LAB, 'server_known_hosts'), 'utf8').trim().split(' ').slice(1)).to.deep.equal(server!.hostKeyLine.split(' ').slice(1));
+    const inv = await onServer();
+    expect(inv.domains.sort()).to.deep.equal(['mh-keystore', 'mhs-demo0', 'mhs-demo1'].map((h) => `${prefix}${h}`));
+    expect(inv.networks.sort()).to.deep.equal([`${prefix}_mgmt`, `${prefix}_net`]);
+    // Each VM boots the kernel and initrd overlab uploaded to the server (the box's own folder is hidden from the server's libvirtd).
+    const boot = bootVolumeNames(LAB);
+    for (const d of inv.domains) {
+      const xml = (await server!.virsh(['dumpxml', d])).stdout;
+      expect(xml).to.match(new RegExp(`<kernel>/var/lib/libvirt/images/${boot.kernel.replaceAll('.', '\\.')}</kernel>`));
+      expect(xml).to.match(new RegExp(`<initrd>/var/lib/libvirt/images/${boot.initrd.replaceAll('.', '\\.')}</initrd>`));
+    }
+    // The emulators run on the server: in its namespace, one per VM.
+    expect(server!.guests()).to.have.length(3);
   });
 
   it('passes the same acceptance specs as netns', async function () {
@@ -169,12 +141,13 @@ describe('tutorial lab on real VMs (vagrant + a libvirt of its own, QEMU emulati
     expect(r.exitCode, r.all).to.equal(0);
   });
 
-  it('down leaves no domain, volume, network, daemon or namespace of the lab', async function () {
+  it('down leaves no domain, volume, network or QEMU of the lab on the server', async function () {
     this.timeout(10 * MINUTE);
-    remember();
     const r = await timed('down', () => scratch!.run(['down', file, '--json'], { timeoutMs: 10 * MINUTE }));
     expect(r.exitCode, r.all).to.equal(0);
     expect(existsSync(stateFile), 'state file').to.equal(false);
-    expect(libvirtLeftovers(record)).to.deep.equal(NONE);
+    // Also the box volume the lab uploaded (the inventory counts the box's volumes not there before).
+    expect(await onServer()).to.deep.equal(NOTHING);
+    expect(server!.guests()).to.deep.equal([]);
   });
 });
