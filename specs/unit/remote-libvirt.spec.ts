@@ -13,6 +13,7 @@ import { loadLab } from '../../harness/lab/load.ts';
 import { planLab } from '../../harness/lab/plan.ts';
 import { parseLibvirtDriver, parseLibvirtMode, providerImpliedBy } from '../../harness/providers/index.ts';
 import { localLibvirtPlan } from '../../harness/providers/vagrant/libvirt-settings.ts';
+import { localBoxName } from '../../harness/providers/vagrant/libvirt-box.ts';
 import {
   bootVolumeNames,
   connectionUri,
@@ -185,6 +186,11 @@ describe('a server\'s libvirt (--libvirt qemu+ssh://...)', () => {
         "virsh -c 'qemu+ssh://kvm-box/system?command=.overlab/demo/libvirt-ssh&no_tty=1' vol-upload --pool default ovl.demo._initrd.img BOX_FOLDER/initrd.img",
       ]);
     });
+  });
+
+  it('names the local box as scripts/build-box.sh does, without running bash (a laptop may have no sha256sum)', async () => {
+    const r = await execa('bash', [`${root}scripts/build-box.sh`, '--name']);
+    expect(localBoxName()).to.equal(r.stdout.trim()).and.match(/^overlab\/debian12-[0-9a-f]{12}$/);
   });
 
   it('is where status says the VMs are, with KVM or emulation', () => {

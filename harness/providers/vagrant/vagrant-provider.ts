@@ -166,7 +166,7 @@ export class VagrantProvider implements Provider {
   async createHosts(plan: Plan, ctx: LabContext): Promise<HostAccess[]> {
     const hypervisor = this.hypervisor();
     const dir = ctx.store.dir;
-    const box = this.options.libvirt ? await localBox() : undefined;
+    const box = this.options.libvirt ? await localBox({ forServer: this.options.libvirt !== 'local' }) : undefined;
     ctx.store.update((s) => {
       s.resources = { ...s.resources, kind: 'vagrant', vagrantDir: dir, hypervisor };
       for (const h of plan.hosts) s.hosts[h.name] = { name: h.name, address: h.address, role: h.role, resources: { machine: h.name } };
@@ -302,7 +302,7 @@ export class VagrantProvider implements Provider {
       },
       ...plan.hosts.map((h) => {
         const ssh: SshEndpoint = { host: 'HOSTNAME', port: 22, username: 'vagrant', privateKeyPath: 'IDENTITYFILE', hostKeys: vagrantHostKeys(labStateDir(plan.lab), true) };
-        return { host: h.name, commands: describeSshHost(local ? localLibvirtPlan(plan, '(local box)') : plan, { name: h.name, address: h.address, role: h.role, ssh }, sshCommandArgv(ssh, ['true'])) };
+        return { host: h.name, commands: describeSshHost(this.options.libvirt ? localLibvirtPlan(plan, '(local box)') : plan, { name: h.name, address: h.address, role: h.role, ssh }, sshCommandArgv(ssh, ['true'])) };
       }),
     ];
   }
