@@ -8,7 +8,7 @@ import { UsageError } from '../../errors.ts';
 import { PLAIN_PATH, type RemoteLibvirtTarget } from '../../lab/libvirt-uri.ts';
 import { shellJoin } from '../../quote.ts';
 import type { LibvirtVagrantSettings } from '../../render/vagrantfile.ts';
-import { GUEST_CMD_LINE, GUEST_BOOT_TIMEOUT_SECONDS, MANAGEMENT_NETWORK_ADDRESS, libvirtPrefix } from './libvirt-settings.ts';
+import { libvirtPrefix, localLibvirtSettings } from './libvirt-settings.ts';
 
 export { parseRemoteLibvirtUri, type RemoteLibvirtTarget } from '../../lab/libvirt-uri.ts';
 
@@ -76,20 +76,10 @@ export function remoteLibvirtSettings(
   remote: { uri: string; proxyCommand: string; kernel: string; initrd: string; driver: LibvirtDriver },
   firstBoot?: LibvirtVagrantSettings['firstBoot'],
 ): LibvirtVagrantSettings {
-  const prefix = libvirtPrefix(lab);
   return {
-    defaultPrefix: prefix,
-    managementNetworkName: `${prefix}_mgmt`,
-    managementNetworkAddress: MANAGEMENT_NETWORK_ADDRESS,
-    privateNetworkName: `${prefix}_net`,
+    ...localLibvirtSettings(lab, firstBoot),
     driver: remote.driver,
-    cmdLine: GUEST_CMD_LINE,
-    graphicsType: 'none',
-    videoType: 'none',
-    diskCache: 'unsafe',
-    bootTimeoutSeconds: GUEST_BOOT_TIMEOUT_SECONDS,
     server: { uri: remote.uri, proxyCommand: remote.proxyCommand, kernel: remote.kernel, initrd: remote.initrd },
-    ...(firstBoot ? { firstBoot } : {}),
   };
 }
 
