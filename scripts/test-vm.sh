@@ -5,7 +5,8 @@
 # user it runs itself again with sudo):
 #   npm run test:vm                 prepare, then run the VM specs
 #   npm run test:vm -- --prepare    prepare only (packages and box), print the box name
-# Never starts the machine's own libvirtd: the tests start one of the lab's own, in a namespace.
+# Never starts the machine's own libvirtd: the tests start one of the lab's own, or a test
+# server's, in a namespace.
 set -euo pipefail
 
 log() { printf 'test-vm: %s\n' "$*" >&2; }
