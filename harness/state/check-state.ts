@@ -173,6 +173,7 @@ function libvirtRecord(r: Obj, p: string, scope: Scope): void {
       }
     });
     req(r, p, 'driver', oneOf(['kvm', 'qemu'] as const));
+    opt(r, p, 'claimed', bool);
     return;
   }
   req(r, p, 'namespace', labNamespace(scope));

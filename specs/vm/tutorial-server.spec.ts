@@ -4,9 +4,10 @@
 // talks to it only through ssh: the box's kernel and initrd are uploaded as volumes, the VMs are
 // reached through the server. Three VMs come up, the same acceptance specs as on netns pass, and
 // `down` leaves no domain, volume, network or QEMU on the server. A first contact without
-// --accept-new-host-keys is refused before anything is made. Slow (minutes): run with
+// --accept-new-host-keys is refused before anything is made, and so is a second lab of the same
+// name (another laptop's state) while the first runs there. Slow (minutes): run with
 // `sudo npm run test:vm` (scripts/test-vm.sh), never in the normal suite.
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { expect } from 'chai';
 import { libvirtPrefix } from '../../harness/providers/vagrant/local-libvirt.ts';
@@ -106,6 +107,20 @@ describe('tutorial lab on real VMs on a libvirt server reached over SSH (vagrant
       expect(xml).to.match(new RegExp(`<initrd>/var/lib/libvirt/images/${boot.initrd.replaceAll('.', '\\.')}</initrd>`));
     }
     // The emulators run on the server: in its namespace, one per VM.
+    expect(server!.guests()).to.have.length(3);
+  });
+
+  it("refuses another laptop's lab of the same name on the server, and that laptop's down leaves the running lab alone", async function () {
+    if (!up) this.skip();
+    this.timeout(5 * MINUTE);
+    const other = { ...ENV, OVERLAB_HOME: join(scratch!.dir, 'other-laptop') };
+    mkdirSync(other.OVERLAB_HOME);
+    const r = await scratch!.run(['up', file, '--libvirt', server!.uri, '--accept-new-host-keys', '--json'], { timeoutMs: 4 * MINUTE, env: other });
+    expect(r.exitCode, r.all).to.equal(73);
+    expect(r.all).to.include(`the libvirt server ${SERVER_ADDRESS} runs machines named as lab ${LAB}'s`);
+    const d = await scratch!.run(['down', file], { timeoutMs: 4 * MINUTE, env: other });
+    expect(d.exitCode, d.all).to.equal(0);
+    expect((await onServer()).domains).to.have.length(3);
     expect(server!.guests()).to.have.length(3);
   });
 

@@ -6,7 +6,7 @@
 // folder). `down` is `vagrant destroy`, then whatever is left under the lab's prefix and the
 // box volume the lab uploaded. Pure parts: ./remote-libvirt-settings.ts.
 import { existsSync, statSync, writeFileSync } from 'node:fs';
-import { HostKeyError, HostUnreachableError, PrerequisiteError } from '../../errors.ts';
+import { HostKeyError, HostUnreachableError, LabStateError, PrerequisiteError } from '../../errors.ts';
 import type { LabContext } from '../../state/lab-context.ts';
 import { userKnownHosts } from '../../remote/host-keys.ts';
 import { NS_PREFIX } from '../../system/namespaces.ts';
@@ -29,6 +29,11 @@ export interface RemoteLibvirtRecord {
   driver: LibvirtDriver;
   /** The box's volumes already in the server's pool before the lab: any other is the lab's upload, removed on down. */
   boxVolumesBefore?: string[];
+  /**
+   * The server held no running machine of the lab's names when the lab began making its own
+   * there: from then on, what carries the lab's prefix is this lab's, and down removes it.
+   */
+  claimed?: boolean;
 }
 
 export class RemoteLibvirt implements LibvirtConnection {
@@ -96,8 +101,8 @@ export class RemoteLibvirt implements LibvirtConnection {
 
   private record(r: RemoteLibvirtRecord): void {
     this.ctx.store.update((s) => {
-      const before = (s.resources['libvirt'] as RemoteLibvirtRecord | undefined)?.boxVolumesBefore;
-      s.resources['libvirt'] = { ...r, ...(before ? { boxVolumesBefore: before } : {}) };
+      const was = s.resources['libvirt'] as RemoteLibvirtRecord | undefined;
+      s.resources['libvirt'] = { ...r, ...(was?.boxVolumesBefore ? { boxVolumesBefore: was.boxVolumesBefore } : {}), ...(was?.claimed || r.claimed ? { claimed: true } : {}) };
     });
   }
 
@@ -122,15 +127,31 @@ export class RemoteLibvirt implements LibvirtConnection {
     const kvm = (await this.virsh(['domcapabilities', '--virttype', 'kvm'], { reject: false })).exitCode === 0;
     const driver = options.driver ?? (kvm ? 'kvm' : 'qemu');
     this.record({ mode: 'remote', uri: this.target.uri, prefix: this.prefix, box, driver, boxVolumesBefore: boxVolumes(box, await this.volumeNames()) });
-    if (options.fresh) {
-      const removed = await removeLibvirtObjects(this, await this.inventory());
-      if (removed.length) this.ctx.events.emit({ type: 'warn', message: `removed what an earlier run of lab ${this.lab} left on ${this.target.server}: ${removed.join(', ')}` });
-    }
+    if (options.fresh) await this.removeLeftovers();
+    this.ctx.store.update((st) => ((st.resources['libvirt'] as RemoteLibvirtRecord).claimed = true));
     this.ctx.events.emit({ type: 'info', message: `libvirt on ${this.target.server}: uploading the box's kernel and initrd` });
     const names = bootVolumeNames(this.lab);
     const kernel = await this.upload(names.kernel, boxFile(box, 'vmlinuz'));
     const initrd = await this.upload(names.initrd, boxFile(box, 'initrd.img'));
     return { kernel, initrd, driver };
+  }
+
+  /**
+   * Before the first `vagrant up` of the lab in its state folder: what the server holds under
+   * the lab's names. Stopped machines, volumes and networks are what an earlier run left when its
+   * state went: removed, and named in a warning. A running machine may be another laptop's lab
+   * of the same name: refused, never touched.
+   */
+  private async removeLeftovers(): Promise<void> {
+    const inv = await this.inventory();
+    const running = (await this.virsh(['list', '--name'], { reject: false })).stdout.split('\n').map((l) => l.trim()).filter((d) => inv.domains.includes(d));
+    if (running.length) {
+      throw new LabStateError(`the libvirt server ${this.target.server} runs machines named as lab ${this.lab}'s (${running.join(', ')}), which this lab's state does not know`, {
+        hint: `Another lab of that name on the server (give yours another \`name:\`), or an earlier run of this one whose state is gone: then stop them first (virsh -c ${this.target.uri} destroy DOMAIN), and \`overlab up\` removes the rest.`,
+      });
+    }
+    const removed = await removeLibvirtObjects(this, inv);
+    if (removed.length) this.ctx.events.emit({ type: 'warn', message: `removed what an earlier run of lab ${this.lab} left on ${this.target.server}: ${removed.join(', ')}` });
   }
 
   /** A file of this machine as a volume of the server's pool (made afresh); its path there. */
@@ -143,11 +164,13 @@ export class RemoteLibvirt implements LibvirtConnection {
   }
 
   /**
-   * Removes what the server still holds of the lab (after `vagrant destroy`); unreachable, it
-   * throws, and `down` keeps the state to try again. The box volume the lab uploaded stays while
+   * Removes what the server still holds of the lab (after `vagrant destroy`), once the lab has
+   * claimed its names there; unreachable, it throws, and `down` keeps the state to try again. The box volume the lab uploaded stays while
    * another overlab lab's machines are on the server: their disks are layered on it.
    */
   async teardown(): Promise<string[]> {
+    // An up refused before it made anything (a host key, another lab's machines running there): nothing is the lab's.
+    if (!this.boxRecord()?.claimed) return [];
     if (!existsSync(this.files.ssh)) this.writeSshCommand(false);
     await this.reach();
     const inv = await this.inventory();

@@ -314,9 +314,9 @@ export class VagrantProvider implements Provider {
     const local = LocalLibvirt.recorded(ctx) ? new LocalLibvirt(lab, ctx) : undefined;
     const remote = RemoteLibvirt.of(lab, ctx);
     if (remote) {
-      // The server must answer: else down fails here, and the state stays for another try.
-      await remote.reach();
-      if (existsSync(join(dir, 'Vagrantfile'))) {
+      // Once the lab made anything there, the server must answer: else down fails here, and the state stays for another try.
+      if (remote.boxRecord()?.claimed && existsSync(join(dir, 'Vagrantfile'))) {
+        await remote.reach();
         await this.vagrant(DESTROY_ARGS, ctx).catch((e: Error) => ctx.events.emit({ type: 'warn', message: `vagrant destroy failed; removing the lab's domains on ${remote.target.server} with virsh: ${e.message.split('\n')[0]}` }));
       }
       report.paths.push(...(await remote.teardown()));
