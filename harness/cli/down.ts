@@ -1,6 +1,7 @@
 // overlab down: remove everything the lab created; idempotent, --force hunts leftovers.
 import { UsageError } from '../errors.ts';
 import { labDown } from '../lifecycle/down.ts';
+import { parseLibvirtMode } from '../providers/index.ts';
 import { labNameOf } from '../lifecycle/lab.ts';
 import { downAll } from '../lifecycle/room.ts';
 import { count } from '../plural.ts';
@@ -8,7 +9,7 @@ import type { DestroyReport } from '../providers/provider.ts';
 import type { GlobalOptions } from './options.ts';
 import { printJson, say, warn } from './output.ts';
 
-export async function downCommand(ref: string | undefined, opts: GlobalOptions & { force?: boolean; all?: boolean }, signal: AbortSignal): Promise<number> {
+export async function downCommand(ref: string | undefined, opts: GlobalOptions & { force?: boolean; all?: boolean; libvirt?: string }, signal: AbortSignal): Promise<number> {
   if (opts.all) {
     if (ref ?? opts.lab) throw new UsageError('--all takes every lab down: leave out the lab');
     const results = await downAll({ force: !!opts.force, signal });
@@ -23,7 +24,9 @@ export async function downCommand(ref: string | undefined, opts: GlobalOptions &
   }
   const lab = await labNameOf(ref ?? opts.lab);
   const started = Date.now();
-  const report = await labDown(lab, { force: !!opts.force, ...(opts.provider ? { provider: opts.provider } : {}), signal });
+  // A server's libvirt (--libvirt qemu+ssh://...) is where `--force` looks for what a lab whose state is gone left.
+  const libvirt = parseLibvirtMode(opts.libvirt ?? process.env['OVERLAB_LIBVIRT']);
+  const report = await labDown(lab, { force: !!opts.force, ...(opts.provider ? { provider: opts.provider } : {}), ...(libvirt ? { providerOptions: { libvirt } } : {}), signal });
   const seconds = (Date.now() - started) / 1000;
   if (opts.json) printJson({ ok: true, lab, seconds, ...report });
   else if (!opts.quiet) {

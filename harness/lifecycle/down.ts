@@ -1,7 +1,7 @@
 // Taking a lab down: heal the faults that would outlive it, have its provider remove what it
 // created (or sweep by the lab's name prefix when no state is left), then drop its state.
 import { silentEvents, type Events } from '../events.ts';
-import { LOCAL_PROVIDER, providerById, requireRoot, sweepOrphans } from '../providers/index.ts';
+import { LOCAL_PROVIDER, providerById, requireRoot, sweepOrphans, type ProviderOptions } from '../providers/index.ts';
 import { emptyDestroyReport, type DestroyReport, type Provider } from '../providers/provider.ts';
 import { labStateDir } from '../state/paths.ts';
 import { StateFileError } from '../state/record-file.ts';
@@ -19,6 +19,8 @@ export async function labDown(
     signal: AbortSignal;
     /** A provider instance to use instead of the registry's (tests: the fake provider); no command passes one. */
     using?: Provider;
+    /** Where `--force` also looks for leftovers of a lab with no state (a server's libvirt). */
+    providerOptions?: ProviderOptions;
   },
 ): Promise<DestroyReport & { wasUp: boolean }> {
   checkAccessFirst(lab, `taking lab ${lab} down`);
@@ -56,7 +58,7 @@ export async function labDown(
     const ctx = { store, events, signal: options.signal };
     const report = await provider.destroy(lab, ctx, { force: options.force });
     if (!state) {
-      const swept = await sweepOrphans(lab, ctx);
+      const swept = await sweepOrphans(lab, ctx, options.providerOptions);
       report.processes.push(...swept.processes);
       // (The libvirt namespace may be counted once: the sweep above deletes it, this one makes and deletes it again.)
       report.namespaces.push(...swept.namespaces.filter((n) => !report.namespaces.includes(n)));

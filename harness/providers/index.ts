@@ -82,10 +82,10 @@ export async function providerById(id: string, options: ProviderOptions = {}): P
 }
 
 /** What every provider finds of a lab whose state is gone, by its name, removed (see Provider.sweepOrphans). */
-export async function sweepOrphans(lab: string, ctx: LabContext): Promise<{ processes: string[]; namespaces: string[]; removed: string[] }> {
+export async function sweepOrphans(lab: string, ctx: LabContext, options: ProviderOptions = {}): Promise<{ processes: string[]; namespaces: string[]; removed: string[] }> {
   const all = { processes: [] as string[], namespaces: [] as string[], removed: [] as string[] };
   for (const id of PROVIDER_IDS) {
-    const p = await providerById(id);
+    const p = await providerById(id, options);
     if (!p.sweepOrphans) continue;
     const swept = await p.sweepOrphans(lab, ctx);
     all.processes.push(...swept.processes);

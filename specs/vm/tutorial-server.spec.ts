@@ -7,7 +7,7 @@
 // --accept-new-host-keys is refused before anything is made, and so is a second lab of the same
 // name (another laptop's state) while the first runs there. Slow (minutes): run with
 // `sudo npm run test:vm` (scripts/test-vm.sh), never in the normal suite.
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { expect } from 'chai';
 import { libvirtPrefix } from '../../harness/providers/vagrant/local-libvirt.ts';
@@ -164,5 +164,21 @@ describe('tutorial lab on real VMs on a libvirt server reached over SSH (vagrant
     // Also the box volume the lab uploaded (the inventory counts the box's volumes not there before).
     expect(await onServer()).to.deep.equal(NOTHING);
     expect(server!.guests()).to.deep.equal([]);
+  });
+
+  it('down --force --libvirt URI removes what a run whose state is gone left on the server', async function () {
+    this.timeout(5 * MINUTE);
+    // Leftovers under the lab's names, made as the server's administrator would see them: a stopped domain, a volume, a network.
+    const xml = join(scratch!.dir, 'leftover.xml');
+    writeFileSync(xml, `<domain type='qemu'><name>${prefix}leftover</name><memory unit='MiB'>64</memory><os><type>hvm</type></os></domain>`);
+    expect((await server!.virsh(['define', xml])).exitCode).to.equal(0);
+    expect((await server!.virsh(['vol-create-as', 'default', `${prefix}leftover.img`, '1M'])).exitCode).to.equal(0);
+    writeFileSync(xml, `<network><name>${prefix}leftover</name></network>`);
+    expect((await server!.virsh(['net-define', xml])).exitCode).to.equal(0);
+    expect(await onServer()).to.deep.equal({ domains: [`${prefix}leftover`], networks: [`${prefix}leftover`], volumes: [`default/${prefix}leftover.img`] });
+    const r = await scratch!.run(['down', '--force', LAB, '--libvirt', server!.uri, '--json'], { timeoutMs: 4 * MINUTE });
+    expect(r.exitCode, r.all).to.equal(0);
+    expect(await onServer()).to.deep.equal(NOTHING);
+    expect(r.stdout).to.include(`domain ${prefix}leftover on ${SERVER_ADDRESS}`);
   });
 });

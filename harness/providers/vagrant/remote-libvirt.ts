@@ -5,7 +5,7 @@
 // initrd as volumes (the box boots them directly; the server has no copy of this machine's box
 // folder). `down` is `vagrant destroy`, then whatever is left under the lab's prefix and the
 // box volume the lab uploaded. Pure parts: ./remote-libvirt-settings.ts.
-import { existsSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, statSync, writeFileSync } from 'node:fs';
 import { HostKeyError, HostUnreachableError, LabStateError, PrerequisiteError } from '../../errors.ts';
 import type { LabContext } from '../../state/lab-context.ts';
 import { userKnownHosts } from '../../remote/host-keys.ts';
@@ -152,6 +152,19 @@ export class RemoteLibvirt implements LibvirtConnection {
     }
     const removed = await removeLibvirtObjects(this, inv);
     if (removed.length) this.ctx.events.emit({ type: 'warn', message: `removed what an earlier run of lab ${this.lab} left on ${this.target.server}: ${removed.join(', ')}` });
+  }
+
+  /**
+   * `down --force --libvirt URI` of a lab whose state is gone: everything the server holds under
+   * the lab's names, running or not (the user names the server and the lab), but no box volume
+   * (which lab uploaded it is not known).
+   */
+  async sweep(): Promise<string[]> {
+    mkdirSync(this.ctx.store.dir, { recursive: true });
+    this.writeSshCommand(false);
+    await this.reach();
+    // With no record, the inventory counts no box volume as the lab's.
+    return (await removeLibvirtObjects(this, await this.inventory())).map((r) => `${r} on ${this.target.server}`);
   }
 
   /** A file of this machine as a volume of the server's pool (made afresh); its path there. */

@@ -75,8 +75,10 @@ export class VagrantProvider implements Provider {
   /** `vagrant ssh-config` gives each connection its proxy (inside the lab's libvirt namespace when it has one). */
   readonly asksProxyAfresh = true;
 
-  /** Domains and volumes a lab-owned libvirt still holds of a lab whose state is gone. */
+  /** Domains, volumes and networks a lab-owned libvirt (or the server's, with `--libvirt qemu+ssh://...`) still holds of a lab whose state is gone. */
   async sweepOrphans(lab: string, ctx: LabContext): Promise<{ processes: string[]; namespaces: string[]; removed: string[] }> {
+    const mode = this.options.libvirt;
+    if (mode && mode !== 'local') return { processes: [], namespaces: [], removed: await new RemoteLibvirt(lab, ctx, parseRemoteLibvirtUri(mode)).sweep() };
     return sweepLocalLibvirt(lab, ctx);
   }
 
