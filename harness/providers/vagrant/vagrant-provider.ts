@@ -7,8 +7,9 @@
 // `down` is `vagrant destroy -f`. With `libvirt: 'local'` the lab brings its own libvirt in a
 // namespace (./local-libvirt.ts) and the locally built box, and an engine tree reaches its VMs
 // as a disk (./libvirt-folders.ts); with a `qemu+ssh://` URI the VMs are on that server's
-// libvirt, reached through it (./remote-libvirt.ts), on the same box. Which hypervisor Vagrant
-// uses is ./hypervisor.ts; running `vagrant` itself, ./vagrant-cli.ts.
+// libvirt, reached through it (./remote-libvirt.ts), on the same box; ./lab-libvirt.ts is what
+// the two share here. Which hypervisor Vagrant uses is ./hypervisor.ts; running `vagrant`
+// itself, ./vagrant-cli.ts.
 import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -26,12 +27,11 @@ import type { LabContext } from '../../state/lab-context.ts';
 import { labKnownHosts, labStateDir } from '../../state/paths.ts';
 import { connectSshHosts, describeSshHost, recordSshHosts, sshCommandArgv, type SshHostSpec } from '../ssh-hosts.ts';
 import { machineStates, type MachineState } from './machine-readable.ts';
-import { guestKeyPath, LOCAL_GUEST, LocalLibvirt, localBox, localLibvirtPlan, localLibvirtSettings, localLibvirtUnusableReason, proxiedEndpoint, libvirtNamespace, daemonArgv, type LibvirtMode } from './local-libvirt.ts';
-import { sweepLocalLibvirt } from './libvirt-sweep.ts';
+import { guestKeyPath, LOCAL_GUEST, LocalLibvirt, localBox, localLibvirtPlan, localLibvirtUnusableReason, proxiedEndpoint, libvirtNamespace, daemonArgv, type LibvirtMode } from './local-libvirt.ts';
 import { folderDisks, type FolderImages } from './libvirt-folders.ts';
 import { RemoteLibvirt } from './remote-libvirt.ts';
-import { describeServerUpload, parseRemoteLibvirtUri, remoteLibvirtSettings, type LibvirtDriver } from './remote-libvirt-settings.ts';
-import type { LibvirtVagrantSettings } from '../../render/vagrantfile.ts';
+import { describeServerUpload, parseRemoteLibvirtUri, type LibvirtDriver } from './remote-libvirt-settings.ts';
+import { destroyOnLabLibvirt, guestPlan, prepareLabLibvirt, sweepLabLibvirt } from './lab-libvirt.ts';
 import { runVagrant } from './vagrant-cli.ts';
 import { vagrantPhases, type TimedLine } from './phases.ts';
 import { ensureKeyPair } from '../../system/ssh-keys.ts';
@@ -59,14 +59,6 @@ export interface VagrantProviderOptions {
   acceptNewHostKeys?: boolean;
 }
 
-/** The box a lab's VMs run and whether they are emulated, from the lab's libvirt record (local or a server's). */
-function recordedGuests(ctx: LabContext): { box: string; emulated: boolean } | undefined {
-  const local = LocalLibvirt.recorded(ctx);
-  if (local) return { box: local.box, emulated: true };
-  const remote = RemoteLibvirt.recorded(ctx);
-  return remote ? { box: remote.box, emulated: remote.driver === 'qemu' } : undefined;
-}
-
 export class VagrantProvider implements Provider {
   readonly id = 'vagrant' as const;
   /** Host-only (VirtualBox) and libvirt networks are the machine's: each copy needs a subnet of its own. */
@@ -77,9 +69,7 @@ export class VagrantProvider implements Provider {
 
   /** Domains, volumes and networks a lab-owned libvirt (or the server's, with `--libvirt qemu+ssh://...`) still holds of a lab whose state is gone. */
   async sweepOrphans(lab: string, ctx: LabContext): Promise<{ processes: string[]; namespaces: string[]; removed: string[] }> {
-    const mode = this.options.libvirt;
-    if (mode && mode !== 'local') return { processes: [], namespaces: [], removed: await new RemoteLibvirt(lab, ctx, parseRemoteLibvirtUri(mode)).sweep() };
-    return sweepLocalLibvirt(lab, ctx);
+    return sweepLabLibvirt(this.options.libvirt, lab, ctx);
   }
 
   constructor(private readonly options: VagrantProviderOptions = {}) {}
@@ -181,7 +171,13 @@ export class VagrantProvider implements Provider {
       const privateKeyPath = guestKeyPath(dir);
       mkdirSync(dirname(privateKeyPath), { recursive: true, mode: 0o700 });
       const firstBoot = { publicKey: await ensureKeyPair(privateKeyPath, `overlab-${plan.lab}`, ctx.signal), privateKeyPath, guest: 'debian' as const };
-      const settings = await this.libvirtSettings(plan, ctx, box, fresh, firstBoot);
+      const settings = await prepareLabLibvirt(this.options.libvirt!, plan, ctx, {
+        box,
+        fresh,
+        firstBoot,
+        acceptNewHostKeys: this.options.acceptNewHostKeys ?? false,
+        ...(this.options.libvirtDriver ? { driver: this.options.libvirtDriver } : {}),
+      });
       writeFileSync(join(dir, 'Vagrantfile'), renderVagrantfile(localLibvirtPlan(plan, box, settings.driver === 'qemu'), { libvirt: settings }));
     } else {
       writeFileSync(join(dir, 'Vagrantfile'), renderVagrantfile(plan));
@@ -224,21 +220,6 @@ export class VagrantProvider implements Provider {
     return connectSshHosts(specs, ctx, this.connectOptions(plan, ctx));
   }
 
-  /** The lab's libvirt made ready for `vagrant up` (its own daemons, or a server's with the box's kernel uploaded), and the Vagrantfile's settings for it. */
-  private async libvirtSettings(plan: Plan, ctx: LabContext, box: string, fresh: boolean, firstBoot: NonNullable<LibvirtVagrantSettings['firstBoot']>): Promise<LibvirtVagrantSettings> {
-    const mode = this.options.libvirt;
-    if (mode === 'local') {
-      const local = new LocalLibvirt(plan.lab, ctx);
-      await local.start(box);
-      if (fresh) await local.removeLeftovers();
-      return localLibvirtSettings(plan.lab, firstBoot);
-    }
-    const remote = new RemoteLibvirt(plan.lab, ctx, parseRemoteLibvirtUri(mode!));
-    const boot = await remote.prepare(box, { acceptNew: this.options.acceptNewHostKeys ?? false, fresh, ...(this.options.libvirtDriver ? { driver: this.options.libvirtDriver } : {}) });
-    ctx.events.emit({ type: 'info', message: `libvirt on ${remote.target.server}: ${boot.driver === 'kvm' ? 'KVM' : 'QEMU emulation (no KVM there)'}` });
-    return remoteLibvirtSettings(plan.lab, { uri: remote.uri, proxyCommand: remote.proxyCommand, ...boot }, firstBoot);
-  }
-
   async connect(plan: Plan, ctx: LabContext): Promise<HostAccess[]> {
     if (!existsSync(join(ctx.store.dir, 'Vagrantfile'))) {
       throw new LabStateError(`lab ${plan.lab} has no Vagrantfile in ${ctx.store.dir}`, { hint: `Run \`overlab down --lab ${plan.lab}\`, then \`overlab up --lab ${plan.lab}\`.` });
@@ -266,8 +247,7 @@ export class VagrantProvider implements Provider {
   }
 
   provision(plan: Plan, host: HostAccess, ctx: LabContext): Promise<string | void> {
-    const guests = recordedGuests(ctx);
-    return provisionHost(guests ? localLibvirtPlan(plan, guests.box, guests.emulated) : plan, host, ctx);
+    return provisionHost(guestPlan(plan, ctx), host, ctx);
   }
 
   sshArgv(host: HostAccess, _ctx: LabContext, command: string[]): string[] {
@@ -313,28 +293,7 @@ export class VagrantProvider implements Provider {
   async destroy(lab: string, ctx: LabContext, _options: { force: boolean }): Promise<DestroyReport> {
     const report = emptyDestroyReport();
     const dir = ctx.store.dir;
-    const local = LocalLibvirt.recorded(ctx) ? new LocalLibvirt(lab, ctx) : undefined;
-    const remote = RemoteLibvirt.of(lab, ctx);
-    if (remote) {
-      // Once the lab made anything there, the server must answer: else down fails here, and the state stays for another try.
-      if (remote.boxRecord()?.claimed && existsSync(join(dir, 'Vagrantfile'))) {
-        await remote.reach();
-        await this.vagrant(DESTROY_ARGS, ctx).catch((e: Error) => ctx.events.emit({ type: 'warn', message: `vagrant destroy failed; removing the lab's domains on ${remote.target.server} with virsh: ${e.message.split('\n')[0]}` }));
-      }
-      report.paths.push(...(await remote.teardown()));
-    } else if (local) {
-      // vagrant destroy needs the lab's libvirtd; whatever it leaves, teardown removes by prefix.
-      try {
-        if (existsSync(join(dir, 'Vagrantfile')) && (await local.answering())) await this.vagrant(DESTROY_ARGS, ctx);
-      } catch (e) {
-        ctx.events.emit({ type: 'warn', message: `vagrant destroy failed; removing the lab's domains with virsh: ${(e as Error).message.split('\n')[0]}` });
-      } finally {
-        const t = await local.teardown();
-        report.processes.push(...t.processes);
-        report.paths.push(...t.removed);
-        report.namespaces.push(...t.namespaces);
-      }
-    } else {
+    if (!(await destroyOnLabLibvirt(lab, ctx, () => this.vagrant(DESTROY_ARGS, ctx), report))) {
       if (!existsSync(join(dir, 'Vagrantfile'))) return report;
       await this.vagrant(DESTROY_ARGS, ctx);
     }
