@@ -178,8 +178,9 @@ export class RemoteLibvirt implements LibvirtConnection {
 
   /**
    * Removes what the server still holds of the lab (after `vagrant destroy`), once the lab has
-   * claimed its names there; unreachable, it throws, and `down` keeps the state to try again. The box volume the lab uploaded stays while
-   * another overlab lab's machines are on the server: their disks are layered on it.
+   * claimed its names there; unreachable, it throws, and `down` keeps the state to try again.
+   * The box volume the lab uploaded stays while another overlab lab's machines are on the
+   * server: their disks are layered on it.
    */
   async teardown(): Promise<string[]> {
     // An up refused before it made anything (a host key, another lab's machines running there): nothing is the lab's.
