@@ -80,7 +80,8 @@ export class LibvirtServer {
 
   /** Brings the server up: namespace and veth, virtlogd and libvirtd, then sshd; resolves once ssh into it runs virsh. */
   async start(box: string): Promise<void> {
-    if (existsSync(join(NETNS_DIR, SERVER_NS))) throw new Error(`namespace ${SERVER_NS} exists: an earlier run's server was not stopped`);
+    // A killed earlier run's server (its after hook never ran): everything in its namespace goes first.
+    if (existsSync(join(NETNS_DIR, SERVER_NS))) await removeNamespace();
     if ((await virsh(LIBVIRT_URI, ['version'], { reject: false })).exitCode === 0) throw new Error('a libvirtd already answers on this machine: the server needs the socket');
     const routes = (await execa('ip', ['-4', 'route'])).stdout;
     if (routes.includes(`${NET}.`)) throw new Error(`${NET}.0/30 is routed on this machine already:\n${routes}`);
@@ -160,17 +161,25 @@ export class LibvirtServer {
         if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
       }
     }
-    for (const pid of processesInNamedNamespaces([SERVER_NS])) {
-      try {
-        process.kill(pid, 'SIGKILL');
-      } catch {
-        // Gone.
-      }
-    }
-    if (existsSync(join(NETNS_DIR, SERVER_NS))) await execa('ip', ['netns', 'del', SERVER_NS]);
+    await removeNamespace();
     for (const f of serverLeftoverFiles(prefix)) rmSync(f, { recursive: true, force: true });
     rmSync(this.dir, { recursive: true, force: true });
   }
+}
+
+/** Kills what still runs in the server's namespace (QEMU, a killed run's daemons), waits for it, and deletes the namespace (the veth goes with it). */
+async function removeNamespace(): Promise<void> {
+  if (!existsSync(join(NETNS_DIR, SERVER_NS))) return;
+  const left = () => processesInNamedNamespaces([SERVER_NS]);
+  for (const pid of left()) {
+    try {
+      process.kill(pid, 'SIGKILL');
+    } catch {
+      // Gone.
+    }
+  }
+  await waitFor(async () => (left().length === 0 ? true : undefined), { what: `the processes in namespace ${SERVER_NS} to exit`, timeoutMs: 15_000, intervalMs: 100 });
+  await execa('ip', ['netns', 'del', SERVER_NS]);
 }
 
 function readComm(pid: number): string {
