@@ -6,13 +6,13 @@
 // what overlab uploaded to the server. sshd runs with /run on a tmpfs of its own (its privilege
 // separation folder), the libvirt socket bound back in. Everything goes on stop().
 import { spawn, type ChildProcess } from 'node:child_process';
-import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readdirSync, readFileSync, rmdirSync, rmSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { execa } from 'execa';
 import { sshdConfig } from '../../harness/providers/netns/topology.ts';
 import { QEMU_CONF, DEFAULT_POOL_XML, LIBVIRT_LEFTOVER_DIRS, LIBVIRT_URI, boxFile } from '../../harness/providers/vagrant/local-libvirt.ts';
-import { libvirtInventory, type LibvirtInventory } from '../../harness/providers/vagrant/libvirt-inventory.ts';
+import { libvirtInventory, poolVolumes, removeEmptyDefaultPool, type LibvirtInventory } from '../../harness/providers/vagrant/libvirt-inventory.ts';
 import { virsh } from '../../harness/providers/vagrant/virsh.ts';
 import { inNamespace, NETNS_DIR, processesInNamedNamespaces } from '../../harness/system/namespaces.ts';
 import { waitFor } from '../../harness/wait.ts';
@@ -63,13 +63,13 @@ export class LibvirtServer {
   }
 
   /** virsh on the server's own socket (as the server's administrator would, not through overlab). */
-  virsh(args: string[]) {
+  virsh(args: readonly string[]) {
     return virsh(LIBVIRT_URI, args, { reject: false });
   }
 
   /** What the server holds of a lab: its prefix, and the box volume it uploaded. */
   inventory(prefix: string, box: string): Promise<LibvirtInventory> {
-    return libvirtInventory({ prefix, virsh: (args, o) => virsh(LIBVIRT_URI, args, o ?? {}), boxRecord: () => ({ box, boxVolumesBefore: this.boxVolumesBefore }) });
+    return libvirtInventory({ prefix, virsh: (args) => this.virsh(args), boxRecord: () => ({ box, boxVolumesBefore: this.boxVolumesBefore }) });
   }
 
   /** Processes in the server's namespace other than its daemons: the lab's QEMUs. */
@@ -113,7 +113,7 @@ export class LibvirtServer {
       await this.virsh(['pool-build', 'default']);
       await this.virsh(['pool-start', 'default']);
     }
-    this.boxVolumesBefore = (await this.virsh(['vol-list', '--pool', 'default'])).stdout.split('\n').slice(2).map((l) => l.trim().split(/\s+/)[0] ?? '').filter((n) => n.includes('_vagrant_box_image_'));
+    this.boxVolumesBefore = (await poolVolumes(this, 'default')).filter((n) => n.includes('_vagrant_box_image_'));
 
     const script = [
       'set -e',
@@ -141,18 +141,7 @@ export class LibvirtServer {
    * when it made it, the logs libvirt kept of the labs (`prefix`), and its folder.
    */
   async stop(prefix: string): Promise<void> {
-    if ((await this.virsh(['version'])).exitCode === 0 && this.createdPool) {
-      const left = (await this.virsh(['vol-list', '--pool', 'default'])).stdout.split('\n').slice(2).filter((l) => l.trim());
-      if (left.length === 0) {
-        await this.virsh(['pool-destroy', 'default']);
-        await this.virsh(['pool-undefine', 'default']);
-        try {
-          rmdirSync(dirname(DEFAULT_POOL_XML));
-        } catch {
-          // Not empty, or gone.
-        }
-      }
-    }
+    if ((await this.virsh(['version'])).exitCode === 0 && this.createdPool) await removeEmptyDefaultPool(this);
     for (const c of [...this.children].reverse()) {
       if (c.exitCode === null && c.signalCode === null) {
         const exited = new Promise((r) => c.once('exit', r));

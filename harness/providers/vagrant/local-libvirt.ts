@@ -9,17 +9,17 @@
 // (./libvirt-box.ts), the daemons (./libvirt-daemons.ts), what libvirt holds of the lab
 // (./libvirt-inventory.ts), and the sweep of a lab whose state is gone (./libvirt-sweep.ts);
 // here the lab's libvirt as a whole, and its teardown. Re-exported here for their importers.
-import { existsSync, rmdirSync, rmSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { existsSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
 import { execa } from 'execa';
 import { LabStateError } from '../../errors.ts';
 import { waitFor } from '../../wait.ts';
 import { listDir } from '../../system/files.ts';
 import { NETNS_DIR, processesInNamedNamespaces } from '../../system/namespaces.ts';
 import { isPresent, isSameProcess, processLabel, processRef } from '../../system/processes.ts';
-import { DEFAULT_POOL_XML, LIBVIRT_LEFTOVER_DIRS, type LocalLibvirtRecord } from './libvirt-settings.ts';
+import { LIBVIRT_LEFTOVER_DIRS, type LocalLibvirtRecord } from './libvirt-settings.ts';
 import { LibvirtDaemons } from './libvirt-daemons.ts';
-import { libvirtInventory, removeLibvirtObjects, type LibvirtInventory } from './libvirt-inventory.ts';
+import { libvirtInventory, removeEmptyDefaultPool, removeLibvirtObjects, type LibvirtInventory } from './libvirt-inventory.ts';
 
 export * from './libvirt-settings.ts';
 export * from './libvirt-box.ts';
@@ -68,20 +68,7 @@ export class LocalLibvirt extends LibvirtDaemons {
     if (await this.answering().catch(() => false)) {
       const inv = await this.inventory();
       removed.push(...(await removeLibvirtObjects(this, inv)));
-      if (LibvirtDaemons.recorded(this.ctx)?.createdPool && inv.pools.includes('default')) {
-        const left = (await this.virsh(['vol-list', '--pool', 'default'], { reject: false })).stdout.split('\n').slice(2).filter((l) => l.trim());
-        if (left.length === 0) {
-          await this.virsh(['pool-destroy', 'default'], { reject: false });
-          await this.virsh(['pool-undefine', 'default'], { reject: false });
-          removed.push('pool default');
-          // The folder libvirtd made for the definition, when nothing else is in it.
-          try {
-            rmdirSync(dirname(DEFAULT_POOL_XML));
-          } catch {
-            // Not empty, or gone.
-          }
-        }
-      }
+      if (LibvirtDaemons.recorded(this.ctx)?.createdPool && inv.pools.includes('default') && (await removeEmptyDefaultPool(this))) removed.push('pool default');
     }
     // The daemons, by their recorded pids; then whatever else still runs in the namespace (qemu,
     // dnsmasq). Each by pid and start time: the waits below are long enough for a pid to be reused.

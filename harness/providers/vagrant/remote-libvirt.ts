@@ -11,7 +11,7 @@ import type { LabContext } from '../../state/lab-context.ts';
 import { userKnownHosts } from '../../remote/host-keys.ts';
 import { NS_PREFIX } from '../../system/namespaces.ts';
 import { boxFile, boxVolumes } from './libvirt-box.ts';
-import { libvirtInventory, removeLibvirtObjects, type LibvirtInventory } from './libvirt-inventory.ts';
+import { libvirtInventory, poolVolumes, removeLibvirtObjects, type LibvirtInventory } from './libvirt-inventory.ts';
 import { libvirtPrefix } from './libvirt-settings.ts';
 import { bootVolumeNames, connectionUri, parseRemoteLibvirtUri, proxyCommand, remoteFiles, serverProblem, serverSshScript, type LibvirtDriver, type RemoteLibvirtTarget } from './remote-libvirt-settings.ts';
 import { virsh, type LibvirtConnection, type VirshResult } from './virsh.ts';
@@ -106,11 +106,6 @@ export class RemoteLibvirt implements LibvirtConnection {
     });
   }
 
-  private async volumeNames(): Promise<string[]> {
-    const r = await this.virsh(['vol-list', '--pool', SERVER_POOL]);
-    return r.stdout.split('\n').slice(2).map((l) => l.trim().split(/\s+/)[0] ?? '').filter(Boolean);
-  }
-
   /**
    * Before the lab's `vagrant up`: the server reached, what the lab makes there recorded before
    * it is made, leftovers of an earlier run of this lab removed (`fresh`: Vagrant knows no machine
@@ -126,7 +121,7 @@ export class RemoteLibvirt implements LibvirtConnection {
     }
     const kvm = (await this.virsh(['domcapabilities', '--virttype', 'kvm'], { reject: false })).exitCode === 0;
     const driver = options.driver ?? (kvm ? 'kvm' : 'qemu');
-    this.record({ mode: 'remote', uri: this.target.uri, prefix: this.prefix, box, driver, boxVolumesBefore: boxVolumes(box, await this.volumeNames()) });
+    this.record({ mode: 'remote', uri: this.target.uri, prefix: this.prefix, box, driver, boxVolumesBefore: boxVolumes(box, await poolVolumes(this, SERVER_POOL, { reject: true })) });
     if (options.fresh) await this.removeLeftovers();
     this.ctx.store.update((st) => ((st.resources['libvirt'] as RemoteLibvirtRecord).claimed = true));
     this.ctx.events.emit({ type: 'info', message: `libvirt on ${this.target.server}: uploading the box's kernel and initrd` });
