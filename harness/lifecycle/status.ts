@@ -49,12 +49,13 @@ export async function labStatus(plan: Plan, signal: AbortSignal, options: { prov
   const state = store.read();
   checkRecordedProvider(plan.lab, state, options.provider);
   if (state) requireAccess(state, `the status of lab ${plan.lab}`, 'see its status');
+  const where = state && libvirtWhere(state);
   const base: LabStatus = {
     lab: plan.lab,
     file: plan.file,
     phase: state?.phase ?? 'down',
     provider: state?.provider,
-    ...(state && libvirtWhere(state) ? { where: libvirtWhere(state)! } : {}),
+    ...(where ? { where } : {}),
     mode: plan.mode,
     kv: state?.kv ? { type: state.kv.type, clusterStore: state.kv.clusterStore, ...(state.kv.announced ? { note: state.kv.announced } : {}) } : undefined,
     notes: state?.notes ?? [],

@@ -50,7 +50,11 @@ function plainPath(path: string, what: string): string {
  * its own, so the port is the command's too.)
  */
 export function connectionUri(target: RemoteLibvirtTarget, sshCommand: string): string {
-  return `qemu+ssh://${target.server}/system?command=${plainPath(sshCommand, 'the ssh command')}&no_tty=1`;
+  return uriThrough(target, plainPath(sshCommand, 'the ssh command'));
+}
+
+function uriThrough(target: RemoteLibvirtTarget, sshCommand: string): string {
+  return `qemu+ssh://${target.server}/system?command=${sshCommand}&no_tty=1`;
 }
 
 /** How Vagrant and overlab reach a VM on the server: through the server (`ssh -W`, no tool needed there). */
@@ -108,7 +112,8 @@ export function serverProblem(output: string, target: RemoteLibvirtTarget): { me
 /** What `up --dry-run` shows of the server's preparation: the lab's ssh command, the boot volumes uploaded. */
 export function describeServerUpload(lab: string, target: RemoteLibvirtTarget): string[] {
   const files = remoteFiles(`.overlab/${lab}`);
-  const uri = `qemu+ssh://${target.server}/system?command=${files.ssh}&no_tty=1`;
+  // (The state folder as `up` shows it, relative: no path to check.)
+  const uri = uriThrough(target, files.ssh);
   const names = bootVolumeNames(lab);
   return [
     `# the VMs on ${target.server}'s libvirt; every connection through ${files.ssh} (ssh, the server's host key checked against ~/.ssh/known_hosts and ${files.knownHosts})`,

@@ -102,7 +102,8 @@ export class RemoteLibvirt implements LibvirtConnection {
   private record(r: RemoteLibvirtRecord): void {
     this.ctx.store.update((s) => {
       const was = s.resources['libvirt'] as RemoteLibvirtRecord | undefined;
-      s.resources['libvirt'] = { ...r, ...(was?.boxVolumesBefore ? { boxVolumesBefore: was.boxVolumesBefore } : {}), ...(was?.claimed || r.claimed ? { claimed: true } : {}) };
+      // What an earlier up of the lab found and claimed stays: the box volumes before it, its names there.
+      s.resources['libvirt'] = { ...r, ...(was?.boxVolumesBefore ? { boxVolumesBefore: was.boxVolumesBefore } : {}), ...(was?.claimed ? { claimed: true } : {}) };
     });
   }
 
