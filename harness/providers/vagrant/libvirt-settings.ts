@@ -143,11 +143,15 @@ export const LOCAL_LIBVIRT_TOOLS: readonly [string, string][] = [
 /** Why the local libvirt cannot run here, or undefined. */
 export function localLibvirtUnusableReason(): string | undefined {
   if (process.getuid?.() !== 0) return 'the local libvirt needs root (network namespaces, libvirtd)';
-  const missing = LOCAL_LIBVIRT_TOOLS.filter(([bin]) => !findProgram(bin, { systemDirs: true }));
-  if (missing.length) {
-    return `the local libvirt needs ${missing.map(([b]) => b).join(', ')}: apt-get install --no-install-recommends ${[...new Set(missing.map(([, p]) => p))].join(' ')}; or run ${setupScript()} --with-libvirt, which installs all the local libvirt needs`;
-  }
-  return undefined;
+  const missing = missingTools(LOCAL_LIBVIRT_TOOLS, { systemDirs: true });
+  return missing && `the local libvirt needs ${missing.names}: ${missing.install}; or run ${setupScript()} --with-libvirt, which installs all the local libvirt needs`;
+}
+
+/** Of `tools` (binary, Debian package), those not found: their names, and the apt-get line that installs them; undefined when none is missing. */
+export function missingTools(tools: readonly (readonly [string, string])[], options: { systemDirs?: boolean } = {}): { names: string; install: string } | undefined {
+  const missing = tools.filter(([bin]) => !findProgram(bin, options));
+  if (!missing.length) return undefined;
+  return { names: missing.map(([b]) => b).join(', '), install: `apt-get install --no-install-recommends ${[...new Set(missing.map(([, p]) => p))].join(' ')}` };
 }
 
 /** Where libvirt keeps, with no daemon running, what is defined or stored under the lab's prefix. */

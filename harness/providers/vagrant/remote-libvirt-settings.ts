@@ -12,6 +12,12 @@ import { libvirtPrefix, localLibvirtSettings } from './libvirt-settings.ts';
 
 export { parseRemoteLibvirtUri, type RemoteLibvirtTarget } from '../../lab/libvirt-uri.ts';
 
+/** Binaries this machine needs to put a lab's VMs on a server's libvirt (besides Vagrant and its libvirt plugin), with the Debian package that has each. */
+export const SERVER_LIBVIRT_TOOLS: readonly [string, string][] = [
+  ['virsh', 'libvirt-clients'],
+  ['ssh', 'openssh-client'],
+];
+
 /** Where a lab keeps its ssh command for the server, and the server's host key it recorded (--accept-new-host-keys). */
 export function remoteFiles(stateDir: string): { ssh: string; knownHosts: string } {
   return { ssh: join(stateDir, 'libvirt-ssh'), knownHosts: join(stateDir, 'server_known_hosts') };

@@ -27,10 +27,10 @@ import type { LabContext } from '../../state/lab-context.ts';
 import { labKnownHosts, labStateDir } from '../../state/paths.ts';
 import { connectSshHosts, describeSshHost, recordSshHosts, sshCommandArgv, type SshHostSpec } from '../ssh-hosts.ts';
 import { machineStates, type MachineState } from './machine-readable.ts';
-import { guestKeyPath, LOCAL_GUEST, LocalLibvirt, localBox, localLibvirtPlan, localLibvirtUnusableReason, proxiedEndpoint, libvirtNamespace, daemonArgv, type LibvirtMode } from './local-libvirt.ts';
+import { guestKeyPath, LOCAL_GUEST, LocalLibvirt, localBox, localLibvirtPlan, localLibvirtUnusableReason, missingTools, proxiedEndpoint, libvirtNamespace, daemonArgv, type LibvirtMode } from './local-libvirt.ts';
 import { folderDisks, type FolderImages } from './libvirt-folders.ts';
 import { RemoteLibvirt } from './remote-libvirt.ts';
-import { describeServerUpload, parseRemoteLibvirtUri, type LibvirtDriver } from './remote-libvirt-settings.ts';
+import { describeServerUpload, parseRemoteLibvirtUri, SERVER_LIBVIRT_TOOLS, type LibvirtDriver } from './remote-libvirt-settings.ts';
 import { destroyOnLabLibvirt, guestPlan, prepareLabLibvirt, sweepLabLibvirt } from './lab-libvirt.ts';
 import { runVagrant } from './vagrant-cli.ts';
 import { vagrantPhases, type TimedLine } from './phases.ts';
@@ -98,9 +98,8 @@ export class VagrantProvider implements Provider {
     if (this.options.libvirt) {
       if (!vagrantLibvirtInstalled(homedir())) return `the vagrant-libvirt plugin is not installed: apt-get install --no-install-recommends vagrant-libvirt; or run ${setupScript()} --with-libvirt, which installs all the local libvirt needs`;
       if (this.options.libvirt === 'local') return localLibvirtUnusableReason();
-      const missing = [['virsh', 'libvirt-clients'], ['ssh', 'openssh-client']].filter(([bin]) => !findProgram(bin!));
-      if (missing.length) return `a server's libvirt needs ${missing.map(([b]) => b).join(', ')} here: apt-get install --no-install-recommends ${missing.map(([, p]) => p).join(' ')}`;
-      return undefined;
+      const missing = missingTools(SERVER_LIBVIRT_TOOLS);
+      return missing && `a server's libvirt needs ${missing.names} here: ${missing.install}`;
     }
     if (this.options.hypervisor) return undefined;
     const found = detectHypervisor();
